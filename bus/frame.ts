@@ -1,0 +1,135 @@
+/**
+ * Frame codec for JavaScript code (supervisor endpoints, the in-process API,
+ * tests, dead letters). Workers do not decode frames: they route on the
+ * header words and copy bytes. Layout: bus/layout.ts and docs/agent-abi.md.
+ */
+import { Packr } from 'msgpackr';
+import {
+  FRAME_HEADER_BYTES, FRAME_LENGTH, FRAME_VERSION, FRAME_VERSION_BYTE, FRAME_PERFORMATIVE, FRAME_FLAGS,
+  FRAME_DST_SLOT, FRAME_DST_GEN, FRAME_SRC_SLOT, FRAME_SRC_GEN, FRAME_MSG_ID_LO, FRAME_MSG_ID_HI,
+  FRAME_CONV_LO, FRAME_CONV_HI, FRAME_REPLY_TO_LO, FRAME_REPLY_TO_HI, FRAME_TRACE_ID, FRAME_SPAN_ID,
+  FRAME_PARAMS_LENGTH, FRAME_RESERVED, PERFORMATIVES, type Performative,
+} from './layout.js';
+
+/** One shared msgpack codec; `useRecords: false` keeps the output plain msgpack any agent can read. */
+export const msgpack = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' });
+
+export interface FrameFields {
+  performative: number;
+  flags?: number;
+  destinationSlot: number;
+  destinationGeneration?: number;
+  sourceSlot?: number;
+  sourceGeneration?: number;
+  messageIdLo?: number;
+  messageIdHi?: number;
+  conversationLo?: number;
+  conversationHi?: number;
+  inReplyToLo?: number;
+  inReplyToHi?: number;
+  traceId?: Uint8Array;
+  spanId?: Uint8Array;
+}
+
+export interface DecodedFrame {
+  length: number;
+  performative: Performative | `unknown(${number})`;
+  performativeCode: number;
+  flags: number;
+  destinationSlot: number;
+  destinationGeneration: number;
+  sourceSlot: number;
+  sourceGeneration: number;
+  messageId: string;
+  conversationId: string;
+  inReplyTo: string;
+  traceId: string;
+  spanId: string;
+  params: Record<string, unknown> | undefined;
+  content: unknown;
+}
+
+/** A 64-bit id carried as two u32 words, shown as 16 hex digits. */
+export function idToString(lo: number, hi: number): string {
+  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Write a header at `offset` of `view` (a DataView over any buffer). */
+export function writeHeader(view: DataView, offset: number, f: FrameFields, paramsLength: number, totalLength: number): void {
+  view.setUint32(offset + FRAME_LENGTH, totalLength, true);
+  view.setUint8(offset + FRAME_VERSION_BYTE, FRAME_VERSION);
+  view.setUint8(offset + FRAME_PERFORMATIVE, f.performative);
+  view.setUint16(offset + FRAME_FLAGS, f.flags ?? 0, true);
+  view.setUint32(offset + FRAME_DST_SLOT, f.destinationSlot, true);
+  view.setUint32(offset + FRAME_DST_GEN, f.destinationGeneration ?? 0, true);
+  view.setUint32(offset + FRAME_SRC_SLOT, f.sourceSlot ?? 0, true);
+  view.setUint32(offset + FRAME_SRC_GEN, f.sourceGeneration ?? 0, true);
+  view.setUint32(offset + FRAME_MSG_ID_LO, f.messageIdLo ?? 0, true);
+  view.setUint32(offset + FRAME_MSG_ID_HI, f.messageIdHi ?? 0, true);
+  view.setUint32(offset + FRAME_CONV_LO, f.conversationLo ?? 0, true);
+  view.setUint32(offset + FRAME_CONV_HI, f.conversationHi ?? 0, true);
+  view.setUint32(offset + FRAME_REPLY_TO_LO, f.inReplyToLo ?? 0, true);
+  view.setUint32(offset + FRAME_REPLY_TO_HI, f.inReplyToHi ?? 0, true);
+  const u8 = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  if (f.traceId) u8.set(f.traceId.subarray(0, 16), offset + FRAME_TRACE_ID);
+  else u8.fill(0, offset + FRAME_TRACE_ID, offset + FRAME_TRACE_ID + 16);
+  if (f.spanId) u8.set(f.spanId.subarray(0, 8), offset + FRAME_SPAN_ID);
+  else u8.fill(0, offset + FRAME_SPAN_ID, offset + FRAME_SPAN_ID + 8);
+  view.setUint32(offset + FRAME_PARAMS_LENGTH, paramsLength, true);
+  view.setUint32(offset + FRAME_RESERVED, 0, true);
+}
+
+/** Encode a whole frame into a new buffer. */
+export function encodeFrame(f: FrameFields, content: unknown, params?: Record<string, unknown>): Uint8Array {
+  const paramBytes = params && Object.keys(params).length > 0 ? msgpack.pack(params) : undefined;
+  const contentBytes = msgpack.pack(content);
+  const paramsLength = paramBytes ? paramBytes.length : 0;
+  const total = FRAME_HEADER_BYTES + paramsLength + contentBytes.length;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  writeHeader(view, 0, f, paramsLength, total);
+  if (paramBytes) out.set(paramBytes, FRAME_HEADER_BYTES);
+  out.set(contentBytes, FRAME_HEADER_BYTES + paramsLength);
+  return out;
+}
+
+/** Decode a frame; the content is unpacked, a content that is not valid msgpack is returned as raw bytes. */
+export function decodeFrame(bytes: Uint8Array): DecodedFrame {
+  if (bytes.byteLength < FRAME_HEADER_BYTES) throw new RangeError(`frame of ${bytes.byteLength} bytes is shorter than the ${FRAME_HEADER_BYTES}-byte header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(FRAME_LENGTH, true);
+  if (length > bytes.byteLength || length < FRAME_HEADER_BYTES) throw new RangeError(`frame length field ${length} does not fit the ${bytes.byteLength} bytes given`);
+  const code = view.getUint8(FRAME_PERFORMATIVE);
+  const paramsLength = view.getUint32(FRAME_PARAMS_LENGTH, true);
+  const paramsEnd = FRAME_HEADER_BYTES + paramsLength;
+  let params: Record<string, unknown> | undefined;
+  if (paramsLength > 0) params = msgpack.unpack(bytes.subarray(FRAME_HEADER_BYTES, paramsEnd)) as Record<string, unknown>;
+  const contentBytes = bytes.subarray(paramsEnd, length);
+  let content: unknown;
+  try {
+    content = contentBytes.byteLength === 0 ? undefined : msgpack.unpack(contentBytes);
+  } catch {
+    content = Uint8Array.from(contentBytes);
+  }
+  return {
+    length,
+    performative: PERFORMATIVES[code] ?? `unknown(${code})`,
+    performativeCode: code,
+    flags: view.getUint16(FRAME_FLAGS, true),
+    destinationSlot: view.getUint32(FRAME_DST_SLOT, true),
+    destinationGeneration: view.getUint32(FRAME_DST_GEN, true),
+    sourceSlot: view.getUint32(FRAME_SRC_SLOT, true),
+    sourceGeneration: view.getUint32(FRAME_SRC_GEN, true),
+    messageId: idToString(view.getUint32(FRAME_MSG_ID_LO, true), view.getUint32(FRAME_MSG_ID_HI, true)),
+    conversationId: idToString(view.getUint32(FRAME_CONV_LO, true), view.getUint32(FRAME_CONV_HI, true)),
+    inReplyTo: idToString(view.getUint32(FRAME_REPLY_TO_LO, true), view.getUint32(FRAME_REPLY_TO_HI, true)),
+    traceId: hex(bytes.subarray(FRAME_TRACE_ID, FRAME_TRACE_ID + 16)),
+    spanId: hex(bytes.subarray(FRAME_SPAN_ID, FRAME_SPAN_ID + 8)),
+    params,
+    content,
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * Every SharedArrayBuffer offset, field index and tag used by the bus lives here.
+ *
+ * The whole bus is ONE SharedArrayBuffer, shared by the supervisor (thread 0),
+ * the workers (threads 1..W) and, later, the API thread. Its layout:
+ *
+ *   byte 0  +------------------------------------------------------------+
+ *           | global block (64 B): magic, version, thread count,         |
+ *           | ring capacity, max agents, run state                       |
+ *   64      +------------------------------------------------------------+
+ *           | thread blocks: threads x 256 B (4 cache lines each)        |
+ *           |   line 0: doorbell (i32)        <- consumer sleeps here    |
+ *           |   line 1: watchdog: current slot+1, progress, current      |
+ *           |           ring, owner epoch (i32s)  (written by the thread)|
+ *           |   line 2-3: statistics (f64s, written by the thread only)  |
+ *           +------------------------------------------------------------+
+ *           | router table: maxAgents x i32                              |
+ *           |   entry = generation << 9 | STOPPED << 8 | thread index   |
+ *           |   0 = free slot (generations start at 1)                   |
+ *           +------------------------------------------------------------+
+ *           | ring control blocks: threads^2 x 128 B                     |
+ *           |   line 0 (consumer-owned): head i32 @0, consumed f64 @8    |
+ *           |   line 1 (producer-owned): tail i32 @64, published f64 @72 |
+ *           +------------------------------------------------------------+
+ *           | ring data: threads^2 x ringCapacity bytes                  |
+ *           |   ring r = producer * threads + consumer                   |
+ *           +------------------------------------------------------------+
+ *
+ * Each ring is single-producer/single-consumer: only `producer` writes its
+ * tail and data, only `consumer` writes its head. Head and tail sit on
+ * different cache lines so the two threads do not fight over one line
+ * (false sharing) on every message.
+ *
+ * A ring's data is a sequence of records, each one frame padded to 8 bytes:
+ *
+ *   ... | frameLength u32 | rest of frame ... | pad | frameLength u32 | ...
+ *
+ * A record never wraps around the end: when the room left before the end is
+ * too small, the producer writes RING_WRAP (-1) in the first word and the
+ * record starts again at offset 0. A frame is at least FRAME_HEADER_BYTES
+ * long, so a length can never be mistaken for the marker.
+ *
+ * The frame layout is part of the agent ABI (docs/agent-abi.md) and mirrored
+ * in sdk/assemblyscript/frame.ts.
+ */
+
+export const BUS_MAGIC = 0x43415854; // "CAXT"
+export const BUS_VERSION = 1;
+export const CACHE_LINE = 64;
+
+// ---- global block (i32 indices) ----
+export const G_MAGIC = 0;
+export const G_VERSION = 1;
+export const G_THREADS = 2;
+export const G_RING_CAPACITY = 3;
+export const G_MAX_AGENTS = 4;
+export const G_RUN_STATE = 5;
+export const GLOBAL_BYTES = 64;
+
+export const RUN_STATE_RUNNING = 0;
+export const RUN_STATE_DRAINING = 1;
+export const RUN_STATE_STOPPED = 2;
+
+// ---- thread block ----
+export const THREAD_BLOCK_BYTES = 256;
+/** i32 offsets (in i32 units) inside a thread block */
+export const T_DOORBELL = 0; // line 0
+export const T_WD_CURRENT = 16; // line 1: slot + 1 of the agent being called, 0 = none
+export const T_WD_PROGRESS = 17; // incremented at every agent call
+export const T_WD_RING = 18; // ring index of the frame being handled, -1 = none (timer/init)
+export const T_OWNER_EPOCH = 19; // bumped each time a new thread takes this index
+/** f64 offsets (in f64 units) inside a thread block: lines 2 and 3 */
+export const T_STAT_DELIVERED = 16;
+export const T_STAT_DEAD_LETTERED = 17;
+export const T_STAT_TRAPS = 18;
+export const T_STAT_RESTARTS = 19;
+export const T_STAT_PARKED = 20; // frames taken from rings but held for an agent in back-off
+export const T_STAT_REFUSED = 21; // sends refused with MAILBOX_FULL
+export const T_STAT_BASELINE_SENT = 22; // postMessage baseline only
+export const T_STAT_AGENTS = 23;
+
+export const DOORBELL_AWAKE = 0;
+export const DOORBELL_SLEEPING = 1;
+
+// ---- router entries ----
+export const ROUTE_THREAD_MASK = 0xff;
+export const ROUTE_STOPPED = 0x100;
+export const ROUTE_GENERATION_SHIFT = 9;
+export const ROUTE_MAX_GENERATION = 0x7fffff; // 23 bits
+export const MAX_THREADS = 255;
+
+// ---- ring control block ----
+export const RING_CONTROL_BYTES = 128;
+export const RC_HEAD_I32 = 0; // i32 index inside the block (consumer line)
+export const RC_CONSUMED_F64 = 1; // f64 index (byte 8)
+export const RC_TAIL_I32 = 16; // i32 index (byte 64, producer line)
+export const RC_PUBLISHED_F64 = 9; // f64 index (byte 72)
+export const RING_WRAP = -1;
+export const RECORD_ALIGN = 8;
+
+// ---- frame header (docs/agent-abi.md) ----
+export const FRAME_VERSION = 1;
+export const FRAME_HEADER_BYTES = 80;
+export const FRAME_LENGTH = 0; // u32
+export const FRAME_VERSION_BYTE = 4; // u8
+export const FRAME_PERFORMATIVE = 5; // u8
+export const FRAME_FLAGS = 6; // u16
+export const FRAME_DST_SLOT = 8;
+export const FRAME_DST_GEN = 12;
+export const FRAME_SRC_SLOT = 16;
+export const FRAME_SRC_GEN = 20;
+export const FRAME_MSG_ID_LO = 24;
+export const FRAME_MSG_ID_HI = 28;
+export const FRAME_CONV_LO = 32;
+export const FRAME_CONV_HI = 36;
+export const FRAME_REPLY_TO_LO = 40;
+export const FRAME_REPLY_TO_HI = 44;
+export const FRAME_TRACE_ID = 48; // 16 bytes
+export const FRAME_SPAN_ID = 64; // 8 bytes
+export const FRAME_PARAMS_LENGTH = 72;
+export const FRAME_RESERVED = 76;
+export const FRAME_BODY = 80;
+
+export const FLAG_TRACE_SAMPLED = 1;
+
+/** Largest frame accepted by default (header + params + content). */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+export const DEFAULT_RING_CAPACITY = 1 << 20;
+export const DEFAULT_MAX_AGENTS = 1 << 16;
+
+// ---- send() results, part of the agent ABI ----
+export const SEND_OK = 0;
+export const SEND_BAD_FRAME = -1;
+export const SEND_UNKNOWN_DESTINATION = -2;
+export const SEND_MAILBOX_FULL = -3;
+export const SEND_TOO_MANY_TIMERS = -4;
+export const SEND_TOO_LARGE = -5;
+export const SEND_AGENT_STOPPED = -6;
+
+/** FIPA communicative acts (SC00037) in alphabetical order: the code is the index. */
+export const PERFORMATIVES = [
+  'accept-proposal', 'agree', 'cancel', 'cfp', 'confirm', 'disconfirm', 'failure', 'inform',
+  'inform-if', 'inform-ref', 'not-understood', 'propagate', 'propose', 'proxy', 'query-if',
+  'query-ref', 'refuse', 'reject-proposal', 'request', 'request-when', 'request-whenever', 'subscribe',
+] as const;
+export type Performative = (typeof PERFORMATIVES)[number];
+export const PERFORMATIVE_CODE: Readonly<Record<Performative, number>> = Object.freeze(
+  Object.fromEntries(PERFORMATIVES.map((p, i) => [p, i])) as Record<Performative, number>,
+);
+
+export interface BusLayout {
+  readonly threads: number;
+  readonly ringCapacity: number;
+  readonly maxAgents: number;
+  readonly threadBlocksOffset: number;
+  readonly routerOffset: number;
+  readonly ringControlsOffset: number;
+  readonly ringDataOffset: number;
+  readonly totalBytes: number;
+}
+
+function alignUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+/** Compute where everything lives for a bus of `threads` threads. Pure. */
+export function computeLayout(threads: number, ringCapacity: number, maxAgents: number): BusLayout {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new RangeError(`threads must be an integer in 1..${MAX_THREADS}, got ${threads}`);
+  }
+  if (!Number.isInteger(Math.log2(ringCapacity)) || ringCapacity < 4096 || ringCapacity > 1 << 30) {
+    throw new RangeError(`ringCapacity must be a power of two in 4 KiB..1 GiB, got ${ringCapacity}`);
+  }
+  if (!Number.isInteger(maxAgents) || maxAgents < 1 || maxAgents > 1 << 24) {
+    throw new RangeError(`maxAgents must be an integer in 1..16777216, got ${maxAgents}`);
+  }
+  const threadBlocksOffset = GLOBAL_BYTES;
+  const routerOffset = threadBlocksOffset + threads * THREAD_BLOCK_BYTES;
+  const ringControlsOffset = alignUp(routerOffset + maxAgents * 4, CACHE_LINE);
+  const ringDataOffset = alignUp(ringControlsOffset + threads * threads * RING_CONTROL_BYTES, CACHE_LINE);
+  const totalBytes = ringDataOffset + threads * threads * ringCapacity;
+  return { threads, ringCapacity, maxAgents, threadBlocksOffset, routerOffset, ringControlsOffset, ringDataOffset, totalBytes };
+}
+
+export function ringIndex(layout: BusLayout, producer: number, consumer: number): number {
+  return producer * layout.threads + consumer;
+}

@@ -1,0 +1,115 @@
+/**
+ * The drain loop every consuming thread runs (workers and the supervisor).
+ *
+ * It calls `drain()` (which handles up to a budget of frames) for as long as
+ * there is work, yielding to the event loop between batches with setImmediate
+ * so control messages and timers still run. When a drain finds nothing it:
+ *  1. spins for `spinMicros`, re-checking the rings: a reply that arrives a
+ *     few microseconds later is picked up without a sleep/wake round trip
+ *     (set spinMicros to 0 to turn this off);
+ *  2. announces it is going to sleep (doorbell = SLEEPING), checks the rings
+ *     one last time (a producer that published before seeing SLEEPING would
+ *     otherwise never wake us: the seq-cst store/load pairs on doorbell and
+ *     tail guarantee one side sees the other), then
+ *  3. waits with Atomics.waitAsync on its doorbell, which keeps this thread's
+ *     event loop free for control messages while it sleeps. Producers only
+ *     notify when they see SLEEPING (bus/ring.ts wakeConsumer).
+ */
+import { DOORBELL_AWAKE, DOORBELL_SLEEPING } from './layout.js';
+
+export interface PumpOptions {
+  /** busy-poll this long before sleeping (0 = never spin) */
+  readonly spinMicros: number;
+  /** upper bound on one sleep, so a lost wake-up can never hang a thread (ms) */
+  readonly maxSleepMs: number;
+}
+
+export class Pump {
+  private readonly i32: Int32Array;
+  private readonly doorbell: number;
+  private readonly drain: () => number;
+  private readonly hasData: () => boolean;
+  private readonly spinMs: number;
+  private readonly maxSleepMs: number;
+  private running = false;
+  private scheduled = false;
+  private sleeping = false;
+  private readonly tick: () => void;
+
+  constructor(i32: Int32Array, doorbellIndex: number, drain: () => number, hasData: () => boolean, options: PumpOptions) {
+    this.i32 = i32;
+    this.doorbell = doorbellIndex;
+    this.drain = drain;
+    this.hasData = hasData;
+    this.spinMs = options.spinMicros / 1000;
+    this.maxSleepMs = options.maxSleepMs;
+    // One bound function, made once: no closure per iteration.
+    this.tick = this.loop.bind(this);
+  }
+
+  start(): void {
+    this.running = true;
+    this.kick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.sleeping) {
+      Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);
+      Atomics.notify(this.i32, this.doorbell, 1);
+    }
+  }
+
+  /** Make sure a drain runs soon (e.g. after a control message added work). */
+  kick(): void {
+    if (!this.scheduled && !this.sleeping && this.running) {
+      this.scheduled = true;
+      setImmediate(this.tick);
+    } else if (this.sleeping) {
+      Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);
+      Atomics.notify(this.i32, this.doorbell, 1);
+    }
+  }
+
+  private loop(): void {
+    this.scheduled = false;
+    if (this.sleeping) {
+      // Woken by a producer (which already set AWAKE) or by the timeout.
+      this.sleeping = false;
+      Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);
+    }
+    if (!this.running) return;
+    if (this.drain() > 0) {
+      this.scheduled = true;
+      setImmediate(this.tick);
+      return;
+    }
+    if (this.spinMs > 0) {
+      const until = performance.now() + this.spinMs;
+      do {
+        if (this.hasData()) {
+          this.scheduled = true;
+          setImmediate(this.tick);
+          return;
+        }
+      } while (performance.now() < until);
+    }
+    Atomics.store(this.i32, this.doorbell, DOORBELL_SLEEPING);
+    if (this.hasData()) {
+      Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);
+      this.scheduled = true;
+      setImmediate(this.tick);
+      return;
+    }
+    this.sleeping = true;
+    const result = Atomics.waitAsync(this.i32, this.doorbell, DOORBELL_SLEEPING, this.maxSleepMs);
+    if (result.async) {
+      result.value.then(this.tick, this.tick);
+    } else {
+      this.sleeping = false;
+      Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);
+      this.scheduled = true;
+      setImmediate(this.tick);
+    }
+  }
+}

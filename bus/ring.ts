@@ -1,0 +1,204 @@
+/**
+ * Single-producer / single-consumer ring over the bus SharedArrayBuffer.
+ *
+ * Positions (head, tail) are byte counters that only grow, modulo 2^32; the
+ * offset inside the data area is `position & mask`. `tail - head` (mod 2^32)
+ * is the number of bytes in use, so full and empty never look alike and no
+ * slot has to be kept free.
+ *
+ * Concurrency, and the switch for each trick:
+ * - The producer writes frame bytes with plain stores and then publishes the
+ *   new tail with Atomics.store; the consumer reads the tail with Atomics.load
+ *   before reading the bytes. Under the JS memory model that store/load pair
+ *   orders the plain writes before the reads, so no lock is needed.
+ * - Batching: reserve() only moves a private tail; publish() makes a whole
+ *   batch visible with one atomic store and at most one notify. Calling
+ *   publish() after every reserve() turns batching off (see
+ *   `WorkerOptions.publishEveryFrame`).
+ * - Cached indices: the producer re-reads the shared head only when its cached
+ *   copy says the ring is full; the consumer re-reads the shared tail only when
+ *   its cached copy says the ring is empty. This keeps the other side's cache
+ *   line from bouncing on every frame.
+ * - Back-pressure: reserve() returns -1 when the frame does not fit. Nothing
+ *   is ever overwritten; the caller reports MAILBOX_FULL to whoever sent.
+ * - Crash safety: a thread that restarts re-reads head/tail/counters from the
+ *   buffer, so a replacement worker continues exactly where the published
+ *   state of its predecessor stopped. Unpublished frames of a stopped producer
+ *   are simply overwritten (they were never accepted).
+ */
+import type { Bus } from './shared.js';
+import {
+  RC_CONSUMED_F64, RC_HEAD_I32, RC_PUBLISHED_F64, RC_TAIL_I32, RECORD_ALIGN, RING_CONTROL_BYTES, RING_WRAP,
+  DOORBELL_SLEEPING, DOORBELL_AWAKE, T_DOORBELL, ringIndex,
+} from './layout.js';
+
+const ALIGN_MASK = ~(RECORD_ALIGN - 1);
+
+/** Wake a consumer that announced it is going to sleep on its doorbell. */
+export function wakeConsumer(i32: Int32Array, doorbellIndex: number): void {
+  // Cheap load first: in the busy case the consumer is awake and we skip the
+  // locked compare-exchange entirely.
+  if (Atomics.load(i32, doorbellIndex) === DOORBELL_SLEEPING &&
+      Atomics.compareExchange(i32, doorbellIndex, DOORBELL_SLEEPING, DOORBELL_AWAKE) === DOORBELL_SLEEPING) {
+    Atomics.notify(i32, doorbellIndex, 1);
+  }
+}
+
+abstract class RingEnd {
+  readonly ring: number;
+  readonly producer: number;
+  readonly consumer: number;
+  protected readonly i32: Int32Array;
+  protected readonly f64: Float64Array;
+  protected readonly capacity: number;
+  protected readonly mask: number;
+  /** byte offset of this ring's data area inside the bus */
+  readonly dataByte: number;
+  protected readonly headIndex: number;
+  protected readonly tailIndex: number;
+  protected readonly consumedIndex: number;
+  protected readonly publishedIndex: number;
+
+  constructor(bus: Bus, producer: number, consumer: number) {
+    const { layout } = bus;
+    this.ring = ringIndex(layout, producer, consumer);
+    this.producer = producer;
+    this.consumer = consumer;
+    this.i32 = bus.i32;
+    this.f64 = bus.f64;
+    this.capacity = layout.ringCapacity;
+    this.mask = layout.ringCapacity - 1;
+    this.dataByte = layout.ringDataOffset + this.ring * layout.ringCapacity;
+    const control = layout.ringControlsOffset + this.ring * RING_CONTROL_BYTES;
+    this.headIndex = (control >> 2) + RC_HEAD_I32;
+    this.tailIndex = (control >> 2) + RC_TAIL_I32;
+    this.consumedIndex = (control >> 3) + RC_CONSUMED_F64;
+    this.publishedIndex = (control >> 3) + RC_PUBLISHED_F64;
+  }
+
+  /** Frames published by the producer so far (shared, may lag by one batch). */
+  publishedFrames(): number {
+    return this.f64[this.publishedIndex]!;
+  }
+
+  consumedFrames(): number {
+    return this.f64[this.consumedIndex]!;
+  }
+
+  /** Bytes currently in the ring according to the shared indices. */
+  usedBytes(): number {
+    return ((Atomics.load(this.i32, this.tailIndex) >>> 0) - (Atomics.load(this.i32, this.headIndex) >>> 0)) >>> 0;
+  }
+}
+
+export class RingProducer extends RingEnd {
+  private tail: number;
+  private committedTail: number;
+  private cachedHead: number;
+  private pending = 0;
+  private published: number;
+  private readonly doorbellIndex: number;
+  /** Largest frame this ring accepts (half the capacity, so wrap padding always fits). */
+  readonly maxFrame: number;
+
+  constructor(bus: Bus, producer: number, consumer: number) {
+    super(bus, producer, consumer);
+    this.tail = Atomics.load(this.i32, this.tailIndex) >>> 0;
+    this.committedTail = this.tail;
+    this.cachedHead = Atomics.load(this.i32, this.headIndex) >>> 0;
+    this.published = this.f64[this.publishedIndex]!;
+    this.doorbellIndex = bus.threadI32(consumer) + T_DOORBELL;
+    this.maxFrame = this.capacity >> 1;
+  }
+
+  /**
+   * Reserve room for one frame of `length` bytes and return the byte offset
+   * (into the bus) where the caller writes it, or -1 when the ring is full.
+   * The frame becomes visible to the consumer at the next publish().
+   */
+  reserve(length: number): number {
+    const record = (length + RECORD_ALIGN - 1) & ALIGN_MASK;
+    let pos = this.tail & this.mask;
+    const room = this.capacity - pos;
+    const need = record <= room ? record : room + record;
+    if (((this.tail - this.cachedHead) >>> 0) + need > this.capacity) {
+      this.cachedHead = Atomics.load(this.i32, this.headIndex) >>> 0;
+      if (((this.tail - this.cachedHead) >>> 0) + need > this.capacity) return -1;
+    }
+    if (record > room) {
+      this.i32[(this.dataByte + pos) >> 2] = RING_WRAP;
+      this.tail = (this.tail + room) >>> 0;
+      pos = 0;
+    }
+    this.tail = (this.tail + record) >>> 0;
+    this.pending++;
+    return this.dataByte + pos;
+  }
+
+  /** True when frames were reserved since the last publish. */
+  get dirty(): boolean {
+    return this.pending !== 0;
+  }
+
+  /** Make every reserved frame visible, then wake the consumer if it sleeps. */
+  publish(): void {
+    if (this.pending === 0) return;
+    this.published += this.pending;
+    this.pending = 0;
+    this.committedTail = this.tail;
+    // Counter first, tail second: whoever sees the tail also sees the count.
+    this.f64[this.publishedIndex] = this.published;
+    Atomics.store(this.i32, this.tailIndex, this.tail | 0);
+    wakeConsumer(this.i32, this.doorbellIndex);
+  }
+
+  /** Forget every frame reserved since the last publish (the handler that sent them failed). */
+  rollback(): void {
+    this.tail = this.committedTail;
+    this.pending = 0;
+  }
+}
+
+export class RingConsumer extends RingEnd {
+  private head: number;
+  private cachedTail: number;
+  private consumed: number;
+
+  constructor(bus: Bus, producer: number, consumer: number) {
+    super(bus, producer, consumer);
+    this.head = Atomics.load(this.i32, this.headIndex) >>> 0;
+    this.cachedTail = Atomics.load(this.i32, this.tailIndex) >>> 0;
+    this.consumed = this.f64[this.consumedIndex]!;
+  }
+
+  /** Byte offset (into the bus) of the next frame, or -1 when the ring is empty. */
+  peek(): number {
+    if (this.head === this.cachedTail) {
+      this.cachedTail = Atomics.load(this.i32, this.tailIndex) >>> 0;
+      if (this.head === this.cachedTail) return -1;
+    }
+    const pos = this.head & this.mask;
+    if (this.i32[(this.dataByte + pos) >> 2] === RING_WRAP) {
+      this.head = (this.head + (this.capacity - pos)) >>> 0;
+      return this.dataByte;
+    }
+    return this.dataByte + pos;
+  }
+
+  /** Step over the frame returned by peek() (its length is its first word). */
+  advance(length: number): void {
+    this.head = (this.head + ((length + RECORD_ALIGN - 1) & ALIGN_MASK)) >>> 0;
+    this.consumed++;
+  }
+
+  /** Publish the head: the producer may now reuse the space. */
+  release(): void {
+    this.f64[this.consumedIndex] = this.consumed;
+    Atomics.store(this.i32, this.headIndex, this.head | 0);
+  }
+
+  /** Non-caching check used right before sleeping. */
+  hasData(): boolean {
+    return (Atomics.load(this.i32, this.tailIndex) >>> 0) !== this.head;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The router table: agent slot -> (hosting thread, generation, stopped flag),
+ * one i32 per slot in the bus buffer. Only the supervisor writes it
+ * (Atomics.store); every thread reads it lock-free with one Atomics.load, so
+ * thread and generation always come from the same write (no torn pair).
+ */
+import type { Bus } from './shared.js';
+import { ROUTE_GENERATION_SHIFT, ROUTE_STOPPED, ROUTE_THREAD_MASK, ROUTE_MAX_GENERATION } from './layout.js';
+
+export class RouterTable {
+  private readonly i32: Int32Array;
+  private readonly base: number;
+  readonly size: number;
+
+  constructor(bus: Bus) {
+    this.i32 = bus.i32;
+    this.base = bus.layout.routerOffset >> 2;
+    this.size = bus.layout.maxAgents;
+  }
+
+  /** Raw entry; 0 = no agent. Decode with routeThread/routeGeneration/routeStopped. */
+  read(slot: number): number {
+    return Atomics.load(this.i32, this.base + slot);
+  }
+
+  set(slot: number, thread: number, generation: number, stopped: boolean): void {
+    if (generation < 1 || generation > ROUTE_MAX_GENERATION) throw new RangeError(`generation ${generation} out of range`);
+    Atomics.store(this.i32, this.base + slot, (generation << ROUTE_GENERATION_SHIFT) | (stopped ? ROUTE_STOPPED : 0) | thread);
+  }
+
+  clear(slot: number): void {
+    Atomics.store(this.i32, this.base + slot, 0);
+  }
+}
+
+export function routeThread(entry: number): number {
+  return entry & ROUTE_THREAD_MASK;
+}
+
+export function routeGeneration(entry: number): number {
+  return entry >>> ROUTE_GENERATION_SHIFT;
+}
+
+export function routeStopped(entry: number): boolean {
+  return (entry & ROUTE_STOPPED) !== 0;
+}

@@ -1,0 +1,120 @@
+/**
+ * Agent ABI v1 (docs/agent-abi.md): the imports the host offers, the exports it
+ * requires, and deploy-time validation of a module against them.
+ */
+import { inspectModule, sameSig, sigToString, type FuncSig, type ModuleShape } from './wasm-inspect.js';
+import {
+  AbiVersionMismatchError, InvalidWasmError, MemoryNotImportedError, MissingExportError, UnknownImportError,
+} from './errors.js';
+
+export const ABI_VERSION = 1;
+export const WASM_PAGE = 65536;
+
+const i32 = 'i32' as const;
+const f64 = 'f64' as const;
+const sig = (params: FuncSig['params'], results: FuncSig['results'] = []): FuncSig => ({ params, results });
+
+/** Module "caxton": every function the host offers, with its exact signature. */
+export const HOST_IMPORTS: Readonly<Record<string, FuncSig>> = Object.freeze({
+  send: sig([i32, i32], [i32]),
+  lookup: sig([i32, i32], [i32]),
+  self_slot: sig([], [i32]),
+  log: sig([i32, i32, i32]),
+  now: sig([], [f64]),
+  set_timer: sig([i32, i32], [i32]),
+  cancel_timer: sig([i32], [i32]),
+  message_id_lo: sig([], [i32]),
+  message_id_hi: sig([], [i32]),
+});
+
+/** Module "env": AssemblyScript's abort hook (optional) and the memory (required). */
+export const ENV_ABORT_SIG = sig([i32, i32, i32, i32]);
+
+export const REQUIRED_EXPORTS: Readonly<Record<string, FuncSig>> = Object.freeze({
+  caxton_abi_version: sig([], [i32]),
+  caxton_alloc: sig([i32], [i32]),
+  caxton_init: sig([i32, i32], [i32]),
+  caxton_handle: sig([i32, i32], [i32]),
+});
+
+export const OPTIONAL_EXPORTS: Readonly<Record<string, FuncSig>> = Object.freeze({
+  caxton_on_timer: sig([i32]),
+});
+
+export interface ValidatedModule {
+  readonly module: WebAssembly.Module;
+  readonly shape: ModuleShape;
+  /** pages the module's memory import declares as its minimum */
+  readonly memoryMinPages: number;
+  /** the module's own declared maximum, if any */
+  readonly memoryMaxPages: number | undefined;
+  readonly hasTimerExport: boolean;
+}
+
+/** Refuse anything that is not an ABI v1 agent, with an error that names the problem and the fix. */
+export function validateAgentModule(agent: string, bytes: Uint8Array): ValidatedModule {
+  if (bytes.byteLength < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw new InvalidWasmError(agent, 'it does not start with the WebAssembly magic bytes "\\0asm"');
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new InvalidWasmError(agent, (e as Error).message);
+  }
+  let shape: ModuleShape;
+  try {
+    shape = inspectModule(bytes);
+  } catch (e) {
+    throw new InvalidWasmError(agent, `cannot read its sections: ${(e as Error).message}`);
+  }
+  if (shape.definesMemory || shape.exports.some((e) => e.kind === 'memory') && !shape.imports.some((i) => i.kind === 'memory')) {
+    throw new MemoryNotImportedError(agent);
+  }
+  let memoryMinPages = -1;
+  let memoryMaxPages: number | undefined;
+  for (const imp of shape.imports) {
+    if (imp.module === 'env' && imp.name === 'memory' && imp.kind === 'memory') {
+      memoryMinPages = imp.memory!.min;
+      memoryMaxPages = imp.memory!.max;
+      continue;
+    }
+    if (imp.module === 'env' && imp.name === 'abort' && imp.kind === 'function' && sameSig(imp.sig, ENV_ABORT_SIG)) continue;
+    const offered = imp.module === 'caxton' && imp.kind === 'function' ? HOST_IMPORTS[imp.name] : undefined;
+    if (!offered) throw new UnknownImportError(agent, imp.module, imp.name, imp.kind);
+    if (!sameSig(imp.sig, offered)) {
+      throw new UnknownImportError(agent, imp.module, imp.name, `function with signature ${sigToString(imp.sig)} (the host offers ${sigToString(offered)})`);
+    }
+  }
+  if (memoryMinPages < 0) throw new MemoryNotImportedError(agent);
+  for (const [name, want] of Object.entries(REQUIRED_EXPORTS)) {
+    const exp = shape.exports.find((e) => e.name === name && e.kind === 'function');
+    if (!exp) throw new MissingExportError(agent, name);
+    if (!sameSig(exp.sig, want)) throw new MissingExportError(agent, `${name}: ${sigToString(want)} (found ${sigToString(exp.sig)})`);
+  }
+  const timer = shape.exports.find((e) => e.name === 'caxton_on_timer' && e.kind === 'function');
+  if (timer && !sameSig(timer.sig, OPTIONAL_EXPORTS.caxton_on_timer!)) {
+    throw new MissingExportError(agent, `caxton_on_timer: ${sigToString(OPTIONAL_EXPORTS.caxton_on_timer)} (found ${sigToString(timer.sig)})`);
+  }
+  return { module, shape, memoryMinPages, memoryMaxPages, hasTimerExport: !!timer };
+}
+
+/**
+ * Instantiate once with inert imports and ask for the ABI version. Runs the
+ * module's start function, so a module that traps at start is refused here,
+ * before any worker sees it.
+ */
+export function probeAbiVersion(agent: string, v: ValidatedModule): void {
+  const memory = new WebAssembly.Memory({ initial: v.memoryMinPages, maximum: Math.max(v.memoryMinPages, v.memoryMaxPages ?? v.memoryMinPages) });
+  const inert = (): number => -1;
+  const caxton: Record<string, () => number> = {};
+  for (const name of Object.keys(HOST_IMPORTS)) caxton[name] = inert;
+  let version: number;
+  try {
+    const instance = new WebAssembly.Instance(v.module, { env: { memory, abort: () => { throw new Error('abort during start'); } }, caxton });
+    version = (instance.exports.caxton_abi_version as () => number)();
+  } catch (e) {
+    throw new InvalidWasmError(agent, `instantiating it failed: ${(e as Error).message}`);
+  }
+  if (version !== ABI_VERSION) throw new AbiVersionMismatchError(agent, version, ABI_VERSION);
+}

@@ -1,0 +1,236 @@
+/**
+ * Every error Caxton reports, one class per error, each with a stable `code`,
+ * a message that says what happened and why, and a `hint` that says how to
+ * fix it. docs/errors.md lists every code; test/errors.test.ts keeps the two
+ * in step. Dead-letter reasons share this namespace (DeadLetterReason).
+ */
+
+export interface ErrorDetails {
+  readonly [key: string]: unknown;
+}
+
+export interface SerializedError {
+  readonly code: string;
+  readonly message: string;
+  readonly hint: string;
+  readonly details: ErrorDetails;
+}
+
+export abstract class CaxtonError extends Error {
+  abstract readonly code: string;
+  readonly hint: string;
+  readonly details: ErrorDetails;
+
+  constructor(message: string, hint: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.hint = hint;
+    this.details = details;
+  }
+
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message, hint: this.hint, details: this.details };
+  }
+}
+
+// ---- deploy-time validation of agent modules ----
+
+export class InvalidWasmError extends CaxtonError {
+  readonly code = 'INVALID_WASM';
+  constructor(agent: string, reason: string) {
+    super(`agent "${agent}": the module is not valid WebAssembly (${reason})`,
+      'Build the agent to a core WebAssembly module (.wasm), e.g. `npm run build:agents`, and deploy that file, not its source or a text file.',
+      { agent, reason });
+  }
+}
+
+export class MissingExportError extends CaxtonError {
+  readonly code = 'MISSING_EXPORT';
+  constructor(agent: string, exportName: string) {
+    super(`agent "${agent}": the module does not export the function "${exportName}" required by agent ABI v1`,
+      `Export "${exportName}" (see docs/agent-abi.md). AssemblyScript agents get every required export from \`export * from "sdk/assemblyscript/exports"\`.`,
+      { agent, export: exportName });
+  }
+}
+
+export class MemoryNotImportedError extends CaxtonError {
+  readonly code = 'MEMORY_NOT_IMPORTED';
+  constructor(agent: string) {
+    super(`agent "${agent}": the module defines its own memory instead of importing env.memory, so the host cannot cap it`,
+      'Build with --importMemory (AssemblyScript) or -Wl,--import-memory (clang); the host creates the memory with the agent\'s memory limit.',
+      { agent });
+  }
+}
+
+export class UnknownImportError extends CaxtonError {
+  readonly code = 'UNKNOWN_IMPORT';
+  constructor(agent: string, module: string, name: string, kind: string) {
+    super(`agent "${agent}": the module imports ${kind} "${module}.${name}", which the host does not offer`,
+      'Remove the import, or use only the imports listed in docs/agent-abi.md (module "caxton", plus env.memory and env.abort). WASI is not offered.',
+      { agent, module, name, kind });
+  }
+}
+
+export class AbiVersionMismatchError extends CaxtonError {
+  readonly code = 'ABI_VERSION_MISMATCH';
+  constructor(agent: string, found: number, supported: number) {
+    super(`agent "${agent}": caxton_abi_version() returned ${found}, this server speaks agent ABI ${supported}`,
+      `Rebuild the agent against an SDK for agent ABI ${supported}, or run a Caxton server that supports ABI ${found}.`,
+      { agent, found, supported });
+  }
+}
+
+export class AgentInitFailedError extends CaxtonError {
+  readonly code = 'AGENT_INIT_FAILED';
+  constructor(agent: string, reason: string) {
+    super(`agent "${agent}": caxton_init failed: ${reason}`,
+      'Check the agent\'s config (a negative return from caxton_init means the agent refused it) and its logs.',
+      { agent, reason });
+  }
+}
+
+// ---- registry and lifecycle ----
+
+export class AgentNotFoundError extends CaxtonError {
+  readonly code = 'AGENT_NOT_FOUND';
+  constructor(agent: string) {
+    super(`no agent named "${agent}" is deployed`,
+      'List the deployed agents (runtime.list() / `caxton agents list`) and check the name; deploy it first if it is missing.',
+      { agent });
+  }
+}
+
+export class AgentExistsError extends CaxtonError {
+  readonly code = 'AGENT_EXISTS';
+  constructor(agent: string) {
+    super(`an agent named "${agent}" is already deployed`,
+      'Pick another name, or remove the existing agent first (names are unique per server).',
+      { agent });
+  }
+}
+
+export class AgentStoppedError extends CaxtonError {
+  readonly code = 'AGENT_STOPPED';
+  constructor(agent: string) {
+    super(`agent "${agent}" is stopped and does not accept messages`,
+      'Start it again (runtime.start(name)) before sending to it.',
+      { agent });
+  }
+}
+
+export class InvalidAgentSpecError extends CaxtonError {
+  readonly code = 'INVALID_AGENT_SPEC';
+  constructor(field: string, problem: string) {
+    super(`invalid agent spec: ${field} ${problem}`,
+      'Fix the field as described; see docs/agent-abi.md for limits and defaults.',
+      { field, problem });
+  }
+}
+
+export class TooManyAgentsError extends CaxtonError {
+  readonly code = 'TOO_MANY_AGENTS';
+  constructor(limit: number, reason: string) {
+    super(`cannot host more agents: ${reason} (limit ${limit})`,
+      'Raise maxAgents when creating the runtime, remove idle agents, or spread agents over more servers. V8 reserves ~10 GiB of address space per wasm memory, which caps one process near 12,000 live instances.',
+      { limit, reason });
+  }
+}
+
+// ---- messaging ----
+
+export class MailboxFullError extends CaxtonError {
+  readonly code = 'MAILBOX_FULL';
+  constructor(agent: string, retryAfterMs: number) {
+    super(`the mailbox of agent "${agent}" is full; the message was not accepted`,
+      `Back off and retry after about ${retryAfterMs} ms; nothing was sent. If this persists, the agent (or its worker) cannot keep up: add instances or raise the ring capacity.`,
+      { agent, retryAfterMs });
+  }
+}
+
+export class FrameTooLargeError extends CaxtonError {
+  readonly code = 'FRAME_TOO_LARGE';
+  constructor(size: number, limit: number) {
+    super(`message of ${size} bytes exceeds the ${limit}-byte limit`,
+      'Send smaller content (split it, or pass a reference to where the data lives) or raise maxFrameBytes on the server.',
+      { size, limit });
+  }
+}
+
+export class UnknownPerformativeError extends CaxtonError {
+  readonly code = 'UNKNOWN_PERFORMATIVE';
+  constructor(given: string) {
+    super(`"${given}" is not a FIPA communicative act`,
+      'Use one of the 22 FIPA acts, e.g. inform, request, query-ref, cfp, propose (docs/agent-abi.md lists them).',
+      { performative: given });
+  }
+}
+
+export class ReplyTimeoutError extends CaxtonError {
+  readonly code = 'REPLY_TIMEOUT';
+  constructor(agent: string, timeoutMs: number) {
+    super(`agent "${agent}" did not reply within ${timeoutMs} ms`,
+      'Raise the timeout, check the agent replies to this performative (its logs, the dead-letter queue), or that it is not overloaded.',
+      { agent, timeoutMs });
+  }
+}
+
+export class RuntimeNotRunningError extends CaxtonError {
+  readonly code = 'RUNTIME_NOT_RUNNING';
+  constructor(state: string) {
+    super(`the runtime is ${state} and does not accept this call`,
+      'Start the runtime first, or wait: a draining runtime refuses new work until it has stopped.',
+      { state });
+  }
+}
+
+export class WorkerFailedError extends CaxtonError {
+  readonly code = 'WORKER_FAILED';
+  constructor(worker: number, reason: string) {
+    super(`worker ${worker} failed: ${reason}`,
+      'This is a bug or a resource limit in the host; see the server log. The supervisor replaces the worker and restores its agents.',
+      { worker, reason });
+  }
+}
+
+export class InvalidArgumentError extends CaxtonError {
+  readonly code = 'INVALID_ARGUMENT';
+  constructor(argument: string, problem: string, hint: string) {
+    super(`${argument}: ${problem}`, hint, { argument, problem });
+  }
+}
+
+/** Reasons recorded with a dead letter: stable codes listed in docs/errors.md. */
+export const DeadLetterReason = Object.freeze({
+  AGENT_TRAPPED: 'AGENT_TRAPPED',
+  AGENT_TIMEOUT: 'AGENT_TIMEOUT',
+  HANDLER_FAILED: 'HANDLER_FAILED',
+  AGENT_GONE: 'AGENT_GONE',
+  AGENT_STOPPED: 'AGENT_STOPPED',
+  BACKOFF_OVERFLOW: 'BACKOFF_OVERFLOW',
+  WORKER_LOST: 'WORKER_LOST',
+  NO_ENDPOINT: 'NO_ENDPOINT',
+} as const);
+export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
+
+/** What each dead-letter reason means and what to do about it (docs/errors.md mirrors this). */
+export const DEAD_LETTER_HINTS: Readonly<Record<DeadLetterReason, string>> = Object.freeze({
+  AGENT_TRAPPED: 'The agent trapped (or aborted) while handling this message; it was restarted. See the detail for the trap text and fix the agent.',
+  AGENT_TIMEOUT: 'The agent ran past its per-message time limit and was stopped; raise timeLimitMs or make the handler return sooner.',
+  HANDLER_FAILED: 'caxton_handle returned a negative code (in the detail): the agent reported it could not handle the message.',
+  AGENT_GONE: 'The destination agent was removed (or redeployed) before the message reached it; resend to the current agent.',
+  AGENT_STOPPED: 'The destination agent was stopped before the message reached it; start it and resend.',
+  BACKOFF_OVERFLOW: 'The agent was restarting after repeated traps and its waiting queue was full; fix the crash loop, then resend.',
+  WORKER_LOST: 'A worker was replaced while it held this message for an agent in back-off; only the count survives. Resend if it matters.',
+  NO_ENDPOINT: 'The message was addressed to a host endpoint (an in-process API caller) that no longer exists, e.g. a reply that came after its request timed out.',
+});
+
+/** Rebuild a CaxtonError that crossed a thread boundary as JSON. */
+export function reviveError(e: SerializedError): CaxtonError {
+  const err = new (class extends CaxtonError { readonly code = e.code; })(e.message, e.hint, e.details);
+  err.name = 'CaxtonError';
+  return err;
+}
+
+export function isCaxtonError(e: unknown): e is CaxtonError {
+  return e instanceof CaxtonError;
+}

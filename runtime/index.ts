@@ -1,0 +1,8 @@
+/** The in-process API of a Caxton server: what the gRPC and CLI layers call. */
+export { Runtime } from './supervisor.js';
+export type { RuntimeOptions, AgentSpec, AgentInfo, AgentLimits, OutgoingMessage, DeadLetter, RuntimeStats, Endpoint } from './supervisor.js';
+export * from './errors.js';
+export { ABI_VERSION, validateAgentModule } from './abi.js';
+export { decodeFrame, encodeFrame, msgpack } from '../bus/frame.js';
+export type { DecodedFrame } from '../bus/frame.js';
+export { PERFORMATIVES, type Performative } from '../bus/layout.js';

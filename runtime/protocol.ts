@@ -1,0 +1,69 @@
+/**
+ * Control messages between the supervisor and a worker host, carried over a
+ * MessagePort (rare, structured-cloned). Messages between agents never use
+ * this path: they travel on the bus rings.
+ */
+import type { BusInit } from '../bus/shared.js';
+import type { DeadLetterReason, SerializedError } from './errors.js';
+
+export type Transport = 'bus' | 'postmessage';
+
+export interface HostOptions {
+  readonly spinMicros: number;
+  readonly maxSleepMs: number;
+  readonly maxFrameBytes: number;
+  /** frames handled per drain before yielding to the event loop */
+  readonly drainBudget: number;
+  /** 'postmessage' = the baseline transport used by `caxton bench` */
+  readonly transport: Transport;
+}
+
+export interface HostTaskInput {
+  readonly thread: number;
+  readonly bus: BusInit;
+  readonly port: MessagePort;
+  readonly options: HostOptions;
+  /** baseline transport only: one port per other worker thread, keyed by thread index */
+  readonly peers?: Record<number, MessagePort>;
+}
+
+export interface AgentPlacement {
+  readonly slot: number;
+  readonly generation: number;
+  readonly name: string;
+  readonly kindId: string;
+  readonly config: Uint8Array;
+  readonly memoryPages: number;
+  /** how many messages may wait while the agent restarts after a trap */
+  readonly mailbox: number;
+}
+
+export type ToWorker =
+  | { type: 'kind'; kindId: string; module: WebAssembly.Module; memoryMinPages: number; hasTimer: boolean }
+  | { type: 'names'; add: [string, number][]; remove: string[] }
+  | { type: 'deploy'; reqId: number; agents: AgentPlacement[] }
+  | { type: 'remove'; reqId: number; slots: number[]; reason: DeadLetterReason }
+  | { type: 'shutdown' };
+
+export interface DeadLetterRecord {
+  readonly frame: Uint8Array;
+  readonly reason: DeadLetterReason;
+  readonly detail: string;
+  readonly at: number;
+  readonly agent: string;
+}
+
+export interface AgentLogRecord {
+  readonly agent: string;
+  readonly level: number;
+  readonly msg: string;
+  readonly at: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; thread: number }
+  | { type: 'deployed'; reqId: number; results: { slot: number; error?: SerializedError }[] }
+  | { type: 'removed'; reqId: number }
+  | { type: 'dead-letters'; records: DeadLetterRecord[] }
+  | { type: 'logs'; records: AgentLogRecord[] }
+  | { type: 'agent-restarted'; slot: number; reason: string; failures: number };

@@ -1,0 +1,913 @@
+/**
+ * The supervisor (main thread): owns the bus, the registry, the worker pool
+ * (piscina, one long-lived host task per worker), the watchdog and the
+ * in-process API that the gRPC and CLI layers call.
+ *
+ * Threads on the bus: 0 = this supervisor, 1..W = workers.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { Bus } from '../bus/shared.js';
+import { RingConsumer, RingProducer } from '../bus/ring.js';
+import { RouterTable } from '../bus/router.js';
+import { Pump } from '../bus/pump.js';
+import { decodeFrame, encodeFrame, idToString, type DecodedFrame } from '../bus/frame.js';
+import {
+  DEFAULT_MAX_AGENTS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_RING_CAPACITY, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_LENGTH,
+  FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, PERFORMATIVE_CODE, PERFORMATIVES, T_DOORBELL, T_STAT_AGENTS,
+  T_STAT_BASELINE_SENT, T_STAT_DEAD_LETTERED, T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS,
+  T_STAT_TRAPS, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING, G_RUN_STATE, RUN_STATE_DRAINING, RUN_STATE_RUNNING,
+  RUN_STATE_STOPPED, type Performative,
+} from '../bus/layout.js';
+import { probeAbiVersion, validateAgentModule, WASM_PAGE } from './abi.js';
+import {
+  AgentExistsError, AgentInitFailedError, AgentNotFoundError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
+  DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, MailboxFullError, ReplyTimeoutError,
+  RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError,
+} from './errors.js';
+import { Registry, isAgent, type AgentRecord, type EndpointRecord } from './registry.js';
+import type {
+  AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostOptions, ToWorker, Transport,
+} from './protocol.js';
+import { msgpack } from '../bus/frame.js';
+
+export interface RuntimeOptions {
+  /** worker threads hosting agents (default: one per core) */
+  workers?: number;
+  ringCapacity?: number;
+  maxAgents?: number;
+  maxFrameBytes?: number;
+  /** busy-poll before sleeping, µs (0 = off) */
+  spinMicros?: number;
+  maxSleepMs?: number;
+  drainBudget?: number;
+  /** 'postmessage' is the benchmark baseline; real servers use 'bus' */
+  transport?: Transport;
+  watchdogIntervalMs?: number;
+  deadLetterRetention?: number;
+  defaults?: Partial<AgentLimits>;
+  onLog?: (record: AgentLogRecord) => void;
+}
+
+export interface AgentLimits {
+  /** bytes of linear memory the agent may grow to */
+  memoryLimitBytes: number;
+  /** per-message time limit enforced by the watchdog */
+  timeLimitMs: number;
+  /** messages that may wait while the agent restarts */
+  mailbox: number;
+}
+
+export interface AgentSpec extends Partial<AgentLimits> {
+  name: string;
+  /** module bytes (a compiled kind is cached by content hash) */
+  module: Uint8Array;
+  config?: unknown;
+  /** pin to a worker (1-based thread index); default: the least loaded */
+  worker?: number;
+}
+
+export interface AgentInfo {
+  name: string;
+  slot: number;
+  generation: number;
+  worker: number;
+  state: string;
+  kind: string;
+  memoryLimitBytes: number;
+  timeLimitMs: number;
+  mailbox: number;
+  restarts: number;
+  lastError?: string;
+}
+
+export interface OutgoingMessage {
+  to: string;
+  performative: Performative;
+  content?: unknown;
+  params?: Record<string, unknown>;
+  /** 16 hex digits (64 bits); omitted = none */
+  conversationId?: string;
+  inReplyTo?: string;
+}
+
+export interface DeadLetter {
+  seq: number;
+  at: string;
+  reason: DeadLetterReason;
+  hint: string;
+  detail: string;
+  agent: string;
+  from: string;
+  performative: string;
+  messageId: string;
+  conversationId: string;
+  content: unknown;
+}
+
+export interface RuntimeStats {
+  accepted: number;
+  delivered: number;
+  deadLettered: number;
+  inFlight: number;
+  refused: number;
+  traps: number;
+  restarts: number;
+  workerRestarts: number;
+  agents: number;
+  workers: number;
+  baselineSent: number;
+}
+
+export interface Endpoint {
+  readonly name: string;
+  readonly slot: number;
+  close(): void;
+}
+
+const SUPERVISOR = 0;
+
+interface Kind {
+  id: string;
+  module: WebAssembly.Module;
+  memoryMinPages: number;
+  memoryMaxPages: number | undefined;
+  hasTimer: boolean;
+}
+
+interface PendingRequest {
+  message: ToWorker;
+  resolve: (m: FromWorker) => void;
+}
+
+/** One worker thread as the supervisor sees it. */
+class WorkerSlot {
+  readonly thread: number;
+  port!: MessagePort;
+  abort!: AbortController;
+  task!: Promise<unknown>;
+  ready!: Promise<void>;
+  closed!: Promise<void>;
+  readonly kinds = new Set<string>();
+  readonly pending = new Map<number, PendingRequest>();
+  lastProgress = 0;
+  progressSince = 0;
+  restarting = false;
+  baselinePeers: Record<number, MessagePort> = {};
+
+  constructor(thread: number) {
+    this.thread = thread;
+  }
+}
+
+export class Runtime {
+  readonly bus: Bus;
+  readonly workers: number;
+  private readonly options: Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers'>> & { defaults: AgentLimits };
+  private readonly onLog: ((r: AgentLogRecord) => void) | undefined;
+  private readonly router: RouterTable;
+  private readonly registry: Registry;
+  private readonly pool: Piscina;
+  private readonly slots: WorkerSlot[] = [];
+  private readonly producers: RingProducer[] = [];
+  private readonly consumers: RingConsumer[] = [];
+  private readonly pump: Pump;
+  private readonly kinds = new Map<string, Kind>();
+  private readonly deadLetters: DeadLetter[] = [];
+  private deadLetterSeq = 0;
+  private reqSeq = 0;
+  private msgLo = 0;
+  private readonly msgHi = (SUPERVISOR << 24) | 1;
+  private state: 'starting' | 'running' | 'draining' | 'stopped' = 'starting';
+  private watchdog: NodeJS.Timeout | undefined;
+  private workerRestarts = 0;
+  private supervisorDelivered = 0;
+  private supervisorDeadLettered = 0;
+  private supervisorRefused = 0;
+  private readonly requestsEndpoint: EndpointRecord;
+  private readonly hostEndpoint: EndpointRecord;
+  private readonly waiting = new Map<string, (f: Uint8Array) => void>();
+  private readonly startedAt = Date.now();
+  private readonly baselinePorts: (MessagePort | undefined)[] = [];
+  private readonly restartListeners: ((thread: number) => void)[] = [];
+
+  private constructor(opts: RuntimeOptions) {
+    this.workers = opts.workers ?? availableParallelism();
+    this.options = {
+      ringCapacity: opts.ringCapacity ?? DEFAULT_RING_CAPACITY,
+      maxAgents: opts.maxAgents ?? DEFAULT_MAX_AGENTS,
+      maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      spinMicros: opts.spinMicros ?? 50,
+      maxSleepMs: opts.maxSleepMs ?? 1000,
+      drainBudget: opts.drainBudget ?? 8192,
+      transport: opts.transport ?? 'bus',
+      watchdogIntervalMs: opts.watchdogIntervalMs ?? 20,
+      deadLetterRetention: opts.deadLetterRetention ?? 10_000,
+      defaults: {
+        memoryLimitBytes: opts.defaults?.memoryLimitBytes ?? 16 * 1024 * 1024,
+        timeLimitMs: opts.defaults?.timeLimitMs ?? 1000,
+        mailbox: opts.defaults?.mailbox ?? 1024,
+      },
+    };
+    this.onLog = opts.onLog;
+    if (this.options.maxFrameBytes > this.options.ringCapacity / 2) {
+      throw new InvalidAgentSpecError('maxFrameBytes', `must be at most half the ring capacity (${this.options.ringCapacity / 2})`);
+    }
+    const threads = this.workers + 1;
+    this.bus = Bus.create(threads, this.options.ringCapacity, this.options.maxAgents);
+    this.router = new RouterTable(this.bus);
+    this.registry = new Registry(this.options.maxAgents);
+    for (let t = 0; t < threads; t++) {
+      this.producers.push(new RingProducer(this.bus, SUPERVISOR, t));
+      this.consumers.push(new RingConsumer(this.bus, t, SUPERVISOR));
+    }
+    this.pool = new Piscina({
+      filename: new URL('./worker-host.js', import.meta.url).href,
+      minThreads: this.workers,
+      maxThreads: this.workers,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 2 ** 31 - 1,
+      // Our host task waits with Atomics.waitAsync and must keep its event
+      // loop; piscina's own Atomics.wait between tasks is not needed.
+      atomics: 'disabled',
+    });
+    const t32 = this.bus.threadI32(SUPERVISOR);
+    this.pump = new Pump(this.bus.i32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), {
+      spinMicros: this.options.spinMicros,
+      maxSleepMs: this.options.maxSleepMs,
+    });
+    this.requestsEndpoint = this.addEndpoint('$requests', (frame) => this.onReply(frame));
+    this.hostEndpoint = this.addEndpoint('$host', () => undefined);
+  }
+
+  /** Start a runtime: bus, workers, watchdog. */
+  static async start(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const rt = new Runtime(opts);
+    await rt.boot();
+    return rt;
+  }
+
+  private async boot(): Promise<void> {
+    if (this.options.transport === 'postmessage') this.wireBaseline();
+    for (let t = 1; t <= this.workers; t++) this.slots[t] = new WorkerSlot(t);
+    await Promise.all(this.slots.slice(1).map((s) => this.startWorker(s)));
+    this.pump.start();
+    this.watchdog = setInterval(() => this.checkWatchdog(), this.options.watchdogIntervalMs);
+    this.watchdog.unref();
+    Atomics.store(this.bus.i32, G_RUN_STATE, RUN_STATE_RUNNING);
+    this.state = 'running';
+  }
+
+  /** postMessage baseline: a MessageChannel between every pair of threads. */
+  private wireBaseline(): void {
+    for (let t = 1; t <= this.workers; t++) this.slots[t] = new WorkerSlot(t);
+    for (let a = 0; a <= this.workers; a++) {
+      for (let b = a + 1; b <= this.workers; b++) {
+        const { port1, port2 } = new MessageChannel();
+        if (a === SUPERVISOR) {
+          this.baselinePorts[b] = port1;
+          port1.on('message', (frame: Uint8Array) => this.deliverToEndpoint(frame));
+          port1.unref();
+        } else {
+          this.slots[a]!.baselinePeers[b] = port1;
+        }
+        this.slots[b]!.baselinePeers[a] = port2;
+      }
+    }
+  }
+
+  private hostOptions(): HostOptions {
+    const o = this.options;
+    return { spinMicros: o.spinMicros, maxSleepMs: o.maxSleepMs, maxFrameBytes: o.maxFrameBytes, drainBudget: o.drainBudget, transport: o.transport };
+  }
+
+  private startWorker(slot: WorkerSlot): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    slot.port = port1;
+    slot.abort = new AbortController();
+    slot.kinds.clear();
+    let markReady!: () => void;
+    slot.ready = new Promise((r) => { markReady = r; });
+    slot.closed = new Promise((r) => port1.once('close', () => r()));
+    port1.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') markReady();
+      else this.onWorkerMessage(slot, m);
+    });
+    const peers = slot.baselinePeers;
+    const transferList = [port2, ...Object.values(peers)];
+    slot.task = this.pool.run(
+      { thread: slot.thread, bus: this.bus.init, port: port2, options: this.hostOptions(), peers },
+      { transferList: transferList as never, signal: slot.abort.signal },
+    );
+    slot.baselinePeers = {};
+    slot.task.catch((e: Error) => {
+      if (this.state === 'stopped' || slot.restarting) return;
+      // The host task failed on its own (not a watchdog abort): replace the worker.
+      void this.replaceWorker(slot, -1, `host task failed: ${e.message}`);
+    });
+    return slot.ready;
+  }
+
+  private onWorkerMessage(slot: WorkerSlot, m: FromWorker): void {
+    switch (m.type) {
+      case 'deployed':
+      case 'removed': {
+        const p = slot.pending.get(m.reqId);
+        if (p) {
+          slot.pending.delete(m.reqId);
+          p.resolve(m);
+        }
+        break;
+      }
+      case 'dead-letters':
+        for (const r of m.records) this.recordDeadLetter(r);
+        break;
+      case 'logs':
+        for (const r of m.records) this.onLog?.(r);
+        break;
+      case 'agent-restarted': {
+        const rec = this.registry.atSlot(m.slot);
+        if (rec && isAgent(rec)) {
+          rec.restarts++;
+          rec.lastError = m.reason;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private ask(slot: WorkerSlot, build: (reqId: number) => ToWorker): Promise<FromWorker> {
+    const reqId = ++this.reqSeq;
+    const message = build(reqId);
+    return new Promise((resolve) => {
+      slot.pending.set(reqId, { message, resolve });
+      if (!slot.restarting) slot.port.postMessage(message);
+    });
+  }
+
+  // ---------------------------------------------------------------- watchdog
+
+  private checkWatchdog(): void {
+    const now = performance.now();
+    const i32 = this.bus.i32;
+    for (let t = 1; t <= this.workers; t++) {
+      const slot = this.slots[t]!;
+      if (slot.restarting) continue;
+      const base = this.bus.threadI32(t);
+      const current = Atomics.load(i32, base + T_WD_CURRENT);
+      const progress = Atomics.load(i32, base + T_WD_PROGRESS);
+      if (current === 0 || progress !== slot.lastProgress) {
+        slot.lastProgress = progress;
+        slot.progressSince = now;
+        continue;
+      }
+      const rec = this.registry.atSlot(current - 1);
+      const limit = rec && isAgent(rec) ? rec.timeLimitMs : this.options.defaults.timeLimitMs;
+      if (now - slot.progressSince > limit) {
+        void this.replaceWorker(slot, current - 1, `agent ran past its ${limit} ms time limit`);
+      }
+    }
+  }
+
+  /**
+   * Terminate a worker (piscina's abort terminates the thread, which stops even
+   * a spinning WASM loop), wait until the thread is really gone (its control
+   * port closes), dead-letter the message it was stuck on, and start a fresh
+   * host on the same thread index with the same agents. The rings keep every
+   * message that was waiting, so they are delivered to the new instances.
+   */
+  private async replaceWorker(slot: WorkerSlot, stuckSlot: number, why: string): Promise<void> {
+    if (slot.restarting || this.state === 'stopped') return;
+    slot.restarting = true;
+    this.workerRestarts++;
+    slot.abort.abort(new Error(why));
+    await slot.closed;
+    const t = slot.thread;
+    const base = this.bus.threadI32(t);
+    const stats = this.bus.threadF64(t);
+    const f64 = this.bus.f64;
+    const ring = this.bus.i32[base + T_WD_RING]!;
+    const wasInCall = Atomics.load(this.bus.i32, base + T_WD_CURRENT) !== 0;
+    if (wasInCall && ring >= 0) {
+      const producer = Math.floor(ring / this.bus.layout.threads);
+      const c = new RingConsumer(this.bus, producer, t);
+      const off = c.peek();
+      if (off >= 0) {
+        const len = this.bus.i32[off >> 2]!;
+        const rec = this.registry.atSlot(stuckSlot);
+        this.recordDeadLetter({
+          frame: this.bus.u8.slice(off, off + len),
+          reason: stuckSlot >= 0 ? DeadLetterReason.AGENT_TIMEOUT : DeadLetterReason.WORKER_LOST,
+          detail: why,
+          at: Date.now(),
+          agent: rec?.name ?? `slot ${stuckSlot}`,
+        });
+        c.advance(len);
+        c.release();
+        f64[stats + T_STAT_DEAD_LETTERED] = f64[stats + T_STAT_DEAD_LETTERED]! + 1;
+      }
+    }
+    const parked = f64[stats + T_STAT_PARKED]!;
+    if (parked > 0) {
+      f64[stats + T_STAT_DEAD_LETTERED] = f64[stats + T_STAT_DEAD_LETTERED]! + parked;
+      f64[stats + T_STAT_PARKED] = 0;
+      this.recordDeadLetter({ frame: new Uint8Array(0), reason: DeadLetterReason.WORKER_LOST, detail: `${parked} message(s) parked for agents in back-off were lost with worker ${t}`, at: Date.now(), agent: '*' });
+    }
+    this.bus.i32[base + T_WD_CURRENT] = 0;
+    this.bus.i32[base + T_WD_RING] = -1;
+    if (stuckSlot >= 0) {
+      const rec = this.registry.atSlot(stuckSlot);
+      if (rec && isAgent(rec)) {
+        rec.restarts++;
+        rec.lastError = why;
+      }
+    }
+    if ((this.state as string) === 'stopped') return;
+    const pending = [...slot.pending.values()];
+    slot.pending.clear();
+    await this.startWorker(slot);
+    slot.restarting = false;
+    // Put every agent of this thread back, then replay requests that were in flight.
+    const pendingSlots = new Set<number>();
+    for (const p of pending) if (p.message.type === 'deploy') for (const a of p.message.agents) pendingSlots.add(a.slot);
+    const agents = this.registry.onThread(t).filter((a) => a.state !== 'stopped' && !pendingSlots.has(a.slot));
+    this.sendNames(slot);
+    if (agents.length) await this.placeOn(slot, agents);
+    for (const p of pending) {
+      if (p.message.type === 'deploy') for (const a of p.message.agents) this.ensureKindOn(slot, this.kinds.get(a.kindId)!);
+      const reqId = (p.message as { reqId: number }).reqId;
+      slot.pending.set(reqId, p);
+      slot.port.postMessage(p.message);
+    }
+    slot.lastProgress = -1;
+    for (const l of this.restartListeners) l(t);
+  }
+
+  /** Called after a worker has been replaced (tests and the CLI use it to report). */
+  onWorkerReplaced(listener: (thread: number) => void): void {
+    this.restartListeners.push(listener);
+  }
+
+  // ---------------------------------------------------------------- deploy
+
+  private kindFor(name: string, bytes: Uint8Array): Kind {
+    const id = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    let kind = this.kinds.get(id);
+    if (!kind) {
+      const v = validateAgentModule(name, bytes);
+      probeAbiVersion(name, v);
+      kind = { id, module: v.module, memoryMinPages: v.memoryMinPages, memoryMaxPages: v.memoryMaxPages, hasTimer: v.hasTimerExport };
+      this.kinds.set(id, kind);
+    }
+    return kind;
+  }
+
+  private ensureKindOn(slot: WorkerSlot, kind: Kind): void {
+    if (slot.kinds.has(kind.id)) return;
+    slot.kinds.add(kind.id);
+    slot.port.postMessage({ type: 'kind', kindId: kind.id, module: kind.module, memoryMinPages: kind.memoryMinPages, hasTimer: kind.hasTimer } satisfies ToWorker);
+  }
+
+  private sendNames(slot: WorkerSlot): void {
+    const add: [string, number][] = this.registry.agents().map((a) => [a.name, a.slot]);
+    slot.port.postMessage({ type: 'names', add, remove: [] } satisfies ToWorker);
+  }
+
+  private broadcastNames(add: [string, number][], remove: string[]): void {
+    for (let t = 1; t <= this.workers; t++) {
+      const s = this.slots[t]!;
+      if (!s.restarting) s.port.postMessage({ type: 'names', add, remove } satisfies ToWorker);
+    }
+  }
+
+  private placement(a: AgentRecord): AgentPlacement {
+    return { slot: a.slot, generation: a.generation, name: a.name, kindId: a.kindId, config: a.config, memoryPages: a.memoryPages, mailbox: a.mailbox };
+  }
+
+  /** Instantiate agents on one worker; sets their state from the answer. */
+  private async placeOn(slot: WorkerSlot, agents: AgentRecord[]): Promise<Map<number, CaxtonError | undefined>> {
+    for (const a of agents) this.ensureKindOn(slot, this.kinds.get(a.kindId)!);
+    const reply = await this.ask(slot, (reqId) => ({ type: 'deploy', reqId, agents: agents.map((a) => this.placement(a)) }));
+    const out = new Map<number, CaxtonError | undefined>();
+    if (reply.type !== 'deployed') return out;
+    for (const r of reply.results) {
+      const rec = this.registry.atSlot(r.slot);
+      if (!rec || !isAgent(rec)) continue;
+      if (r.error) {
+        rec.state = 'failed';
+        rec.lastError = r.error.message;
+        out.set(r.slot, new AgentInitFailedError(rec.name, String(r.error.details.reason ?? r.error.message)));
+      } else {
+        rec.state = 'running';
+        this.router.set(rec.slot, slot.thread, rec.generation, false);
+        out.set(r.slot, undefined);
+      }
+    }
+    return out;
+  }
+
+  private leastLoaded(extra: number[]): number {
+    let best = 1;
+    let bestCount = Infinity;
+    const counts = new Array<number>(this.workers + 1).fill(0);
+    for (const a of this.registry.agents()) counts[a.thread]! += 1;
+    for (let t = 1; t <= this.workers; t++) {
+      const c = counts[t]! + (extra[t] ?? 0);
+      if (c < bestCount) {
+        best = t;
+        bestCount = c;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Deploy one or many agents. Validation happens first (nothing is placed
+   * if any spec is invalid); then each worker gets one batch. Agents whose
+   * init fails are removed again and reported in the thrown error.
+   */
+  async deploy(specs: AgentSpec | AgentSpec[]): Promise<AgentInfo[]> {
+    this.assertRunning();
+    const list = Array.isArray(specs) ? specs : [specs];
+    const seen = new Set<string>();
+    const prepared: { spec: AgentSpec; kind: Kind; limits: AgentLimits; config: Uint8Array }[] = [];
+    for (const spec of list) {
+      if (typeof spec.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(spec.name)) {
+        throw new InvalidAgentSpecError('name', `"${String(spec.name)}" must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`);
+      }
+      if (this.registry.has(spec.name) || seen.has(spec.name)) throw new AgentExistsError(spec.name);
+      seen.add(spec.name);
+      if (!(spec.module instanceof Uint8Array)) throw new InvalidAgentSpecError('module', 'must be the bytes of a .wasm file');
+      const limits = this.limitsFor(spec);
+      const kind = this.kindFor(spec.name, spec.module);
+      const pages = Math.floor(limits.memoryLimitBytes / WASM_PAGE);
+      if (pages < Math.max(kind.memoryMinPages, 1)) {
+        throw new InvalidAgentSpecError('memoryLimitBytes', `(${limits.memoryLimitBytes}) is below the ${Math.max(kind.memoryMinPages, 1) * WASM_PAGE} bytes the module needs at start`);
+      }
+      if (spec.worker !== undefined && (!Number.isInteger(spec.worker) || spec.worker < 1 || spec.worker > this.workers)) {
+        throw new InvalidAgentSpecError('worker', `must be an integer in 1..${this.workers}`);
+      }
+      prepared.push({ spec, kind, limits, config: msgpack.pack(spec.config ?? null) });
+    }
+    if (this.registry.size + prepared.length > this.options.maxAgents) {
+      throw new TooManyAgentsError(this.options.maxAgents, `${prepared.length} more agents do not fit`);
+    }
+    const extra: number[] = [];
+    const byThread = new Map<number, AgentRecord[]>();
+    const records: AgentRecord[] = [];
+    for (const p of prepared) {
+      const { slot, generation } = this.registry.allocate();
+      const thread = p.spec.worker ?? this.leastLoaded(extra);
+      extra[thread] = (extra[thread] ?? 0) + 1;
+      const rec: AgentRecord = {
+        name: p.spec.name, slot, generation, thread, kindId: p.kind.id, config: p.config, configValue: p.spec.config ?? null,
+        memoryPages: Math.min(Math.floor(p.limits.memoryLimitBytes / WASM_PAGE), p.kind.memoryMaxPages ?? Infinity),
+        timeLimitMs: p.limits.timeLimitMs, mailbox: p.limits.mailbox, state: 'starting', restarts: 0, lastError: undefined,
+        createdAt: Date.now(),
+      };
+      this.registry.add(rec);
+      records.push(rec);
+      const group = byThread.get(thread) ?? [];
+      group.push(rec);
+      byThread.set(thread, group);
+    }
+    // Names first, so agents of this batch can look each other up in init.
+    this.broadcastNames(records.map((r) => [r.name, r.slot]), []);
+    const results = await Promise.all([...byThread].map(([t, recs]) => this.placeOn(this.slots[t]!, recs)));
+    const failures: CaxtonError[] = [];
+    for (const r of results) for (const err of r.values()) if (err) failures.push(err);
+    if (failures.length) {
+      const failed = records.filter((r) => r.state === 'failed');
+      for (const r of failed) this.release(r);
+      this.broadcastNames([], failed.map((r) => r.name));
+      throw failures[0]!;
+    }
+    return records.map((r) => this.info(r));
+  }
+
+  private limitsFor(spec: AgentSpec): AgentLimits {
+    const d = this.options.defaults;
+    const limits = { memoryLimitBytes: spec.memoryLimitBytes ?? d.memoryLimitBytes, timeLimitMs: spec.timeLimitMs ?? d.timeLimitMs, mailbox: spec.mailbox ?? d.mailbox };
+    if (!Number.isInteger(limits.memoryLimitBytes) || limits.memoryLimitBytes < WASM_PAGE || limits.memoryLimitBytes > 4 * 1024 ** 3) {
+      throw new InvalidAgentSpecError('memoryLimitBytes', `must be an integer number of bytes between 64 KiB and 4 GiB, got ${limits.memoryLimitBytes}`);
+    }
+    if (!Number.isFinite(limits.timeLimitMs) || limits.timeLimitMs < 1) throw new InvalidAgentSpecError('timeLimitMs', `must be a positive number of milliseconds, got ${limits.timeLimitMs}`);
+    if (!Number.isInteger(limits.mailbox) || limits.mailbox < 1) throw new InvalidAgentSpecError('mailbox', `must be a positive integer, got ${limits.mailbox}`);
+    return limits;
+  }
+
+  private release(rec: AgentRecord): void {
+    this.router.clear(rec.slot);
+    this.registry.release(rec.slot);
+  }
+
+  /** Stop an agent: it keeps its name and slot but refuses messages; those already on their way are dead-lettered. */
+  async stop(name: string): Promise<AgentInfo> {
+    this.assertRunning();
+    const rec = this.mustAgent(name);
+    if (rec.state === 'stopped') return this.info(rec);
+    this.router.set(rec.slot, rec.thread, rec.generation, true);
+    rec.state = 'stopped';
+    await this.ask(this.slots[rec.thread]!, (reqId) => ({ type: 'remove', reqId, slots: [rec.slot], reason: DeadLetterReason.AGENT_STOPPED }));
+    return this.info(rec);
+  }
+
+  /** Start a stopped agent again (a fresh instance, init runs again). */
+  async start(name: string): Promise<AgentInfo> {
+    this.assertRunning();
+    const rec = this.mustAgent(name);
+    if (rec.state === 'running') return this.info(rec);
+    const res = await this.placeOn(this.slots[rec.thread]!, [rec]);
+    const err = res.get(rec.slot);
+    if (err) throw err;
+    return this.info(rec);
+  }
+
+  /** Remove an agent: its name is free again; messages still on their way to it are dead-lettered. */
+  async remove(name: string): Promise<void> {
+    this.assertRunning();
+    const rec = this.mustAgent(name);
+    this.router.clear(rec.slot);
+    this.broadcastNames([], [rec.name]);
+    await this.ask(this.slots[rec.thread]!, (reqId) => ({ type: 'remove', reqId, slots: [rec.slot], reason: DeadLetterReason.AGENT_GONE }));
+    this.registry.release(rec.slot);
+  }
+
+  list(): AgentInfo[] {
+    return this.registry.agents().map((r) => this.info(r));
+  }
+
+  get(name: string): AgentInfo {
+    return this.info(this.mustAgent(name));
+  }
+
+  private mustAgent(name: string): AgentRecord {
+    const rec = this.registry.agent(name);
+    if (!rec) throw new AgentNotFoundError(name);
+    return rec;
+  }
+
+  private info(r: AgentRecord): AgentInfo {
+    return {
+      name: r.name, slot: r.slot, generation: r.generation, worker: r.thread, state: r.state, kind: r.kindId,
+      memoryLimitBytes: r.memoryPages * WASM_PAGE, timeLimitMs: r.timeLimitMs, mailbox: r.mailbox, restarts: r.restarts,
+      ...(r.lastError ? { lastError: r.lastError } : {}),
+    };
+  }
+
+  // ---------------------------------------------------------------- endpoints (host-side mailboxes)
+
+  private addEndpoint(name: string, handler: (frame: Uint8Array) => void): EndpointRecord {
+    const { slot, generation } = this.registry.allocate();
+    const rec: EndpointRecord = { name, slot, generation, handler };
+    this.registry.add(rec);
+    this.router.set(slot, SUPERVISOR, generation, false);
+    return rec;
+  }
+
+  /**
+   * A named mailbox on the supervisor thread: agents can look it up and send
+   * to it like to any agent. The handler gets a copy of each frame.
+   */
+  openEndpoint(name: string, handler: (frame: Uint8Array) => void): Endpoint {
+    if (this.registry.has(name)) throw new AgentExistsError(name);
+    const rec = this.addEndpoint(name, handler);
+    this.broadcastNames([[name, rec.slot]], []);
+    return {
+      name,
+      slot: rec.slot,
+      close: () => {
+        if (this.registry.atSlot(rec.slot) !== rec) return;
+        this.router.clear(rec.slot);
+        this.registry.release(rec.slot);
+        this.broadcastNames([], [name]);
+      },
+    };
+  }
+
+  private hasData(): boolean {
+    for (let i = 0; i < this.consumers.length; i++) if (this.consumers[i]!.hasData()) return true;
+    return false;
+  }
+
+  private drain(): number {
+    let n = 0;
+    const u8 = this.bus.u8;
+    for (const c of this.consumers) {
+      for (let k = 0; k < 1024; k++) {
+        const off = c.peek();
+        if (off < 0) break;
+        const len = this.bus.i32[(off + FRAME_LENGTH) >> 2]!;
+        this.deliverToEndpoint(u8.slice(off, off + len));
+        c.advance(len);
+        c.release();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private deliverToEndpoint(frame: Uint8Array): void {
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const slot = view.getUint32(FRAME_DST_SLOT, true);
+    const rec = this.registry.atSlot(slot);
+    const stat = this.bus.threadF64(SUPERVISOR);
+    if (!rec || isAgent(rec) || rec.generation !== view.getUint32(FRAME_DST_GEN, true)) {
+      this.supervisorDeadLettered++;
+      this.bus.f64[stat + T_STAT_DEAD_LETTERED] = this.supervisorDeadLettered;
+      this.recordDeadLetter({ frame, reason: DeadLetterReason.NO_ENDPOINT, detail: 'no host endpoint of that generation', at: Date.now(), agent: rec?.name ?? `slot ${slot}` });
+      return;
+    }
+    try {
+      rec.handler(frame);
+      this.supervisorDelivered++;
+      this.bus.f64[stat + T_STAT_DELIVERED] = this.supervisorDelivered;
+    } catch (e) {
+      this.supervisorDeadLettered++;
+      this.bus.f64[stat + T_STAT_DEAD_LETTERED] = this.supervisorDeadLettered;
+      this.recordDeadLetter({ frame, reason: DeadLetterReason.HANDLER_FAILED, detail: `endpoint handler threw: ${(e as Error).message}`, at: Date.now(), agent: rec.name });
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Send a message from the host to an agent (or endpoint). Returns the message id. */
+  send(msg: OutgoingMessage, from: Endpoint | EndpointRecord = this.hostEndpoint): { messageId: string } {
+    this.assertRunning();
+    const code = PERFORMATIVE_CODE[msg.performative];
+    if (code === undefined) throw new UnknownPerformativeError(String(msg.performative));
+    const target = this.registry.get(msg.to);
+    if (!target) throw new AgentNotFoundError(msg.to);
+    const entry = this.router.read(target.slot);
+    if (entry === 0) throw new AgentNotFoundError(msg.to);
+    if (isAgent(target) && target.state === 'stopped') throw new AgentStoppedError(msg.to);
+    const [convLo, convHi] = parseId(msg.conversationId, 'conversationId');
+    const [replyLo, replyHi] = parseId(msg.inReplyTo, 'inReplyTo');
+    const lo = (this.msgLo = (this.msgLo + 1) | 0);
+    const fromRec = this.registry.atSlot(from.slot);
+    const frame = encodeFrame({
+      performative: code, destinationSlot: target.slot, destinationGeneration: entry >>> 9,
+      sourceSlot: from.slot, sourceGeneration: fromRec ? fromRec.generation : 0, messageIdLo: lo, messageIdHi: this.msgHi,
+      conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi,
+    }, msg.content, msg.params);
+    if (frame.byteLength > this.options.maxFrameBytes) throw new FrameTooLargeError(frame.byteLength, this.options.maxFrameBytes);
+    const thread = entry & 0xff;
+    if (this.options.transport === 'postmessage' && thread !== SUPERVISOR) {
+      this.baselinePorts[thread]!.postMessage(frame);
+      const stat = this.bus.threadF64(SUPERVISOR);
+      this.bus.f64[stat + T_STAT_BASELINE_SENT] = this.bus.f64[stat + T_STAT_BASELINE_SENT]! + 1;
+      return { messageId: idToString(lo, this.msgHi) };
+    }
+    const p = this.producers[thread]!;
+    const off = p.reserve(frame.byteLength);
+    if (off < 0) {
+      this.supervisorRefused++;
+      this.bus.f64[this.bus.threadF64(SUPERVISOR) + T_STAT_REFUSED] = this.supervisorRefused;
+      throw new MailboxFullError(msg.to, 10);
+    }
+    this.bus.u8.set(frame, off);
+    p.publish();
+    return { messageId: idToString(lo, this.msgHi) };
+  }
+
+  /**
+   * Request-reply: send and wait for the first message whose in-reply-to is
+   * this message's id. The conversation id is generated when not given.
+   */
+  async request(msg: OutgoingMessage, timeoutMs = 5000): Promise<DecodedFrame> {
+    const conversationId = msg.conversationId ?? randomBytes(8).toString('hex');
+    const { messageId } = this.send({ ...msg, conversationId }, this.requestsEndpoint);
+    return new Promise<DecodedFrame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(messageId);
+        reject(new ReplyTimeoutError(msg.to, timeoutMs));
+      }, timeoutMs);
+      this.waiting.set(messageId, (frame) => {
+        clearTimeout(timer);
+        resolve(decodeFrame(frame));
+      });
+    });
+  }
+
+  private onReply(frame: Uint8Array): void {
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const key = idToString(view.getUint32(FRAME_REPLY_TO_LO, true), view.getUint32(FRAME_REPLY_TO_HI, true));
+    const waiter = this.waiting.get(key);
+    if (!waiter) throw new Error(`a reply to ${key} arrived after its request was answered or timed out`);
+    this.waiting.delete(key);
+    waiter(frame);
+  }
+
+  // ---------------------------------------------------------------- dead letters, stats
+
+  private recordDeadLetter(r: DeadLetterRecord): void {
+    let d: DecodedFrame | undefined;
+    try {
+      if (r.frame.byteLength) d = decodeFrame(r.frame);
+    } catch {
+      d = undefined;
+    }
+    const from = d ? this.registry.atSlot(d.sourceSlot)?.name ?? `slot ${d.sourceSlot}` : '';
+    this.deadLetters.push({
+      seq: ++this.deadLetterSeq, at: new Date(r.at).toISOString(), reason: r.reason, hint: DEAD_LETTER_HINTS[r.reason],
+      detail: r.detail, agent: r.agent, from, performative: d?.performative ?? '', messageId: d?.messageId ?? '',
+      conversationId: d?.conversationId ?? '', content: d?.content,
+    });
+    if (this.deadLetters.length > this.options.deadLetterRetention) this.deadLetters.shift();
+  }
+
+  /** The most recent dead letters (oldest first); `stats().deadLettered` counts every one ever. */
+  listDeadLetters(limit = 100): DeadLetter[] {
+    return this.deadLetters.slice(-limit);
+  }
+
+  stats(): RuntimeStats {
+    const f64 = this.bus.f64;
+    let accepted = 0;
+    let consumed = 0;
+    const threads = this.bus.layout.threads;
+    for (let p = 0; p < threads; p++) {
+      for (let c = 0; c < threads; c++) {
+        const probe = new RingConsumer(this.bus, p, c);
+        accepted += probe.publishedFrames();
+        consumed += probe.consumedFrames();
+      }
+    }
+    let delivered = 0;
+    let deadLettered = 0;
+    let parked = 0;
+    let refused = 0;
+    let traps = 0;
+    let restarts = 0;
+    let agents = 0;
+    let baselineSent = 0;
+    for (let t = 0; t < threads; t++) {
+      const s = this.bus.threadF64(t);
+      delivered += f64[s + T_STAT_DELIVERED]!;
+      deadLettered += f64[s + T_STAT_DEAD_LETTERED]!;
+      parked += f64[s + T_STAT_PARKED]!;
+      refused += f64[s + T_STAT_REFUSED]!;
+      traps += f64[s + T_STAT_TRAPS]!;
+      restarts += f64[s + T_STAT_RESTARTS]!;
+      agents += f64[s + T_STAT_AGENTS]!;
+      baselineSent += f64[s + T_STAT_BASELINE_SENT]!;
+    }
+    return {
+      accepted, delivered, deadLettered, inFlight: accepted - consumed + parked, refused, traps, restarts,
+      workerRestarts: this.workerRestarts, agents, workers: this.workers, baselineSent,
+    };
+  }
+
+  /** Resolve when nothing is in flight (or reject after timeoutMs). */
+  async waitIdle(timeoutMs = 10_000): Promise<RuntimeStats> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = this.stats();
+      if (s.inFlight === 0 && this.slots.every((w) => !w || !w.restarting)) return s;
+      if (Date.now() > deadline) return s;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  serverInfo(): { uptimeSeconds: number; workers: number; agents: number; abiVersion: number; performatives: readonly string[] } {
+    return { uptimeSeconds: (Date.now() - this.startedAt) / 1000, workers: this.workers, agents: this.registry.agents().length, abiVersion: 1, performatives: PERFORMATIVES };
+  }
+
+  private assertRunning(): void {
+    if (this.state !== 'running') throw new RuntimeNotRunningError(this.state);
+  }
+
+  /**
+   * Graceful shutdown: refuse new work, wait until every accepted message is
+   * delivered or dead-lettered (up to drainTimeoutMs), then stop the workers.
+   */
+  async shutdown(drainTimeoutMs = 10_000): Promise<{ drained: boolean; stats: RuntimeStats }> {
+    if (this.state === 'stopped') return { drained: true, stats: this.stats() };
+    this.state = 'draining';
+    Atomics.store(this.bus.i32, G_RUN_STATE, RUN_STATE_DRAINING);
+    const stats = await this.waitIdle(drainTimeoutMs);
+    this.state = 'stopped';
+    Atomics.store(this.bus.i32, G_RUN_STATE, RUN_STATE_STOPPED);
+    if (this.watchdog) clearInterval(this.watchdog);
+    for (let t = 1; t <= this.workers; t++) {
+      const s = this.slots[t]!;
+      s.port.postMessage({ type: 'shutdown' } satisfies ToWorker);
+    }
+    await Promise.allSettled(this.slots.slice(1).map((s) => s.task));
+    this.pump.stop();
+    for (const p of this.baselinePorts) p?.close();
+    await this.pool.destroy();
+    return { drained: stats.inFlight === 0, stats };
+  }
+}
+
+function parseId(id: string | undefined, field: string): [number, number] {
+  if (id === undefined || id === '') return [0, 0];
+  if (!/^[0-9a-fA-F]{1,16}$/.test(id)) throw new InvalidAgentSpecError(field, `must be 1-16 hex digits, got "${id}"`);
+  const padded = id.padStart(16, '0');
+  return [parseInt(padded.slice(8), 16) | 0, parseInt(padded.slice(0, 8), 16) | 0];
+}

@@ -1,0 +1,767 @@
+/**
+ * The worker host: one long-lived piscina task per worker thread. It hosts many
+ * WASM agent instances and runs the drain loop: take frames from this thread's
+ * inbound rings, copy each into its agent's memory, call `caxton_handle`, and
+ * write what the agent sends into the destination thread's ring.
+ *
+ * Hot-path rules (see docs/architecture.md):
+ * - no allocation per message: frames are copied word by word between the bus
+ *   and agent memories through typed arrays made once;
+ * - branches are decided at construction (bus or postMessage transport);
+ * - a handler's sends become visible when the handler returns (the touched
+ *   rings are published then), and are rolled back if it traps, so a failed
+ *   call has no effects;
+ * - the consumed frame is released only after the sends it caused are
+ *   published, so a worker killed mid-call loses nothing that was accepted.
+ */
+import { MessagePort } from 'node:worker_threads';
+import { Bus } from '../bus/shared.js';
+import { RingConsumer, RingProducer } from '../bus/ring.js';
+import { Pump } from '../bus/pump.js';
+import {
+  FRAME_HEADER_BYTES, FRAME_VERSION, RECORD_ALIGN, ROUTE_GENERATION_SHIFT, ROUTE_STOPPED, ROUTE_THREAD_MASK,
+  SEND_AGENT_STOPPED, SEND_BAD_FRAME, SEND_MAILBOX_FULL, SEND_OK, SEND_TOO_LARGE, SEND_TOO_MANY_TIMERS,
+  SEND_UNKNOWN_DESTINATION, T_DOORBELL, T_OWNER_EPOCH, T_STAT_AGENTS, T_STAT_BASELINE_SENT, T_STAT_DEAD_LETTERED,
+  T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS, T_STAT_TRAPS, T_WD_CURRENT, T_WD_PROGRESS,
+  T_WD_RING,
+} from '../bus/layout.js';
+import { DeadLetterReason } from './errors.js';
+import type {
+  AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostTaskInput, ToWorker,
+} from './protocol.js';
+
+// Header word indices (byte offset / 4), see bus/layout.ts FRAME_*.
+const W_LENGTH = 0;
+const W_VERSION = 1; // low byte = version, next = performative, high half = flags
+const W_DST = 2;
+const W_DST_GEN = 3;
+const W_SRC = 4;
+const W_SRC_GEN = 5;
+const W_MSG_LO = 6;
+const W_MSG_HI = 7;
+const W_TRACE = 12; // 6 words: trace id (4) + span id (2)
+
+const MAX_TIMERS_PER_AGENT = 1024;
+const BACKOFF_FIRST_MS = 10;
+const BACKOFF_MAX_MS = 5000;
+const FAILURE_WINDOW_MS = 10_000;
+const NO_TRACE = new Int32Array(6);
+
+const enum AgentState { Running, Backoff, Removed }
+
+interface Kind {
+  readonly module: WebAssembly.Module;
+  readonly memoryMinPages: number;
+  readonly hasTimer: boolean;
+}
+
+type HandleFn = (ptr: number, len: number) => number;
+type AllocFn = (size: number) => number;
+
+/** One hosted agent. Its instance is replaced on restart; the slot object stays. */
+class HostedAgent {
+  readonly slot: number;
+  readonly generation: number;
+  readonly name: string;
+  readonly kind: Kind;
+  readonly config: Uint8Array;
+  readonly memoryPages: number;
+  readonly mailbox: number;
+  state = AgentState.Running;
+  memory!: WebAssembly.Memory;
+  handle!: HandleFn;
+  alloc!: AllocFn;
+  onTimer: ((token: number) => void) | undefined;
+  u8 = new Uint8Array(0);
+  i32 = new Int32Array(0);
+  inboxPtr = 0;
+  inboxCap = 0;
+  timers = new Map<number, NodeJS.Timeout>();
+  timerSeq = 0;
+  failures = 0;
+  lastFailureAt = 0;
+  parked: Int32Array[] = [];
+  lastMsgLo = 0;
+  lastMsgHi = 0;
+
+  constructor(p: AgentPlacement, kind: Kind) {
+    this.slot = p.slot;
+    this.generation = p.generation;
+    this.name = p.name;
+    this.kind = kind;
+    this.config = p.config;
+    this.memoryPages = p.memoryPages;
+    this.mailbox = p.mailbox;
+  }
+
+  /**
+   * memory.grow() detaches the old ArrayBuffer, and a detached buffer's views
+   * report length 0: checking `u8.length === 0` is a cheap way to notice
+   * growth without touching `memory.buffer` on every call.
+   */
+  refreshViews(): void {
+    const buf = this.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
+  }
+}
+
+export class WorkerHost {
+  readonly thread: number;
+  private readonly bus: Bus;
+  private readonly b32: Int32Array;
+  private readonly bu8: Uint8Array;
+  private readonly f64: Float64Array;
+  private readonly port: MessagePort;
+  private readonly maxFrame: number;
+  private readonly drainBudget: number;
+  private readonly routerBase: number;
+  private readonly maxAgents: number;
+  private readonly producers: (RingProducer | undefined)[] = [];
+  private readonly consumers: RingConsumer[] = [];
+  private readonly agents: (HostedAgent | undefined)[] = [];
+  private readonly kinds = new Map<string, Kind>();
+  private readonly names = new Map<string, number>();
+  private readonly pump: Pump;
+  private readonly wdCurrent: number;
+  private readonly wdProgress: number;
+  private readonly wdRing: number;
+  private readonly stat: number; // f64 index of this thread's stats
+  private readonly decoder = new TextDecoder();
+  private readonly peers: (MessagePort | undefined)[] = [];
+  private readonly baseline: boolean;
+
+  // state of the call in progress
+  private current: HostedAgent | undefined;
+  private traceSrc: Int32Array = NO_TRACE;
+  private traceWord = 0;
+  private msgLo = 0;
+  private msgHi: number;
+
+  // counters mirrored into the bus (plain f64 stores, read by the supervisor)
+  private delivered: number;
+  private deadLettered: number;
+  private traps: number;
+  private restarts: number;
+  private parkedCount = 0;
+  private refused: number;
+  private baselineSent: number;
+
+  private pendingDeadLetters: DeadLetterRecord[] = [];
+  private pendingLogs: AgentLogRecord[] = [];
+  private flushScheduled = false;
+  private finished!: () => void;
+  readonly done: Promise<void>;
+
+  /** The import object's `caxton` functions, shared by every instance on this thread. */
+  private readonly hostImports: Record<string, (...args: number[]) => number | void>;
+
+  constructor(input: HostTaskInput) {
+    this.thread = input.thread;
+    this.bus = new Bus(input.bus);
+    this.b32 = this.bus.i32;
+    this.bu8 = this.bus.u8;
+    this.f64 = this.bus.f64;
+    this.port = input.port as unknown as MessagePort;
+    this.maxFrame = input.options.maxFrameBytes;
+    this.drainBudget = input.options.drainBudget;
+    this.routerBase = this.bus.layout.routerOffset >> 2;
+    this.maxAgents = this.bus.layout.maxAgents;
+    this.baseline = input.options.transport === 'postmessage';
+    const t32 = this.bus.threadI32(this.thread);
+    this.wdCurrent = t32 + T_WD_CURRENT;
+    this.wdProgress = t32 + T_WD_PROGRESS;
+    this.wdRing = t32 + T_WD_RING;
+    this.stat = this.bus.threadF64(this.thread);
+    // A new owner of this thread index: message ids stay unique across restarts.
+    const epoch = Atomics.add(this.b32, t32 + T_OWNER_EPOCH, 1) + 1;
+    this.msgHi = ((this.thread & 0xff) << 24) | (epoch & 0xffffff);
+    this.delivered = this.f64[this.stat + T_STAT_DELIVERED]!;
+    this.deadLettered = this.f64[this.stat + T_STAT_DEAD_LETTERED]!;
+    this.traps = this.f64[this.stat + T_STAT_TRAPS]!;
+    this.restarts = this.f64[this.stat + T_STAT_RESTARTS]!;
+    this.refused = this.f64[this.stat + T_STAT_REFUSED]!;
+    this.baselineSent = this.f64[this.stat + T_STAT_BASELINE_SENT]!;
+    // Messages parked by a predecessor died with it (the supervisor counted them as WORKER_LOST).
+    this.f64[this.stat + T_STAT_PARKED] = 0;
+    for (let t = 0; t < this.bus.layout.threads; t++) {
+      this.producers.push(new RingProducer(this.bus, this.thread, t));
+      this.consumers.push(new RingConsumer(this.bus, t, this.thread));
+    }
+    if (input.peers) for (const [t, p] of Object.entries(input.peers)) this.peers[Number(t)] = p as unknown as MessagePort;
+
+    const send = this.baseline ? this.sendPostMessage.bind(this) : this.sendBus.bind(this);
+    this.hostImports = {
+      send,
+      lookup: this.lookup.bind(this),
+      self_slot: () => (this.current ? this.current.slot : -1),
+      log: (level: number, ptr: number, len: number) => this.log(level, ptr, len),
+      now: () => performance.timeOrigin + performance.now(),
+      set_timer: this.setTimer.bind(this),
+      cancel_timer: this.cancelTimer.bind(this),
+      message_id_lo: () => (this.current ? this.current.lastMsgLo : 0),
+      message_id_hi: () => (this.current ? this.current.lastMsgHi : 0),
+    };
+
+    this.pump = new Pump(this.b32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), input.options);
+    this.done = new Promise((resolve) => { this.finished = resolve; });
+  }
+
+  run(): Promise<void> {
+    this.port.on('message', (m: ToWorker) => this.control(m));
+    if (this.baseline) {
+      for (const p of this.peers) p?.on('message', (frame: Uint8Array) => this.deliverCopy(frame));
+    }
+    this.pump.start();
+    this.post({ type: 'ready', thread: this.thread });
+    return this.done;
+  }
+
+  private post(m: FromWorker): void {
+    this.port.postMessage(m);
+  }
+
+  // ---------------------------------------------------------------- control
+
+  private control(m: ToWorker): void {
+    switch (m.type) {
+      case 'kind':
+        this.kinds.set(m.kindId, { module: m.module, memoryMinPages: m.memoryMinPages, hasTimer: m.hasTimer });
+        break;
+      case 'names':
+        for (const n of m.remove) this.names.delete(n);
+        for (const [n, slot] of m.add) this.names.set(n, slot);
+        break;
+      case 'deploy': {
+        const results = m.agents.map((p) => {
+          const kind = this.kinds.get(p.kindId);
+          if (!kind) return { slot: p.slot, error: { code: 'WORKER_FAILED', message: `kind ${p.kindId} not loaded`, hint: 'internal error', details: {} } };
+          const agent = new HostedAgent(p, kind);
+          const err = this.instantiate(agent);
+          if (err) return { slot: p.slot, error: { code: 'AGENT_INIT_FAILED', message: `agent "${p.name}": ${err}`, hint: 'Check the agent\'s config and logs; a negative return from caxton_init means the agent refused to start.', details: { agent: p.name, reason: err } } };
+          this.agents[p.slot] = agent;
+          return { slot: p.slot };
+        });
+        this.f64[this.stat + T_STAT_AGENTS] = this.countAgents();
+        this.post({ type: 'deployed', reqId: m.reqId, results });
+        this.flush();
+        this.pump.kick();
+        break;
+      }
+      case 'remove':
+        for (const slot of m.slots) this.removeAgent(slot, m.reason);
+        this.f64[this.stat + T_STAT_AGENTS] = this.countAgents();
+        this.flush();
+        this.post({ type: 'removed', reqId: m.reqId });
+        break;
+      case 'shutdown':
+        this.pump.stop();
+        for (const a of this.agents) if (a) this.clearTimers(a);
+        this.flush();
+        this.port.close();
+        for (const p of this.peers) p?.close();
+        this.finished();
+        break;
+    }
+  }
+
+  private countAgents(): number {
+    let n = 0;
+    for (const a of this.agents) if (a && a.state !== AgentState.Removed) n++;
+    return n;
+  }
+
+  private removeAgent(slot: number, reason: DeadLetterReason): void {
+    const agent = this.agents[slot];
+    if (!agent) return;
+    agent.state = AgentState.Removed;
+    this.clearTimers(agent);
+    for (const frame of agent.parked) this.deadLetterCopy(frame, agent.name, reason, 'agent removed while restarting');
+    this.setParked(-agent.parked.length);
+    agent.parked = [];
+    this.agents[slot] = undefined;
+  }
+
+  // ------------------------------------------------------------ instances
+
+  /** Create (or re-create) the agent's instance and run caxton_init. Returns an error text or undefined. */
+  private instantiate(agent: HostedAgent): string | undefined {
+    this.clearTimers(agent);
+    const initial = Math.max(agent.kind.memoryMinPages, 1);
+    try {
+      agent.memory = new WebAssembly.Memory({ initial, maximum: Math.max(initial, agent.memoryPages) });
+    } catch (e) {
+      return `cannot create its memory (${initial}..${agent.memoryPages} pages): ${(e as Error).message}`;
+    }
+    const self = this;
+    const imports = {
+      env: {
+        memory: agent.memory,
+        abort(msg: number, file: number, line: number, col: number): never {
+          throw new Error(`abort: ${self.readAsString(agent, msg)} at ${self.readAsString(agent, file)}:${line}:${col}`);
+        },
+      },
+      caxton: this.hostImports,
+    };
+    const prev = this.current;
+    this.current = agent;
+    this.traceSrc = NO_TRACE;
+    try {
+      const instance = new WebAssembly.Instance(agent.kind.module, imports as unknown as WebAssembly.Imports);
+      const ex = instance.exports;
+      agent.handle = ex.caxton_handle as HandleFn;
+      agent.alloc = ex.caxton_alloc as AllocFn;
+      agent.onTimer = agent.kind.hasTimer ? (ex.caxton_on_timer as (t: number) => void) : undefined;
+      agent.inboxPtr = 0;
+      agent.inboxCap = 0;
+      agent.refreshViews();
+      const len = agent.config.byteLength;
+      const ptr = (ex.caxton_alloc as AllocFn)((len + RECORD_ALIGN) & ~(RECORD_ALIGN - 1));
+      if (agent.u8.length === 0) agent.refreshViews();
+      agent.u8.set(agent.config, ptr);
+      this.watch(agent, -1);
+      const rc = (ex.caxton_init as HandleFn)(ptr, len);
+      this.unwatch();
+      if (rc < 0) {
+        this.rollbackSends();
+        return `caxton_init returned ${rc}`;
+      }
+      this.publishSends();
+      agent.state = AgentState.Running;
+      return undefined;
+    } catch (e) {
+      this.unwatch();
+      this.rollbackSends();
+      return `trapped during start: ${(e as Error).message}`;
+    } finally {
+      this.current = prev;
+    }
+  }
+
+  /** Read an AssemblyScript string (UTF-16, byte length at ptr-4) for abort messages. */
+  private readAsString(agent: HostedAgent, ptr: number): string {
+    try {
+      if (agent.u8.length === 0) agent.refreshViews();
+      if (ptr < 4 || ptr >= agent.u8.length) return '?';
+      const len = new DataView(agent.memory.buffer).getUint32(ptr - 4, true);
+      return Buffer.from(agent.memory.buffer, ptr, Math.min(len, 1024)).toString('utf16le');
+    } catch {
+      return '?';
+    }
+  }
+
+  /**
+   * Watchdog marks: plain stores, not Atomics. The supervisor samples them
+   * every few milliseconds and only acts when the same call has been seen for
+   * longer than a time limit, so it needs eventual visibility, not ordering;
+   * plain stores keep two locked instructions off every message.
+   */
+  private watch(agent: HostedAgent, ring: number): void {
+    this.b32[this.wdRing] = ring;
+    this.b32[this.wdProgress] = (this.b32[this.wdProgress]! + 1) | 0;
+    this.b32[this.wdCurrent] = agent.slot + 1;
+  }
+
+  private unwatch(): void {
+    this.b32[this.wdCurrent] = 0;
+  }
+
+  // ------------------------------------------------------------ drain loop
+
+  private hasData(): boolean {
+    const cs = this.consumers;
+    for (let i = 0; i < cs.length; i++) if (cs[i]!.hasData()) return true;
+    return false;
+  }
+
+  /** Handle up to `drainBudget` frames, round-robin over the inbound rings. */
+  private drain(): number {
+    const cs = this.consumers;
+    const budget = this.drainBudget;
+    let total = 0;
+    let progress = true;
+    while (progress && total < budget) {
+      progress = false;
+      for (let i = 0; i < cs.length; i++) {
+        const c = cs[i]!;
+        // Up to 64 frames per ring per pass: fair between producers.
+        for (let k = 0; k < 64; k++) {
+          const off = c.peek();
+          if (off < 0) break;
+          this.deliverFromRing(c, off);
+          total++;
+          progress = true;
+        }
+      }
+    }
+    if (this.pendingDeadLetters.length || this.pendingLogs.length) this.flush();
+    return total;
+  }
+
+  private deliverFromRing(c: RingConsumer, off: number): void {
+    const b32 = this.b32;
+    const w = off >> 2;
+    const len = b32[w + W_LENGTH]!;
+    const slot = b32[w + W_DST]!;
+    const agent = slot >= 0 && slot < this.maxAgents ? this.agents[slot] : undefined;
+    if (agent === undefined || agent.generation !== b32[w + W_DST_GEN]) {
+      this.deadLetterRing(off, len, agent ? agent.name : `slot ${slot}`, DeadLetterReason.AGENT_GONE, 'no agent of that generation lives here');
+    } else if (agent.state !== AgentState.Running) {
+      this.park(agent, b32.slice(w, w + ((len + 3) >> 2)));
+    } else {
+      const rc = this.invoke(agent, b32, w, len, c.ring);
+      if (rc === 0) {
+        this.f64[this.stat + T_STAT_DELIVERED] = ++this.delivered;
+      } else if (rc !== TRAPPED) {
+        this.deadLetterRing(off, len, agent.name, DeadLetterReason.HANDLER_FAILED, `caxton_handle returned ${rc}`);
+      } else {
+        this.deadLetterRing(off, len, agent.name, DeadLetterReason.AGENT_TRAPPED, this.lastTrap);
+      }
+    }
+    c.advance(len);
+    c.release();
+  }
+
+  private lastTrap = '';
+
+  /**
+   * Copy a frame (from the bus or a private copy) into the agent and call
+   * caxton_handle. Returns the handler's code, or TRAPPED.
+   */
+  private invoke(agent: HostedAgent, src: Int32Array, w: number, len: number, ring: number): number {
+    if (len > agent.inboxCap) {
+      this.current = agent;
+      try {
+        const cap = (len + 63) & ~63;
+        agent.inboxPtr = agent.alloc(cap);
+        agent.inboxCap = cap;
+      } catch (e) {
+        this.current = undefined;
+        return this.trap(agent, e);
+      }
+    }
+    if (agent.u8.length === 0) agent.refreshViews();
+    const ptr = agent.inboxPtr;
+    if ((ptr & 3) === 0) {
+      const a32 = agent.i32;
+      const dst = ptr >> 2;
+      const words = (len + 3) >> 2;
+      for (let i = 0; i < words; i++) a32[dst + i] = src[w + i]!;
+    } else {
+      agent.u8.set(new Uint8Array(src.buffer, src.byteOffset + w * 4, len), ptr);
+    }
+    this.current = agent;
+    this.traceSrc = src;
+    this.traceWord = w + W_TRACE;
+    this.watch(agent, ring);
+    let rc: number;
+    try {
+      rc = agent.handle(ptr, len);
+    } catch (e) {
+      this.unwatch();
+      this.current = undefined;
+      return this.trap(agent, e);
+    }
+    this.unwatch();
+    this.current = undefined;
+    this.publishSends();
+    return rc | 0;
+  }
+
+  private publishSends(): void {
+    const ps = this.producers;
+    for (let i = 0; i < ps.length; i++) ps[i]!.publish();
+  }
+
+  private rollbackSends(): void {
+    const ps = this.producers;
+    for (let i = 0; i < ps.length; i++) ps[i]!.rollback();
+  }
+
+  /** The agent trapped: drop its sends from this call and restart it (with back-off when it keeps failing). */
+  private trap(agent: HostedAgent, e: unknown): number {
+    this.rollbackSends();
+    this.lastTrap = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    this.f64[this.stat + T_STAT_TRAPS] = ++this.traps;
+    const now = Date.now();
+    if (now - agent.lastFailureAt > FAILURE_WINDOW_MS) agent.failures = 0;
+    agent.failures++;
+    agent.lastFailureAt = now;
+    this.log(40, 0, 0, `agent "${agent.name}" trapped (${this.lastTrap}); restarting`, agent);
+    if (agent.failures === 1) {
+      this.restart(agent);
+    } else {
+      const delay = Math.min(BACKOFF_FIRST_MS * 2 ** (agent.failures - 2), BACKOFF_MAX_MS);
+      agent.state = AgentState.Backoff;
+      this.clearTimers(agent);
+      setTimeout(() => this.restart(agent), delay).unref();
+    }
+    return TRAPPED;
+  }
+
+  private restart(agent: HostedAgent): void {
+    if (agent.state === AgentState.Removed || this.agents[agent.slot] !== agent) return;
+    this.f64[this.stat + T_STAT_RESTARTS] = ++this.restarts;
+    const err = this.instantiate(agent);
+    this.post({ type: 'agent-restarted', slot: agent.slot, reason: err ?? this.lastTrap, failures: agent.failures });
+    if (err) {
+      agent.failures++;
+      agent.lastFailureAt = Date.now();
+      agent.state = AgentState.Backoff;
+      const delay = Math.min(BACKOFF_FIRST_MS * 2 ** (agent.failures - 2), BACKOFF_MAX_MS);
+      setTimeout(() => this.restart(agent), delay).unref();
+      return;
+    }
+    // Deliver what waited for the restart, in arrival order.
+    const parked = agent.parked;
+    agent.parked = [];
+    this.setParked(-parked.length);
+    for (let i = 0; i < parked.length; i++) {
+      const frame = parked[i]!;
+      if (agent.state !== AgentState.Running) {
+        this.park(agent, frame);
+        continue;
+      }
+      this.deliverPrivate(agent, frame);
+    }
+    this.flush();
+  }
+
+  private deliverPrivate(agent: HostedAgent, frame: Int32Array): void {
+    const len = frame[W_LENGTH]!;
+    const rc = this.invoke(agent, frame, 0, len, -1);
+    if (rc === 0) this.f64[this.stat + T_STAT_DELIVERED] = ++this.delivered;
+    else this.deadLetterCopy(frame, agent.name, rc === TRAPPED ? DeadLetterReason.AGENT_TRAPPED : DeadLetterReason.HANDLER_FAILED, rc === TRAPPED ? this.lastTrap : `caxton_handle returned ${rc}`);
+  }
+
+  private park(agent: HostedAgent, frame: Int32Array): void {
+    if (agent.parked.length >= agent.mailbox) {
+      this.deadLetterCopy(frame, agent.name, DeadLetterReason.BACKOFF_OVERFLOW, `${agent.mailbox} messages already wait for the restart`);
+      return;
+    }
+    agent.parked.push(frame);
+    this.setParked(1);
+  }
+
+  private setParked(delta: number): void {
+    this.parkedCount += delta;
+    this.f64[this.stat + T_STAT_PARKED] = this.parkedCount;
+  }
+
+  // ------------------------------------------------------------ dead letters and logs
+
+  private deadLetterRing(off: number, len: number, agent: string, reason: DeadLetterReason, detail: string): void {
+    this.pendingDeadLetters.push({ frame: this.bu8.slice(off, off + len), reason, detail, at: Date.now(), agent });
+    this.f64[this.stat + T_STAT_DEAD_LETTERED] = ++this.deadLettered;
+  }
+
+  private deadLetterCopy(frame: Int32Array, agent: string, reason: DeadLetterReason, detail: string): void {
+    const len = frame[W_LENGTH]!;
+    this.pendingDeadLetters.push({ frame: new Uint8Array(frame.buffer, frame.byteOffset, len).slice(), reason, detail, at: Date.now(), agent });
+    this.f64[this.stat + T_STAT_DEAD_LETTERED] = ++this.deadLettered;
+  }
+
+  private flush(): void {
+    if (this.pendingDeadLetters.length) {
+      this.post({ type: 'dead-letters', records: this.pendingDeadLetters });
+      this.pendingDeadLetters = [];
+    }
+    if (this.pendingLogs.length) {
+      this.post({ type: 'logs', records: this.pendingLogs });
+      this.pendingLogs = [];
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  // ------------------------------------------------------------ host imports
+
+  /** caxton.send over the bus: copy the agent's frame into the destination thread's ring. */
+  private sendBus(ptr: number, len: number): number {
+    const agent = this.current;
+    if (agent === undefined) return SEND_BAD_FRAME;
+    if (len > this.maxFrame) return SEND_TOO_LARGE;
+    if (len < FRAME_HEADER_BYTES || (ptr & 3) !== 0) return len < FRAME_HEADER_BYTES ? SEND_BAD_FRAME : this.sendUnaligned(agent, ptr, len);
+    if (agent.u8.length === 0) agent.refreshViews();
+    const a32 = agent.i32;
+    const w = ptr >> 2;
+    if (ptr + len > agent.u8.length || a32[w + W_LENGTH] !== len || (a32[w + W_VERSION]! & 0xff) !== FRAME_VERSION) return SEND_BAD_FRAME;
+    const dst = a32[w + W_DST]!;
+    if (dst < 0 || dst >= this.maxAgents) return SEND_UNKNOWN_DESTINATION;
+    const entry = Atomics.load(this.b32, this.routerBase + dst);
+    if (entry === 0) return SEND_UNKNOWN_DESTINATION;
+    if ((entry & ROUTE_STOPPED) !== 0) return SEND_AGENT_STOPPED;
+    const p = this.producers[entry & ROUTE_THREAD_MASK]!;
+    const off = p.reserve(len);
+    if (off < 0) {
+      this.f64[this.stat + T_STAT_REFUSED] = ++this.refused;
+      return SEND_MAILBOX_FULL;
+    }
+    const b32 = this.b32;
+    const bw = off >> 2;
+    const words = (len + 3) >> 2;
+    for (let i = 0; i < words; i++) b32[bw + i] = a32[w + i]!;
+    this.stamp(b32, bw, entry, agent);
+    return SEND_OK;
+  }
+
+  private sendUnaligned(agent: HostedAgent, ptr: number, len: number): number {
+    if (agent.u8.length === 0) agent.refreshViews();
+    if (ptr + len > agent.u8.length) return SEND_BAD_FRAME;
+    const copy = new Int32Array(((len + 7) & ~7) >> 2);
+    new Uint8Array(copy.buffer).set(agent.u8.subarray(ptr, ptr + len));
+    const saved = agent.i32;
+    // Re-run the aligned path on a private aligned copy.
+    agent.i32 = copy;
+    const savedU8 = agent.u8;
+    agent.u8 = new Uint8Array(copy.buffer);
+    try {
+      return this.sendBus(0, len);
+    } finally {
+      agent.i32 = saved;
+      agent.u8 = savedU8;
+    }
+  }
+
+  /** Fill the host-owned header fields of an outgoing frame. */
+  private stamp(b32: Int32Array, bw: number, entry: number, agent: HostedAgent): void {
+    b32[bw + W_DST_GEN] = entry >>> ROUTE_GENERATION_SHIFT;
+    b32[bw + W_SRC] = agent.slot;
+    b32[bw + W_SRC_GEN] = agent.generation;
+    const lo = (this.msgLo = (this.msgLo + 1) | 0);
+    if (lo === 0) this.msgHi = (this.msgHi & 0xff000000) | ((this.msgHi + 1) & 0xffffff);
+    b32[bw + W_MSG_LO] = lo;
+    b32[bw + W_MSG_HI] = this.msgHi;
+    agent.lastMsgLo = lo;
+    agent.lastMsgHi = this.msgHi;
+    // W3C trace context is inherited from the message being handled.
+    const t = this.traceSrc;
+    const tw = this.traceWord;
+    if (t === NO_TRACE) {
+      for (let i = 0; i < 6; i++) b32[bw + W_TRACE + i] = 0;
+    } else {
+      for (let i = 0; i < 6; i++) b32[bw + W_TRACE + i] = t[tw + i]!;
+    }
+  }
+
+  /** caxton.send for the postMessage baseline: one structured-clone message per frame. */
+  private sendPostMessage(ptr: number, len: number): number {
+    const agent = this.current;
+    if (agent === undefined) return SEND_BAD_FRAME;
+    if (len > this.maxFrame) return SEND_TOO_LARGE;
+    if (len < FRAME_HEADER_BYTES) return SEND_BAD_FRAME;
+    if (agent.u8.length === 0) agent.refreshViews();
+    const frame = agent.u8.slice(ptr, ptr + ((len + 3) & ~3));
+    const f32 = new Int32Array(frame.buffer);
+    if (f32[W_LENGTH] !== len) return SEND_BAD_FRAME;
+    const dst = f32[W_DST]!;
+    if (dst < 0 || dst >= this.maxAgents) return SEND_UNKNOWN_DESTINATION;
+    const entry = Atomics.load(this.b32, this.routerBase + dst);
+    if (entry === 0) return SEND_UNKNOWN_DESTINATION;
+    this.stamp(f32, 0, entry, agent);
+    const thread = entry & ROUTE_THREAD_MASK;
+    this.f64[this.stat + T_STAT_BASELINE_SENT] = ++this.baselineSent;
+    if (thread === this.thread) {
+      setImmediate(() => this.deliverCopy(frame));
+    } else {
+      this.peers[thread]!.postMessage(frame);
+    }
+    return SEND_OK;
+  }
+
+  /** Baseline delivery of a frame that arrived by postMessage. */
+  private deliverCopy(frame: Uint8Array): void {
+    const f32 = new Int32Array(frame.buffer, frame.byteOffset, frame.byteLength >> 2);
+    const agent = this.agents[f32[W_DST]!];
+    if (agent === undefined || agent.state !== AgentState.Running) {
+      this.deadLetterCopy(f32, agent ? agent.name : 'unknown', DeadLetterReason.AGENT_GONE, 'baseline delivery');
+      this.scheduleFlush();
+      return;
+    }
+    this.deliverPrivate(agent, f32);
+    if (this.pendingDeadLetters.length) this.scheduleFlush();
+  }
+
+  private lookup(ptr: number, len: number): number {
+    const agent = this.current;
+    if (agent === undefined) return SEND_UNKNOWN_DESTINATION;
+    if (agent.u8.length === 0) agent.refreshViews();
+    if (ptr < 0 || len < 0 || ptr + len > agent.u8.length) return SEND_BAD_FRAME;
+    const slot = this.names.get(this.decoder.decode(agent.u8.subarray(ptr, ptr + len)));
+    return slot === undefined ? SEND_UNKNOWN_DESTINATION : slot;
+  }
+
+  private log(level: number, ptr: number, len: number, text?: string, who?: HostedAgent): void {
+    const agent = who ?? this.current;
+    if (agent === undefined) return;
+    let msg = text;
+    if (msg === undefined) {
+      if (agent.u8.length === 0) agent.refreshViews();
+      if (ptr < 0 || len < 0 || ptr + len > agent.u8.length) return;
+      msg = this.decoder.decode(agent.u8.subarray(ptr, ptr + Math.min(len, 8192)));
+    }
+    this.pendingLogs.push({ agent: agent.name, level, msg, at: Date.now() });
+    if (this.pendingLogs.length > 1000) this.flush();
+    else this.scheduleFlush();
+  }
+
+  private setTimer(delayMs: number, token: number): number {
+    const agent = this.current;
+    if (agent === undefined) return SEND_BAD_FRAME;
+    if (agent.timers.size >= MAX_TIMERS_PER_AGENT) return SEND_TOO_MANY_TIMERS;
+    const id = (agent.timerSeq = (agent.timerSeq + 1) & 0x7fffffff);
+    const handle = setTimeout(() => this.fireTimer(agent, id, token), Math.max(0, delayMs | 0));
+    agent.timers.set(id, handle);
+    return id;
+  }
+
+  private cancelTimer(id: number): number {
+    const agent = this.current;
+    if (agent === undefined) return SEND_UNKNOWN_DESTINATION;
+    const handle = agent.timers.get(id);
+    if (!handle) return SEND_UNKNOWN_DESTINATION;
+    clearTimeout(handle);
+    agent.timers.delete(id);
+    return 0;
+  }
+
+  private clearTimers(agent: HostedAgent): void {
+    for (const h of agent.timers.values()) clearTimeout(h);
+    agent.timers.clear();
+  }
+
+  private fireTimer(agent: HostedAgent, id: number, token: number): void {
+    agent.timers.delete(id);
+    if (agent.state !== AgentState.Running || this.agents[agent.slot] !== agent || !agent.onTimer) return;
+    this.current = agent;
+    this.traceSrc = NO_TRACE;
+    this.watch(agent, -1);
+    try {
+      agent.onTimer(token);
+      this.unwatch();
+      this.current = undefined;
+      this.publishSends();
+    } catch (e) {
+      this.unwatch();
+      this.current = undefined;
+      this.trap(agent, e);
+    }
+    this.flush();
+  }
+}
+
+const TRAPPED = -0x7fffffff;
+
+/** piscina entry point: one call per worker thread, resolves at shutdown. */
+export default async function hostTask(input: HostTaskInput): Promise<{ thread: number }> {
+  const host = new WorkerHost(input);
+  await host.run();
+  return { thread: input.thread };
+}
