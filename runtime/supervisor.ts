@@ -250,8 +250,8 @@ export class Runtime {
   }
 
   private async boot(): Promise<void> {
-    if (this.options.transport === 'postmessage') this.wireBaseline();
     for (let t = 1; t <= this.workers; t++) this.slots[t] = new WorkerSlot(t);
+    if (this.options.transport === 'postmessage') this.wireBaseline();
     await Promise.all(this.slots.slice(1).map((s) => this.startWorker(s)));
     this.pump.start();
     this.watchdog = setInterval(() => this.checkWatchdog(), this.options.watchdogIntervalMs);
@@ -262,7 +262,6 @@ export class Runtime {
 
   /** postMessage baseline: a MessageChannel between every pair of threads. */
   private wireBaseline(): void {
-    for (let t = 1; t <= this.workers; t++) this.slots[t] = new WorkerSlot(t);
     for (let a = 0; a <= this.workers; a++) {
       for (let b = a + 1; b <= this.workers; b++) {
         const { port1, port2 } = new MessageChannel();
@@ -855,6 +854,11 @@ export class Runtime {
       restarts += f64[s + T_STAT_RESTARTS]!;
       agents += f64[s + T_STAT_AGENTS]!;
       baselineSent += f64[s + T_STAT_BASELINE_SENT]!;
+    }
+    if (this.options.transport === 'postmessage') {
+      // Baseline: frames travel by postMessage; count them where they are sent.
+      accepted += baselineSent;
+      consumed = delivered + deadLettered - parked;
     }
     return {
       accepted, delivered, deadLettered, inFlight: accepted - consumed + parked, refused, traps, restarts,

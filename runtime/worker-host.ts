@@ -678,6 +678,12 @@ export class WorkerHost {
 
   /** Baseline delivery of a frame that arrived by postMessage. */
   private deliverCopy(frame: Uint8Array): void {
+    if ((frame.byteOffset & 3) !== 0 || (frame.byteLength & 3) !== 0) {
+      // Word copies need a 4-byte aligned, 4-byte padded frame.
+      const padded = new Uint8Array((frame.byteLength + 3) & ~3);
+      padded.set(frame);
+      frame = padded;
+    }
     const f32 = new Int32Array(frame.buffer, frame.byteOffset, frame.byteLength >> 2);
     const agent = this.agents[f32[W_DST]!];
     if (agent === undefined || agent.state !== AgentState.Running) {

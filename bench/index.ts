@@ -1,0 +1,68 @@
+/** `caxton bench`: run scenarios, print results (JSON lines or a table). */
+import { availableParallelism } from 'node:os';
+import { throughputScenario } from './throughput.js';
+import { pingpongScenario } from './pingpong.js';
+import { densityOnce } from './density.js';
+import { makeContext, type BenchContext } from './common.js';
+
+export const SCENARIOS = ['throughput', 'pingpong', 'density', 'all'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  scenario: Scenario;
+  durationSeconds: number;
+  workers: number;
+  agentsPerWorker: number;
+  tokens: number;
+  rounds: number;
+  densityCounts: number[];
+  spinMicros: number;
+  json: boolean;
+}
+
+export const BENCH_DEFAULTS: BenchOptions = {
+  scenario: 'all',
+  durationSeconds: 5,
+  workers: Math.max(2, availableParallelism()),
+  agentsPerWorker: 64,
+  tokens: 2048,
+  rounds: 20_000,
+  densityCounts: [1000, 10_000],
+  spinMicros: 50,
+  json: false,
+};
+
+/** Run the scenarios in turn; `emit` receives one result object per scenario run. */
+export async function runBench(o: BenchOptions, emit: (result: Record<string, unknown>) => void, ctx: BenchContext = makeContext()): Promise<void> {
+  const want = (s: Scenario): boolean => o.scenario === s || o.scenario === 'all';
+  if (want('throughput')) {
+    emit(await throughputScenario({ durationSeconds: o.durationSeconds, workers: o.workers, agentsPerWorker: o.agentsPerWorker, tokens: o.tokens }, ctx));
+  }
+  if (want('pingpong')) {
+    emit(await pingpongScenario({ rounds: o.rounds, warmupRounds: Math.min(5000, o.rounds), spinMicros: o.spinMicros }, ctx));
+  }
+  if (want('density')) {
+    for (const n of o.densityCounts) emit(await densityOnce(n, { counts: o.densityCounts, workers: o.workers, batch: 1000 }, ctx));
+  }
+}
+
+/** Human-readable lines for one result. */
+export function formatResult(r: Record<string, unknown>): string {
+  const n = (x: unknown): string => (typeof x === 'number' ? x.toLocaleString('en-US') : String(x));
+  switch (r.scenario) {
+    case 'throughput': {
+      const b = r.baseline as Record<string, unknown>;
+      return [
+        `throughput  ${n(r.messagesPerSecond)} msg/s through ${n(r.agents)} WASM agents on ${n(r.workers)} workers (${n(r.durationSeconds)} s)`,
+        `            sent ${n(r.sent)}, delivered ${n(r.delivered)}, dead-lettered ${n(r.deadLettered)}, lost ${n(r.lost)}`,
+        `            postMessage baseline ${n(b.messagesPerSecond)} msg/s  ->  ${n(r.ratio)}x`,
+      ].join('\n');
+    }
+    case 'pingpong':
+      return `pingpong    round trip p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs, p99.9 ${n(r.p999Us)} µs, max ${n(r.maxUs)} µs (${n(r.rounds)} rounds)`;
+    case 'density':
+      return `density     ${n(r.agents)} agents: ${n(Math.round(Number(r.rssBytesPerAgent) / 1024 * 10) / 10)} KiB RSS per idle agent, deployed in ${n(r.deploySeconds)} s${r.error ? `  (stopped: ${String(r.error)})` : ''}`;
+    default:
+      return JSON.stringify(r);
+  }
+}

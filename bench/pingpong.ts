@@ -1,0 +1,80 @@
+/**
+ * Ping-pong latency: two ping-pong agents on different workers. The first
+ * pings the second, measures each round trip with the host clock (`now()`),
+ * and reports it to the bench endpoint, which records it in an HDR
+ * histogram. Warm-up rounds are recorded separately and discarded.
+ */
+import * as hdr from 'hdr-histogram-js';
+import { Runtime } from '../runtime/supervisor.js';
+import { decodeFrame } from '../bus/frame.js';
+import { loadAgent, withTicker, type BenchContext } from './common.js';
+import { round } from './throughput.js';
+
+export interface PingPongOptions {
+  rounds: number;
+  warmupRounds: number;
+  spinMicros: number;
+}
+
+async function playRounds(rt: Runtime, rounds: number, onRtt: (us: number) => void, onProgress: (n: number) => void): Promise<number> {
+  let n = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((r) => { finished = r; });
+  const ep = rt.openEndpoint(`pingpong-reporter-${rounds}-${Date.now()}`, (frame) => {
+    const f = decodeFrame(frame);
+    if (f.performative === 'inform' && typeof f.content === 'number') {
+      onRtt(f.content);
+      n++;
+    } else if (f.performative === 'confirm') {
+      finished();
+    }
+  });
+  try {
+    await rt.deploy([
+      { name: `ping-${ep.slot}`, module: loadAgent('ping-pong'), worker: 1, config: { peer: `pong-${ep.slot}`, reportTo: ep.name, rounds } },
+      { name: `pong-${ep.slot}`, module: loadAgent('ping-pong'), worker: 2, config: { peer: `ping-${ep.slot}`, reportTo: ep.name, rounds } },
+    ]);
+    rt.send({ to: `ping-${ep.slot}`, performative: 'request', content: 'start' });
+    await withTicker(done, 100, () => onProgress(n));
+    return n;
+  } finally {
+    await rt.remove(`ping-${ep.slot}`).catch(() => undefined);
+    await rt.remove(`pong-${ep.slot}`).catch(() => undefined);
+    ep.close();
+  }
+}
+
+export async function pingpongScenario(opts: PingPongOptions, ctx: BenchContext): Promise<Record<string, unknown>> {
+  const rt = await Runtime.start({ workers: 2, spinMicros: opts.spinMicros });
+  try {
+    const warm = ctx.progress('pingpong warm-up', opts.warmupRounds);
+    await playRounds(rt, opts.warmupRounds, () => undefined, (n) => warm.update(n));
+    warm.stop();
+    const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
+    const bar = ctx.progress('pingpong', opts.rounds);
+    const t0 = performance.now();
+    // Values arrive in µs (f64); the histogram counts nanoseconds.
+    const n = await playRounds(rt, opts.rounds, (us) => h.recordValue(Math.max(1, Math.round(us * 1000))), (k) => bar.update(k));
+    const elapsed = (performance.now() - t0) / 1000;
+    bar.stop();
+    const us = (p: number): number => round(h.getValueAtPercentile(p) / 1000, 1);
+    const out = {
+      scenario: 'pingpong',
+      durationSeconds: round(elapsed, 3),
+      rounds: n,
+      workers: 2,
+      spinMicros: opts.spinMicros,
+      p50Us: us(50),
+      p90Us: us(90),
+      p99Us: us(99),
+      p999Us: us(99.9),
+      maxUs: round(h.maxValue / 1000, 1),
+      meanUs: round(h.mean / 1000, 1),
+      roundTripsPerSecond: Math.round(n / elapsed),
+    };
+    h.destroy();
+    return out;
+  } finally {
+    await rt.shutdown(5000);
+  }
+}
