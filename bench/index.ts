@@ -26,7 +26,7 @@ export const BENCH_DEFAULTS: BenchOptions = {
   workers: Math.max(2, availableParallelism()),
   agentsPerWorker: 64,
   tokens: 2048,
-  rounds: 20_000,
+  rounds: 200_000,
   densityCounts: [1000, 10_000],
   spinMicros: 50,
   json: false,
@@ -39,7 +39,7 @@ export async function runBench(o: BenchOptions, emit: (result: Record<string, un
     emit(await throughputScenario({ durationSeconds: o.durationSeconds, workers: o.workers, agentsPerWorker: o.agentsPerWorker, tokens: o.tokens }, ctx));
   }
   if (want('pingpong')) {
-    emit(await pingpongScenario({ rounds: o.rounds, warmupRounds: Math.min(5000, o.rounds), spinMicros: o.spinMicros }, ctx));
+    emit(await pingpongScenario({ rounds: o.rounds, warmupRounds: Math.min(20_000, o.rounds), spinMicros: o.spinMicros }, ctx));
   }
   if (want('density')) {
     for (const n of o.densityCounts) emit(await densityOnce(n, { counts: o.densityCounts, workers: o.workers, batch: 1000 }, ctx));

@@ -22,17 +22,17 @@ async function playRounds(rt: Runtime, rounds: number, onRtt: (us: number) => vo
   const done = new Promise<void>((r) => { finished = r; });
   const ep = rt.openEndpoint(`pingpong-reporter-${rounds}-${Date.now()}`, (frame) => {
     const f = decodeFrame(frame);
-    if (f.performative === 'inform' && typeof f.content === 'number') {
-      onRtt(f.content);
-      n++;
+    if (f.performative === 'inform' && Array.isArray(f.content)) {
+      for (const us of f.content as number[]) onRtt(us);
+      n += (f.content as number[]).length;
     } else if (f.performative === 'confirm') {
       finished();
     }
   });
   try {
     await rt.deploy([
-      { name: `ping-${ep.slot}`, module: loadAgent('ping-pong'), worker: 1, config: { peer: `pong-${ep.slot}`, reportTo: ep.name, rounds } },
-      { name: `pong-${ep.slot}`, module: loadAgent('ping-pong'), worker: 2, config: { peer: `ping-${ep.slot}`, reportTo: ep.name, rounds } },
+      { name: `ping-${ep.slot}`, module: loadAgent('ping-pong'), worker: 1, config: { peer: `pong-${ep.slot}`, reportTo: ep.name, rounds, reportEvery: 1000 } },
+      { name: `pong-${ep.slot}`, module: loadAgent('ping-pong'), worker: 2, config: { peer: `ping-${ep.slot}`, reportTo: ep.name, rounds, reportEvery: 1000 } },
     ]);
     rt.send({ to: `ping-${ep.slot}`, performative: 'request', content: 'start' });
     await withTicker(done, 100, () => onProgress(n));

@@ -27,8 +27,14 @@ export const HOST_IMPORTS: Readonly<Record<string, FuncSig>> = Object.freeze({
   message_id_hi: sig([], [i32]),
 });
 
-/** Module "env": AssemblyScript's abort hook (optional) and the memory (required). */
+/** Module "env": AssemblyScript's abort hook and random seed (optional) and the memory (required). */
 export const ENV_ABORT_SIG = sig([i32, i32, i32, i32]);
+export const ENV_SEED_SIG = sig([], [f64]);
+
+/** AssemblyScript's Math.random asks the host for a seed once. */
+export function envSeed(): number {
+  return Math.random() * 2 ** 52;
+}
 
 export const REQUIRED_EXPORTS: Readonly<Record<string, FuncSig>> = Object.freeze({
   caxton_abi_version: sig([], [i32]),
@@ -80,6 +86,7 @@ export function validateAgentModule(agent: string, bytes: Uint8Array): Validated
       continue;
     }
     if (imp.module === 'env' && imp.name === 'abort' && imp.kind === 'function' && sameSig(imp.sig, ENV_ABORT_SIG)) continue;
+    if (imp.module === 'env' && imp.name === 'seed' && imp.kind === 'function' && sameSig(imp.sig, ENV_SEED_SIG)) continue;
     const offered = imp.module === 'caxton' && imp.kind === 'function' ? HOST_IMPORTS[imp.name] : undefined;
     if (!offered) throw new UnknownImportError(agent, imp.module, imp.name, imp.kind);
     if (!sameSig(imp.sig, offered)) {
@@ -105,13 +112,15 @@ export function validateAgentModule(agent: string, bytes: Uint8Array): Validated
  * before any worker sees it.
  */
 export function probeAbiVersion(agent: string, v: ValidatedModule): void {
-  const memory = new WebAssembly.Memory({ initial: v.memoryMinPages, maximum: Math.max(v.memoryMinPages, v.memoryMaxPages ?? v.memoryMinPages) });
+  // Let the start function grow memory as it will at run time (up to the
+  // module's own maximum, or 64 MiB for the probe).
+  const memory = new WebAssembly.Memory({ initial: v.memoryMinPages, maximum: Math.max(v.memoryMinPages, v.memoryMaxPages ?? 1024) });
   const inert = (): number => -1;
   const caxton: Record<string, () => number> = {};
   for (const name of Object.keys(HOST_IMPORTS)) caxton[name] = inert;
   let version: number;
   try {
-    const instance = new WebAssembly.Instance(v.module, { env: { memory, abort: () => { throw new Error('abort during start'); } }, caxton });
+    const instance = new WebAssembly.Instance(v.module, { env: { memory, abort: () => { throw new Error('abort during start'); }, seed: envSeed }, caxton });
     version = (instance.exports.caxton_abi_version as () => number)();
   } catch (e) {
     throw new InvalidWasmError(agent, `instantiating it failed: ${(e as Error).message}`);

@@ -43,6 +43,8 @@ export type ToWorker =
   | { type: 'names'; add: [string, number][]; remove: string[] }
   | { type: 'deploy'; reqId: number; agents: AgentPlacement[] }
   | { type: 'remove'; reqId: number; slots: number[]; reason: DeadLetterReason }
+  /** begin draining the rings (sent once the worker's agents are in place) */
+  | { type: 'start' }
   | { type: 'shutdown' };
 
 export interface DeadLetterRecord {

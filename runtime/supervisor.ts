@@ -39,8 +39,14 @@ export interface RuntimeOptions {
   ringCapacity?: number;
   maxAgents?: number;
   maxFrameBytes?: number;
-  /** busy-poll before sleeping, µs (0 = off) */
+  /** worker threads busy-poll this long before sleeping, µs (0 = off) */
   spinMicros?: number;
+  /**
+   * the supervisor thread's busy-poll, µs (default 0): it is off the
+   * agent-to-agent path, and spinning there steals a core from the workers
+   * on small machines
+   */
+  supervisorSpinMicros?: number;
   maxSleepMs?: number;
   drainBudget?: number;
   /** 'postmessage' is the benchmark baseline; real servers use 'bus' */
@@ -200,6 +206,7 @@ export class Runtime {
       maxAgents: opts.maxAgents ?? DEFAULT_MAX_AGENTS,
       maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       spinMicros: opts.spinMicros ?? 50,
+      supervisorSpinMicros: opts.supervisorSpinMicros ?? 0,
       maxSleepMs: opts.maxSleepMs ?? 1000,
       drainBudget: opts.drainBudget ?? 8192,
       transport: opts.transport ?? 'bus',
@@ -235,7 +242,7 @@ export class Runtime {
     });
     const t32 = this.bus.threadI32(SUPERVISOR);
     this.pump = new Pump(this.bus.i32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), {
-      spinMicros: this.options.spinMicros,
+      spinMicros: this.options.supervisorSpinMicros,
       maxSleepMs: this.options.maxSleepMs,
     });
     this.requestsEndpoint = this.addEndpoint('$requests', (frame) => this.onReply(frame));
@@ -253,6 +260,7 @@ export class Runtime {
     for (let t = 1; t <= this.workers; t++) this.slots[t] = new WorkerSlot(t);
     if (this.options.transport === 'postmessage') this.wireBaseline();
     await Promise.all(this.slots.slice(1).map((s) => this.startWorker(s)));
+    for (const s of this.slots.slice(1)) s.port.postMessage({ type: 'start' } satisfies ToWorker);
     this.pump.start();
     this.watchdog = setInterval(() => this.checkWatchdog(), this.options.watchdogIntervalMs);
     this.watchdog.unref();
@@ -436,6 +444,7 @@ export class Runtime {
     const agents = this.registry.onThread(t).filter((a) => a.state !== 'stopped' && !pendingSlots.has(a.slot));
     this.sendNames(slot);
     if (agents.length) await this.placeOn(slot, agents);
+    slot.port.postMessage({ type: 'start' } satisfies ToWorker);
     for (const p of pending) {
       if (p.message.type === 'deploy') for (const a of p.message.agents) this.ensureKindOn(slot, this.kinds.get(a.kindId)!);
       const reqId = (p.message as { reqId: number }).reqId;

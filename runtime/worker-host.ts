@@ -26,6 +26,7 @@ import {
   T_WD_RING,
 } from '../bus/layout.js';
 import { DeadLetterReason } from './errors.js';
+import { envSeed } from './abi.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostTaskInput, ToWorker,
 } from './protocol.js';
@@ -212,7 +213,9 @@ export class WorkerHost {
     if (this.baseline) {
       for (const p of this.peers) p?.on('message', (frame: Uint8Array) => this.deliverCopy(frame));
     }
-    this.pump.start();
+    // The rings are drained only after 'start': a replacement worker must
+    // first get its agents back, or their waiting messages would look
+    // addressed to nobody.
     this.post({ type: 'ready', thread: this.thread });
     return this.done;
   }
@@ -253,6 +256,9 @@ export class WorkerHost {
         this.f64[this.stat + T_STAT_AGENTS] = this.countAgents();
         this.flush();
         this.post({ type: 'removed', reqId: m.reqId });
+        break;
+      case 'start':
+        this.pump.start();
         break;
       case 'shutdown':
         this.pump.stop();
@@ -300,6 +306,7 @@ export class WorkerHost {
         abort(msg: number, file: number, line: number, col: number): never {
           throw new Error(`abort: ${self.readAsString(agent, msg)} at ${self.readAsString(agent, file)}:${line}:${col}`);
         },
+        seed: envSeed,
       },
       caxton: this.hostImports,
     };
