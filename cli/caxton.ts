@@ -14,6 +14,9 @@ export const EXIT_USAGE = 1;
 export const EXIT_CHECK_FAILED = 4;
 export const EXIT_INTERNAL = 70;
 
+/** A mistake in how the command was called: reported on stderr, exit code 1. */
+class UsageError extends Error {}
+
 async function main(argv: string[]): Promise<number> {
   let code = EXIT_OK;
   await yargs(argv)
@@ -33,12 +36,12 @@ async function main(argv: string[]): Promise<number> {
         .option('spin', { type: 'number', default: BENCH_DEFAULTS.spinMicros, describe: 'µs a thread busy-polls before sleeping (0 = off)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per scenario per line' })
         .check((a) => {
-          if (!(a.duration > 0)) throw new Error('--duration must be a positive number of seconds');
-          if (!Number.isInteger(a.workers) || a.workers < 2) throw new Error('--workers must be an integer >= 2 (pingpong needs two workers)');
-          if (!Number.isInteger(a.agents) || a.agents < 1) throw new Error('--agents must be a positive integer');
-          if (!Number.isInteger(a.tokens) || a.tokens < 1) throw new Error('--tokens must be a positive integer');
-          if (!Number.isInteger(a.rounds) || a.rounds < 1) throw new Error('--rounds must be a positive integer');
-          if (!a.density.split(',').every((s) => /^\d+$/.test(s.trim()) && Number(s) > 0)) throw new Error('--density takes positive integers separated by commas, e.g. 1000,10000');
+          if (!(a.duration > 0)) throw new UsageError('--duration must be a positive number of seconds');
+          if (!Number.isInteger(a.workers) || a.workers < 2) throw new UsageError('--workers must be an integer >= 2 (pingpong needs two workers)');
+          if (!Number.isInteger(a.agents) || a.agents < 1) throw new UsageError('--agents must be a positive integer');
+          if (!Number.isInteger(a.tokens) || a.tokens < 1) throw new UsageError('--tokens must be a positive integer');
+          if (!Number.isInteger(a.rounds) || a.rounds < 1) throw new UsageError('--rounds must be a positive integer');
+          if (!a.density.split(',').every((s) => /^\d+$/.test(s.trim()) && Number(s) > 0)) throw new UsageError('--density takes positive integers separated by commas, e.g. 1000,10000');
           return true;
         }),
       async (a) => {
@@ -66,9 +69,9 @@ async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command, e.g. `caxton bench`')
     .strict()
     .fail((msg, err) => {
-      if (err) throw err;
-      process.stderr.write(`caxton: ${msg}\nRun \`caxton --help\` for usage.\n`);
-      code = EXIT_USAGE;
+      if (err && !(err instanceof UsageError)) throw err;
+      // Throwing stops yargs from running the command after a failed check.
+      throw new UsageError(msg ?? err?.message ?? 'invalid usage');
     })
     .help()
     .version()
@@ -79,7 +82,10 @@ async function main(argv: string[]): Promise<number> {
 main(hideBin(process.argv)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    if (isCaxtonError(err)) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`caxton: ${err.message}\nRun \`caxton --help\` for usage.\n`);
+      process.exitCode = EXIT_USAGE;
+    } else if (isCaxtonError(err)) {
       process.stderr.write(`caxton: ${err.code}: ${err.message}\n  hint: ${err.hint}\n`);
       process.exitCode = EXIT_USAGE;
     } else {

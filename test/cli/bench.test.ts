@@ -1,0 +1,52 @@
+// The real CLI as a subprocess: `caxton bench --json` prints one JSON object
+// per scenario with the documented fields, and bad usage exits 1.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
+
+function caxton(...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 240_000 });
+}
+
+t.test('bench --scenario all --json (small sizes)', async (t) => {
+  const r = caxton('bench', '--scenario', 'all', '--json', '--duration', '0.5', '--agents', '4', '--tokens', '64', '--rounds', '2000', '--density', '200');
+  t.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.same(lines.map((l) => l.scenario), ['throughput', 'pingpong', 'density']);
+  const [tp, pp, dn] = lines as [Record<string, number & Record<string, number>>, Record<string, number>, Record<string, number>];
+  for (const k of ['durationSeconds', 'sent', 'delivered', 'lost', 'messagesPerSecond', 'ratio']) t.type(tp[k], 'number', `throughput.${k}`);
+  t.type(tp.baseline.messagesPerSecond, 'number', 'throughput.baseline.messagesPerSecond');
+  t.equal(tp.lost, 0, 'nothing lost');
+  t.equal(tp.sent, tp.delivered + tp.deadLettered, 'sent = delivered + dead-lettered');
+  t.ok(tp.sent > 0 && tp.baseline.delivered > 0, 'both transports carried traffic');
+  t.equal(tp.baseline.lost, 0);
+  for (const k of ['p50Us', 'p99Us', 'p999Us']) t.ok(pp[k]! > 0, `pingpong.${k} > 0`);
+  t.ok(pp.p50Us! <= pp.p99Us! && pp.p99Us! <= pp.p999Us!, 'percentiles are ordered');
+  t.equal(pp.rounds, 2000);
+  t.equal(dn.agents, 200);
+  t.type(dn.rssBytesPerAgent, 'number');
+  t.type(dn.deploySeconds, 'number');
+  t.equal(dn.lastAgentAnswered, true);
+});
+
+t.test('human output and progress', async (t) => {
+  const r = caxton('bench', '--scenario', 'density', '--density', '50');
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /density\s+50 agents: .* KiB RSS per idle agent, deployed in/);
+  t.match(r.stderr, /caxton bench: density: deploying 50 agents/);
+});
+
+t.test('usage errors exit 1 with a message', async (t) => {
+  const bad = caxton('bench', '--duration', '-1');
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, /--duration must be a positive number/);
+  t.equal(bad.stdout, '', 'nothing ran');
+  const unknown = caxton('frobnicate');
+  t.equal(unknown.status, 1);
+  t.match(unknown.stderr, /caxton:/);
+  const scen = caxton('bench', '--scenario', 'nope');
+  t.equal(scen.status, 1);
+  t.match(scen.stderr, /Invalid values|Choices/);
+});
