@@ -60,6 +60,8 @@ function hex(bytes: Uint8Array): string {
 
 /** Write a header at `offset` of `view` (a DataView over any buffer). */
 export function writeHeader(view: DataView, offset: number, f: FrameFields, paramsLength: number, totalLength: number): void {
+  if (!Number.isInteger(f.performative) || f.performative < 0 || f.performative > 255) throw new RangeError(`performative code ${f.performative} is not a u8`);
+  if (!Number.isInteger(f.destinationSlot) || f.destinationSlot < 0 || f.destinationSlot > 0xffffffff) throw new RangeError(`destination slot ${f.destinationSlot} is not a u32`);
   view.setUint32(offset + FRAME_LENGTH, totalLength, true);
   view.setUint8(offset + FRAME_VERSION_BYTE, FRAME_VERSION);
   view.setUint8(offset + FRAME_PERFORMATIVE, f.performative);
@@ -75,10 +77,9 @@ export function writeHeader(view: DataView, offset: number, f: FrameFields, para
   view.setUint32(offset + FRAME_REPLY_TO_LO, f.inReplyToLo ?? 0, true);
   view.setUint32(offset + FRAME_REPLY_TO_HI, f.inReplyToHi ?? 0, true);
   const u8 = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  u8.fill(0, offset + FRAME_TRACE_ID, offset + FRAME_TRACE_ID + 24);
   if (f.traceId) u8.set(f.traceId.subarray(0, 16), offset + FRAME_TRACE_ID);
-  else u8.fill(0, offset + FRAME_TRACE_ID, offset + FRAME_TRACE_ID + 16);
   if (f.spanId) u8.set(f.spanId.subarray(0, 8), offset + FRAME_SPAN_ID);
-  else u8.fill(0, offset + FRAME_SPAN_ID, offset + FRAME_SPAN_ID + 8);
   view.setUint32(offset + FRAME_PARAMS_LENGTH, paramsLength, true);
   view.setUint32(offset + FRAME_RESERVED, 0, true);
 }
@@ -105,6 +106,7 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame {
   if (length > bytes.byteLength || length < FRAME_HEADER_BYTES) throw new RangeError(`frame length field ${length} does not fit the ${bytes.byteLength} bytes given`);
   const code = view.getUint8(FRAME_PERFORMATIVE);
   const paramsLength = view.getUint32(FRAME_PARAMS_LENGTH, true);
+  if (paramsLength > length - FRAME_HEADER_BYTES) throw new RangeError(`frame params length ${paramsLength} exceeds the ${length - FRAME_HEADER_BYTES} bytes after the header`);
   const paramsEnd = FRAME_HEADER_BYTES + paramsLength;
   let params: Record<string, unknown> | undefined;
   if (paramsLength > 0) params = msgpack.unpack(bytes.subarray(FRAME_HEADER_BYTES, paramsEnd)) as Record<string, unknown>;

@@ -24,7 +24,9 @@ export class RouterTable {
   }
 
   set(slot: number, thread: number, generation: number, stopped: boolean): void {
-    if (generation < 1 || generation > ROUTE_MAX_GENERATION) throw new RangeError(`generation ${generation} out of range`);
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.size) throw new RangeError(`slot ${slot} out of range 0..${this.size - 1}`);
+    if (!Number.isInteger(thread) || thread < 0 || thread > ROUTE_THREAD_MASK) throw new RangeError(`thread ${thread} out of range 0..${ROUTE_THREAD_MASK}`);
+    if (!Number.isInteger(generation) || generation < 1 || generation > ROUTE_MAX_GENERATION) throw new RangeError(`generation ${generation} out of range`);
     Atomics.store(this.i32, this.base + slot, (generation << ROUTE_GENERATION_SHIFT) | (stopped ? ROUTE_STOPPED : 0) | thread);
   }
 

@@ -131,7 +131,7 @@ export class TooManyAgentsError extends CaxtonError {
   readonly code = 'TOO_MANY_AGENTS';
   constructor(limit: number, reason: string) {
     super(`cannot host more agents: ${reason} (limit ${limit})`,
-      'Raise maxAgents when creating the runtime, remove idle agents, or spread agents over more servers. V8 reserves ~10 GiB of address space per wasm memory, which caps one process near 12,000 live instances.',
+      'Remove idle agents or spread them over more processes/servers. V8 reserves ~10 GiB of address space per wasm memory, which caps one process near 12,600 live instances (maxInstances, default 12,000); maxAgents bounds the router table.',
       { limit, reason });
   }
 }

@@ -37,7 +37,16 @@ export interface RuntimeOptions {
   /** worker threads hosting agents (default: one per core) */
   workers?: number;
   ringCapacity?: number;
+  /** agent slots in the router table (agents + host endpoints), default 65,536 */
   maxAgents?: number;
+  /**
+   * live agent instances per process, default 12,000. V8 reserves about
+   * 10 GiB of address space for every wasm memory, so a 47-bit address space
+   * holds about 12,600 of them; past that, creating a memory fails only after
+   * V8 has tried several full GCs (hundreds of ms each). Refusing early with
+   * TOO_MANY_AGENTS keeps deploys fast and the error clear.
+   */
+  maxInstances?: number;
   maxFrameBytes?: number;
   /** worker threads busy-poll this long before sleeping, µs (0 = off) */
   spinMicros?: number;
@@ -204,6 +213,7 @@ export class Runtime {
     this.options = {
       ringCapacity: opts.ringCapacity ?? DEFAULT_RING_CAPACITY,
       maxAgents: opts.maxAgents ?? DEFAULT_MAX_AGENTS,
+      maxInstances: opts.maxInstances ?? 12_000,
       maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       spinMicros: opts.spinMicros ?? 50,
       supervisorSpinMicros: opts.supervisorSpinMicros ?? 0,
@@ -562,7 +572,11 @@ export class Runtime {
       prepared.push({ spec, kind, limits, config: msgpack.pack(spec.config ?? null) });
     }
     if (this.registry.size + prepared.length > this.options.maxAgents) {
-      throw new TooManyAgentsError(this.options.maxAgents, `${prepared.length} more agents do not fit`);
+      throw new TooManyAgentsError(this.options.maxAgents, `${prepared.length} more agents do not fit in the router table`);
+    }
+    const live = this.registry.agents().filter((a) => a.state !== 'stopped').length;
+    if (live + prepared.length > this.options.maxInstances) {
+      throw new TooManyAgentsError(this.options.maxInstances, `${live} agent instances are live and ${prepared.length} more would pass the per-process instance limit (each wasm memory reserves ~10 GiB of address space)`);
     }
     const extra: number[] = [];
     const byThread = new Map<number, AgentRecord[]>();

@@ -41,6 +41,7 @@ const W_SRC_GEN = 5;
 const W_MSG_LO = 6;
 const W_MSG_HI = 7;
 const W_TRACE = 12; // 6 words: trace id (4) + span id (2)
+const W_PARAMS_LENGTH = 18;
 
 const MAX_TIMERS_PER_AGENT = 1024;
 const BACKOFF_FIRST_MS = 10;
@@ -599,7 +600,8 @@ export class WorkerHost {
     if (agent.u8.length === 0) agent.refreshViews();
     const a32 = agent.i32;
     const w = ptr >> 2;
-    if (ptr + len > agent.u8.length || a32[w + W_LENGTH] !== len || (a32[w + W_VERSION]! & 0xff) !== FRAME_VERSION) return SEND_BAD_FRAME;
+    if (ptr + len > agent.u8.length || a32[w + W_LENGTH] !== len || (a32[w + W_VERSION]! & 0xff) !== FRAME_VERSION ||
+        (a32[w + W_PARAMS_LENGTH]! >>> 0) > len - FRAME_HEADER_BYTES) return SEND_BAD_FRAME;
     const dst = a32[w + W_DST]!;
     if (dst < 0 || dst >= this.maxAgents) return SEND_UNKNOWN_DESTINATION;
     const entry = Atomics.load(this.b32, this.routerBase + dst);
@@ -667,7 +669,7 @@ export class WorkerHost {
     if (agent.u8.length === 0) agent.refreshViews();
     const frame = agent.u8.slice(ptr, ptr + ((len + 3) & ~3));
     const f32 = new Int32Array(frame.buffer);
-    if (f32[W_LENGTH] !== len) return SEND_BAD_FRAME;
+    if (f32[W_LENGTH] !== len || (f32[W_PARAMS_LENGTH]! >>> 0) > len - FRAME_HEADER_BYTES) return SEND_BAD_FRAME;
     const dst = f32[W_DST]!;
     if (dst < 0 || dst >= this.maxAgents) return SEND_UNKNOWN_DESTINATION;
     const entry = Atomics.load(this.b32, this.routerBase + dst);
