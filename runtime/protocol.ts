@@ -53,6 +53,8 @@ export interface DeadLetterRecord {
   readonly detail: string;
   readonly at: number;
   readonly agent: string;
+  /** how many messages this record stands for (1, or more for a WORKER_LOST summary) */
+  readonly count?: number;
 }
 
 export interface AgentLogRecord {

@@ -192,6 +192,8 @@ export class Runtime {
   private readonly kinds = new Map<string, Kind>();
   private readonly deadLetters: DeadLetter[] = [];
   private deadLetterSeq = 0;
+  /** dead letters whose records reached the supervisor (records travel by MessagePort, counters by the bus) */
+  private deadLettersRecorded = 0;
   private reqSeq = 0;
   private msgLo = 0;
   private readonly msgHi = (SUPERVISOR << 24) | 1;
@@ -432,7 +434,7 @@ export class Runtime {
     if (parked > 0) {
       f64[stats + T_STAT_DEAD_LETTERED] = f64[stats + T_STAT_DEAD_LETTERED]! + parked;
       f64[stats + T_STAT_PARKED] = 0;
-      this.recordDeadLetter({ frame: new Uint8Array(0), reason: DeadLetterReason.WORKER_LOST, detail: `${parked} message(s) parked for agents in back-off were lost with worker ${t}`, at: Date.now(), agent: '*' });
+      this.recordDeadLetter({ frame: new Uint8Array(0), reason: DeadLetterReason.WORKER_LOST, detail: `${parked} message(s) parked for agents in back-off were lost with worker ${t}`, at: Date.now(), agent: '*', count: parked });
     }
     this.bus.i32[base + T_WD_CURRENT] = 0;
     this.bus.i32[base + T_WD_RING] = -1;
@@ -827,6 +829,7 @@ export class Runtime {
   // ---------------------------------------------------------------- dead letters, stats
 
   private recordDeadLetter(r: DeadLetterRecord): void {
+    this.deadLettersRecorded += r.count ?? 1;
     let d: DecodedFrame | undefined;
     try {
       if (r.frame.byteLength) d = decodeFrame(r.frame);
@@ -894,7 +897,10 @@ export class Runtime {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = this.stats();
-      if (s.inFlight === 0 && this.slots.every((w) => !w || !w.restarting)) return s;
+      // Idle = nothing in flight, no worker being replaced, and every dead
+      // letter counted on the bus has its record here (so listDeadLetters()
+      // is complete when waitIdle resolves).
+      if (s.inFlight === 0 && s.deadLettered === this.deadLettersRecorded && this.slots.every((w) => !w || !w.restarting)) return s;
       if (Date.now() > deadline) return s;
       await new Promise((r) => setTimeout(r, 2));
     }
