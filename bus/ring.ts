@@ -12,13 +12,16 @@
  *   before reading the bytes. Under the JS memory model that store/load pair
  *   orders the plain writes before the reads, so no lock is needed.
  * - Batching: reserve() only moves a private tail; publish() makes a whole
- *   batch visible with one atomic store and at most one notify. Calling
- *   publish() after every reserve() turns batching off (see
- *   `WorkerOptions.publishEveryFrame`).
+ *   batch visible with one atomic store and at most one notify. A worker's
+ *   batch is one handler call (decision 0002): that is what lets a trapped
+ *   call's sends be rolled back, so it has no off switch; the supervisor
+ *   publishes after every send.
  * - Cached indices: the producer re-reads the shared head only when its cached
  *   copy says the ring is full; the consumer re-reads the shared tail only when
  *   its cached copy says the ring is empty. This keeps the other side's cache
- *   line from bouncing on every frame.
+ *   line from bouncing on every frame. A stale copy is always conservative
+ *   (the ring looks fuller or emptier than it is, never the other way), so
+ *   there is nothing to turn off.
  * - Back-pressure: reserve() returns -1 when the frame does not fit. Nothing
  *   is ever overwritten; the caller reports MAILBOX_FULL to whoever sent.
  * - Crash safety: a thread that restarts re-reads head/tail/counters from the

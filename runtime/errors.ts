@@ -111,10 +111,12 @@ export class AgentExistsError extends CaxtonError {
 
 export class AgentStoppedError extends CaxtonError {
   readonly code = 'AGENT_STOPPED';
-  constructor(agent: string) {
-    super(`agent "${agent}" is stopped and does not accept messages`,
-      'Start it again (runtime.start(name)) before sending to it.',
-      { agent });
+  constructor(agent: string, state = 'stopped', reason?: string) {
+    super(`agent "${agent}" is ${state} and does not accept messages${reason ? ` (${reason})` : ''}`,
+      state === 'failed'
+        ? 'Fix the agent (see lastError, e.g. a handler that never returns), then start it again (runtime.start(name)) or redeploy it.'
+        : 'Start it again (runtime.start(name)) before sending to it.',
+      { agent, state, ...(reason ? { reason } : {}) });
   }
 }
 

@@ -22,6 +22,8 @@ export interface AgentRecord {
   state: AgentState;
   restarts: number;
   lastError: string | undefined;
+  /** when the watchdog stopped it recently (ms since epoch) */
+  timeouts: number[];
   readonly createdAt: number;
 }
 

@@ -21,9 +21,9 @@ import {
   T_STAT_TRAPS, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING, G_RUN_STATE, RUN_STATE_DRAINING, RUN_STATE_RUNNING,
   RUN_STATE_STOPPED, type Performative,
 } from '../bus/layout.js';
-import { probeAbiVersion, validateAgentModule, WASM_PAGE } from './abi.js';
+import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
-  AgentExistsError, AgentInitFailedError, AgentNotFoundError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
+  AgentExistsError, AgentInitFailedError, AgentNotFoundError, reviveError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
   DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, MailboxFullError, ReplyTimeoutError,
   RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError,
 } from './errors.js';
@@ -143,6 +143,9 @@ export interface Endpoint {
 }
 
 const SUPERVISOR = 0;
+/** an agent that times out this many times within the window is marked failed */
+const MAX_TIMEOUTS_IN_WINDOW = 3;
+const TIMEOUT_WINDOW_MS = 60_000;
 
 interface Kind {
   id: string;
@@ -438,22 +441,51 @@ export class Runtime {
     }
     this.bus.i32[base + T_WD_CURRENT] = 0;
     this.bus.i32[base + T_WD_RING] = -1;
+    // The agent that hung: count the time-out; an agent that hangs while
+    // starting, or keeps hanging, is not put back (it would take the worker
+    // and all its neighbours down again and again).
+    let giveUp: AgentRecord | undefined;
     if (stuckSlot >= 0) {
       const rec = this.registry.atSlot(stuckSlot);
       if (rec && isAgent(rec)) {
+        const now = Date.now();
+        rec.timeouts = rec.timeouts.filter((at) => now - at < TIMEOUT_WINDOW_MS);
+        rec.timeouts.push(now);
         rec.restarts++;
         rec.lastError = why;
+        if (rec.state === 'starting' || rec.timeouts.length >= MAX_TIMEOUTS_IN_WINDOW) giveUp = rec;
       }
     }
     if ((this.state as string) === 'stopped') return;
     const pending = [...slot.pending.values()];
     slot.pending.clear();
+    if (giveUp) {
+      const rec = giveUp;
+      const starting = rec.state === 'starting';
+      rec.state = 'failed';
+      rec.lastError = starting ? `did not finish starting within its ${rec.timeLimitMs} ms time limit` : `stopped after ${rec.timeouts.length} time-outs within ${TIMEOUT_WINDOW_MS / 1000} s: ${why}`;
+      // Refuse new messages (AGENT_STOPPED); those already queued are dead-lettered.
+      this.router.set(rec.slot, rec.thread, rec.generation, true);
+      for (const p of pending) {
+        if (p.message.type !== 'deploy' || !p.message.agents.some((a) => a.slot === rec.slot)) continue;
+        const error = new AgentInitFailedError(rec.name, rec.lastError).toJSON();
+        const rest = p.message.agents.filter((a) => a.slot !== rec.slot);
+        const resolve = p.resolve;
+        if (rest.length === 0) {
+          pending.splice(pending.indexOf(p), 1);
+          resolve({ type: 'deployed', reqId: p.message.reqId, results: [{ slot: rec.slot, error }] });
+        } else {
+          p.message = { ...p.message, agents: rest };
+          p.resolve = (m) => resolve(m.type === 'deployed' ? { ...m, results: [...m.results, { slot: rec.slot, error }] } : m);
+        }
+      }
+    }
     await this.startWorker(slot);
     slot.restarting = false;
     // Put every agent of this thread back, then replay requests that were in flight.
     const pendingSlots = new Set<number>();
     for (const p of pending) if (p.message.type === 'deploy') for (const a of p.message.agents) pendingSlots.add(a.slot);
-    const agents = this.registry.onThread(t).filter((a) => a.state !== 'stopped' && !pendingSlots.has(a.slot));
+    const agents = this.registry.onThread(t).filter((a) => a.state !== 'stopped' && a.state !== 'failed' && !pendingSlots.has(a.slot));
     this.sendNames(slot);
     if (agents.length) await this.placeOn(slot, agents);
     slot.port.postMessage({ type: 'start' } satisfies ToWorker);
@@ -478,8 +510,10 @@ export class Runtime {
     const id = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
     let kind = this.kinds.get(id);
     if (!kind) {
+      // Structure, imports and exports are checked here; the ABI version is
+      // asked by the worker that instantiates it (under the watchdog: a start
+      // function that never returns must not hang the supervisor).
       const v = validateAgentModule(name, bytes);
-      probeAbiVersion(name, v);
       kind = { id, module: v.module, memoryMinPages: v.memoryMinPages, memoryMaxPages: v.memoryMaxPages, hasTimer: v.hasTimerExport };
       this.kinds.set(id, kind);
     }
@@ -520,7 +554,7 @@ export class Runtime {
       if (r.error) {
         rec.state = 'failed';
         rec.lastError = r.error.message;
-        out.set(r.slot, new AgentInitFailedError(rec.name, String(r.error.details.reason ?? r.error.message)));
+        out.set(r.slot, reviveError(r.error));
       } else {
         rec.state = 'running';
         this.router.set(rec.slot, slot.thread, rec.generation, false);
@@ -590,7 +624,7 @@ export class Runtime {
       const rec: AgentRecord = {
         name: p.spec.name, slot, generation, thread, kindId: p.kind.id, config: p.config, configValue: p.spec.config ?? null,
         memoryPages: Math.min(Math.floor(p.limits.memoryLimitBytes / WASM_PAGE), p.kind.memoryMaxPages ?? Infinity),
-        timeLimitMs: p.limits.timeLimitMs, mailbox: p.limits.mailbox, state: 'starting', restarts: 0, lastError: undefined,
+        timeLimitMs: p.limits.timeLimitMs, mailbox: p.limits.mailbox, state: 'starting', restarts: 0, lastError: undefined, timeouts: [],
         createdAt: Date.now(),
       };
       this.registry.add(rec);
@@ -768,7 +802,7 @@ export class Runtime {
     if (!target) throw new AgentNotFoundError(msg.to);
     const entry = this.router.read(target.slot);
     if (entry === 0) throw new AgentNotFoundError(msg.to);
-    if (isAgent(target) && target.state === 'stopped') throw new AgentStoppedError(msg.to);
+    if (isAgent(target) && (target.state === 'stopped' || target.state === 'failed')) throw new AgentStoppedError(msg.to, target.state, target.lastError);
     const [convLo, convHi] = parseId(msg.conversationId, 'conversationId');
     const [replyLo, replyHi] = parseId(msg.inReplyTo, 'inReplyTo');
     const lo = (this.msgLo = (this.msgLo + 1) | 0);

@@ -25,8 +25,8 @@ import {
   T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS, T_STAT_TRAPS, T_WD_CURRENT, T_WD_PROGRESS,
   T_WD_RING,
 } from '../bus/layout.js';
-import { DeadLetterReason } from './errors.js';
-import { envSeed } from './abi.js';
+import { AbiVersionMismatchError, AgentInitFailedError, DeadLetterReason, type SerializedError } from './errors.js';
+import { ABI_VERSION, envSeed } from './abi.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostTaskInput, ToWorker,
 } from './protocol.js';
@@ -241,8 +241,8 @@ export class WorkerHost {
           const kind = this.kinds.get(p.kindId);
           if (!kind) return { slot: p.slot, error: { code: 'WORKER_FAILED', message: `kind ${p.kindId} not loaded`, hint: 'internal error', details: {} } };
           const agent = new HostedAgent(p, kind);
-          const err = this.instantiate(agent);
-          if (err) return { slot: p.slot, error: { code: 'AGENT_INIT_FAILED', message: `agent "${p.name}": ${err}`, hint: 'Check the agent\'s config and logs; a negative return from caxton_init means the agent refused to start.', details: { agent: p.name, reason: err } } };
+          const error = this.instantiate(agent);
+          if (error) return { slot: p.slot, error };
           this.agents[p.slot] = agent;
           return { slot: p.slot };
         });
@@ -272,6 +272,11 @@ export class WorkerHost {
     }
   }
 
+  private nameOf(slot: number): string {
+    for (const [name, s] of this.names) if (s === slot) return name;
+    return `slot ${slot}`;
+  }
+
   private countAgents(): number {
     let n = 0;
     for (const a of this.agents) if (a && a.state !== AgentState.Removed) n++;
@@ -291,14 +296,19 @@ export class WorkerHost {
 
   // ------------------------------------------------------------ instances
 
-  /** Create (or re-create) the agent's instance and run caxton_init. Returns an error text or undefined. */
-  private instantiate(agent: HostedAgent): string | undefined {
+  /**
+   * Create (or re-create) the agent's instance, check its ABI version and run
+   * caxton_init. Returns the error, or undefined. Everything the module runs
+   * (its start function, caxton_abi_version, caxton_init) runs under the
+   * watchdog, so a module that never returns is stopped like any handler.
+   */
+  private instantiate(agent: HostedAgent): SerializedError | undefined {
     this.clearTimers(agent);
     const initial = Math.max(agent.kind.memoryMinPages, 1);
     try {
       agent.memory = new WebAssembly.Memory({ initial, maximum: Math.max(initial, agent.memoryPages) });
     } catch (e) {
-      return `cannot create its memory (${initial}..${agent.memoryPages} pages): ${(e as Error).message}`;
+      return new AgentInitFailedError(agent.name, `cannot create its memory (${initial}..${agent.memoryPages} pages): ${(e as Error).message}`).toJSON();
     }
     const self = this;
     const imports = {
@@ -314,9 +324,12 @@ export class WorkerHost {
     const prev = this.current;
     this.current = agent;
     this.traceSrc = NO_TRACE;
+    this.watch(agent, -1);
     try {
       const instance = new WebAssembly.Instance(agent.kind.module, imports as unknown as WebAssembly.Imports);
       const ex = instance.exports;
+      const version = (ex.caxton_abi_version as () => number)();
+      if (version !== ABI_VERSION) return new AbiVersionMismatchError(agent.name, version, ABI_VERSION).toJSON();
       agent.handle = ex.caxton_handle as HandleFn;
       agent.alloc = ex.caxton_alloc as AllocFn;
       agent.onTimer = agent.kind.hasTimer ? (ex.caxton_on_timer as (t: number) => void) : undefined;
@@ -327,21 +340,19 @@ export class WorkerHost {
       const ptr = (ex.caxton_alloc as AllocFn)((len + RECORD_ALIGN) & ~(RECORD_ALIGN - 1));
       if (agent.u8.length === 0) agent.refreshViews();
       agent.u8.set(agent.config, ptr);
-      this.watch(agent, -1);
       const rc = (ex.caxton_init as HandleFn)(ptr, len);
-      this.unwatch();
       if (rc < 0) {
         this.rollbackSends();
-        return `caxton_init returned ${rc}`;
+        return new AgentInitFailedError(agent.name, `caxton_init returned ${rc}`).toJSON();
       }
       this.publishSends();
       agent.state = AgentState.Running;
       return undefined;
     } catch (e) {
-      this.unwatch();
       this.rollbackSends();
-      return `trapped during start: ${(e as Error).message}`;
+      return new AgentInitFailedError(agent.name, `trapped while starting: ${(e as Error).message}`).toJSON();
     } finally {
+      this.unwatch();
       this.current = prev;
     }
   }
@@ -413,7 +424,13 @@ export class WorkerHost {
     const slot = b32[w + W_DST]!;
     const agent = slot >= 0 && slot < this.maxAgents ? this.agents[slot] : undefined;
     if (agent === undefined || agent.generation !== b32[w + W_DST_GEN]) {
-      this.deadLetterRing(off, len, agent ? agent.name : `slot ${slot}`, DeadLetterReason.AGENT_GONE, 'no agent of that generation lives here');
+      // Off the hot path: tell a stopped agent from a removed one.
+      const entry = slot >= 0 && slot < this.maxAgents ? Atomics.load(this.b32, this.routerBase + slot) : 0;
+      if ((entry & ROUTE_STOPPED) !== 0 && entry >>> ROUTE_GENERATION_SHIFT === b32[w + W_DST_GEN]) {
+        this.deadLetterRing(off, len, this.names.size ? this.nameOf(slot) : `slot ${slot}`, DeadLetterReason.AGENT_STOPPED, 'the agent was stopped (or failed) before this message reached it');
+      } else {
+        this.deadLetterRing(off, len, agent ? agent.name : this.nameOf(slot), DeadLetterReason.AGENT_GONE, 'no agent of that generation lives here');
+      }
     } else if (agent.state !== AgentState.Running) {
       this.park(agent, b32.slice(w, w + ((len + 3) >> 2)));
     } else {
@@ -511,7 +528,7 @@ export class WorkerHost {
     if (agent.state === AgentState.Removed || this.agents[agent.slot] !== agent) return;
     this.f64[this.stat + T_STAT_RESTARTS] = ++this.restarts;
     const err = this.instantiate(agent);
-    this.post({ type: 'agent-restarted', slot: agent.slot, reason: err ?? this.lastTrap, failures: agent.failures });
+    this.post({ type: 'agent-restarted', slot: agent.slot, reason: err ? err.message : this.lastTrap, failures: agent.failures });
     if (err) {
       agent.failures++;
       agent.lastFailureAt = Date.now();

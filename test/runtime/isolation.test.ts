@@ -89,3 +89,37 @@ t.test('an endless loop: the watchdog replaces the worker, neighbours get every 
   t.equal(s.accepted, s.delivered + s.deadLettered + s.inFlight);
   t.equal(s.inFlight, 0);
 });
+
+t.test('a module whose start function never returns is refused; the server keeps serving', async (t) => {
+  const rt = await Runtime.start({ workers: 2 });
+  t.teardown(() => rt.shutdown(5000));
+  await rt.deploy({ name: 'resident', module: example('counter'), worker: 1, config: { start: 7 } });
+  await t.rejects(rt.deploy({ name: 'hangs', module: fixture('start-loop'), worker: 1, timeLimitMs: 150 }), {
+    code: 'AGENT_INIT_FAILED', message: /did not finish starting within its 150 ms/,
+  });
+  t.throws(() => rt.get('hangs'), { code: 'AGENT_NOT_FOUND' });
+  t.equal((await rt.request({ to: 'resident', performative: 'query-ref', content: null }, 20_000)).content, 7, 'the neighbour is back (fresh instance, same config)');
+  t.equal((await rt.waitIdle()).workerRestarts, 1);
+});
+
+t.test('an agent that keeps timing out is marked failed instead of taking its worker down forever', async (t) => {
+  const rt = await Runtime.start({ workers: 2 });
+  t.teardown(() => rt.shutdown(5000));
+  await rt.deploy([
+    { name: 'spinner', module: fixture('infinite-loop'), worker: 2, timeLimitMs: 100 },
+    { name: 'neighbour', module: example('echo'), worker: 2 },
+  ]);
+  for (let i = 0; i < 3; i++) rt.send({ to: 'spinner', performative: 'request', content: 'spin' });
+  t.same(await echoes(rt, 'neighbour', 10), Array.from({ length: 10 }, (_, i) => `neighbour-${i}`));
+  const s = await rt.waitIdle();
+  t.equal(s.workerRestarts, 3);
+  const info = rt.get('spinner');
+  t.equal(info.state, 'failed');
+  t.match(info.lastError, /3 time-outs/);
+  t.throws(() => rt.send({ to: 'spinner', performative: 'request', content: 'hello' }), { code: 'AGENT_STOPPED', message: /failed/ });
+  t.same(rt.listDeadLetters().map((d) => d.reason), ['AGENT_TIMEOUT', 'AGENT_TIMEOUT', 'AGENT_TIMEOUT']);
+  t.equal(s.accepted, s.delivered + s.deadLettered);
+  // start() gives it another chance
+  t.equal((await rt.start('spinner')).state, 'running');
+  t.equal((await rt.request({ to: 'spinner', performative: 'request', content: 'ok' }, 20_000)).content, 'ok');
+});
