@@ -4,7 +4,7 @@
  */
 import { inspectModule, sameSig, sigToString, type FuncSig, type ModuleShape } from './wasm-inspect.js';
 import {
-  AbiVersionMismatchError, InvalidWasmError, MemoryNotImportedError, MissingExportError, UnknownImportError,
+  InvalidWasmError, MemoryNotImportedError, MissingExportError, UnknownImportError,
 } from './errors.js';
 
 export const ABI_VERSION = 1;
@@ -104,26 +104,4 @@ export function validateAgentModule(agent: string, bytes: Uint8Array): Validated
     throw new MissingExportError(agent, `caxton_on_timer: ${sigToString(OPTIONAL_EXPORTS.caxton_on_timer)} (found ${sigToString(timer.sig)})`);
   }
   return { module, shape, memoryMinPages, memoryMaxPages, hasTimerExport: !!timer };
-}
-
-/**
- * Instantiate once with inert imports and ask for the ABI version. Runs the
- * module's start function, so a module that traps at start is refused here,
- * before any worker sees it.
- */
-export function probeAbiVersion(agent: string, v: ValidatedModule): void {
-  // Let the start function grow memory as it will at run time (up to the
-  // module's own maximum, or 64 MiB for the probe).
-  const memory = new WebAssembly.Memory({ initial: v.memoryMinPages, maximum: Math.max(v.memoryMinPages, v.memoryMaxPages ?? 1024) });
-  const inert = (): number => -1;
-  const caxton: Record<string, () => number> = {};
-  for (const name of Object.keys(HOST_IMPORTS)) caxton[name] = inert;
-  let version: number;
-  try {
-    const instance = new WebAssembly.Instance(v.module, { env: { memory, abort: () => { throw new Error('abort during start'); }, seed: envSeed }, caxton });
-    version = (instance.exports.caxton_abi_version as () => number)();
-  } catch (e) {
-    throw new InvalidWasmError(agent, `instantiating it failed: ${(e as Error).message}`);
-  }
-  if (version !== ABI_VERSION) throw new AbiVersionMismatchError(agent, version, ABI_VERSION);
 }

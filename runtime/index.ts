@@ -6,3 +6,4 @@ export { ABI_VERSION, validateAgentModule } from './abi.js';
 export { decodeFrame, encodeFrame, msgpack } from '../bus/frame.js';
 export type { DecodedFrame } from '../bus/frame.js';
 export { PERFORMATIVES, type Performative } from '../bus/layout.js';
+export { createLogger, silentLogger, type Logger } from './logger.js';

@@ -32,6 +32,7 @@ import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostOptions, ToWorker, Transport,
 } from './protocol.js';
 import { msgpack } from '../bus/frame.js';
+import { createLogger, levelName, type Logger } from './logger.js';
 
 export interface RuntimeOptions {
   /** worker threads hosting agents (default: one per core) */
@@ -63,7 +64,10 @@ export interface RuntimeOptions {
   watchdogIntervalMs?: number;
   deadLetterRetention?: number;
   defaults?: Partial<AgentLimits>;
+  /** receives agents' log lines (in addition to the logger) */
   onLog?: (record: AgentLogRecord) => void;
+  /** where the server logs (pino); default: NDJSON on stderr at CAXTON_LOG_LEVEL (info) */
+  logger?: Logger;
 }
 
 export interface AgentLimits {
@@ -183,8 +187,9 @@ class WorkerSlot {
 export class Runtime {
   readonly bus: Bus;
   readonly workers: number;
-  private readonly options: Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers'>> & { defaults: AgentLimits };
+  private readonly options: Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers' | 'logger'>> & { defaults: AgentLimits };
   private readonly onLog: ((r: AgentLogRecord) => void) | undefined;
+  readonly logger: Logger;
   private readonly router: RouterTable;
   private readonly registry: Registry;
   private readonly pool: Piscina;
@@ -234,6 +239,7 @@ export class Runtime {
       },
     };
     this.onLog = opts.onLog;
+    this.logger = opts.logger ?? createLogger();
     if (this.options.maxFrameBytes > this.options.ringCapacity / 2) {
       throw new InvalidAgentSpecError('maxFrameBytes', `must be at most half the ring capacity (${this.options.ringCapacity / 2})`);
     }
@@ -347,13 +353,17 @@ export class Runtime {
         for (const r of m.records) this.recordDeadLetter(r);
         break;
       case 'logs':
-        for (const r of m.records) this.onLog?.(r);
+        for (const r of m.records) {
+          this.logger[levelName(r.level)]({ agent: r.agent, worker: slot.thread, agentTime: r.at }, r.msg);
+          this.onLog?.(r);
+        }
         break;
       case 'agent-restarted': {
         const rec = this.registry.atSlot(m.slot);
         if (rec && isAgent(rec)) {
           rec.restarts++;
           rec.lastError = m.reason;
+          this.logger.warn({ agent: rec.name, worker: slot.thread, failures: m.failures }, `agent restarted after: ${m.reason}`);
         }
         break;
       }
@@ -406,6 +416,7 @@ export class Runtime {
     if (slot.restarting || this.state === 'stopped') return;
     slot.restarting = true;
     this.workerRestarts++;
+    this.logger.warn({ worker: slot.thread, agent: this.registry.atSlot(stuckSlot)?.name }, `replacing worker: ${why}`);
     slot.abort.abort(new Error(why));
     await slot.closed;
     const t = slot.thread;
@@ -466,6 +477,7 @@ export class Runtime {
       rec.lastError = starting ? `did not finish starting within its ${rec.timeLimitMs} ms time limit` : `stopped after ${rec.timeouts.length} time-outs within ${TIMEOUT_WINDOW_MS / 1000} s: ${why}`;
       // Refuse new messages (AGENT_STOPPED); those already queued are dead-lettered.
       this.router.set(rec.slot, rec.thread, rec.generation, true);
+      this.logger.error({ agent: rec.name, worker: t }, `agent marked failed: ${rec.lastError}`);
       for (const p of pending) {
         if (p.message.type !== 'deploy' || !p.message.agents.some((a) => a.slot === rec.slot)) continue;
         const error = new AgentInitFailedError(rec.name, rec.lastError).toJSON();
@@ -968,6 +980,7 @@ export class Runtime {
     this.pump.stop();
     for (const p of this.baselinePorts) p?.close();
     await this.pool.destroy();
+    this.logger.flush();
     return { drained: stats.inFlight === 0, stats };
   }
 }

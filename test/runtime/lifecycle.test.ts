@@ -95,3 +95,20 @@ t.test('graceful shutdown drains every accepted message', async (t) => {
   t.equal(stats.inFlight, 0);
   t.throws(() => rt.send({ to: 'c1', performative: 'request', content: 1 }), { code: 'RUNTIME_NOT_RUNNING' });
 });
+
+t.test("agents' log lines reach the server log with the agent's name", async (t) => {
+  const { pino } = await import('pino');
+  const { Writable } = await import('node:stream');
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb(); } });
+  const seen = new Inbox<Record<string, unknown>>();
+  const rt = await Runtime.start({ workers: 2, logger: pino({ level: 'debug' }, sink), onLog: (r) => seen.push(r as never) });
+  await rt.deploy({ name: 'lonely', module: example('ping-pong'), config: { peer: 'nobody', reportTo: 'nobody', rounds: 1 } });
+  rt.send({ to: 'lonely', performative: 'request', content: 'start' });
+  const record = await seen.next();
+  t.match(record, { agent: 'lonely', level: 40, msg: /ping to nobody failed: -2/ });
+  await rt.shutdown(2000);
+  const line = lines.find((l) => l.agent === 'lonely');
+  t.match(line, { level: 40, agent: 'lonely', msg: /ping to nobody failed: -2/ });
+  t.type(line?.worker, 'number');
+});
