@@ -179,6 +179,11 @@ export function computeLayout(threads: number, ringCapacity: number, maxAgents: 
   const ringControlsOffset = alignUp(routerOffset + maxAgents * 4, CACHE_LINE);
   const ringDataOffset = alignUp(ringControlsOffset + threads * threads * RING_CONTROL_BYTES, CACHE_LINE);
   const totalBytes = ringDataOffset + threads * threads * ringCapacity;
+  // Offsets are turned into typed-array indices with 32-bit shifts on the hot
+  // path; keeping the whole bus below 2 GiB keeps them exact.
+  if (totalBytes >= 2 ** 31) {
+    throw new RangeError(`the bus would need ${totalBytes} bytes (threads^2 x ringCapacity); it must stay below 2 GiB: use smaller rings or fewer threads`);
+  }
   return { threads, ringCapacity, maxAgents, threadBlocksOffset, routerOffset, ringControlsOffset, ringDataOffset, totalBytes };
 }
 

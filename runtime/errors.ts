@@ -176,6 +176,15 @@ export class ReplyTimeoutError extends CaxtonError {
   }
 }
 
+export class InvalidReplyError extends CaxtonError {
+  readonly code = 'INVALID_REPLY';
+  constructor(agent: string, problem: string) {
+    super(`agent "${agent}" replied with a frame that cannot be decoded: ${problem}`,
+      'The agent builds malformed frames (e.g. a params length or msgpack content that does not match its bytes); fix the agent or its SDK version.',
+      { agent, problem });
+  }
+}
+
 export class RuntimeNotRunningError extends CaxtonError {
   readonly code = 'RUNTIME_NOT_RUNNING';
   constructor(state: string) {
@@ -198,6 +207,44 @@ export class InvalidArgumentError extends CaxtonError {
   readonly code = 'INVALID_ARGUMENT';
   constructor(argument: string, problem: string, hint: string) {
     super(`${argument}: ${problem}`, hint, { argument, problem });
+  }
+}
+
+/** FIPA ACL (runtime/acl): the text is not a message in the FIPA ACL string representation (SC00070). */
+export class AclSyntaxError extends CaxtonError {
+  readonly code = 'ACL_SYNTAX';
+  constructor(problem: string, expected: string, line: number, column: number, offset: number) {
+    super(`${problem} at ${line}:${column} (offset ${offset}): expected ${expected}`,
+      'Write the message as (performative :parameter value ...), e.g. (inform :receiver (set (agent-identifier :name bob)) :content "hello"); strings go in double quotes with \\" and \\\\ escapes. docs/fipa.md has the grammar.',
+      { line, column, offset, expected });
+  }
+}
+
+/** A field of an ACL message (JSON form) is missing, has the wrong type or an invalid value. */
+export class InvalidMessageError extends CaxtonError {
+  readonly code = 'INVALID_MESSAGE';
+  constructor(field: string, problem: string, hint?: string) {
+    super(`invalid ACL message: ${field} ${problem}`,
+      hint ?? 'Fix the field as described; docs/fipa.md lists every message parameter, its JSON type and its string form.',
+      { field, problem });
+  }
+}
+
+export class ReplyByInPastError extends CaxtonError {
+  readonly code = 'REPLY_BY_IN_PAST';
+  constructor(replyBy: string, now: string) {
+    super(`invalid ACL message: replyBy ${replyBy} is already in the past (now is ${now})`,
+      'Give a reply-by time in the future (ISO-8601 UTC, e.g. 2030-12-31T23:59:59.000Z), or leave replyBy out if no deadline applies.',
+      { field: 'replyBy', replyBy, now });
+  }
+}
+
+export class ContentTooLargeError extends CaxtonError {
+  readonly code = 'CONTENT_TOO_LARGE';
+  constructor(size: number, limit: number) {
+    super(`invalid ACL message: content is ${size} bytes (UTF-8), more than the ${limit}-byte limit`,
+      'Send smaller content: split it over several messages, or send a reference (a URL, a key) to where the data lives.',
+      { field: 'content', size, limit });
   }
 }
 

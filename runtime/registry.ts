@@ -6,7 +6,7 @@
 import { ROUTE_MAX_GENERATION } from '../bus/layout.js';
 import { TooManyAgentsError } from './errors.js';
 
-export type AgentState = 'starting' | 'running' | 'stopped' | 'failed';
+export type AgentState = 'starting' | 'running' | 'stopped' | 'failed' | 'removing';
 
 export interface AgentRecord {
   readonly name: string;

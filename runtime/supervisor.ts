@@ -25,7 +25,7 @@ import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
   AgentExistsError, AgentInitFailedError, AgentNotFoundError, reviveError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
   DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, MailboxFullError, ReplyTimeoutError,
-  RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError,
+  RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError, InvalidReplyError,
 } from './errors.js';
 import { Registry, isAgent, type AgentRecord, type EndpointRecord } from './registry.js';
 import type {
@@ -177,6 +177,8 @@ class WorkerSlot {
   lastProgress = 0;
   progressSince = 0;
   restarting = false;
+  /** dead letters of this thread whose records reached the supervisor */
+  deadLettersRecorded = 0;
   baselinePeers: Record<number, MessagePort> = {};
 
   constructor(thread: number) {
@@ -333,7 +335,7 @@ export class Runtime {
     slot.task.catch((e: Error) => {
       if (this.state === 'stopped' || slot.restarting) return;
       // The host task failed on its own (not a watchdog abort): replace the worker.
-      void this.replaceWorker(slot, -1, `host task failed: ${e.message}`);
+      void this.replaceWorker(slot, 'crash', `worker thread failed: ${e.message}`);
     });
     return slot.ready;
   }
@@ -350,7 +352,7 @@ export class Runtime {
         break;
       }
       case 'dead-letters':
-        for (const r of m.records) this.recordDeadLetter(r);
+        for (const r of m.records) this.recordDeadLetter(r, slot);
         break;
       case 'logs':
         for (const r of m.records) {
@@ -400,7 +402,7 @@ export class Runtime {
       const rec = this.registry.atSlot(current - 1);
       const limit = rec && isAgent(rec) ? rec.timeLimitMs : this.options.defaults.timeLimitMs;
       if (now - slot.progressSince > limit) {
-        void this.replaceWorker(slot, current - 1, `agent ran past its ${limit} ms time limit`);
+        void this.replaceWorker(slot, 'timeout', `agent ran past its ${limit} ms time limit`);
       }
     }
   }
@@ -412,92 +414,96 @@ export class Runtime {
    * host on the same thread index with the same agents. The rings keep every
    * message that was waiting, so they are delivered to the new instances.
    */
-  private async replaceWorker(slot: WorkerSlot, stuckSlot: number, why: string): Promise<void> {
+  private async replaceWorker(slot: WorkerSlot, cause: 'timeout' | 'crash', why: string): Promise<void> {
     if (slot.restarting || this.state === 'stopped') return;
+    if (this.options.transport === 'postmessage') {
+      // The postMessage transport exists only as the benchmark's baseline;
+      // its channels are wired once at boot, so a lost worker stays lost.
+      this.logger.error({ worker: slot.thread }, `worker lost under the postMessage baseline transport (not replaced): ${why}`);
+      return;
+    }
     slot.restarting = true;
     this.workerRestarts++;
-    this.logger.warn({ worker: slot.thread, agent: this.registry.atSlot(stuckSlot)?.name }, `replacing worker: ${why}`);
     slot.abort.abort(new Error(why));
     await slot.closed;
+    if ((this.state as string) === 'stopped') return;
     const t = slot.thread;
+    const i32 = this.bus.i32;
     const base = this.bus.threadI32(t);
     const stats = this.bus.threadF64(t);
     const f64 = this.bus.f64;
-    const ring = this.bus.i32[base + T_WD_RING]!;
-    const wasInCall = Atomics.load(this.bus.i32, base + T_WD_CURRENT) !== 0;
-    if (wasInCall && ring >= 0) {
-      const producer = Math.floor(ring / this.bus.layout.threads);
-      const c = new RingConsumer(this.bus, producer, t);
+    // The thread is gone: its watchdog marks say which agent was in a call.
+    const current = Atomics.load(i32, base + T_WD_CURRENT);
+    const stuckSlot = current !== 0 ? current - 1 : -1;
+    const stuck = stuckSlot >= 0 ? this.registry.atSlot(stuckSlot) : undefined;
+    const stuckName = stuck?.name ?? (stuckSlot >= 0 ? `slot ${stuckSlot}` : '*');
+    this.logger.warn({ worker: t, agent: stuck?.name }, `replacing worker: ${why}`);
+    // Dead-letter records the old thread counted but had not yet posted.
+    const unrecorded = f64[stats + T_STAT_DEAD_LETTERED]! - slot.deadLettersRecorded;
+    if (unrecorded > 0) {
+      this.recordDeadLetter({ frame: new Uint8Array(0), reason: DeadLetterReason.WORKER_LOST, detail: `${unrecorded} dead letter(s) of worker ${t} were counted but their records were lost with it`, at: Date.now(), agent: '*', count: unrecorded }, slot);
+    }
+    const ring = i32[base + T_WD_RING]!;
+    const deadLetter = (reason: DeadLetterReason, detail: string, frame: Uint8Array, count = 1): void => {
+      f64[stats + T_STAT_DEAD_LETTERED] = f64[stats + T_STAT_DEAD_LETTERED]! + count;
+      this.recordDeadLetter({ frame, reason, detail, at: Date.now(), agent: stuckName, count }, slot);
+    };
+    if (current !== 0 && ring >= 0) {
+      // The frame the call was handling is still at the head of its ring.
+      const c = new RingConsumer(this.bus, Math.floor(ring / this.bus.layout.threads), t);
       const off = c.peek();
       if (off >= 0) {
-        const len = this.bus.i32[off >> 2]!;
-        const rec = this.registry.atSlot(stuckSlot);
-        this.recordDeadLetter({
-          frame: this.bus.u8.slice(off, off + len),
-          reason: stuckSlot >= 0 ? DeadLetterReason.AGENT_TIMEOUT : DeadLetterReason.WORKER_LOST,
-          detail: why,
-          at: Date.now(),
-          agent: rec?.name ?? `slot ${stuckSlot}`,
-        });
+        const len = i32[off >> 2]!;
+        deadLetter(cause === 'timeout' ? DeadLetterReason.AGENT_TIMEOUT : DeadLetterReason.WORKER_LOST, why, this.bus.u8.slice(off, off + len));
         c.advance(len);
         c.release();
-        f64[stats + T_STAT_DEAD_LETTERED] = f64[stats + T_STAT_DEAD_LETTERED]! + 1;
       }
     }
+    // Frames held for agents in back-off (including one being handled from
+    // that queue) lived in the old thread's heap: only their count survives.
     const parked = f64[stats + T_STAT_PARKED]!;
     if (parked > 0) {
-      f64[stats + T_STAT_DEAD_LETTERED] = f64[stats + T_STAT_DEAD_LETTERED]! + parked;
       f64[stats + T_STAT_PARKED] = 0;
-      this.recordDeadLetter({ frame: new Uint8Array(0), reason: DeadLetterReason.WORKER_LOST, detail: `${parked} message(s) parked for agents in back-off were lost with worker ${t}`, at: Date.now(), agent: '*', count: parked });
+      deadLetter(DeadLetterReason.WORKER_LOST, `${parked} message(s) waiting for agents in back-off were lost with worker ${t}: ${why}`, new Uint8Array(0), parked);
     }
-    this.bus.i32[base + T_WD_CURRENT] = 0;
-    this.bus.i32[base + T_WD_RING] = -1;
-    // The agent that hung: count the time-out; an agent that hangs while
-    // starting, or keeps hanging, is not put back (it would take the worker
-    // and all its neighbours down again and again).
+    i32[base + T_WD_CURRENT] = 0;
+    i32[base + T_WD_RING] = -1;
+    // The agent that hung or crashed its worker: an agent that does so while
+    // starting, or again and again, is not put back (it would take the
+    // worker and all its neighbours down each time).
     let giveUp: AgentRecord | undefined;
-    if (stuckSlot >= 0) {
-      const rec = this.registry.atSlot(stuckSlot);
-      if (rec && isAgent(rec)) {
-        const now = Date.now();
-        rec.timeouts = rec.timeouts.filter((at) => now - at < TIMEOUT_WINDOW_MS);
-        rec.timeouts.push(now);
-        rec.restarts++;
-        rec.lastError = why;
-        if (rec.state === 'starting' || rec.timeouts.length >= MAX_TIMEOUTS_IN_WINDOW) giveUp = rec;
-      }
+    if (stuck && isAgent(stuck)) {
+      const now = Date.now();
+      stuck.timeouts = stuck.timeouts.filter((at) => now - at < TIMEOUT_WINDOW_MS);
+      stuck.timeouts.push(now);
+      stuck.restarts++;
+      stuck.lastError = why;
+      if (stuck.state === 'starting' || stuck.timeouts.length >= MAX_TIMEOUTS_IN_WINDOW) giveUp = stuck;
     }
-    if ((this.state as string) === 'stopped') return;
-    const pending = [...slot.pending.values()];
-    slot.pending.clear();
     if (giveUp) {
-      const rec = giveUp;
-      const starting = rec.state === 'starting';
-      rec.state = 'failed';
-      rec.lastError = starting ? `did not finish starting within its ${rec.timeLimitMs} ms time limit` : `stopped after ${rec.timeouts.length} time-outs within ${TIMEOUT_WINDOW_MS / 1000} s: ${why}`;
+      const starting = giveUp.state === 'starting';
+      giveUp.state = 'failed';
+      giveUp.lastError = starting
+        ? `did not finish starting within its ${giveUp.timeLimitMs} ms time limit`
+        : `stopped after ${giveUp.timeouts.length} time-outs or crashes within ${TIMEOUT_WINDOW_MS / 1000} s: ${why}`;
       // Refuse new messages (AGENT_STOPPED); those already queued are dead-lettered.
-      this.router.set(rec.slot, rec.thread, rec.generation, true);
-      this.logger.error({ agent: rec.name, worker: t }, `agent marked failed: ${rec.lastError}`);
-      for (const p of pending) {
-        if (p.message.type !== 'deploy' || !p.message.agents.some((a) => a.slot === rec.slot)) continue;
-        const error = new AgentInitFailedError(rec.name, rec.lastError).toJSON();
-        const rest = p.message.agents.filter((a) => a.slot !== rec.slot);
-        const resolve = p.resolve;
-        if (rest.length === 0) {
-          pending.splice(pending.indexOf(p), 1);
-          resolve({ type: 'deployed', reqId: p.message.reqId, results: [{ slot: rec.slot, error }] });
-        } else {
-          p.message = { ...p.message, agents: rest };
-          p.resolve = (m) => resolve(m.type === 'deployed' ? { ...m, results: [...m.results, { slot: rec.slot, error }] } : m);
-        }
-      }
+      this.router.set(giveUp.slot, giveUp.thread, giveUp.generation, true);
+      this.logger.error({ agent: giveUp.name, worker: t }, `agent marked failed: ${giveUp.lastError}`);
     }
     await this.startWorker(slot);
+    if ((this.state as string) === 'stopped') return;
+    // Every request made before or during the restart is replayed below.
+    const pending = [...slot.pending.values()];
+    slot.pending.clear();
+    if (giveUp) this.dropFromPendingDeploys(pending, giveUp);
     slot.restarting = false;
-    // Put every agent of this thread back, then replay requests that were in flight.
-    const pendingSlots = new Set<number>();
-    for (const p of pending) if (p.message.type === 'deploy') for (const a of p.message.agents) pendingSlots.add(a.slot);
-    const agents = this.registry.onThread(t).filter((a) => a.state !== 'stopped' && a.state !== 'failed' && !pendingSlots.has(a.slot));
+    const busy = new Set<number>();
+    for (const p of pending) {
+      if (p.message.type === 'deploy') for (const a of p.message.agents) busy.add(a.slot);
+      if (p.message.type === 'remove') for (const s of p.message.slots) busy.add(s);
+    }
+    const agents = this.registry.onThread(t).filter((a) => (a.state === 'running' || a.state === 'starting') && !busy.has(a.slot));
+    for (const a of agents) a.state = 'starting';
     this.sendNames(slot);
     if (agents.length) await this.placeOn(slot, agents);
     slot.port.postMessage({ type: 'start' } satisfies ToWorker);
@@ -509,6 +515,23 @@ export class Runtime {
     }
     slot.lastProgress = -1;
     for (const l of this.restartListeners) l(t);
+  }
+
+  /** A deploy waiting on a replaced worker loses the agent we gave up on; it is reported failed in the reply. */
+  private dropFromPendingDeploys(pending: PendingRequest[], rec: AgentRecord): void {
+    const error = new AgentInitFailedError(rec.name, rec.lastError ?? 'failed').toJSON();
+    for (const p of [...pending]) {
+      if (p.message.type !== 'deploy' || !p.message.agents.some((a) => a.slot === rec.slot)) continue;
+      const rest = p.message.agents.filter((a) => a.slot !== rec.slot);
+      const resolve = p.resolve;
+      if (rest.length === 0) {
+        pending.splice(pending.indexOf(p), 1);
+        resolve({ type: 'deployed', reqId: p.message.reqId, results: [{ slot: rec.slot, error }] });
+      } else {
+        p.message = { ...p.message, agents: rest };
+        p.resolve = (m) => resolve(m.type === 'deployed' ? { ...m, results: [...m.results, { slot: rec.slot, error }] } : m);
+      }
+    }
   }
 
   /** Called after a worker has been replaced (tests and the CLI use it to report). */
@@ -560,14 +583,17 @@ export class Runtime {
     const reply = await this.ask(slot, (reqId) => ({ type: 'deploy', reqId, agents: agents.map((a) => this.placement(a)) }));
     const out = new Map<number, CaxtonError | undefined>();
     if (reply.type !== 'deployed') return out;
+    const generations = new Map(agents.map((a) => [a.slot, a.generation]));
     for (const r of reply.results) {
       const rec = this.registry.atSlot(r.slot);
-      if (!rec || !isAgent(rec)) continue;
+      // Removed, replaced, stopped or removing meanwhile: the worker gets (or
+      // got) that request after this deploy; do not open the route again.
+      if (!rec || !isAgent(rec) || rec.generation !== generations.get(r.slot)) continue;
       if (r.error) {
         rec.state = 'failed';
         rec.lastError = r.error.message;
         out.set(r.slot, reviveError(r.error));
-      } else {
+      } else if (rec.state === 'starting') {
         rec.state = 'running';
         this.router.set(rec.slot, slot.thread, rec.generation, false);
         out.set(r.slot, undefined);
@@ -690,7 +716,8 @@ export class Runtime {
   async start(name: string): Promise<AgentInfo> {
     this.assertRunning();
     const rec = this.mustAgent(name);
-    if (rec.state === 'running') return this.info(rec);
+    if (rec.state === 'running' || rec.state === 'starting') return this.info(rec);
+    rec.state = 'starting';
     const res = await this.placeOn(this.slots[rec.thread]!, [rec]);
     const err = res.get(rec.slot);
     if (err) throw err;
@@ -701,6 +728,7 @@ export class Runtime {
   async remove(name: string): Promise<void> {
     this.assertRunning();
     const rec = this.mustAgent(name);
+    rec.state = 'removing';
     this.router.clear(rec.slot);
     this.broadcastNames([], [rec.name]);
     await this.ask(this.slots[rec.thread]!, (reqId) => ({ type: 'remove', reqId, slots: [rec.slot], reason: DeadLetterReason.AGENT_GONE }));
@@ -858,7 +886,11 @@ export class Runtime {
       }, timeoutMs);
       this.waiting.set(messageId, (frame) => {
         clearTimeout(timer);
-        resolve(decodeFrame(frame));
+        try {
+          resolve(decodeFrame(frame));
+        } catch (e) {
+          reject(new InvalidReplyError(msg.to, (e as Error).message));
+        }
       });
     });
   }
@@ -874,8 +906,9 @@ export class Runtime {
 
   // ---------------------------------------------------------------- dead letters, stats
 
-  private recordDeadLetter(r: DeadLetterRecord): void {
+  private recordDeadLetter(r: DeadLetterRecord, thread?: WorkerSlot): void {
     this.deadLettersRecorded += r.count ?? 1;
+    if (thread) thread.deadLettersRecorded += r.count ?? 1;
     let d: DecodedFrame | undefined;
     try {
       if (r.frame.byteLength) d = decodeFrame(r.frame);
@@ -946,7 +979,7 @@ export class Runtime {
       // Idle = nothing in flight, no worker being replaced, and every dead
       // letter counted on the bus has its record here (so listDeadLetters()
       // is complete when waitIdle resolves).
-      if (s.inFlight === 0 && s.deadLettered === this.deadLettersRecorded && this.slots.every((w) => !w || !w.restarting)) return s;
+      if (s.inFlight === 0 && this.deadLettersRecorded >= s.deadLettered && this.slots.every((w) => !w || !w.restarting)) return s;
       if (Date.now() > deadline) return s;
       await new Promise((r) => setTimeout(r, 2));
     }

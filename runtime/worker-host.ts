@@ -454,33 +454,36 @@ export class WorkerHost {
    * caxton_handle. Returns the handler's code, or TRAPPED.
    */
   private invoke(agent: HostedAgent, src: Int32Array, w: number, len: number, ring: number): number {
-    if (len > agent.inboxCap) {
-      this.current = agent;
-      try {
-        const cap = (len + 63) & ~63;
-        agent.inboxPtr = agent.alloc(cap);
-        agent.inboxCap = cap;
-      } catch (e) {
-        this.current = undefined;
-        return this.trap(agent, e);
-      }
-    }
-    if (agent.u8.length === 0) agent.refreshViews();
-    const ptr = agent.inboxPtr;
-    if ((ptr & 3) === 0) {
-      const a32 = agent.i32;
-      const dst = ptr >> 2;
-      const words = (len + 3) >> 2;
-      for (let i = 0; i < words; i++) a32[dst + i] = src[w + i]!;
-    } else {
-      agent.u8.set(new Uint8Array(src.buffer, src.byteOffset + w * 4, len), ptr);
-    }
+    // Post dead letters and logs before calling agent code: if this call
+    // never returns, the watchdog kills the thread and they would be lost.
+    if (this.pendingDeadLetters.length !== 0 || this.pendingLogs.length !== 0) this.flush();
     this.current = agent;
     this.traceSrc = src;
     this.traceWord = w + W_TRACE;
+    // Everything below runs agent code (caxton_alloc, caxton_handle): watched.
     this.watch(agent, ring);
     let rc: number;
     try {
+      if (len > agent.inboxCap) {
+        const cap = (len + 63) & ~63;
+        agent.inboxCap = 0;
+        agent.inboxPtr = agent.alloc(cap) >>> 0;
+        agent.inboxCap = cap;
+      }
+      if (agent.u8.length === 0) agent.refreshViews();
+      const ptr = agent.inboxPtr;
+      if (ptr + agent.inboxCap > agent.u8.length) {
+        agent.inboxCap = 0;
+        throw new RangeError(`caxton_alloc returned ${ptr}, a region that does not fit in the agent's ${agent.u8.length}-byte memory`);
+      }
+      if ((ptr & 3) === 0) {
+        const a32 = agent.i32;
+        const dst = ptr >>> 2;
+        const words = (len + 3) >> 2;
+        for (let i = 0; i < words; i++) a32[dst + i] = src[w + i]!;
+      } else {
+        agent.u8.set(new Uint8Array(src.buffer, src.byteOffset + w * 4, len), ptr);
+      }
       rc = agent.handle(ptr, len);
     } catch (e) {
       this.unwatch();
@@ -537,17 +540,19 @@ export class WorkerHost {
       setTimeout(() => this.restart(agent), delay).unref();
       return;
     }
-    // Deliver what waited for the restart, in arrival order.
+    // Deliver what waited for the restart, in arrival order. Each frame stays
+    // counted as parked until its call returns: if the worker dies in that
+    // call, the supervisor still counts it (WORKER_LOST).
     const parked = agent.parked;
     agent.parked = [];
-    this.setParked(-parked.length);
     for (let i = 0; i < parked.length; i++) {
       const frame = parked[i]!;
       if (agent.state !== AgentState.Running) {
-        this.park(agent, frame);
+        agent.parked.push(frame); // still counted
         continue;
       }
       this.deliverPrivate(agent, frame);
+      this.setParked(-1);
     }
     this.flush();
   }
@@ -610,13 +615,16 @@ export class WorkerHost {
 
   /** caxton.send over the bus: copy the agent's frame into the destination thread's ring. */
   private sendBus(ptr: number, len: number): number {
+    // Pointers and lengths come from wasm as i32: read them unsigned.
+    ptr >>>= 0;
+    len >>>= 0;
     const agent = this.current;
     if (agent === undefined) return SEND_BAD_FRAME;
     if (len > this.maxFrame) return SEND_TOO_LARGE;
     if (len < FRAME_HEADER_BYTES || (ptr & 3) !== 0) return len < FRAME_HEADER_BYTES ? SEND_BAD_FRAME : this.sendUnaligned(agent, ptr, len);
     if (agent.u8.length === 0) agent.refreshViews();
     const a32 = agent.i32;
-    const w = ptr >> 2;
+    const w = ptr >>> 2;
     if (ptr + len > agent.u8.length || a32[w + W_LENGTH] !== len || (a32[w + W_VERSION]! & 0xff) !== FRAME_VERSION ||
         (a32[w + W_PARAMS_LENGTH]! >>> 0) > len - FRAME_HEADER_BYTES) return SEND_BAD_FRAME;
     const dst = a32[w + W_DST]!;
@@ -679,11 +687,14 @@ export class WorkerHost {
 
   /** caxton.send for the postMessage baseline: one structured-clone message per frame. */
   private sendPostMessage(ptr: number, len: number): number {
+    ptr >>>= 0;
+    len >>>= 0;
     const agent = this.current;
     if (agent === undefined) return SEND_BAD_FRAME;
     if (len > this.maxFrame) return SEND_TOO_LARGE;
     if (len < FRAME_HEADER_BYTES) return SEND_BAD_FRAME;
     if (agent.u8.length === 0) agent.refreshViews();
+    if (ptr + len > agent.u8.length) return SEND_BAD_FRAME;
     const frame = agent.u8.slice(ptr, ptr + ((len + 3) & ~3));
     const f32 = new Int32Array(frame.buffer);
     if (f32[W_LENGTH] !== len || (f32[W_PARAMS_LENGTH]! >>> 0) > len - FRAME_HEADER_BYTES) return SEND_BAD_FRAME;
@@ -722,6 +733,8 @@ export class WorkerHost {
   }
 
   private lookup(ptr: number, len: number): number {
+    ptr >>>= 0;
+    len >>>= 0;
     const agent = this.current;
     if (agent === undefined) return SEND_UNKNOWN_DESTINATION;
     if (agent.u8.length === 0) agent.refreshViews();
@@ -735,8 +748,10 @@ export class WorkerHost {
     if (agent === undefined) return;
     let msg = text;
     if (msg === undefined) {
+      ptr >>>= 0;
+      len >>>= 0;
       if (agent.u8.length === 0) agent.refreshViews();
-      if (ptr < 0 || len < 0 || ptr + len > agent.u8.length) return;
+      if (ptr + len > agent.u8.length) return;
       msg = this.decoder.decode(agent.u8.subarray(ptr, ptr + Math.min(len, 8192)));
     }
     this.pendingLogs.push({ agent: agent.name, level, msg, at: Date.now() });

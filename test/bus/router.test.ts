@@ -135,6 +135,7 @@ t.test('computeLayout rejects bad arguments with RangeError', async (t) => {
   );
   for (let k = 12; k <= 30; k++) t.doesNotThrow(() => computeLayout(1, 2 ** k, 1), `capacity 2^${k}`);
   t.doesNotThrow(() => computeLayout(MAX_THREADS, 4096, 2 ** 24), 'largest thread count and agent table');
+  t.throws(() => computeLayout(3, 2 ** 28, 16), { name: 'RangeError', message: /below 2 GiB/ }, '9 rings of 256 MiB do not fit');
 });
 
 t.test('layout regions do not overlap and are cache-line aligned', async (t) => {
@@ -145,7 +146,20 @@ t.test('layout regions do not overlap and are cache-line aligned', async (t) => 
   );
   fc.assert(
     fc.property(layoutArb, ([threads, cap, agents]) => {
+      // layouts of 2 GiB or more are refused (hot-path indices use 32-bit shifts)
+      const rough = threads * threads * cap + agents * 4;
+      if (rough >= 2 ** 31) {
+        let threw = false;
+        try {
+          computeLayout(threads, cap, agents);
+        } catch (e) {
+          threw = e instanceof RangeError && /below 2 GiB/.test((e as Error).message);
+        }
+        ok(threw, `a ${rough}-byte layout is refused`);
+        return;
+      }
       const l = computeLayout(threads, cap, agents);
+      ok(l.totalBytes < 2 ** 31, 'below 2 GiB');
       strictEqual(l.threads, threads);
       strictEqual(l.ringCapacity, cap);
       strictEqual(l.maxAgents, agents);
