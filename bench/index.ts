@@ -3,9 +3,10 @@ import { availableParallelism } from 'node:os';
 import { throughputScenario } from './throughput.js';
 import { pingpongScenario } from './pingpong.js';
 import { densityOnce } from './density.js';
+import { contractNetScenario } from './contract-net.js';
 import { makeContext, type BenchContext } from './common.js';
 
-export const SCENARIOS = ['throughput', 'pingpong', 'density', 'all'] as const;
+export const SCENARIOS = ['throughput', 'pingpong', 'density', 'contract-net', 'all'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -44,6 +45,9 @@ export async function runBench(o: BenchOptions, emit: (result: Record<string, un
   if (want('density')) {
     for (const n of o.densityCounts) emit(await densityOnce(n, { counts: o.densityCounts, workers: o.workers, batch: 1000 }, ctx));
   }
+  if (want('contract-net')) {
+    emit(await contractNetScenario({ durationSeconds: o.durationSeconds, workers: o.workers, contractors: 10, concurrency: 64 }, ctx));
+  }
 }
 
 /** Human-readable lines for one result. */
@@ -60,6 +64,8 @@ export function formatResult(r: Record<string, unknown>): string {
     }
     case 'pingpong':
       return `pingpong    round trip p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs, p99.9 ${n(r.p999Us)} µs, max ${n(r.maxUs)} µs (${n(r.rounds)} rounds)`;
+    case 'contract-net':
+      return `contract-net ${n(r.tasksPerSecond)} tasks/s with ${n(r.contractors)} contractors (${n(r.concurrency)} in flight): task p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs; ${n(r.completed)} completed, lost ${n(r.lost)}`;
     case 'density':
       return `density     ${n(r.agents)} agents: ${n(Math.round(Number(r.rssBytesPerAgent) / 1024 * 10) / 10)} KiB RSS per idle agent, deployed in ${n(r.deploySeconds)} s${r.error ? `  (stopped: ${String(r.error)})` : ''}`;
     default:

@@ -7,3 +7,5 @@ export { decodeFrame, encodeFrame, msgpack } from '../bus/frame.js';
 export type { DecodedFrame } from '../bus/frame.js';
 export { PERFORMATIVES, type Performative } from '../bus/layout.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
+export type { ContractNetRequest, ContractNetOutcome, ContractNetStatus, TranscriptEntry } from './contract-net.js';
+export { Directory } from './directory.js';

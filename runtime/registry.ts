@@ -92,6 +92,11 @@ export class Registry {
     return out;
   }
 
+  /** Every name (agents and host endpoints) with its slot. */
+  names(): [string, number][] {
+    return [...this.byName.values()].map((r) => [r.name, r.slot]);
+  }
+
   onThread(thread: number): AgentRecord[] {
     return this.agents().filter((a) => a.thread === thread);
   }

@@ -28,6 +28,8 @@ import {
   RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError, InvalidReplyError,
 } from './errors.js';
 import { Registry, isAgent, type AgentRecord, type EndpointRecord } from './registry.js';
+import { Directory } from './directory.js';
+import { ContractNetService, type ContractNetOutcome, type ContractNetRequest } from './contract-net.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostOptions, ToWorker, Transport,
 } from './protocol.js';
@@ -86,6 +88,8 @@ export interface AgentSpec extends Partial<AgentLimits> {
   config?: unknown;
   /** pin to a worker (1-based thread index); default: the least loaded */
   worker?: number;
+  /** what the agent offers, for directory searches and Contract Net */
+  capabilities?: string[];
 }
 
 export interface AgentInfo {
@@ -100,6 +104,7 @@ export interface AgentInfo {
   mailbox: number;
   restarts: number;
   lastError?: string;
+  capabilities: string[];
 }
 
 export interface OutgoingMessage {
@@ -219,6 +224,9 @@ export class Runtime {
   private readonly startedAt = Date.now();
   private readonly baselinePorts: (MessagePort | undefined)[] = [];
   private readonly restartListeners: ((thread: number) => void)[] = [];
+  /** which agents offer which capability (FIPA directory facilitator) */
+  readonly directory = new Directory();
+  private readonly contractNetService: ContractNetService;
 
   private constructor(opts: RuntimeOptions) {
     this.workers = opts.workers ?? availableParallelism();
@@ -270,6 +278,15 @@ export class Runtime {
     });
     this.requestsEndpoint = this.addEndpoint('$requests', (frame) => this.onReply(frame));
     this.hostEndpoint = this.addEndpoint('$host', () => undefined);
+    this.contractNetService = new ContractNetService({
+      send: (m, from) => this.send(m, from as EndpointRecord),
+      search: (c) => this.directory.search(c).filter((n) => this.registry.agent(n)?.state === 'running'),
+      nameOf: (slot) => this.nameOf(slot),
+    });
+    this.contractNetService.attach(this.addEndpoint('$cnet', (frame) => this.contractNetService.onReply(decodeFrame(frame))));
+    // Services agents can call by name (docs/fipa.md).
+    this.addEndpoint('$contract-net', (frame) => this.onContractNetRequest(frame));
+    this.addEndpoint('$df', (frame) => this.onDirectoryRequest(frame));
   }
 
   /** Start a runtime: bus, workers, watchdog. */
@@ -283,7 +300,10 @@ export class Runtime {
     for (let t = 1; t <= this.workers; t++) this.slots[t] = new WorkerSlot(t);
     if (this.options.transport === 'postmessage') this.wireBaseline();
     await Promise.all(this.slots.slice(1).map((s) => this.startWorker(s)));
-    for (const s of this.slots.slice(1)) s.port.postMessage({ type: 'start' } satisfies ToWorker);
+    for (const s of this.slots.slice(1)) {
+      this.sendNames(s); // host endpoints ($contract-net, $df...) exist from the start
+      s.port.postMessage({ type: 'start' } satisfies ToWorker);
+    }
     this.pump.start();
     this.watchdog = setInterval(() => this.checkWatchdog(), this.options.watchdogIntervalMs);
     this.watchdog.unref();
@@ -562,8 +582,7 @@ export class Runtime {
   }
 
   private sendNames(slot: WorkerSlot): void {
-    const add: [string, number][] = this.registry.agents().map((a) => [a.name, a.slot]);
-    slot.port.postMessage({ type: 'names', add, remove: [] } satisfies ToWorker);
+    slot.port.postMessage({ type: 'names', add: this.registry.names(), remove: [] } satisfies ToWorker);
   }
 
   private broadcastNames(add: [string, number][], remove: string[]): void {
@@ -643,6 +662,9 @@ export class Runtime {
       if (spec.worker !== undefined && (!Number.isInteger(spec.worker) || spec.worker < 1 || spec.worker > this.workers)) {
         throw new InvalidAgentSpecError('worker', `must be an integer in 1..${this.workers}`);
       }
+      if (spec.capabilities !== undefined && (!Array.isArray(spec.capabilities) || !spec.capabilities.every((c) => typeof c === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/.test(c)))) {
+        throw new InvalidAgentSpecError('capabilities', 'must be a list of names (letters, digits and . _ : / -, up to 128 characters each)');
+      }
       prepared.push({ spec, kind, limits, config: msgpack.pack(spec.config ?? null) });
     }
     if (this.registry.size + prepared.length > this.options.maxAgents) {
@@ -671,6 +693,7 @@ export class Runtime {
       group.push(rec);
       byThread.set(thread, group);
     }
+    for (const p of prepared) for (const c of p.spec.capabilities ?? []) this.directory.register(p.spec.name, c);
     // Names first, so agents of this batch can look each other up in init.
     this.broadcastNames(records.map((r) => [r.name, r.slot]), []);
     const results = await Promise.all([...byThread].map(([t, recs]) => this.placeOn(this.slots[t]!, recs)));
@@ -678,7 +701,10 @@ export class Runtime {
     for (const r of results) for (const err of r.values()) if (err) failures.push(err);
     if (failures.length) {
       const failed = records.filter((r) => r.state === 'failed');
-      for (const r of failed) this.release(r);
+      for (const r of failed) {
+        this.directory.deregister(r.name);
+        this.release(r);
+      }
       this.broadcastNames([], failed.map((r) => r.name));
       throw failures[0]!;
     }
@@ -731,6 +757,7 @@ export class Runtime {
     rec.state = 'removing';
     this.router.clear(rec.slot);
     this.broadcastNames([], [rec.name]);
+    this.directory.deregister(rec.name);
     await this.ask(this.slots[rec.thread]!, (reqId) => ({ type: 'remove', reqId, slots: [rec.slot], reason: DeadLetterReason.AGENT_GONE }));
     this.registry.release(rec.slot);
   }
@@ -754,6 +781,7 @@ export class Runtime {
       name: r.name, slot: r.slot, generation: r.generation, worker: r.thread, state: r.state, kind: r.kindId,
       memoryLimitBytes: r.memoryPages * WASM_PAGE, timeLimitMs: r.timeLimitMs, mailbox: r.mailbox, restarts: r.restarts,
       ...(r.lastError ? { lastError: r.lastError } : {}),
+      capabilities: this.directory.capabilitiesOf(r.name),
     };
   }
 
@@ -904,6 +932,76 @@ export class Runtime {
     waiter(frame);
   }
 
+  // ---------------------------------------------------------------- services: Contract Net, directory
+
+  /** Run a Contract Net task (docs/fipa.md); resolves with the outcome and transcript. */
+  contractNet(req: ContractNetRequest): Promise<ContractNetOutcome> {
+    this.assertRunning();
+    return this.contractNetService.start(req);
+  }
+
+  /** Name of the agent or endpoint at a slot (for reports). */
+  nameOf(slot: number): string {
+    return this.registry.atSlot(slot)?.name ?? `slot ${slot}`;
+  }
+
+  /** An agent asked `$contract-net` to run a task: reply INFORM with the outcome (or FAILURE). */
+  private onContractNetRequest(frame: Uint8Array): void {
+    const f = decodeFrame(frame);
+    const requester = this.nameOf(f.sourceSlot);
+    const answer = (performative: Performative, content: unknown): void => {
+      try {
+        this.send({ to: requester, performative, content, conversationId: f.conversationId, inReplyTo: f.messageId }, this.registry.get('$contract-net') as EndpointRecord);
+      } catch (e) {
+        this.logger.warn({ agent: requester }, `could not answer a contract-net request: ${(e as Error).message}`);
+      }
+    };
+    // Never answer an answer (an inform, a not-understood...): that is how two
+    // parties end up bouncing not-understood forever.
+    if (f.performative !== 'request') return;
+    if (f.content === null || typeof f.content !== 'object') {
+      answer('not-understood', 'send a request whose content is {capability | contractors, task, deadlineMs, select?}');
+      return;
+    }
+    let started: Promise<ContractNetOutcome>;
+    try {
+      started = this.contractNet(f.content as ContractNetRequest);
+    } catch (e) {
+      answer('failure', isCaxtonErrorLike(e) ? { code: e.code, message: e.message, hint: e.hint } : { message: String(e) });
+      return;
+    }
+    started.then((outcome) => answer('inform', outcome), (e: Error) => answer('failure', { message: e.message }));
+  }
+
+  /** Directory requests from agents: {action: register|deregister|search, capability}. */
+  private onDirectoryRequest(frame: Uint8Array): void {
+    const f = decodeFrame(frame);
+    const requester = this.nameOf(f.sourceSlot);
+    const c = f.content as { action?: string; capability?: string } | null;
+    const answer = (performative: Performative, content: unknown): void => {
+      try {
+        this.send({ to: requester, performative, content, conversationId: f.conversationId, inReplyTo: f.messageId }, this.registry.get('$df') as EndpointRecord);
+      } catch (e) {
+        this.logger.warn({ agent: requester }, `could not answer a directory request: ${(e as Error).message}`);
+      }
+    };
+    const capability = c && typeof c.capability === 'string' ? c.capability : undefined;
+    if (f.performative !== 'request') return; // never answer an answer
+    if (!c || !capability) {
+      answer('not-understood', 'send a request whose content is {action: "register" | "deregister" | "search", capability: NAME}');
+    } else if (c.action === 'register' && this.registry.agent(requester)) {
+      this.directory.register(requester, capability);
+      answer('inform', { done: 'register', capability });
+    } else if (c.action === 'deregister') {
+      this.directory.deregister(requester, capability);
+      answer('inform', { done: 'deregister', capability });
+    } else if (c.action === 'search') {
+      answer('inform', { capability, agents: this.directory.search(capability) });
+    } else {
+      answer('refuse', `unknown action "${String(c.action)}" (register, deregister, search)`);
+    }
+  }
+
   // ---------------------------------------------------------------- dead letters, stats
 
   private recordDeadLetter(r: DeadLetterRecord, thread?: WorkerSlot): void {
@@ -1016,6 +1114,10 @@ export class Runtime {
     this.logger.flush();
     return { drained: stats.inFlight === 0, stats };
   }
+}
+
+function isCaxtonErrorLike(e: unknown): e is { code: string; message: string; hint: string } {
+  return e instanceof CaxtonError;
 }
 
 function parseId(id: string | undefined, field: string): [number, number] {

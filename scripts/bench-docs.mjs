@@ -64,6 +64,12 @@ if (dens.length) {
   if (big) lines.push('', `Targets at 10,000 agents: ≤ 100 KB RSS per idle agent (${mark(big.rssBytesPerAgent <= 100_000)}), deployed in < 2 s (${mark(big.deploySeconds < 2)}).`);
   lines.push('');
 }
+for (const r of by('contract-net')) {
+  lines.push('## Contract Net', '');
+  lines.push(`${n(r.contractors)} \`examples/contract-net/contractor\` agents; the runtime is the manager; ${n(r.concurrency)} tasks in flight for ${n(r.durationSeconds)} s. A task is 31 messages (10 CFPs, 10 proposals, accept, 9 rejects, result).`, '');
+  lines.push('| tasks/s | completed | task p50 | task p99 | task p99.9 | lost |', '|---:|---:|---:|---:|---:|---:|');
+  lines.push(`| ${n(r.tasksPerSecond)} | ${n(r.completed)} | ${n(r.p50Us)} µs | ${n(r.p99Us)} µs | ${n(r.p999Us)} µs | ${n(r.lost)} |`, '');
+}
 lines.push('## Raw output', '', '```json', ...results.map((r) => JSON.stringify(r)), '```', '');
 writeFileSync(new URL('docs/benchmarks.md', root), lines.join('\n'));
 console.log(`wrote docs/benchmarks.md from ${results.length} result line(s)`);

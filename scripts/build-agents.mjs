@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the WebAssembly artifacts the server and its tests use:
 //   examples/<name>/agent.ts    -> dist/agents/<name>.wasm    (AssemblyScript, agent ABI v1)
+//   examples/<group>/<name>/agent.ts -> dist/agents/<group>-<name>.wasm (several agents of one example)
 //   test/fixtures/wat/<name>.wat -> dist/fixtures/<name>.wasm (wabt)
 // An artifact is rebuilt only when it is older than one of its inputs (its own
 // sources, the SDK in sdk/assemblyscript/, this script, the compiler version).
@@ -78,18 +79,24 @@ function report(output, state) {
 
 async function buildAgents() {
   if (!existsSync(EXAMPLES)) return;
-  const agents = readdirSync(EXAMPLES, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(EXAMPLES, d.name, "agent.ts")))
-    .map((d) => d.name)
-    .filter(wanted)
-    .sort();
+  // name -> folder (relative to examples/): one level, or two for grouped examples
+  const folders = new Map();
+  for (const d of readdirSync(EXAMPLES, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    if (existsSync(join(EXAMPLES, d.name, "agent.ts"))) folders.set(d.name, d.name);
+    for (const sub of readdirSync(join(EXAMPLES, d.name), { withFileTypes: true })) {
+      if (sub.isDirectory() && existsSync(join(EXAMPLES, d.name, sub.name, "agent.ts"))) folders.set(`${d.name}-${sub.name}`, join(d.name, sub.name));
+    }
+  }
+  const agents = [...folders.keys()].filter(wanted).sort();
   if (agents.length === 0) return;
   mkdirSync(OUT_AGENTS, { recursive: true });
   let asc = null;
   for (const name of agents) {
-    const entry = join(EXAMPLES, name, "agent.ts");
+    const folder = join(EXAMPLES, folders.get(name));
+    const entry = join(folder, "agent.ts");
     const output = join(OUT_AGENTS, `${name}.wasm`);
-    const inputs = [...filesUnder(join(EXAMPLES, name), (p) => p.endsWith(".ts")), ...commonAgentInputs];
+    const inputs = [...filesUnder(folder, (p) => p.endsWith(".ts")), ...commonAgentInputs];
     if (upToDate(output, inputs)) {
       fresh++;
       report(output, "fresh");

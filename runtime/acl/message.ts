@@ -119,8 +119,10 @@ export function toPerformative(name: string): Performative | undefined {
 /**
  * Check an untrusted value (e.g. parsed JSON from the API or the CLI) and
  * return it as a fresh AclMessage: only known fields, the performative in
- * lower case, replyBy normalised to `YYYY-MM-DDTHH:MM:SS.mmmZ`. A field that
- * is `null` counts as absent (JSON encoders often write absent optionals so).
+ * lower case, replyBy normalised to `YYYY-MM-DDTHH:MM:SS.mmmZ`, an empty
+ * userDefined object dropped. A field that is `null` counts as absent (JSON
+ * encoders often write absent optionals so). Empty receiver/replyTo/addresses/
+ * resolvers lists are kept: they have a string form, (set) or (sequence).
  */
 export function validateMessage(m: unknown, opts: ValidateOptions = {}): AclMessage {
   const now = opts.now ?? Date.now();
@@ -157,7 +159,10 @@ export function validateMessage(m: unknown, opts: ValidateOptions = {}): AclMess
   if (replyBy !== undefined) out.replyBy = checkReplyBy(replyBy, now);
 
   const userDefined = present(obj['userDefined']);
-  if (userDefined !== undefined) out.userDefined = checkUserDefined(userDefined, 'userDefined');
+  if (userDefined !== undefined) {
+    const checked = checkUserDefined(userDefined, 'userDefined');
+    if (Object.keys(checked).length > 0) out.userDefined = checked; // {} has no string form: same as none
+  }
   return out;
 }
 
@@ -215,7 +220,10 @@ function checkAgentIdentifier(v: unknown, path: string, depth: number): AgentIde
   }
 
   const userDefined = present(o['userDefined']);
-  if (userDefined !== undefined) out.userDefined = checkUserDefined(userDefined, `${path}.userDefined`);
+  if (userDefined !== undefined) {
+    const checked = checkUserDefined(userDefined, `${path}.userDefined`);
+    if (Object.keys(checked).length > 0) out.userDefined = checked;
+  }
   return out;
 }
 

@@ -92,27 +92,24 @@ class Lexer {
   private stringLiteral(start: number): Token {
     const { src } = this;
     let value = '';
-    let i = start + 1;
-    for (;;) {
-      const quote = src.indexOf('"', i);
-      const slash = src.indexOf('\\', i);
-      if (quote === -1) throw syntaxError(src, 'unterminated string', 'a closing double quote (")', start);
-      if (slash !== -1 && slash < quote) {
-        value += src.slice(i, slash);
-        const escaped = src[slash + 1];
-        if (escaped === '"' || escaped === '\\') {
-          value += escaped;
-          i = slash + 2;
-        } else {
-          value += '\\';
-          i = slash + 1;
-        }
-        continue;
+    let segment = start + 1; // start of the text not yet copied into value
+    for (let i = segment; i < src.length; i++) {
+      const c = src.charCodeAt(i);
+      if (c === 0x22 /* " */) {
+        value += src.slice(segment, i);
+        this.pos = i + 1;
+        return { kind: 'string', start, end: this.pos, text: src.slice(start, this.pos), value };
       }
-      value += src.slice(i, quote);
-      this.pos = quote + 1;
-      return { kind: 'string', start, end: this.pos, text: src.slice(start, this.pos), value };
+      if (c === 0x5c /* \ */) {
+        const escaped = src[i + 1];
+        if (escaped === '"' || escaped === '\\') {
+          value += src.slice(segment, i) + escaped;
+          i++;
+          segment = i + 1;
+        }
+      }
     }
+    throw syntaxError(src, 'unterminated string', 'a closing double quote (")', start);
   }
 
   /**

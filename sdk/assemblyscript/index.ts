@@ -11,3 +11,4 @@ export * from "./config";
 export * from "./agent";
 export * from "./ref";
 export { utf8Equals, utf8Length, utf8Write, scratch } from "./memory";
+export * from "./services";

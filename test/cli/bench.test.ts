@@ -14,8 +14,8 @@ t.test('bench --scenario all --json (small sizes)', async (t) => {
   const r = caxton('bench', '--scenario', 'all', '--json', '--duration', '0.5', '--agents', '4', '--tokens', '64', '--rounds', '2000', '--density', '200');
   t.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.same(lines.map((l) => l.scenario), ['throughput', 'pingpong', 'density']);
-  const [tp, pp, dn] = lines as [Record<string, number & Record<string, number>>, Record<string, number>, Record<string, number>];
+  t.same(lines.map((l) => l.scenario), ['throughput', 'pingpong', 'density', 'contract-net']);
+  const [tp, pp, dn, cn] = lines as [Record<string, number & Record<string, number>>, Record<string, number>, Record<string, number>, Record<string, number>];
   for (const k of ['durationSeconds', 'sent', 'delivered', 'lost', 'messagesPerSecond', 'ratio']) t.type(tp[k], 'number', `throughput.${k}`);
   t.type(tp.baseline.messagesPerSecond, 'number', 'throughput.baseline.messagesPerSecond');
   t.equal(tp.lost, 0, 'nothing lost');
@@ -29,6 +29,10 @@ t.test('bench --scenario all --json (small sizes)', async (t) => {
   t.type(dn.rssBytesPerAgent, 'number');
   t.type(dn.deploySeconds, 'number');
   t.equal(dn.lastAgentAnswered, true);
+  t.equal(cn.contractors, 10);
+  t.ok(cn.completed! > 0 && cn.completed === cn.tasks, 'every task completed');
+  t.ok(cn.tasksPerSecond! > 0);
+  t.equal(cn.lost, 0);
 });
 
 t.test('human output and progress', async (t) => {
