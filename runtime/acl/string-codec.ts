@@ -161,7 +161,8 @@ class Lexer {
     if (DATE_TIME.test(text)) return token('datetime');
     if (NUMBER.test(text)) return token('number');
     // A Word may not start with a digit, '-' or '@' (nor '#', handled above):
-    // such a run is a broken number or date-time; the parser says which it wanted.
+    // such a run is a broken number or date-time (or an '@...' that is no Word);
+    // the parser reports it with what it expected in that place.
     if (/^[0-9@-]/.test(text)) return token('malformed');
     return token('word');
   }
@@ -169,11 +170,12 @@ class Lexer {
 
 // ---------------------------------------------------------------- parser
 
-/** Parameter name in the string form -> JSON field, for the parameters whose value is an Expression. */
+/** The parameters whose value is an Expression, in SC00061 order. */
 const EXPRESSION_FIELDS_IN_ORDER = [
   'language', 'encoding', 'ontology', 'protocol', 'conversationId', 'replyWith', 'inReplyTo',
 ] as const satisfies readonly MessageParameterField[];
 type ExpressionField = (typeof EXPRESSION_FIELDS_IN_ORDER)[number];
+/** Parameter name in the string form -> JSON field. */
 const EXPRESSION_FIELDS = new Map<string, ExpressionField>(
   EXPRESSION_FIELDS_IN_ORDER.map((field) => [FIPA_PARAMETER_NAMES[field], field]),
 );
@@ -564,7 +566,9 @@ function describeToken(tok: Token): string {
     case 'string': return `unexpected string ${shorten(tok.text)}`;
     case 'number': return `unexpected number ${shorten(tok.text)}`;
     case 'datetime': return `unexpected date-time ${shorten(tok.text)}`;
-    case 'malformed': return `malformed number or date-time ${shorten(tok.text)}`;
+    case 'malformed': return tok.text.startsWith('@')
+      ? `${shorten(tok.text)}: a word cannot start with '@'`
+      : `malformed number or date-time ${shorten(tok.text)}`;
     case 'word': return `unexpected word ${shorten(tok.text)}`;
   }
 }
