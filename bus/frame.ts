@@ -8,8 +8,11 @@ import {
   FRAME_HEADER_BYTES, FRAME_LENGTH, FRAME_VERSION, FRAME_VERSION_BYTE, FRAME_PERFORMATIVE, FRAME_FLAGS,
   FRAME_DST_SLOT, FRAME_DST_GEN, FRAME_SRC_SLOT, FRAME_SRC_GEN, FRAME_MSG_ID_LO, FRAME_MSG_ID_HI,
   FRAME_CONV_LO, FRAME_CONV_HI, FRAME_REPLY_TO_LO, FRAME_REPLY_TO_HI, FRAME_TRACE_ID, FRAME_SPAN_ID,
-  FRAME_PARAMS_LENGTH, FRAME_RESERVED, PERFORMATIVES, type Performative,
+  FRAME_PARAMS_LENGTH, FRAME_PROTOCOL, FRAME_RESERVED, PERFORMATIVES, type Performative,
 } from './layout.js';
+
+/** Interaction protocols with a header code (runtime/protocols.ts keeps the state machines). */
+const PROTOCOL_NAMES = ['fipa-request', 'fipa-query', 'fipa-contract-net', 'fipa-subscribe'] as const;
 
 /** One shared msgpack codec; `useRecords: false` keeps the output plain msgpack any agent can read. */
 export const msgpack = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' });
@@ -29,6 +32,8 @@ export interface FrameFields {
   inReplyToHi?: number;
   traceId?: Uint8Array;
   spanId?: Uint8Array;
+  /** interaction protocol code (0 = none); encodeFrame derives it from params.protocol */
+  protocol?: number;
 }
 
 export interface DecodedFrame {
@@ -45,6 +50,8 @@ export interface DecodedFrame {
   inReplyTo: string;
   traceId: string;
   spanId: string;
+  /** the interaction protocol named by the header's protocol code, if any */
+  protocol: string | undefined;
   params: Record<string, unknown> | undefined;
   content: unknown;
 }
@@ -81,12 +88,18 @@ export function writeHeader(view: DataView, offset: number, f: FrameFields, para
   if (f.traceId) u8.set(f.traceId.subarray(0, 16), offset + FRAME_TRACE_ID);
   if (f.spanId) u8.set(f.spanId.subarray(0, 8), offset + FRAME_SPAN_ID);
   view.setUint32(offset + FRAME_PARAMS_LENGTH, paramsLength, true);
-  view.setUint32(offset + FRAME_RESERVED, 0, true);
+  view.setUint8(offset + FRAME_PROTOCOL, f.protocol ?? 0);
+  view.setUint8(offset + FRAME_RESERVED, 0);
+  view.setUint16(offset + FRAME_RESERVED + 1, 0, true);
 }
 
 /** Encode a whole frame into a new buffer. */
 export function encodeFrame(f: FrameFields, content: unknown, params?: Record<string, unknown>): Uint8Array {
   const paramBytes = params && Object.keys(params).length > 0 ? msgpack.pack(params) : undefined;
+  if (f.protocol === undefined && typeof params?.protocol === 'string') {
+    const code = PROTOCOL_NAMES.indexOf(params.protocol as (typeof PROTOCOL_NAMES)[number]) + 1;
+    if (code > 0) f = { ...f, protocol: code };
+  }
   const contentBytes = msgpack.pack(content);
   const paramsLength = paramBytes ? paramBytes.length : 0;
   const total = FRAME_HEADER_BYTES + paramsLength + contentBytes.length;
@@ -131,6 +144,7 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame {
     inReplyTo: idToString(view.getUint32(FRAME_REPLY_TO_LO, true), view.getUint32(FRAME_REPLY_TO_HI, true)),
     traceId: hex(bytes.subarray(FRAME_TRACE_ID, FRAME_TRACE_ID + 16)),
     spanId: hex(bytes.subarray(FRAME_SPAN_ID, FRAME_SPAN_ID + 8)),
+    protocol: PROTOCOL_NAMES[view.getUint8(FRAME_PROTOCOL) - 1],
     params,
     content,
   };

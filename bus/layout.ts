@@ -78,6 +78,8 @@ export const T_STAT_PARKED = 20; // frames taken from rings but held for an agen
 export const T_STAT_REFUSED = 21; // sends refused with MAILBOX_FULL
 export const T_STAT_BASELINE_SENT = 22; // postMessage baseline only
 export const T_STAT_AGENTS = 23;
+export const T_STAT_CONVERSATIONS = 25; // protocol conversations in progress on this thread
+export const T_STAT_SYNTHESIZED = 24; // messages the host made itself (reply-by time-outs); part of "accepted"
 
 export const DOORBELL_AWAKE = 0;
 export const DOORBELL_SLEEPING = 1;
@@ -118,10 +120,13 @@ export const FRAME_REPLY_TO_HI = 44;
 export const FRAME_TRACE_ID = 48; // 16 bytes
 export const FRAME_SPAN_ID = 64; // 8 bytes
 export const FRAME_PARAMS_LENGTH = 72;
-export const FRAME_RESERVED = 76;
+export const FRAME_PROTOCOL = 76; // u8: interaction protocol code (runtime/protocols.ts), 0 = none
+export const FRAME_RESERVED = 77; // 3 bytes, 0
 export const FRAME_BODY = 80;
 
 export const FLAG_TRACE_SAMPLED = 1;
+/** the host made this message (e.g. a reply-by time-out failure), not the agent in sourceSlot */
+export const FLAG_HOST_GENERATED = 2;
 
 /** Largest frame accepted by default (header + params + content). */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
@@ -136,6 +141,7 @@ export const SEND_MAILBOX_FULL = -3;
 export const SEND_TOO_MANY_TIMERS = -4;
 export const SEND_TOO_LARGE = -5;
 export const SEND_AGENT_STOPPED = -6;
+export const SEND_PROTOCOL_VIOLATION = -7;
 
 /** FIPA communicative acts (SC00037) in alphabetical order: the code is the index. */
 export const PERFORMATIVES = [

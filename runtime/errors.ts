@@ -258,6 +258,8 @@ export const DeadLetterReason = Object.freeze({
   BACKOFF_OVERFLOW: 'BACKOFF_OVERFLOW',
   WORKER_LOST: 'WORKER_LOST',
   NO_ENDPOINT: 'NO_ENDPOINT',
+  PROTOCOL_VIOLATION: 'PROTOCOL_VIOLATION',
+  LATE_REPLY: 'LATE_REPLY',
 } as const);
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -271,6 +273,8 @@ export const DEAD_LETTER_HINTS: Readonly<Record<DeadLetterReason, string>> = Obj
   BACKOFF_OVERFLOW: 'The agent was restarting after repeated traps and its waiting queue was full; fix the crash loop, then resend.',
   WORKER_LOST: 'A worker was replaced while it held this message for an agent in back-off; only the count survives. Resend if it matters.',
   NO_ENDPOINT: 'The message was addressed to a host endpoint (an in-process API caller) that no longer exists, e.g. a reply that came after its request timed out.',
+  PROTOCOL_VIOLATION: 'The message breaks the interaction protocol of its conversation (the detail says what was expected); the host answered the sender with not-understood. Fix the sender.',
+  LATE_REPLY: 'The reply arrived after the reply-by of its conversation had passed; the initiator was already told of the time-out. Answer sooner or ask for a later reply-by.',
 });
 
 /** Rebuild a CaxtonError that crossed a thread boundary as JSON. */

@@ -18,7 +18,7 @@ import {
   DEFAULT_MAX_AGENTS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_RING_CAPACITY, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_LENGTH,
   FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, PERFORMATIVE_CODE, PERFORMATIVES, T_DOORBELL, T_STAT_AGENTS,
   T_STAT_BASELINE_SENT, T_STAT_DEAD_LETTERED, T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS,
-  T_STAT_TRAPS, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING, G_RUN_STATE, RUN_STATE_DRAINING, RUN_STATE_RUNNING,
+  T_STAT_TRAPS, T_STAT_SYNTHESIZED, T_STAT_CONVERSATIONS, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING, G_RUN_STATE, RUN_STATE_DRAINING, RUN_STATE_RUNNING,
   RUN_STATE_STOPPED, type Performative,
 } from '../bus/layout.js';
 import { validateAgentModule, WASM_PAGE } from './abi.js';
@@ -143,6 +143,8 @@ export interface RuntimeStats {
   agents: number;
   workers: number;
   baselineSent: number;
+  /** interaction-protocol conversations in progress (each agent's side counts once) */
+  conversations: number;
 }
 
 export interface Endpoint {
@@ -1047,6 +1049,7 @@ export class Runtime {
     let restarts = 0;
     let agents = 0;
     let baselineSent = 0;
+    let conversations = 0;
     for (let t = 0; t < threads; t++) {
       const s = this.bus.threadF64(t);
       delivered += f64[s + T_STAT_DELIVERED]!;
@@ -1057,6 +1060,10 @@ export class Runtime {
       restarts += f64[s + T_STAT_RESTARTS]!;
       agents += f64[s + T_STAT_AGENTS]!;
       baselineSent += f64[s + T_STAT_BASELINE_SENT]!;
+      // Host-made messages are handed over as they are made: accepted and consumed at once.
+      accepted += f64[s + T_STAT_SYNTHESIZED]!;
+      consumed += f64[s + T_STAT_SYNTHESIZED]!;
+      conversations += f64[s + T_STAT_CONVERSATIONS]!;
     }
     if (this.options.transport === 'postmessage') {
       // Baseline: frames travel by postMessage; count them where they are sent.
@@ -1065,7 +1072,7 @@ export class Runtime {
     }
     return {
       accepted, delivered, deadLettered, inFlight: accepted - consumed + parked, refused, traps, restarts,
-      workerRestarts: this.workerRestarts, agents, workers: this.workers, baselineSent,
+      workerRestarts: this.workerRestarts, agents, workers: this.workers, baselineSent, conversations,
     };
   }
 

@@ -27,6 +27,10 @@ import {
 } from '../bus/layout.js';
 import { AbiVersionMismatchError, AgentInitFailedError, DeadLetterReason, type SerializedError } from './errors.js';
 import { ABI_VERSION, envSeed } from './abi.js';
+import { ConversationTable, type Conversation, type Verdict } from './conversations.js';
+import { protocolByCode } from './protocols.js';
+import { encodeFrame, msgpack } from '../bus/frame.js';
+import { FLAG_HOST_GENERATED, PERFORMATIVES, SEND_PROTOCOL_VIOLATION, T_STAT_CONVERSATIONS, T_STAT_SYNTHESIZED } from '../bus/layout.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostTaskInput, ToWorker,
 } from './protocol.js';
@@ -42,6 +46,9 @@ const W_MSG_LO = 6;
 const W_MSG_HI = 7;
 const W_TRACE = 12; // 6 words: trace id (4) + span id (2)
 const W_PARAMS_LENGTH = 18;
+const W_PROTOCOL = 19; // low byte = protocol code (runtime/protocols.ts)
+const PERF_NOT_UNDERSTOOD = 10;
+const PERF_FAILURE = 6;
 
 const MAX_TIMERS_PER_AGENT = 1024;
 const BACKOFF_FIRST_MS = 10;
@@ -149,6 +156,10 @@ export class WorkerHost {
   private refused: number;
   private baselineSent: number;
 
+  private synthesized: number;
+  /** conversations of this worker's agents that follow an interaction protocol */
+  private readonly conversations: ConversationTable;
+
   private pendingDeadLetters: DeadLetterRecord[] = [];
   private pendingLogs: AgentLogRecord[] = [];
   private flushScheduled = false;
@@ -184,6 +195,12 @@ export class WorkerHost {
     this.restarts = this.f64[this.stat + T_STAT_RESTARTS]!;
     this.refused = this.f64[this.stat + T_STAT_REFUSED]!;
     this.baselineSent = this.f64[this.stat + T_STAT_BASELINE_SENT]!;
+    this.synthesized = this.f64[this.stat + T_STAT_SYNTHESIZED]!;
+    this.conversations = new ConversationTable({ idleMs: 10 * 60_000, lateGraceMs: 60_000, onTimeout: (c) => this.replyByPassed(c) });
+    setInterval(() => {
+      this.conversations.sweep();
+      this.f64[this.stat + T_STAT_CONVERSATIONS] = this.conversations.size;
+    }, 1000).unref();
     // Messages parked by a predecessor died with it (the supervisor counted them as WORKER_LOST).
     this.f64[this.stat + T_STAT_PARKED] = 0;
     for (let t = 0; t < this.bus.layout.threads; t++) {
@@ -288,6 +305,7 @@ export class WorkerHost {
     if (!agent) return;
     agent.state = AgentState.Removed;
     this.clearTimers(agent);
+    this.conversations.dropAgent(agent.slot);
     for (const frame of agent.parked) this.deadLetterCopy(frame, agent.name, reason, 'agent removed while restarting');
     this.setParked(-agent.parked.length);
     agent.parked = [];
@@ -304,6 +322,8 @@ export class WorkerHost {
    */
   private instantiate(agent: HostedAgent): SerializedError | undefined {
     this.clearTimers(agent);
+    // A fresh instance remembers no conversation.
+    this.conversations.dropAgent(agent.slot);
     const initial = Math.max(agent.kind.memoryMinPages, 1);
     try {
       agent.memory = new WebAssembly.Memory({ initial, maximum: Math.max(initial, agent.memoryPages) });
@@ -431,6 +451,8 @@ export class WorkerHost {
       } else {
         this.deadLetterRing(off, len, agent ? agent.name : this.nameOf(slot), DeadLetterReason.AGENT_GONE, 'no agent of that generation lives here');
       }
+    } else if ((b32[w + W_PROTOCOL]! & 0xff) !== 0 && !this.protocolAllowsDelivery(agent, b32, w, off, len)) {
+      // answered with not-understood (or recognised as late) and dead-lettered
     } else if (agent.state !== AgentState.Running) {
       this.park(agent, b32.slice(w, w + ((len + 3) >> 2)));
     } else {
@@ -611,6 +633,98 @@ export class WorkerHost {
     });
   }
 
+  // ------------------------------------------------------------ interaction protocols
+
+  /**
+   * Check a protocol frame of `agent` (sent, or received) against its
+   * conversation. Off the hot path: only frames whose header names a
+   * protocol get here. `mem`/`byte` locate the frame's bytes for reading
+   * the reply-by parameter of a sent frame.
+   */
+  private checkProtocol(agent: HostedAgent, sending: boolean, f32: Int32Array, w: number, peer: number, mem?: Uint8Array, byte = 0): Verdict {
+    const protocol = protocolByCode(f32[w + W_PROTOCOL]! & 0xff);
+    const performative = PERFORMATIVES[(f32[w + W_VERSION]! >>> 8) & 0xff];
+    if (!protocol || !performative) return { ok: false, late: false, reason: `unknown protocol code ${f32[w + W_PROTOCOL]! & 0xff} or performative` };
+    let replyBy = 0;
+    const paramsLength = f32[w + W_PARAMS_LENGTH]! >>> 0;
+    if (sending && paramsLength > 0 && mem) {
+      try {
+        const params = msgpack.unpack(mem.subarray(byte + FRAME_HEADER_BYTES, byte + FRAME_HEADER_BYTES + paramsLength)) as { replyBy?: unknown };
+        if (typeof params?.replyBy === 'number' && Number.isFinite(params.replyBy)) replyBy = params.replyBy;
+      } catch {
+        return { ok: false, late: false, reason: 'its parameters are not a valid msgpack map' };
+      }
+    }
+    const verdict = this.conversations.check(protocol, agent.slot, sending, peer, f32[w + 8]!, f32[w + 9]!, performative, replyBy);
+    if (!verdict.ok) return verdict;
+    return {
+      ok: true,
+      apply: () => {
+        verdict.apply();
+        this.f64[this.stat + T_STAT_CONVERSATIONS] = this.conversations.size;
+      },
+    };
+  }
+
+  /** A received protocol frame: deliver it, or answer not-understood / recognise it as late and dead-letter it. */
+  private protocolAllowsDelivery(agent: HostedAgent, b32: Int32Array, w: number, off: number, len: number): boolean {
+    const v = this.checkProtocol(agent, false, b32, w, b32[w + W_SRC]!);
+    if (v.ok) {
+      v.apply();
+      return true;
+    }
+    if (v.late) {
+      this.deadLetterRing(off, len, agent.name, DeadLetterReason.LATE_REPLY, v.reason);
+      return false;
+    }
+    this.deadLetterRing(off, len, agent.name, DeadLetterReason.PROTOCOL_VIOLATION, v.reason);
+    this.log(40, 0, 0, `not-understood sent for a protocol violation: ${v.reason}`, agent);
+    this.hostReply(agent, b32, w, PERF_NOT_UNDERSTOOD, { error: 'PROTOCOL_VIOLATION', reason: v.reason });
+    return false;
+  }
+
+  /** Send a message on an agent's behalf (not-understood for a violation) into the ring towards the sender. */
+  private hostReply(agent: HostedAgent, f32: Int32Array, w: number, performative: number, content: unknown): void {
+    const dst = f32[w + W_SRC]!;
+    const entry = dst >= 0 && dst < this.maxAgents ? Atomics.load(this.b32, this.routerBase + dst) : 0;
+    if (entry === 0 || (entry & ROUTE_STOPPED) !== 0) return;
+    const lo = (this.msgLo = (this.msgLo + 1) | 0);
+    const protocol = protocolByCode(f32[w + W_PROTOCOL]! & 0xff);
+    const frame = encodeFrame({
+      performative, flags: FLAG_HOST_GENERATED, destinationSlot: dst, destinationGeneration: entry >>> ROUTE_GENERATION_SHIFT,
+      sourceSlot: agent.slot, sourceGeneration: agent.generation, messageIdLo: lo, messageIdHi: this.msgHi,
+      conversationLo: f32[w + 8]!, conversationHi: f32[w + 9]!, inReplyToLo: f32[w + W_MSG_LO]!, inReplyToHi: f32[w + W_MSG_HI]!,
+    }, content, protocol ? { protocol } : undefined);
+    const p = this.producers[entry & ROUTE_THREAD_MASK]!;
+    const at = p.reserve(frame.byteLength);
+    if (at < 0) {
+      this.log(40, 0, 0, `could not send not-understood to slot ${dst}: its mailbox is full`, agent);
+      return;
+    }
+    this.bu8.set(frame, at);
+    p.publish();
+  }
+
+  /** An initiator's reply-by passed: tell it with a failure in the conversation, made by the host. */
+  private replyByPassed(c: Conversation): void {
+    const agent = this.agents[c.agent];
+    if (!agent || agent.state === AgentState.Removed) return;
+    const peerEntry = c.peer >= 0 && c.peer < this.maxAgents ? Atomics.load(this.b32, this.routerBase + c.peer) : 0;
+    const lo = (this.msgLo = (this.msgLo + 1) | 0);
+    const bytes = encodeFrame({
+      performative: PERF_FAILURE, flags: FLAG_HOST_GENERATED, destinationSlot: agent.slot, destinationGeneration: agent.generation,
+      sourceSlot: c.peer, sourceGeneration: peerEntry >>> ROUTE_GENERATION_SHIFT, messageIdLo: lo, messageIdHi: this.msgHi,
+      conversationLo: c.convLo, conversationHi: c.convHi,
+    }, { error: 'REPLY_BY_PASSED', reason: `no reply by ${new Date(c.replyBy).toISOString()}`, replyBy: new Date(c.replyBy).toISOString() }, { protocol: c.protocol });
+    const frame = new Int32Array(((bytes.byteLength + 7) & ~7) >> 2);
+    new Uint8Array(frame.buffer).set(bytes);
+    // Counted as accepted (made by the host) before it is delivered.
+    this.f64[this.stat + T_STAT_SYNTHESIZED] = ++this.synthesized;
+    if (agent.state !== AgentState.Running) this.park(agent, frame);
+    else this.deliverPrivate(agent, frame);
+    this.flush();
+  }
+
   // ------------------------------------------------------------ host imports
 
   /** caxton.send over the bus: copy the agent's frame into the destination thread's ring. */
@@ -632,12 +746,21 @@ export class WorkerHost {
     const entry = Atomics.load(this.b32, this.routerBase + dst);
     if (entry === 0) return SEND_UNKNOWN_DESTINATION;
     if ((entry & ROUTE_STOPPED) !== 0) return SEND_AGENT_STOPPED;
+    let verdict: Verdict | undefined;
+    if ((a32[w + W_PROTOCOL]! & 0xff) !== 0) {
+      verdict = this.checkProtocol(agent, true, a32, w, dst, agent.u8, ptr);
+      if (!verdict.ok) {
+        this.log(40, 0, 0, `send refused: ${verdict.reason}`, agent);
+        return SEND_PROTOCOL_VIOLATION;
+      }
+    }
     const p = this.producers[entry & ROUTE_THREAD_MASK]!;
     const off = p.reserve(len);
     if (off < 0) {
       this.f64[this.stat + T_STAT_REFUSED] = ++this.refused;
       return SEND_MAILBOX_FULL;
     }
+    if (verdict?.ok) verdict.apply();
     const b32 = this.b32;
     const bw = off >> 2;
     const words = (len + 3) >> 2;

@@ -51,7 +51,7 @@ t.test('agent ABI return codes are documented with their numbers', async (t) => 
   const pairs: [string, number][] = [
     ['BAD_FRAME', layout.SEND_BAD_FRAME], ['UNKNOWN_DESTINATION', layout.SEND_UNKNOWN_DESTINATION],
     ['MAILBOX_FULL', layout.SEND_MAILBOX_FULL], ['TOO_MANY_TIMERS', layout.SEND_TOO_MANY_TIMERS],
-    ['TOO_LARGE', layout.SEND_TOO_LARGE], ['AGENT_STOPPED', layout.SEND_AGENT_STOPPED],
+    ['TOO_LARGE', layout.SEND_TOO_LARGE], ['AGENT_STOPPED', layout.SEND_AGENT_STOPPED], ['PROTOCOL_VIOLATION', layout.SEND_PROTOCOL_VIOLATION],
   ];
   for (const [name, value] of pairs) t.ok(doc.includes(`\`${value}\` \`${name}\``), `${name} = ${value} documented`);
   const abi = readFileSync(new URL('../docs/agent-abi.md', import.meta.url), 'utf8');

@@ -18,6 +18,10 @@ export const MAILBOX_FULL: i32 = -3;
 export const TOO_MANY_TIMERS: i32 = -4;
 /** Frame larger than the server's maximum frame size (64 KiB by default). */
 export const TOO_LARGE: i32 = -5;
+/** The destination agent is stopped. */
+export const AGENT_STOPPED: i32 = -6;
+/** The message breaks the interaction protocol of its conversation (see protocols.ts). */
+export const PROTOCOL_VIOLATION: i32 = -7;
 
 /** Log levels accepted by `caxton.log`. */
 export enum LogLevel {

@@ -40,7 +40,8 @@ export const FRAME_SPAN_ID: i32 = 64;
 /** u32: length of the msgpack parameter map that follows the header (agent fills). */
 export const FRAME_PARAMS_LENGTH: i32 = 72;
 /** u32: reserved, 0. */
-export const FRAME_RESERVED: i32 = 76;
+export const FRAME_PROTOCOL: i32 = 76;   // u8 interaction protocol code (Protocol.*)
+export const FRAME_RESERVED: i32 = 77;   // 3 bytes, 0
 /** First byte of the parameters (then the content). */
 export const FRAME_PARAMS: i32 = 80;
 
@@ -48,6 +49,7 @@ export const FRAME_PARAMS: i32 = 80;
 export const FRAME_VERSION_1: i32 = 1;
 /** flags bit 0: the host samples this message for tracing. */
 export const FLAG_TRACE_SAMPLED: i32 = 1;
+export const FLAG_HOST_GENERATED: i32 = 2;
 
 /** FIPA communicative act codes (FIPA SC00037, alphabetical). */
 export enum Performative {

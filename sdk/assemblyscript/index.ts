@@ -12,3 +12,4 @@ export * from "./agent";
 export * from "./ref";
 export { utf8Equals, utf8Length, utf8Write, scratch } from "./memory";
 export * from "./services";
+export * from "./protocols";

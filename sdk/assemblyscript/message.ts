@@ -55,6 +55,10 @@ export class Message {
   /** Raw msgpack map of the ACL parameters (may be empty: length 0). */
   @inline get paramsPtr(): usize { return changetype<usize>(this) + FRAME_HEADER_SIZE; }
   @inline get paramsLen(): i32 { return <i32>load<u32>(changetype<usize>(this), FRAME_PARAMS_LENGTH); }
+  /** Interaction protocol code (Protocol.*), 0 = none. */
+  @inline get protocol(): i32 { return <i32>load<u8>(changetype<usize>(this), 76); }
+  /** True when the host made this message (e.g. a reply-by time-out failure). */
+  @inline get hostGenerated(): bool { return (this.flags & 2) != 0; }
 
   /** Raw msgpack of the content (one value); copy it to forward/echo without re-encoding. */
   @inline get contentBytesPtr(): usize {

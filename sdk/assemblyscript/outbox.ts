@@ -27,10 +27,11 @@ let cPerf: i32 = 0;
 let cConv: u64 = 0;
 let cReplyTo: u64 = 0;
 let cParamsLen: i32 = 0;
+let cProto: i32 = 0;
 
 /** Fills the agent-owned header fields and sends the `frameLen` bytes of the outbox. */
 // @ts-ignore: decorator
-@inline function commit(frameLen: i32, dest: i32, perf: i32, conv: u64, inReplyTo: u64, paramsLen: i32): i32 {
+@inline function commit(frameLen: i32, dest: i32, perf: i32, conv: u64, inReplyTo: u64, paramsLen: i32, protocol: i32 = 0): i32 {
   const b = out.buf;
   store<u32>(b, <u32>frameLen, 0);                         // frameLength
   store<u32>(b, 1 | ((<u32>perf & 0xff) << 8), 4);         // version 1, performative, flags 0
@@ -38,6 +39,7 @@ let cParamsLen: i32 = 0;
   store<u64>(b, conv, 32);                                 // conversationId
   store<u64>(b, inReplyTo, 40);                            // inReplyTo
   store<u32>(b, <u32>paramsLen, 72);                       // paramsLength
+  store<u32>(b, <u32>protocol & 0xff, 76);                 // interaction protocol code, reserved
   return hostSend(b, frameLen);
 }
 
@@ -85,19 +87,20 @@ export function sendNil(dest: i32, performative: i32): i32 {
 
 /**
  * Replies to `msg`: destination = msg.sender, same conversation id,
- * inReplyTo = msg.messageId, empty params. Content as for `send`.
+ * inReplyTo = msg.messageId, same interaction protocol, empty params.
+ * Content as for `send`.
  */
 export function reply<T>(msg: Message, performative: i32, content: T): i32 {
   out.pos = out.base = FRAME_HEADER_SIZE;
   writeValue<T>(out, content);
-  return commit(out.pos, msg.sender, performative, msg.conversationId, msg.messageId, 0);
+  return commit(out.pos, msg.sender, performative, msg.conversationId, msg.messageId, 0, msg.protocol);
 }
 
 /** Replies with already-encoded msgpack content. `replyRaw(msg, p, msg.contentBytesPtr, msg.contentBytesLen)` echoes. */
 export function replyRaw(msg: Message, performative: i32, contentPtr: usize, contentLen: i32): i32 {
   out.pos = out.base = FRAME_HEADER_SIZE;
   out.writeRaw(contentPtr, contentLen);
-  return commit(out.pos, msg.sender, performative, msg.conversationId, msg.messageId, 0);
+  return commit(out.pos, msg.sender, performative, msg.conversationId, msg.messageId, 0, msg.protocol);
 }
 
 // Typed shorthands of send / reply (same behaviour, explicit content type).
@@ -139,6 +142,7 @@ export function compose(dest: i32, performative: i32): Writer {
   cConv = 0;
   cReplyTo = 0;
   cParamsLen = 0;
+  cProto = 0;
   out.pos = out.base = FRAME_HEADER_SIZE;
   return out;
 }
@@ -148,7 +152,13 @@ export function composeReply(msg: Message, performative: i32): Writer {
   const w = compose(msg.sender, performative);
   cConv = msg.conversationId;
   cReplyTo = msg.messageId;
+  cProto = msg.protocol;
   return w;
+}
+
+/** Sets the interaction protocol code of the composed message (Protocol.*; 0 = none). */
+export function setProtocol(code: i32): void {
+  cProto = code;
 }
 
 /** Sets the conversation id of the composed message (0 = none). */
@@ -177,7 +187,7 @@ export function setParams(paramsPtr: usize, paramsLen: i32): void {
 
 /** Sends the composed message. */
 export function dispatch(): i32 {
-  return commit(out.pos, cDest, cPerf, cConv, cReplyTo, cParamsLen);
+  return commit(out.pos, cDest, cPerf, cConv, cReplyTo, cParamsLen, cProto);
 }
 
 /** Message id the host gave the last frame this agent sent (low / high 32 bits). */

@@ -75,10 +75,11 @@ function checkDecoded(bytes: Uint8Array, f: Fields, content: unknown, p: Record<
   strictEqual(d.traceId, f.traceId ? hexOf(f.traceId) : '0'.repeat(32));
   strictEqual(d.spanId, f.spanId ? hexOf(f.spanId) : '0'.repeat(16));
   deepStrictEqual(d.params, paramsLen > 0 ? p : undefined);
+  strictEqual(d.protocol, PROTOCOL_NAMES[protocolCodeOf(p) - 1]);
   deepStrictEqual(d.content, content);
 }
 
-function checkRawHeader(bytes: Uint8Array, f: Fields): void {
+function checkRawHeader(bytes: Uint8Array, f: Fields, p?: Record<string, unknown>): void {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   strictEqual(v.getUint32(FRAME_LENGTH, true), bytes.byteLength);
   strictEqual(v.getUint8(FRAME_VERSION_BYTE), FRAME_VERSION);
@@ -93,14 +94,21 @@ function checkRawHeader(bytes: Uint8Array, f: Fields): void {
   for (const [at, want] of words) strictEqual(v.getUint32(at, true), want ?? 0, `u32 at ${at}`);
   strictEqual(hexOf(bytes.subarray(FRAME_TRACE_ID, FRAME_TRACE_ID + 16)), f.traceId ? hexOf(f.traceId) : '0'.repeat(32));
   strictEqual(hexOf(bytes.subarray(FRAME_SPAN_ID, FRAME_SPAN_ID + 8)), f.spanId ? hexOf(f.spanId) : '0'.repeat(16));
-  strictEqual(v.getUint32(FRAME_RESERVED, true), 0);
+  // byte 76: the protocol code (encodeFrame derives it from params.protocol); 77..79 reserved
+  strictEqual(v.getUint8(FRAME_RESERVED - 1), protocolCodeOf(p));
+  for (let i = FRAME_RESERVED; i < FRAME_HEADER_BYTES; i++) strictEqual(v.getUint8(i), 0, `reserved byte ${i}`);
+}
+
+const PROTOCOL_NAMES = ['fipa-request', 'fipa-query', 'fipa-contract-net', 'fipa-subscribe'];
+function protocolCodeOf(p: Record<string, unknown> | undefined): number {
+  return typeof p?.protocol === 'string' ? PROTOCOL_NAMES.indexOf(p.protocol) + 1 : 0;
 }
 
 t.test('encodeFrame/decodeFrame round trip', async (t) => {
   fc.assert(
     fc.property(fieldsArb, value, fc.option(params, { nil: undefined }), (f, content, p) => {
       const bytes = encodeFrame(f, content, p);
-      checkRawHeader(bytes, f);
+      checkRawHeader(bytes, f, p);
       const paramsLength = new DataView(bytes.buffer).getUint32(FRAME_PARAMS_LENGTH, true);
       if (p === undefined || Object.keys(p).length === 0) strictEqual(paramsLength, 0);
       else deepStrictEqual(msgpack.unpack(bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + paramsLength)), p);
