@@ -9,3 +9,6 @@ export { PERFORMATIVES, type Performative } from '../bus/layout.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export type { ContractNetRequest, ContractNetOutcome, ContractNetStatus, TranscriptEntry } from './contract-net.js';
 export { Directory } from './directory.js';
+export { parseAcl, formatAcl } from './acl/string-codec.js';
+export { validateMessage, type AclMessage, type AgentIdentifier } from './acl/message.js';
+export { conversationKey } from './acl/bridge.js';

@@ -29,6 +29,8 @@ import {
 } from './errors.js';
 import { Registry, isAgent, type AgentRecord, type EndpointRecord } from './registry.js';
 import { Directory } from './directory.js';
+import { validateMessage, type AclMessage } from './acl/message.js';
+import { aclToFrames, frameToAcl } from './acl/bridge.js';
 import { ContractNetService, type ContractNetOutcome, type ContractNetRequest } from './contract-net.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostOptions, ToWorker, Transport,
@@ -932,6 +934,33 @@ export class Runtime {
     if (!waiter) throw new Error(`a reply to ${key} arrived after its request was answered or timed out`);
     this.waiting.delete(key);
     waiter(frame);
+  }
+
+  // ---------------------------------------------------------------- FIPA ACL messages
+
+  /** conversation key -> FIPA conversation-id string, for messages sent with sendAcl (bounded) */
+  private readonly conversationNames = new Map<string, string>();
+
+  /**
+   * Send a FIPA ACL message (the JSON model of docs/fipa.md, validated first):
+   * one frame per receiver. Returns the message ids.
+   */
+  sendAcl(message: unknown, from: Endpoint | EndpointRecord = this.hostEndpoint): { messageIds: string[] } {
+    const m = validateMessage(message);
+    if (m.conversationId !== undefined) {
+      const frames = aclToFrames(m);
+      if (frames[0]?.conversationId) {
+        this.conversationNames.set(frames[0].conversationId, m.conversationId);
+        if (this.conversationNames.size > 100_000) this.conversationNames.delete(this.conversationNames.keys().next().value!);
+      }
+    }
+    return { messageIds: aclToFrames(m).map((f) => this.send(f, from).messageId) };
+  }
+
+  /** The FIPA ACL view of a frame an endpoint received. */
+  toAcl(frame: Uint8Array | DecodedFrame): AclMessage {
+    const d = frame instanceof Uint8Array ? decodeFrame(frame) : frame;
+    return frameToAcl(d, (slot) => this.nameOf(slot), (key) => this.conversationNames.get(key));
   }
 
   // ---------------------------------------------------------------- services: Contract Net, directory
