@@ -25,7 +25,11 @@ export interface ContractNetRequest {
   task: unknown;
   /** how long contractors have to propose, ms */
   deadlineMs: number;
-  /** how to pick the winner: `lowest:FIELD` (default `lowest:price`) or `highest:FIELD` */
+  /**
+   * how to pick the winner: `lowest:FIELD` (default `lowest:price`),
+   * `highest:FIELD`, or `agent:NAME` (a decider agent gets a request
+   * {proposals: [{agent, content}]} and answers inform {winner})
+   */
   select?: string;
   /** how long the winner has to report the result, ms (default 10 s) */
   resultTimeoutMs?: number;
@@ -59,18 +63,24 @@ export interface ContractNetOutcome {
 /** What the service needs from the runtime. */
 export interface ContractNetHost {
   send(msg: { to: string; performative: Performative; content?: unknown; params?: Record<string, unknown>; conversationId?: string; inReplyTo?: string }, from: { slot: number }): { messageId: string };
+  /** request-reply with an agent (the decider) */
+  ask(to: string, content: unknown, conversationId: string, timeoutMs: number): Promise<DecodedFrame>;
   search(capability: string): string[];
   nameOf(slot: number): string;
 }
 
 interface Selector {
+  /** the proposal field compared, or '' when a decider agent chooses */
   readonly field: string;
   readonly better: (a: number, b: number) => boolean;
+  readonly decider?: string;
 }
 
 function parseSelect(select: string | undefined): Selector {
+  const d = /^agent:([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/.exec(select ?? '');
+  if (d) return { field: '', better: () => false, decider: d[1]! };
   const m = /^(lowest|highest):([A-Za-z0-9_.-]+)$/.exec(select ?? 'lowest:price');
-  if (!m) throw new InvalidArgumentError('select', `"${select}" is not lowest:FIELD or highest:FIELD`, 'Use e.g. --select lowest:price (the smallest numeric "price" in the proposals wins) or highest:score.');
+  if (!m) throw new InvalidArgumentError('select', `"${select}" is not lowest:FIELD, highest:FIELD or agent:NAME`, 'Use e.g. --select lowest:price (the smallest numeric "price" in the proposals wins), highest:score, or agent:NAME to let a decider agent choose.');
   return { field: m[2]!, better: m[1] === 'lowest' ? (a, b) => a < b : (a, b) => a > b };
 }
 
@@ -89,7 +99,7 @@ class Task {
   readonly proposals: { agent: string; content: unknown; value: number }[] = [];
   readonly refusals: { agent: string; content: unknown }[] = [];
   readonly waiting: Set<string>;
-  phase: 'collecting' | 'awaiting-result' | 'done' = 'collecting';
+  phase: 'collecting' | 'deciding' | 'awaiting-result' | 'done' = 'collecting';
   winner: string | undefined;
   timer: NodeJS.Timeout | undefined;
 
@@ -160,7 +170,7 @@ export class ContractNetService {
     task.transcript.push({ at: new Date().toISOString(), from, to: 'manager', performative: f.performative, content: f.content });
     if (task.phase === 'collecting' && task.waiting.has(from)) {
       task.waiting.delete(from);
-      const value = f.performative === 'propose' ? fieldOf(f.content, task.selector.field) : undefined;
+      const value = f.performative !== 'propose' ? undefined : task.selector.decider ? 0 : fieldOf(f.content, task.selector.field);
       if (f.performative === 'propose' && value !== undefined) {
         task.proposals.push({ agent: from, content: f.content, value });
       } else {
@@ -184,18 +194,39 @@ export class ContractNetService {
   private decide(task: Task): void {
     if (task.phase !== 'collecting') return;
     clearTimeout(task.timer);
-    let best: (typeof task.proposals)[number] | undefined;
-    for (const p of task.proposals) if (!best || task.selector.better(p.value, best.value)) best = p;
-    if (!best) {
+    if (task.proposals.length === 0) {
       this.finish(task, 'no-proposals');
       return;
     }
+    const decider = task.selector.decider;
+    if (decider) {
+      task.phase = 'deciding';
+      const proposals = task.proposals.map(({ agent, content }) => ({ agent, content }));
+      task.transcript.push({ at: new Date().toISOString(), from: 'manager', to: decider, performative: 'request', content: { proposals }, note: 'decider' });
+      this.host.ask(decider, { proposals }, task.conversationId, task.resultTimeoutMs).then((f) => {
+        task.transcript.push({ at: new Date().toISOString(), from: decider, to: 'manager', performative: f.performative, content: f.content, note: 'decider' });
+        const winner = (f.content as { winner?: unknown } | null)?.winner;
+        const chosen = task.proposals.find((p) => p.agent === winner);
+        if (f.performative !== 'inform' || !chosen) {
+          this.finish(task, 'failed', undefined, { decider, error: `the decider answered ${f.performative} ${JSON.stringify(f.content)}, not inform {winner} naming a proposer` });
+        } else {
+          this.award(task, chosen);
+        }
+      }, (e: Error) => this.finish(task, 'failed', undefined, { decider, error: e.message }));
+      return;
+    }
+    let best = task.proposals[0]!;
+    for (const p of task.proposals) if (task.selector.better(p.value, best.value)) best = p;
+    this.award(task, best);
+  }
+
+  private award(task: Task, best: Task['proposals'][number]): void {
     task.phase = 'awaiting-result';
     task.winner = best.agent;
     for (const p of task.proposals) {
       const accept = p === best;
       try {
-        this.say(task, p.agent, accept ? 'accept-proposal' : 'reject-proposal', accept ? { proposal: p.content } : { reason: `another proposal won (${task.selector.field} ${best.value})` });
+        this.say(task, p.agent, accept ? 'accept-proposal' : 'reject-proposal', accept ? { proposal: p.content } : { reason: task.selector.decider ? `${task.selector.decider} chose ${best.agent}` : `another proposal won (${task.selector.field} ${best.value})` });
       } catch (e) {
         if (accept) {
           this.finish(task, 'failed', undefined, { error: (e as { code?: string }).code, message: (e as Error).message });

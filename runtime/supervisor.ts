@@ -285,6 +285,7 @@ export class Runtime {
     this.contractNetService = new ContractNetService({
       send: (m, from) => this.send(m, from as EndpointRecord),
       search: (c) => this.directory.search(c).filter((n) => this.registry.agent(n)?.state === 'running'),
+      ask: (to, content, conversationId, timeoutMs) => this.request({ to, performative: 'request', content, conversationId }, timeoutMs),
       nameOf: (slot) => this.nameOf(slot),
     });
     this.contractNetService.attach(this.addEndpoint('$cnet', (frame) => this.contractNetService.onReply(decodeFrame(frame))));

@@ -110,3 +110,20 @@ t.test('agents register capabilities with the directory at run time', async (t) 
   await rt.remove('self-1');
   t.same(rt.directory.search('self-work'), ['self-0'], 'removing an agent withdraws its capabilities');
 });
+
+t.test('a decider agent can choose the winner (select agent:NAME)', async (t) => {
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
+  t.teardown(() => rt.shutdown(5000));
+  const cap = await fleet(rt, 'f', [{ price: 30 }, { price: 10 }, { price: 20 }]);
+  await rt.deploy({ name: 'judge', module: example('contract-net-decider'), config: { prefer: 'f-2' } });
+  const o = await rt.contractNet({ capability: cap, task: 'x', deadlineMs: 5000, select: 'agent:judge' });
+  t.equal(o.status, 'completed');
+  t.equal(o.winner, 'f-2', 'the decider preferred f-2 over the cheapest');
+  t.ok(o.transcript.some((e) => e.note === 'decider' && e.from === 'judge' && e.performative === 'inform'), 'the decision is in the transcript');
+  const rejected = o.transcript.filter((e) => e.performative === 'reject-proposal');
+  t.equal(rejected.length, 2);
+  t.match(rejected[0]!.content, { reason: 'judge chose f-2' });
+  const missing = await rt.contractNet({ capability: cap, task: 'x', deadlineMs: 5000, select: 'agent:nobody' });
+  t.equal(missing.status, 'failed');
+  t.match(missing.failure, { decider: 'nobody', error: /no agent named "nobody"/ });
+});
