@@ -1144,7 +1144,14 @@ export class Runtime {
       const s = this.slots[t]!;
       s.port.postMessage({ type: 'shutdown' } satisfies ToWorker);
     }
-    await Promise.allSettled(this.slots.slice(1).map((s) => s.task));
+    // A worker stuck in an agent call cannot read 'shutdown' (and the watchdog
+    // is off now): give the hosts a moment, then terminate what is left.
+    const tasks = Promise.allSettled(this.slots.slice(1).map((s) => s.task));
+    const settled = await Promise.race([tasks.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref())]);
+    if (!settled) {
+      for (const s of this.slots.slice(1)) s.abort.abort(new Error('shutdown: the worker did not stop'));
+      await tasks;
+    }
     this.pump.stop();
     for (const p of this.baselinePorts) p?.close();
     await this.pool.destroy();

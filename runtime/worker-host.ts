@@ -51,6 +51,8 @@ const PERF_NOT_UNDERSTOOD = 10;
 const PERF_FAILURE = 6;
 
 const MAX_TIMERS_PER_AGENT = 1024;
+/** log lines an agent may write per second; more are dropped and counted */
+const MAX_LOG_LINES_PER_SECOND = 1000;
 const BACKOFF_FIRST_MS = 10;
 const BACKOFF_MAX_MS = 5000;
 const FAILURE_WINDOW_MS = 10_000;
@@ -92,6 +94,9 @@ class HostedAgent {
   parked: Int32Array[] = [];
   lastMsgLo = 0;
   lastMsgHi = 0;
+  logWindowStart = 0;
+  logsInWindow = 0;
+  logsDropped = 0;
 
   constructor(p: AgentPlacement, kind: Kind) {
     this.slot = p.slot;
@@ -869,6 +874,24 @@ export class WorkerHost {
   private log(level: number, ptr: number, len: number, text?: string, who?: HostedAgent): void {
     const agent = who ?? this.current;
     if (agent === undefined) return;
+    // Rate limit per agent: an agent logging in a loop must not flood the
+    // supervisor's memory. Dropped lines are counted and reported once the
+    // next window opens.
+    if (text === undefined) {
+      const now = Date.now();
+      if (now - agent.logWindowStart >= 1000) {
+        if (agent.logsDropped > 0) {
+          this.pendingLogs.push({ agent: agent.name, level: 40, msg: `${agent.logsDropped} log line(s) dropped: more than ${MAX_LOG_LINES_PER_SECOND} per second`, at: now });
+        }
+        agent.logWindowStart = now;
+        agent.logsInWindow = 0;
+        agent.logsDropped = 0;
+      }
+      if (++agent.logsInWindow > MAX_LOG_LINES_PER_SECOND) {
+        agent.logsDropped++;
+        return;
+      }
+    }
     let msg = text;
     if (msg === undefined) {
       ptr >>>= 0;
