@@ -901,8 +901,27 @@ export class Runtime {
       throw new MailboxFullError(msg.to, 10);
     }
     this.bus.u8.set(frame, off);
-    p.publish();
+    this.schedulePublish();
     return { messageId: idToString(lo, this.msgHi) };
+  }
+
+  private publishScheduled = false;
+  private readonly publishAll = (): void => {
+    this.publishScheduled = false;
+    for (const p of this.producers) p.publish();
+  };
+
+  /**
+   * Frames sent in one synchronous burst (a Contract Net's CFPs, a loop of
+   * send() calls) are published together at the end of the current job: one
+   * tail store and at most one wake-up per ring instead of one per message.
+   * The frames already sit in the ring, so a full ring is still reported at
+   * send() time.
+   */
+  private schedulePublish(): void {
+    if (this.publishScheduled) return;
+    this.publishScheduled = true;
+    queueMicrotask(this.publishAll);
   }
 
   /**
