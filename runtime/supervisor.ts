@@ -1079,6 +1079,8 @@ export class Runtime {
   }
 
   stats(): RuntimeStats {
+    // Frames sent in this job but not yet published are accepted already.
+    if (this.publishScheduled) this.publishAll();
     const f64 = this.bus.f64;
     let accepted = 0;
     let consumed = 0;
