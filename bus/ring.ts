@@ -94,6 +94,9 @@ abstract class RingEnd {
   }
 }
 
+/** A read-only view of a ring's frame counters (statistics; owns no end of the ring). */
+export class RingCounters extends RingEnd {}
+
 export class RingProducer extends RingEnd {
   private tail: number;
   private committedTail: number;

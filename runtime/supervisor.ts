@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Bus } from '../bus/shared.js';
-import { RingConsumer, RingProducer } from '../bus/ring.js';
+import { RingConsumer, RingCounters, RingProducer } from '../bus/ring.js';
 import { RouterTable } from '../bus/router.js';
 import { Pump } from '../bus/pump.js';
 import { decodeFrame, encodeFrame, idToString, type DecodedFrame } from '../bus/frame.js';
@@ -23,7 +23,7 @@ import {
 } from '../bus/layout.js';
 import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
-  AgentExistsError, AgentInitFailedError, AgentNotFoundError, reviveError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
+  AgentExistsError, AgentInitFailedError, AgentNotFoundError, reviveError, isCaxtonError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
   DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, MailboxFullError, ReplyTimeoutError,
   RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError, InvalidReplyError,
 } from './errors.js';
@@ -207,6 +207,8 @@ export class Runtime {
   private readonly slots: WorkerSlot[] = [];
   private readonly producers: RingProducer[] = [];
   private readonly consumers: RingConsumer[] = [];
+  /** every ring's frame counters, for stats() */
+  private readonly ringCounters: RingCounters[] = [];
   private readonly pump: Pump;
   private readonly kinds = new Map<string, Kind>();
   private readonly deadLetters: DeadLetter[] = [];
@@ -264,6 +266,7 @@ export class Runtime {
     for (let t = 0; t < threads; t++) {
       this.producers.push(new RingProducer(this.bus, SUPERVISOR, t));
       this.consumers.push(new RingConsumer(this.bus, t, SUPERVISOR));
+      for (let c = 0; c < threads; c++) this.ringCounters.push(new RingCounters(this.bus, t, c));
     }
     this.pool = new Piscina({
       filename: new URL('./worker-host.js', import.meta.url).href,
@@ -967,14 +970,13 @@ export class Runtime {
    */
   sendAcl(message: unknown, from: Endpoint | EndpointRecord = this.hostEndpoint): { messageIds: string[] } {
     const m = validateMessage(message);
-    if (m.conversationId !== undefined) {
-      const frames = aclToFrames(m);
-      if (frames[0]?.conversationId) {
-        this.conversationNames.set(frames[0].conversationId, m.conversationId);
-        if (this.conversationNames.size > 100_000) this.conversationNames.delete(this.conversationNames.keys().next().value!);
-      }
+    const frames = aclToFrames(m);
+    const key = frames[0]?.conversationId;
+    if (key !== undefined && m.conversationId !== undefined) {
+      this.conversationNames.set(key, m.conversationId);
+      if (this.conversationNames.size > 100_000) this.conversationNames.delete(this.conversationNames.keys().next().value!);
     }
-    return { messageIds: aclToFrames(m).map((f) => this.send(f, from).messageId) };
+    return { messageIds: frames.map((f) => this.send(f, from).messageId) };
   }
 
   /** The FIPA ACL view of a frame an endpoint received. */
@@ -996,17 +998,20 @@ export class Runtime {
     return this.registry.atSlot(slot)?.name ?? `slot ${slot}`;
   }
 
+  /** A host service (`$contract-net`, `$df`) answers a request, in its conversation. */
+  private answerFrom(service: string, f: DecodedFrame, performative: Performative, content: unknown): void {
+    const requester = this.nameOf(f.sourceSlot);
+    try {
+      this.send({ to: requester, performative, content, conversationId: f.conversationId, inReplyTo: f.messageId }, this.registry.get(service) as EndpointRecord);
+    } catch (e) {
+      this.logger.warn({ agent: requester, service }, `could not answer a request: ${(e as Error).message}`);
+    }
+  }
+
   /** An agent asked `$contract-net` to run a task: reply INFORM with the outcome (or FAILURE). */
   private onContractNetRequest(frame: Uint8Array): void {
     const f = decodeFrame(frame);
-    const requester = this.nameOf(f.sourceSlot);
-    const answer = (performative: Performative, content: unknown): void => {
-      try {
-        this.send({ to: requester, performative, content, conversationId: f.conversationId, inReplyTo: f.messageId }, this.registry.get('$contract-net') as EndpointRecord);
-      } catch (e) {
-        this.logger.warn({ agent: requester }, `could not answer a contract-net request: ${(e as Error).message}`);
-      }
-    };
+    const answer = (performative: Performative, content: unknown): void => this.answerFrom('$contract-net', f, performative, content);
     // Never answer an answer (an inform, a not-understood...): that is how two
     // parties end up bouncing not-understood forever.
     if (f.performative !== 'request') return;
@@ -1018,7 +1023,7 @@ export class Runtime {
     try {
       started = this.contractNet(f.content as ContractNetRequest);
     } catch (e) {
-      answer('failure', isCaxtonErrorLike(e) ? { code: e.code, message: e.message, hint: e.hint } : { message: String(e) });
+      answer('failure', isCaxtonError(e) ? { code: e.code, message: e.message, hint: e.hint } : { message: String(e) });
       return;
     }
     started.then((outcome) => answer('inform', outcome), (e: Error) => answer('failure', { message: e.message }));
@@ -1029,13 +1034,7 @@ export class Runtime {
     const f = decodeFrame(frame);
     const requester = this.nameOf(f.sourceSlot);
     const c = f.content as { action?: string; capability?: string } | null;
-    const answer = (performative: Performative, content: unknown): void => {
-      try {
-        this.send({ to: requester, performative, content, conversationId: f.conversationId, inReplyTo: f.messageId }, this.registry.get('$df') as EndpointRecord);
-      } catch (e) {
-        this.logger.warn({ agent: requester }, `could not answer a directory request: ${(e as Error).message}`);
-      }
-    };
+    const answer = (performative: Performative, content: unknown): void => this.answerFrom('$df', f, performative, content);
     const capability = c && typeof c.capability === 'string' ? c.capability : undefined;
     if (f.performative !== 'request') return; // never answer an answer
     if (!c || !capability) {
@@ -1085,12 +1084,9 @@ export class Runtime {
     let accepted = 0;
     let consumed = 0;
     const threads = this.bus.layout.threads;
-    for (let p = 0; p < threads; p++) {
-      for (let c = 0; c < threads; c++) {
-        const probe = new RingConsumer(this.bus, p, c);
-        accepted += probe.publishedFrames();
-        consumed += probe.consumedFrames();
-      }
+    for (const r of this.ringCounters) {
+      accepted += r.publishedFrames();
+      consumed += r.consumedFrames();
     }
     let delivered = 0;
     let deadLettered = 0;
@@ -1179,10 +1175,6 @@ export class Runtime {
     this.logger.flush();
     return { drained: stats.inFlight === 0, stats };
   }
-}
-
-function isCaxtonErrorLike(e: unknown): e is { code: string; message: string; hint: string } {
-  return e instanceof CaxtonError;
 }
 
 function parseId(id: string | undefined, field: string): [number, number] {

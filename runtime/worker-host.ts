@@ -452,7 +452,7 @@ export class WorkerHost {
       // Off the hot path: tell a stopped agent from a removed one.
       const entry = slot >= 0 && slot < this.maxAgents ? Atomics.load(this.b32, this.routerBase + slot) : 0;
       if ((entry & ROUTE_STOPPED) !== 0 && entry >>> ROUTE_GENERATION_SHIFT === b32[w + W_DST_GEN]) {
-        this.deadLetterRing(off, len, this.names.size ? this.nameOf(slot) : `slot ${slot}`, DeadLetterReason.AGENT_STOPPED, 'the agent was stopped (or failed) before this message reached it');
+        this.deadLetterRing(off, len, this.nameOf(slot), DeadLetterReason.AGENT_STOPPED, 'the agent was stopped (or failed) before this message reached it');
       } else {
         this.deadLetterRing(off, len, agent ? agent.name : this.nameOf(slot), DeadLetterReason.AGENT_GONE, 'no agent of that generation lives here');
       }
