@@ -16,7 +16,9 @@ try {
   await rt.deploy(fleet.agents.map(({ module, ...spec }) => ({ ...spec, module: readFileSync(resolve(here, module)) })));
   const direct = await rt.contractNet({ capability: 'translate', task: { text: 'bonjour', to: 'en' }, deadlineMs: 500 });
   console.log('runtime as manager:', direct.status, 'winner', direct.winner, 'failure', direct.failure ?? '-');
-  console.log('  proposals', direct.proposals.map((p) => `${p.agent}=${p.content.price}`).join(', '), '| refusals', direct.refusals.map((r) => r.agent).join(', '));
+  // Listed by name: answers arrive in whatever order the workers produce them.
+  const byName = (a, b) => a.agent.localeCompare(b.agent);
+  console.log('  proposals', [...direct.proposals].sort(byName).map((p) => `${p.agent}=${p.content.price}`).join(', '), '| refusals', [...direct.refusals].sort(byName).map((r) => r.agent).join(', '));
   const viaAgent = await rt.request({ to: 'manager', performative: 'request', content: { text: 'hallo', to: 'en' } }, 10_000);
   console.log('manager agent:', viaAgent.performative, JSON.stringify({ status: viaAgent.content.status, winner: viaAgent.content.winner, result: viaAgent.content.result, failure: viaAgent.content.failure }));
 } finally {
