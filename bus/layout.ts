@@ -2,7 +2,8 @@
  * Every SharedArrayBuffer offset, field index and tag used by the bus lives here.
  *
  * The whole bus is ONE SharedArrayBuffer, shared by the supervisor (thread 0),
- * the workers (threads 1..W) and, later, the API thread. Its layout:
+ * the workers (threads 1..W) and the API thread (W+1, when the server runs
+ * one). Its layout:
  *
  *   byte 0  +------------------------------------------------------------+
  *           | global block (64 B): magic, version, thread count,         |
@@ -13,6 +14,12 @@
  *           |   line 1: watchdog: current slot+1, progress, current      |
  *           |           ring, owner epoch (i32s)  (written by the thread)|
  *           |   line 2-3: statistics (f64s, written by the thread only)  |
+ *           +------------------------------------------------------------+
+ *           | watch table: WATCH_SLOTS x 8 B (conversation lo, hi i32s)  |
+ *           |   conversations the API thread streams (see bus/tap.ts)    |
+ *           +------------------------------------------------------------+
+ *           | agent counters: maxAgents x 16 B                           |
+ *           |   handled f64, failed f64 (written by the hosting worker)  |
  *           +------------------------------------------------------------+
  *           | router table: maxAgents x i32                              |
  *           |   entry = generation << 9 | STOPPED << 8 | thread index   |
@@ -45,7 +52,7 @@
  */
 
 export const BUS_MAGIC = 0x43415854; // "CAXT"
-export const BUS_VERSION = 1;
+export const BUS_VERSION = 2;
 export const CACHE_LINE = 64;
 
 // ---- global block (i32 indices) ----
@@ -55,6 +62,10 @@ export const G_THREADS = 2;
 export const G_RING_CAPACITY = 3;
 export const G_MAX_AGENTS = 4;
 export const G_RUN_STATE = 5;
+/** thread index that receives conversation taps (the API thread); 0 = none */
+export const G_TAP_THREAD = 6;
+/** number of occupied watch-table entries; 0 keeps taps off the hot path */
+export const G_WATCH_COUNT = 7;
 export const GLOBAL_BYTES = 64;
 
 export const RUN_STATE_RUNNING = 0;
@@ -79,7 +90,14 @@ export const T_STAT_REFUSED = 21; // sends refused with MAILBOX_FULL
 export const T_STAT_BASELINE_SENT = 22; // postMessage baseline only
 export const T_STAT_AGENTS = 23;
 export const T_STAT_CONVERSATIONS = 25; // protocol conversations in progress on this thread
-export const T_STAT_SYNTHESIZED = 24; // messages the host made itself (reply-by time-outs); part of "accepted"
+export const T_STAT_SYNTHESIZED = 24;
+/** observer copies of frames sent to the tap thread (bus/tap.ts); not messages, so not "accepted" */
+export const T_STAT_TAPS_SENT = 26;
+/** observer copies consumed by the tap thread */
+export const T_STAT_TAPS_RECEIVED = 27;
+/** observer copies not sent because the tap thread's ring was full */
+export const T_STAT_TAPS_DROPPED = 28;
+ // messages the host made itself (reply-by time-outs); part of "accepted"
 
 export const DOORBELL_AWAKE = 0;
 export const DOORBELL_SLEEPING = 1;
@@ -127,6 +145,17 @@ export const FRAME_BODY = 80;
 export const FLAG_TRACE_SAMPLED = 1;
 /** the host made this message (e.g. a reply-by time-out failure), not the agent in sourceSlot */
 export const FLAG_HOST_GENERATED = 2;
+/** an observer copy for a streamed conversation (bus/tap.ts), not a message to deliver */
+export const FLAG_TAP = 4;
+
+// ---- watch table (conversations being streamed) ----
+export const WATCH_SLOTS = 64;
+export const WATCH_ENTRY_I32 = 2; // conversation lo, hi
+
+// ---- per-agent counters (f64 indices inside an entry) ----
+export const AGENT_COUNTER_BYTES = 16;
+export const AC_HANDLED = 0;
+export const AC_FAILED = 1;
 
 /** Largest frame accepted by default (header + params + content). */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
@@ -159,6 +188,8 @@ export interface BusLayout {
   readonly ringCapacity: number;
   readonly maxAgents: number;
   readonly threadBlocksOffset: number;
+  readonly watchOffset: number;
+  readonly agentCountersOffset: number;
   readonly routerOffset: number;
   readonly ringControlsOffset: number;
   readonly ringDataOffset: number;
@@ -181,7 +212,9 @@ export function computeLayout(threads: number, ringCapacity: number, maxAgents: 
     throw new RangeError(`maxAgents must be an integer in 1..16777216, got ${maxAgents}`);
   }
   const threadBlocksOffset = GLOBAL_BYTES;
-  const routerOffset = threadBlocksOffset + threads * THREAD_BLOCK_BYTES;
+  const watchOffset = threadBlocksOffset + threads * THREAD_BLOCK_BYTES;
+  const agentCountersOffset = alignUp(watchOffset + WATCH_SLOTS * WATCH_ENTRY_I32 * 4, CACHE_LINE);
+  const routerOffset = alignUp(agentCountersOffset + maxAgents * AGENT_COUNTER_BYTES, CACHE_LINE);
   const ringControlsOffset = alignUp(routerOffset + maxAgents * 4, CACHE_LINE);
   const ringDataOffset = alignUp(ringControlsOffset + threads * threads * RING_CONTROL_BYTES, CACHE_LINE);
   const totalBytes = ringDataOffset + threads * threads * ringCapacity;
@@ -190,7 +223,7 @@ export function computeLayout(threads: number, ringCapacity: number, maxAgents: 
   if (totalBytes >= 2 ** 31) {
     throw new RangeError(`the bus would need ${totalBytes} bytes (threads^2 x ringCapacity); it must stay below 2 GiB: use smaller rings or fewer threads`);
   }
-  return { threads, ringCapacity, maxAgents, threadBlocksOffset, routerOffset, ringControlsOffset, ringDataOffset, totalBytes };
+  return { threads, ringCapacity, maxAgents, threadBlocksOffset, watchOffset, agentCountersOffset, routerOffset, ringControlsOffset, ringDataOffset, totalBytes };
 }
 
 export function ringIndex(layout: BusLayout, producer: number, consumer: number): number {

@@ -248,6 +248,54 @@ export class ContentTooLargeError extends CaxtonError {
   }
 }
 
+// ---- the API (gRPC and REST gateway) ----
+
+export class UnauthenticatedError extends CaxtonError {
+  readonly code = 'UNAUTHENTICATED';
+  constructor(problem: string) {
+    super(`the call is not authenticated: ${problem}`,
+      'Send the server token as "authorization: Bearer TOKEN" (gRPC metadata or HTTP header). It is $CAXTON_TOKEN, or the file "token" in the server\'s data directory (.caxton/token by default); the caxton CLI on the same machine reads it from there.',
+      { problem });
+  }
+}
+
+export class TooManyStreamsError extends CaxtonError {
+  readonly code = 'TOO_MANY_STREAMS';
+  constructor(limit = 64) {
+    super(`cannot stream another conversation: ${limit} conversations are streamed already`,
+      'Close streams you no longer read, or watch fewer conversations at once (the limit is the bus\'s watch table, WATCH_SLOTS).',
+      { limit });
+  }
+}
+
+export class UnknownRouteError extends CaxtonError {
+  readonly code = 'UNKNOWN_ROUTE';
+  constructor(method: string, path: string) {
+    super(`no REST operation at ${method} ${path}`,
+      'See the OpenAPI document at GET /v1/openapi.json (or docs/api.md) for the operations and their paths.',
+      { method, path });
+  }
+}
+
+/** What a gateway reports for anything that is not a CaxtonError (a bug). */
+export class InternalError extends CaxtonError {
+  readonly code = 'INTERNAL';
+  constructor(problem: string) {
+    super(`internal error: ${problem}`,
+      'This is a bug in the server; the server log has the stack. Please report it with the request that caused it.',
+      { problem });
+  }
+}
+
+export class ServerDrainingError extends CaxtonError {
+  readonly code = 'SERVER_DRAINING';
+  constructor() {
+    super('the server is draining before it stops and accepts no new work',
+      'Retry against the server once it has restarted, or against another server.',
+      {});
+  }
+}
+
 /** Reasons recorded with a dead letter: stable codes listed in docs/errors.md. */
 export const DeadLetterReason = Object.freeze({
   AGENT_TRAPPED: 'AGENT_TRAPPED',
@@ -260,6 +308,7 @@ export const DeadLetterReason = Object.freeze({
   NO_ENDPOINT: 'NO_ENDPOINT',
   PROTOCOL_VIOLATION: 'PROTOCOL_VIOLATION',
   LATE_REPLY: 'LATE_REPLY',
+  NO_WAITER: 'NO_WAITER',
 } as const);
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -274,6 +323,7 @@ export const DEAD_LETTER_HINTS: Readonly<Record<DeadLetterReason, string>> = Obj
   WORKER_LOST: 'A worker was replaced while it held this message for an agent in back-off; only the count survives. Resend if it matters.',
   NO_ENDPOINT: 'The message was addressed to a host endpoint (an in-process API caller) that no longer exists, e.g. a reply that came after its request timed out.',
   PROTOCOL_VIOLATION: 'The message breaks the interaction protocol of its conversation (the detail says what was expected); the host answered the sender with not-understood. Fix the sender.',
+  NO_WAITER: 'A message reached the API endpoint ($api) but no call was waiting for it: the answer to a fire-and-forget Send, or a reply that came after its Invoke timed out or was cancelled. Use Invoke to get answers, or a longer deadline.',
   LATE_REPLY: 'The reply arrived after the reply-by of its conversation had passed; the initiator was already told of the time-out. Answer sooner or ask for a later reply-by.',
 });
 

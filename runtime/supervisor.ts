@@ -37,6 +37,8 @@ import type {
 } from './protocol.js';
 import { msgpack } from '../bus/frame.js';
 import { createLogger, levelName, type Logger } from './logger.js';
+import { ConversationTap } from '../bus/tap.js';
+import { AC_FAILED, AC_HANDLED, FRAME_HEADER_BYTES, T_STAT_TAPS_RECEIVED, T_STAT_TAPS_SENT } from '../bus/layout.js';
 
 export interface RuntimeOptions {
   /** worker threads hosting agents (default: one per core) */
@@ -72,7 +74,26 @@ export interface RuntimeOptions {
   onLog?: (record: AgentLogRecord) => void;
   /** where the server logs (pino); default: NDJSON on stderr at CAXTON_LOG_LEVEL (info) */
   logger?: Logger;
+  /**
+   * extra bus threads that are not agent workers (the API thread): they get
+   * thread indices W+1..W+peerThreads and join with joinPeer()
+   */
+  peerThreads?: number;
 }
+
+/** What a peer thread (the API thread) needs to join the bus. */
+export interface PeerJoin {
+  readonly thread: number;
+  /** its mailbox: agents reply to this slot */
+  readonly endpointSlot: number;
+  readonly endpointGeneration: number;
+  readonly maxFrameBytes: number;
+  readonly spinMicros: number;
+  readonly maxSleepMs: number;
+}
+
+/** Messages a peer thread posts to the supervisor on its control port. */
+export type FromPeer = { type: 'dead-letters'; records: DeadLetterRecord[] };
 
 export interface AgentLimits {
   /** bytes of linear memory the agent may grow to */
@@ -198,7 +219,13 @@ class WorkerSlot {
 export class Runtime {
   readonly bus: Bus;
   readonly workers: number;
-  private readonly options: Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers' | 'logger'>> & { defaults: AgentLimits };
+  private readonly options: Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers' | 'logger' | 'peerThreads'>> & { defaults: AgentLimits };
+  /** peer threads (API thread): control ports that get name updates, by thread index */
+  private readonly peerPorts = new Map<number, MessagePort>();
+  private readonly peerThreads: number;
+  /** copies frames of streamed conversations delivered to the supervisor's endpoints */
+  private readonly tap: ConversationTap;
+  private readonly agentCounters: number;
   private readonly onLog: ((r: AgentLogRecord) => void) | undefined;
   readonly logger: Logger;
   private readonly router: RouterTable;
@@ -259,8 +286,10 @@ export class Runtime {
     if (this.options.maxFrameBytes > this.options.ringCapacity / 2) {
       throw new InvalidAgentSpecError('maxFrameBytes', `must be at most half the ring capacity (${this.options.ringCapacity / 2})`);
     }
-    const threads = this.workers + 1;
+    this.peerThreads = opts.peerThreads ?? 0;
+    const threads = this.workers + 1 + this.peerThreads;
     this.bus = Bus.create(threads, this.options.ringCapacity, this.options.maxAgents);
+    this.agentCounters = this.bus.layout.agentCountersOffset >> 3;
     this.router = new RouterTable(this.bus);
     this.registry = new Registry(this.options.maxAgents);
     for (let t = 0; t < threads; t++) {
@@ -278,6 +307,7 @@ export class Runtime {
       // loop; piscina's own Atomics.wait between tasks is not needed.
       atomics: 'disabled',
     });
+    this.tap = new ConversationTap(this.bus, SUPERVISOR, this.producers);
     const t32 = this.bus.threadI32(SUPERVISOR);
     this.pump = new Pump(this.bus.i32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), {
       spinMicros: this.options.supervisorSpinMicros,
@@ -598,6 +628,67 @@ export class Runtime {
       const s = this.slots[t]!;
       if (!s.restarting) s.port.postMessage({ type: 'names', add, remove } satisfies ToWorker);
     }
+    for (const p of this.peerPorts.values()) p.postMessage({ type: 'names', add, remove } satisfies ToWorker);
+  }
+
+  // ---------------------------------------------------------------- peer threads (the API thread)
+
+  /**
+   * Let a peer thread (the API thread) join the bus at `thread`: it gets a
+   * mailbox endpoint on its own thread (agents reply to it like to anyone),
+   * the name table now and every change later on `port`, and reports its dead
+   * letters on `port`. The peer reads and writes rings itself; the supervisor
+   * is not on its message path.
+   */
+  joinPeer(thread: number, port: MessagePort, endpointName: string): PeerJoin {
+    if (!Number.isInteger(thread) || thread <= this.workers || thread > this.workers + this.peerThreads) {
+      throw new RangeError(`peer thread must be in ${this.workers + 1}..${this.workers + this.peerThreads}, got ${thread}`);
+    }
+    if (this.peerPorts.has(thread)) throw new RangeError(`peer thread ${thread} has already joined`);
+    if (this.registry.has(endpointName)) throw new AgentExistsError(endpointName);
+    const { slot, generation } = this.registry.allocate();
+    // The handler never runs: frames for this slot go to the peer's rings.
+    this.registry.add({ name: endpointName, slot, generation, handler: () => undefined });
+    this.router.set(slot, thread, generation, false);
+    this.peerPorts.set(thread, port);
+    port.on('message', (m: FromPeer) => {
+      if (m.type === 'dead-letters') for (const r of m.records) this.recordDeadLetter(r);
+    });
+    port.postMessage({ type: 'names', add: this.registry.names(), remove: [] } satisfies ToWorker);
+    this.broadcastNames([[endpointName, slot]], []);
+    return {
+      thread, endpointSlot: slot, endpointGeneration: generation, maxFrameBytes: this.options.maxFrameBytes,
+      spinMicros: this.options.spinMicros, maxSleepMs: this.options.maxSleepMs,
+    };
+  }
+
+  /** A peer thread left (the API thread stopped): its endpoint is closed. */
+  leavePeer(thread: number, endpointName: string): void {
+    const port = this.peerPorts.get(thread);
+    if (!port) return;
+    this.peerPorts.delete(thread);
+    const rec = this.registry.get(endpointName);
+    if (rec && !isAgent(rec)) {
+      this.router.clear(rec.slot);
+      this.registry.release(rec.slot);
+      this.broadcastNames([], [endpointName]);
+    }
+  }
+
+  /** Messages an agent handled and failed (trap, handler error, time-out), from the bus counters. */
+  agentCounts(name: string): { handled: number; failed: number; mailboxDepth: number } {
+    const rec = this.mustAgent(name);
+    const f64 = this.bus.f64;
+    let depth = 0;
+    const threads = this.bus.layout.threads;
+    for (let p = 0; p < threads; p++) {
+      depth += this.ringCounters[p * threads + rec.thread]!.countFramesFor(rec.slot, FRAME_DST_SLOT, FRAME_HEADER_BYTES);
+    }
+    return {
+      handled: f64[this.agentCounters + rec.slot * 2 + AC_HANDLED]!,
+      failed: f64[this.agentCounters + rec.slot * 2 + AC_FAILED]!,
+      mailboxDepth: depth,
+    };
   }
 
   private placement(a: AgentRecord): AgentPlacement {
@@ -687,6 +778,8 @@ export class Runtime {
     const records: AgentRecord[] = [];
     for (const p of prepared) {
       const { slot, generation } = this.registry.allocate();
+      this.bus.f64[this.agentCounters + slot * 2 + AC_HANDLED] = 0;
+      this.bus.f64[this.agentCounters + slot * 2 + AC_FAILED] = 0;
       const thread = p.spec.worker ?? this.leastLoaded(extra);
       extra[thread] = (extra[thread] ?? 0) + 1;
       const rec: AgentRecord = {
@@ -856,6 +949,7 @@ export class Runtime {
       this.recordDeadLetter({ frame, reason: DeadLetterReason.NO_ENDPOINT, detail: 'no host endpoint of that generation', at: Date.now(), agent: rec?.name ?? `slot ${slot}` });
       return;
     }
+    if (this.tap.active) this.tap.offer(frame, 0, frame.byteLength);
     try {
       rec.handler(frame);
       this.supervisorDelivered++;
@@ -1111,6 +1205,9 @@ export class Runtime {
       accepted += f64[s + T_STAT_SYNTHESIZED]!;
       consumed += f64[s + T_STAT_SYNTHESIZED]!;
       conversations += f64[s + T_STAT_CONVERSATIONS]!;
+      // Observer copies for streamed conversations travel on the rings but are not messages.
+      accepted -= f64[s + T_STAT_TAPS_SENT]!;
+      consumed -= f64[s + T_STAT_TAPS_RECEIVED]!;
     }
     if (this.options.transport === 'postmessage') {
       // Baseline: frames travel by postMessage; count them where they are sent.

@@ -30,7 +30,8 @@ import { ABI_VERSION, envSeed } from './abi.js';
 import { ConversationTable, type Conversation, type Verdict } from './conversations.js';
 import { protocolByCode } from './protocols.js';
 import { encodeFrame, msgpack } from '../bus/frame.js';
-import { FLAG_HOST_GENERATED, PERFORMATIVES, SEND_PROTOCOL_VIOLATION, T_STAT_CONVERSATIONS, T_STAT_SYNTHESIZED } from '../bus/layout.js';
+import { FLAG_HOST_GENERATED, PERFORMATIVES, SEND_PROTOCOL_VIOLATION, T_STAT_CONVERSATIONS, T_STAT_SYNTHESIZED, AC_FAILED, AC_HANDLED } from '../bus/layout.js';
+import { ConversationTap } from '../bus/tap.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostTaskInput, ToWorker,
 } from './protocol.js';
@@ -162,6 +163,10 @@ export class WorkerHost {
   private baselineSent: number;
 
   private synthesized: number;
+  /** f64 index of the per-agent counters (handled, failed), one entry per slot */
+  private readonly agentCounters: number;
+  /** copies frames of streamed conversations to the API thread (bus/tap.ts) */
+  private readonly tap: ConversationTap;
   /** conversations of this worker's agents that follow an interaction protocol */
   private readonly conversations: ConversationTable;
 
@@ -212,6 +217,8 @@ export class WorkerHost {
       this.producers.push(new RingProducer(this.bus, this.thread, t));
       this.consumers.push(new RingConsumer(this.bus, t, this.thread));
     }
+    this.agentCounters = this.bus.layout.agentCountersOffset >> 3;
+    this.tap = new ConversationTap(this.bus, this.thread, this.producers);
     if (input.peers) for (const [t, p] of Object.entries(input.peers)) this.peers[Number(t)] = p as unknown as MessagePort;
 
     const send = this.baseline ? this.sendPostMessage.bind(this) : this.sendBus.bind(this);
@@ -461,12 +468,17 @@ export class WorkerHost {
     } else if (agent.state !== AgentState.Running) {
       this.park(agent, b32.slice(w, w + ((len + 3) >> 2)));
     } else {
+      // Before the agent runs, so no send of its call is pending in the producers.
+      if (this.tap.active) this.tap.offer(this.bu8, off, len);
       const rc = this.invoke(agent, b32, w, len, c.ring);
       if (rc === 0) {
         this.f64[this.stat + T_STAT_DELIVERED] = ++this.delivered;
+        this.f64[this.agentCounters + slot * 2 + AC_HANDLED]! += 1;
       } else if (rc !== TRAPPED) {
+        this.f64[this.agentCounters + slot * 2 + AC_FAILED]! += 1;
         this.deadLetterRing(off, len, agent.name, DeadLetterReason.HANDLER_FAILED, `caxton_handle returned ${rc}`);
       } else {
+        this.f64[this.agentCounters + slot * 2 + AC_FAILED]! += 1;
         this.deadLetterRing(off, len, agent.name, DeadLetterReason.AGENT_TRAPPED, this.lastTrap);
       }
     }
@@ -586,9 +598,16 @@ export class WorkerHost {
 
   private deliverPrivate(agent: HostedAgent, frame: Int32Array): void {
     const len = frame[W_LENGTH]!;
+    if (this.tap.active) this.tap.offer(new Uint8Array(frame.buffer, frame.byteOffset, len), 0, len);
     const rc = this.invoke(agent, frame, 0, len, -1);
-    if (rc === 0) this.f64[this.stat + T_STAT_DELIVERED] = ++this.delivered;
-    else this.deadLetterCopy(frame, agent.name, rc === TRAPPED ? DeadLetterReason.AGENT_TRAPPED : DeadLetterReason.HANDLER_FAILED, rc === TRAPPED ? this.lastTrap : `caxton_handle returned ${rc}`);
+    const counters = this.agentCounters + agent.slot * 2;
+    if (rc === 0) {
+      this.f64[this.stat + T_STAT_DELIVERED] = ++this.delivered;
+      this.f64[counters + AC_HANDLED]! += 1;
+      return;
+    }
+    this.f64[counters + AC_FAILED]! += 1;
+    this.deadLetterCopy(frame, agent.name, rc === TRAPPED ? DeadLetterReason.AGENT_TRAPPED : DeadLetterReason.HANDLER_FAILED, rc === TRAPPED ? this.lastTrap : `caxton_handle returned ${rc}`);
   }
 
   private park(agent: HostedAgent, frame: Int32Array): void {

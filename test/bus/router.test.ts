@@ -6,7 +6,7 @@ import { Bus } from '../../dist/bus/shared.js';
 import { RouterTable, routeThread, routeGeneration, routeStopped } from '../../dist/bus/router.js';
 import {
   computeLayout, ringIndex, CACHE_LINE, GLOBAL_BYTES, THREAD_BLOCK_BYTES, RING_CONTROL_BYTES, RC_HEAD_I32, RC_TAIL_I32,
-  RC_CONSUMED_F64, RC_PUBLISHED_F64, MAX_THREADS, ROUTE_MAX_GENERATION, BUS_MAGIC, BUS_VERSION, G_MAGIC, G_VERSION,
+  RC_CONSUMED_F64, RC_PUBLISHED_F64, MAX_THREADS, ROUTE_MAX_GENERATION, BUS_MAGIC, BUS_VERSION, G_MAGIC, G_VERSION, WATCH_SLOTS, WATCH_ENTRY_I32, AGENT_COUNTER_BYTES,
   G_THREADS, G_RING_CAPACITY, G_MAX_AGENTS, T_DOORBELL, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING, T_OWNER_EPOCH,
   T_STAT_DELIVERED, T_STAT_AGENTS,
 } from '../../dist/bus/layout.js';
@@ -147,7 +147,7 @@ t.test('layout regions do not overlap and are cache-line aligned', async (t) => 
   fc.assert(
     fc.property(layoutArb, ([threads, cap, agents]) => {
       // layouts of 2 GiB or more are refused (hot-path indices use 32-bit shifts)
-      const rough = threads * threads * cap + agents * 4;
+      const rough = threads * threads * cap + agents * 20;
       if (rough >= 2 ** 31) {
         let threw = false;
         try {
@@ -167,6 +167,8 @@ t.test('layout regions do not overlap and are cache-line aligned', async (t) => 
       const regions: [string, number, number][] = [
         ['global', 0, GLOBAL_BYTES],
         ['threads', l.threadBlocksOffset, threads * THREAD_BLOCK_BYTES],
+        ['watch', l.watchOffset, WATCH_SLOTS * WATCH_ENTRY_I32 * 4],
+        ['agent counters', l.agentCountersOffset, agents * AGENT_COUNTER_BYTES],
         ['router', l.routerOffset, agents * 4],
         ['controls', l.ringControlsOffset, rings * RING_CONTROL_BYTES],
         ['data', l.ringDataOffset, rings * cap],

@@ -1,0 +1,70 @@
+/**
+ * Bearer-token auth for both gateways. The token is compared in constant
+ * time: both sides are hashed to 32 bytes first, so neither the content nor
+ * the length of the expected token leaks through timing.
+ *
+ * Where the token comes from (docs/api.md, "Auth"): $CAXTON_TOKEN, else the
+ * file `token` in the data directory, created (mode 0600) with 32 random
+ * bytes on first start. The CLI on the same machine reads that file.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UnauthenticatedError } from '../runtime/errors.js';
+
+export const TOKEN_FILE = 'token';
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** Holds the expected token's digest; check() runs per call. */
+export class TokenCheck {
+  private readonly expected: Buffer;
+
+  constructor(token: string) {
+    if (token.length < 16) throw new RangeError('the API token must be at least 16 characters');
+    this.expected = digest(token);
+  }
+
+  /** undefined when `header` ("Bearer TOKEN") carries the token; the error otherwise. */
+  check(header: string | undefined): UnauthenticatedError | undefined {
+    if (header === undefined || header === '') return new UnauthenticatedError('no "authorization" header or metadata was sent');
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) return new UnauthenticatedError('the "authorization" value is not of the form "Bearer TOKEN"');
+    if (!timingSafeEqual(digest(m[1]!), this.expected)) return new UnauthenticatedError('the token is wrong');
+    return undefined;
+  }
+}
+
+/**
+ * The server's token: `env` (CAXTON_TOKEN) when set, else the data
+ * directory's token file, created atomically (write + rename) if missing.
+ */
+export function loadOrCreateToken(dataDir: string, env: string | undefined = process.env.CAXTON_TOKEN): { token: string; source: 'env' | 'file' | 'created' } {
+  if (env) return { token: env, source: 'env' };
+  const file = join(dataDir, TOKEN_FILE);
+  try {
+    const t = readFileSync(file, 'utf8').trim();
+    if (t) return { token: t, source: 'file' };
+  } catch {
+    // not there yet
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const token = randomBytes(32).toString('base64url');
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+  return { token, source: 'created' };
+}
+
+/** What a client on this machine uses: $CAXTON_TOKEN, else the data directory's token file. */
+export function readClientToken(dataDir: string, env: string | undefined = process.env.CAXTON_TOKEN): string | undefined {
+  if (env) return env;
+  try {
+    return readFileSync(join(dataDir, TOKEN_FILE), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,394 @@
+/**
+ * The API thread's seat on the bus. Send, Invoke and StreamConversation run
+ * here without the supervisor: names are resolved from the table the
+ * supervisor pushes on every change, the router table says where an agent
+ * lives, frames go straight into this thread's rings, and replies come back
+ * to this thread's endpoint ($api) on the rings towards it.
+ *
+ * Hot-path rules (as in the workers): no per-message closures in the drain
+ * loop, one pending-call record per Invoke, frames published once per job
+ * (microtask) so a burst of sends costs one tail store and one wake-up per
+ * ring.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
+import { Bus, type BusInit } from '../bus/shared.js';
+import { RingConsumer, RingProducer } from '../bus/ring.js';
+import { Pump } from '../bus/pump.js';
+import { WatchTable } from '../bus/tap.js';
+import { decodeFrame, encodeFrame, idToString, type DecodedFrame } from '../bus/frame.js';
+import {
+  FLAG_TAP, FRAME_CONV_HI, FRAME_CONV_LO, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_FLAGS, FRAME_LENGTH, FRAME_PERFORMATIVE,
+  FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, PERFORMATIVE_CODE, ROUTE_GENERATION_SHIFT, ROUTE_STOPPED, ROUTE_THREAD_MASK,
+  T_DOORBELL, T_OWNER_EPOCH, T_STAT_DEAD_LETTERED, T_STAT_DELIVERED, T_STAT_REFUSED, T_STAT_TAPS_RECEIVED,
+  type Performative,
+} from '../bus/layout.js';
+import {
+  AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidArgumentError, MailboxFullError,
+  ReplyTimeoutError, TooManyStreamsError, UnknownPerformativeError,
+} from '../runtime/errors.js';
+import { conversationKey } from '../runtime/acl/bridge.js';
+import type { DeadLetterRecord, ToWorker } from '../runtime/protocol.js';
+import type { PeerJoin } from '../runtime/supervisor.js';
+
+const PERF_AGREE = PERFORMATIVE_CODE.agree;
+
+/** A message as the API shows it (proto caxton.v1.Message, camelCase). */
+export interface ApiMessage {
+  messageId: string;
+  conversationId: string;
+  performative: string;
+  sender: string;
+  receiver: string;
+  inReplyTo: string;
+  /** decoded content (the gateways render it as JSON) */
+  content: unknown;
+  protocol: string;
+  params: Record<string, unknown> | undefined;
+  observedAtUnixMs: number;
+}
+
+export interface SendInput {
+  agent: string;
+  performative: string;
+  /** undefined = no content */
+  content: unknown;
+  conversationId?: string | undefined;
+  inReplyTo?: string | undefined;
+}
+
+interface PendingCall {
+  readonly agent: string;
+  readonly msgLo: number;
+  readonly convKey: string;
+  readonly startedAt: number;
+  readonly resolve: (m: { reply: ApiMessage; latencyUs: number }) => void;
+  readonly reject: (e: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+type StreamListener = (m: ApiMessage) => void;
+
+const HEX16 = /^[0-9a-fA-F]{1,16}$/;
+
+function splitId(hex: string): [number, number] {
+  const padded = hex.padStart(16, '0');
+  return [parseInt(padded.slice(8), 16) | 0, parseInt(padded.slice(0, 8), 16) | 0];
+}
+
+export interface BusClientOptions {
+  /** busy-poll after a drain, µs (0 = sleep at once; the API thread serves sockets too) */
+  spinMicros: number;
+  /** retry delay suggested when a mailbox is full, ms */
+  retryAfterMs: number;
+}
+
+export class BusClient {
+  private readonly bus: Bus;
+  private readonly i32: Int32Array;
+  private readonly u8: Uint8Array;
+  private readonly f64: Float64Array;
+  private readonly thread: number;
+  private readonly routerBase: number;
+  private readonly maxAgents: number;
+  private readonly maxFrame: number;
+  private readonly endpointSlot: number;
+  private readonly endpointGeneration: number;
+  private readonly stat: number;
+  private readonly producers: RingProducer[] = [];
+  private readonly consumers: RingConsumer[] = [];
+  private readonly pump: Pump;
+  private readonly watch: WatchTable;
+  private readonly names = new Map<string, number>();
+  private readonly slotNames = new Map<number, string>();
+  private readonly msgHi: number;
+  private msgLo = 0;
+  private delivered: number;
+  private deadLettered: number;
+  private refused: number;
+  private tapsReceived: number;
+  /** Invoke calls waiting for their reply, by request message id (lo word; hi is ours) */
+  private readonly byMessage = new Map<number, PendingCall>();
+  /** the same calls by conversation key, for replies that do not name the request */
+  private readonly byConversation = new Map<string, PendingCall>();
+  private readonly streams = new Map<string, Set<StreamListener>>();
+  private readonly port: MessagePort;
+  private pendingDeadLetters: DeadLetterRecord[] = [];
+  private publishScheduled = false;
+  private readonly publishAll: () => void;
+  private readonly retryAfterMs: number;
+
+  constructor(init: BusInit, join: PeerJoin, port: MessagePort, options: BusClientOptions) {
+    this.bus = new Bus(init);
+    this.i32 = this.bus.i32;
+    this.u8 = this.bus.u8;
+    this.f64 = this.bus.f64;
+    this.thread = join.thread;
+    this.routerBase = this.bus.layout.routerOffset >> 2;
+    this.maxAgents = this.bus.layout.maxAgents;
+    this.maxFrame = join.maxFrameBytes;
+    this.endpointSlot = join.endpointSlot;
+    this.endpointGeneration = join.endpointGeneration;
+    this.retryAfterMs = options.retryAfterMs;
+    this.port = port;
+    const t32 = this.bus.threadI32(this.thread);
+    const epoch = Atomics.add(this.i32, t32 + T_OWNER_EPOCH, 1) + 1;
+    this.msgHi = ((this.thread & 0xff) << 24) | (epoch & 0xffffff);
+    this.stat = this.bus.threadF64(this.thread);
+    this.delivered = this.f64[this.stat + T_STAT_DELIVERED]!;
+    this.deadLettered = this.f64[this.stat + T_STAT_DEAD_LETTERED]!;
+    this.refused = this.f64[this.stat + T_STAT_REFUSED]!;
+    this.tapsReceived = this.f64[this.stat + T_STAT_TAPS_RECEIVED]!;
+    for (let t = 0; t < this.bus.layout.threads; t++) {
+      this.producers.push(new RingProducer(this.bus, this.thread, t));
+      this.consumers.push(new RingConsumer(this.bus, t, this.thread));
+    }
+    this.watch = new WatchTable(this.bus, this.thread);
+    this.publishAll = () => {
+      this.publishScheduled = false;
+      for (const p of this.producers) p.publish();
+      if (this.pendingDeadLetters.length) this.flushDeadLetters();
+    };
+    this.pump = new Pump(this.i32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), {
+      spinMicros: options.spinMicros,
+      maxSleepMs: join.maxSleepMs,
+    });
+    port.on('message', (m: ToWorker) => {
+      if (m.type !== 'names') return;
+      for (const n of m.remove) {
+        const slot = this.names.get(n);
+        this.names.delete(n);
+        if (slot !== undefined && this.slotNames.get(slot) === n) this.slotNames.delete(slot);
+      }
+      for (const [n, slot] of m.add) {
+        this.names.set(n, slot);
+        this.slotNames.set(slot, n);
+      }
+    });
+    this.pump.start();
+  }
+
+  /** The endpoint agents reply to. */
+  get endpointName(): string {
+    return this.slotNames.get(this.endpointSlot) ?? '$api';
+  }
+
+  nameOf(slot: number): string {
+    return this.slotNames.get(slot) ?? `slot ${slot}`;
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /** The 16-hex-digit key of a conversation id given by a client (any string; hex is kept as is). */
+  static conversationKey(id: string): string {
+    return conversationKey(id);
+  }
+
+  /**
+   * Put one message into the agent's mailbox (its worker's ring from this
+   * thread). Throws the error the gateways map to a status.
+   */
+  send(input: SendInput): { messageId: string; conversationId: string; lo: number; convKey: string } {
+    const code = PERFORMATIVE_CODE[input.performative as Performative];
+    if (code === undefined) throw new UnknownPerformativeError(input.performative);
+    const slot = this.names.get(input.agent);
+    if (slot === undefined || input.agent.startsWith('$')) throw new AgentNotFoundError(input.agent);
+    const entry = slot < this.maxAgents ? Atomics.load(this.i32, this.routerBase + slot) : 0;
+    if (entry === 0) throw new AgentNotFoundError(input.agent);
+    if ((entry & ROUTE_STOPPED) !== 0) throw new AgentStoppedError(input.agent, 'stopped or failed');
+    const convKey = input.conversationId ? conversationKey(input.conversationId) : '';
+    const [convLo, convHi] = convKey ? splitId(convKey) : [0, 0];
+    let replyLo = 0;
+    let replyHi = 0;
+    if (input.inReplyTo) {
+      if (!HEX16.test(input.inReplyTo)) {
+        throw new InvalidArgumentError('in_reply_to', `must be a message id of 1-16 hex digits, got "${input.inReplyTo}"`, 'Pass the messageId of the message you answer, as returned by Send or shown in a stream.');
+      }
+      [replyLo, replyHi] = splitId(input.inReplyTo);
+    }
+    const lo = (this.msgLo = (this.msgLo + 1) | 0);
+    const frame = encodeFrame({
+      performative: code, destinationSlot: slot, destinationGeneration: entry >>> ROUTE_GENERATION_SHIFT,
+      sourceSlot: this.endpointSlot, sourceGeneration: this.endpointGeneration, messageIdLo: lo, messageIdHi: this.msgHi,
+      conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi,
+    }, input.content);
+    if (frame.byteLength > this.maxFrame) throw new FrameTooLargeError(frame.byteLength, this.maxFrame);
+    const p = this.producers[entry & ROUTE_THREAD_MASK]!;
+    const at = p.reserve(frame.byteLength);
+    if (at < 0) {
+      this.f64[this.stat + T_STAT_REFUSED] = ++this.refused;
+      throw new MailboxFullError(input.agent, this.retryAfterMs);
+    }
+    this.u8.set(frame, at);
+    if (!this.publishScheduled) {
+      this.publishScheduled = true;
+      queueMicrotask(this.publishAll);
+    }
+    return { messageId: idToString(lo, this.msgHi), conversationId: convKey, lo, convKey };
+  }
+
+  /**
+   * Request-reply: send, then resolve with the first reply in the same
+   * conversation (an "agree" is skipped: fipa-request's result follows it).
+   * Rejects with REPLY_TIMEOUT after timeoutMs.
+   */
+  invoke(input: SendInput, timeoutMs: number): Promise<{ reply: ApiMessage; latencyUs: number }> {
+    const conversationId = input.conversationId || randomBytes(8).toString('hex');
+    const startedAt = performance.now();
+    const sent = this.send({ ...input, conversationId });
+    return new Promise((resolve, reject) => {
+      const call: PendingCall = { agent: input.agent, msgLo: sent.lo, convKey: sent.convKey, startedAt, resolve, reject, timer: undefined };
+      call.timer = setTimeout(() => {
+        this.forget(call);
+        reject(new ReplyTimeoutError(input.agent, timeoutMs));
+      }, timeoutMs);
+      this.byMessage.set(sent.lo, call);
+      // A second call in the same conversation takes over conversation matching.
+      this.byConversation.set(sent.convKey, call);
+    });
+  }
+
+  /** Cancel a pending Invoke (the client went away): a late reply is then dead-lettered. */
+  private forget(call: PendingCall): void {
+    if (call.timer) clearTimeout(call.timer);
+    if (this.byMessage.get(call.msgLo) === call) this.byMessage.delete(call.msgLo);
+    if (this.byConversation.get(call.convKey) === call) this.byConversation.delete(call.convKey);
+  }
+
+  /** Pending Invoke calls (for tests and /metrics). */
+  get pendingCalls(): number {
+    return this.byMessage.size;
+  }
+
+  // ------------------------------------------------------------------ streams
+
+  /**
+   * Watch a conversation: `listener` gets every message of it delivered from
+   * now on, on any thread. Returns the function that stops watching.
+   */
+  watchConversation(conversationId: string, listener: StreamListener): () => void {
+    const key = conversationKey(conversationId);
+    let set = this.streams.get(key);
+    if (!set) {
+      const [lo, hi] = splitId(key);
+      if (!this.watch.add(lo, hi)) throw new TooManyStreamsError();
+      set = new Set();
+      this.streams.set(key, set);
+    }
+    set.add(listener);
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      const s = this.streams.get(key);
+      if (!s) return;
+      s.delete(listener);
+      if (s.size === 0) {
+        this.streams.delete(key);
+        const [lo, hi] = splitId(key);
+        this.watch.remove(lo, hi);
+      }
+    };
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  private hasData(): boolean {
+    const cs = this.consumers;
+    for (let i = 0; i < cs.length; i++) if (cs[i]!.hasData()) return true;
+    return false;
+  }
+
+  private drain(): number {
+    let n = 0;
+    const cs = this.consumers;
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i]!;
+      for (let k = 0; k < 256; k++) {
+        const off = c.peek();
+        if (off < 0) break;
+        const len = this.i32[(off + FRAME_LENGTH) >> 2]!;
+        this.receive(off, len);
+        c.advance(len);
+        c.release();
+        n++;
+      }
+    }
+    if (this.pendingDeadLetters.length) this.flushDeadLetters();
+    return n;
+  }
+
+  private receive(off: number, len: number): void {
+    const i32 = this.i32;
+    const w = off >> 2;
+    if ((this.u8[off + FRAME_FLAGS]! & FLAG_TAP) !== 0) {
+      this.f64[this.stat + T_STAT_TAPS_RECEIVED] = ++this.tapsReceived;
+      const key = idToString(i32[w + (FRAME_CONV_LO >> 2)]!, i32[w + (FRAME_CONV_HI >> 2)]!);
+      const listeners = this.streams.get(key);
+      if (listeners) this.emit(listeners, decodeFrame(this.u8.slice(off, off + len)));
+      return;
+    }
+    if (i32[w + (FRAME_DST_SLOT >> 2)] !== this.endpointSlot || i32[w + (FRAME_DST_GEN >> 2)] !== this.endpointGeneration) {
+      this.deadLetter(off, len, DeadLetterReason.NO_ENDPOINT, 'no API endpoint of that generation (the API thread was restarted)');
+      return;
+    }
+    const replyHi = i32[w + (FRAME_REPLY_TO_HI >> 2)]!;
+    let call = replyHi === this.msgHi ? this.byMessage.get(i32[w + (FRAME_REPLY_TO_LO >> 2)]!) : undefined;
+    const convKey = idToString(i32[w + (FRAME_CONV_LO >> 2)]!, i32[w + (FRAME_CONV_HI >> 2)]!);
+    if (!call) call = this.byConversation.get(convKey);
+    const streams = this.streams.get(convKey);
+    if (!call && !streams) {
+      this.deadLetter(off, len, DeadLetterReason.NO_WAITER, 'no call waits for this message (the answer to a Send, or to an Invoke that timed out or was cancelled)');
+      return;
+    }
+    this.f64[this.stat + T_STAT_DELIVERED] = ++this.delivered;
+    // The endpoint is the receiver here: what a stream shows of it is this delivery.
+    const decoded = decodeFrame(this.u8.slice(off, off + len));
+    if (streams) this.emit(streams, decoded);
+    if (!call) return;
+    if (this.u8[off + FRAME_PERFORMATIVE] === PERF_AGREE) return; // the result follows
+    this.forget(call);
+    call.resolve({ reply: this.toApi(decoded), latencyUs: (performance.now() - call.startedAt) * 1000 });
+  }
+
+  private emit(listeners: Set<StreamListener>, d: DecodedFrame): void {
+    const m = this.toApi(d);
+    for (const l of listeners) l(m);
+  }
+
+  toApi(d: DecodedFrame): ApiMessage {
+    return {
+      messageId: d.messageId,
+      conversationId: d.conversationId,
+      performative: d.performative,
+      sender: this.nameOf(d.sourceSlot),
+      receiver: this.nameOf(d.destinationSlot),
+      inReplyTo: d.inReplyTo === '0000000000000000' ? '' : d.inReplyTo,
+      content: d.content,
+      protocol: d.protocol ?? '',
+      params: d.params,
+      observedAtUnixMs: Date.now(),
+    };
+  }
+
+  private deadLetter(off: number, len: number, reason: DeadLetterReason, detail: string): void {
+    this.f64[this.stat + T_STAT_DEAD_LETTERED] = ++this.deadLettered;
+    this.pendingDeadLetters.push({ frame: this.u8.slice(off, off + len), reason, detail, at: Date.now(), agent: this.endpointName });
+  }
+
+  private flushDeadLetters(): void {
+    this.port.postMessage({ type: 'dead-letters', records: this.pendingDeadLetters });
+    this.pendingDeadLetters = [];
+  }
+
+  /** Stop draining; pending calls fail with REPLY_TIMEOUT semantics left to the caller. */
+  close(): void {
+    this.pump.stop();
+    this.watch.clear();
+    for (const call of [...this.byMessage.values()]) {
+      this.forget(call);
+      call.reject(new ReplyTimeoutError(call.agent, 0));
+    }
+    this.publishAll();
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The gRPC gateway (@grpc/grpc-js): caxton.v1 services, grpc.health.v1.Health
+ * and server reflection. Handlers are made once at registration; each one
+ * translates the request to an Operations call and errors to statuses with
+ * rich details (api/errors.ts). Auth is one server interceptor, so it covers
+ * every service (reflection included) except health.
+ */
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import { toServiceError } from './errors.js';
+import { isCaxtonError } from '../runtime/errors.js';
+import type { Metrics } from './metrics.js';
+import { parseJsonField, toJsonText, type Operations } from './operations.js';
+import type { TokenCheck } from './auth.js';
+import type { ApiMessage } from './bus-client.js';
+import type { AgentView } from './control.js';
+import type { ProtoGrpcType as AgentProto } from '../proto/generated/agent.js';
+import type { ProtoGrpcType as MessageProto } from '../proto/generated/message.js';
+import type { ProtoGrpcType as TaskProto } from '../proto/generated/task.js';
+import type { ProtoGrpcType as ManagementProto } from '../proto/generated/management.js';
+import type { AgentServiceHandlers } from '../proto/generated/caxton/v1/AgentService.js';
+import type { MessageServiceHandlers } from '../proto/generated/caxton/v1/MessageService.js';
+import type { TaskServiceHandlers } from '../proto/generated/caxton/v1/TaskService.js';
+import type { ManagementServiceHandlers } from '../proto/generated/caxton/v1/ManagementService.js';
+import type { Agent } from '../proto/generated/caxton/v1/Agent.js';
+import type { Message } from '../proto/generated/caxton/v1/Message.js';
+import type { Stats } from '../proto/generated/caxton/v1/Stats.js';
+import type { RuntimeStats } from '../runtime/supervisor.js';
+
+/** proto/ in the source tree and next to dist/ (both are two levels up). */
+export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
+export const PROTO_FILES = ['caxton/v1/agent.proto', 'caxton/v1/message.proto', 'caxton/v1/task.proto', 'caxton/v1/management.proto'];
+
+/** Must match scripts/gen-proto.mjs, or the generated types would lie. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR],
+};
+
+export const SERVICE_NAMES = ['caxton.v1.AgentService', 'caxton.v1.MessageService', 'caxton.v1.TaskService', 'caxton.v1.ManagementService'];
+
+export type CaxtonGrpc = AgentProto & MessageProto & TaskProto & ManagementProto;
+
+export function loadPackageDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
+}
+
+/** The typed service constructors (servers and clients). */
+export function loadCaxtonGrpc(definition = loadPackageDefinition()): CaxtonGrpc {
+  return grpc.loadPackageDefinition(definition) as unknown as CaxtonGrpc;
+}
+
+export function agentToProto(a: AgentView): Agent {
+  return {
+    name: a.name, state: a.state, worker: a.worker, kind: a.kind, slot: a.slot, generation: a.generation,
+    memoryLimitBytes: a.memoryLimitBytes, timeLimitMs: a.timeLimitMs, mailbox: a.mailbox, restarts: a.restarts,
+    lastError: a.lastError ?? '', capabilities: a.capabilities, mailboxDepth: a.mailboxDepth, handled: a.handled, failed: a.failed,
+  };
+}
+
+export function messageToProto(m: ApiMessage): Message {
+  return {
+    messageId: m.messageId, conversationId: m.conversationId, performative: m.performative, sender: m.sender, receiver: m.receiver,
+    inReplyTo: m.inReplyTo, contentJson: toJsonText(m.content), protocol: m.protocol,
+    paramsJson: m.params ? toJsonText(m.params) : '', observedAtUnixMs: m.observedAtUnixMs,
+  };
+}
+
+export function statsToProto(s: RuntimeStats): Stats {
+  return {
+    accepted: s.accepted, delivered: s.delivered, deadLettered: s.deadLettered, inFlight: s.inFlight, refused: s.refused,
+    traps: s.traps, restarts: s.restarts, workerRestarts: s.workerRestarts, agents: s.agents, workers: s.workers, conversations: s.conversations,
+  };
+}
+
+/** Milliseconds left before the call's deadline, or undefined when it has none. */
+function msUntil(deadline: grpc.Deadline): number | undefined {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(at)) return undefined;
+  return Math.max(1, at - Date.now());
+}
+
+type Callback<T> = (err: Partial<grpc.ServiceError> | null, value?: T) => void;
+
+/**
+ * A unary handler from a (possibly async) function, made once per method:
+ * errors become rich statuses, each call is counted for /metrics, and an
+ * error that is not a CaxtonError (a bug) is logged.
+ */
+function unaryFor(metrics: Metrics) {
+  return function unary<Req, Res>(operation: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res) {
+    const fail = (callback: Callback<Res>, e: unknown): void => {
+      if (!isCaxtonError(e)) metrics.bug(e, operation);
+      const err = toServiceError(e);
+      metrics.countCall('grpc', operation, grpc.status[err.code!] ?? String(err.code));
+      callback(err);
+    };
+    return (call: grpc.ServerUnaryCall<Req, Res>, callback: Callback<Res>): void => {
+      let result: Promise<Res> | Res;
+      try {
+        result = fn(call.request, call);
+      } catch (e) {
+        fail(callback, e);
+        return;
+      }
+      if (result instanceof Promise) {
+        result.then((v) => {
+          metrics.countCall('grpc', operation, 'OK');
+          callback(null, v);
+        }, (e: unknown) => fail(callback, e));
+      } else {
+        metrics.countCall('grpc', operation, 'OK');
+        callback(null, result);
+      }
+    };
+  };
+}
+
+/** Auth for every call but health checks (Kubernetes probes and load balancers send no token). */
+function authInterceptor(tokens: TokenCheck): grpc.ServerInterceptor {
+  return (method, call) => {
+    if (method.path.startsWith('/grpc.health.v1.Health/')) return new grpc.ServerInterceptingCall(call);
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            const value = metadata.get('authorization')[0];
+            const err = tokens.check(typeof value === 'string' ? value : undefined);
+            if (!err) {
+              nextMetadata(metadata);
+              return;
+            }
+            const e = toServiceError(err);
+            call.sendStatus({ code: e.code!, details: e.details!, metadata: e.metadata! });
+          },
+        });
+      },
+    });
+  };
+}
+
+export interface GrpcGateway {
+  server: grpc.Server;
+  health: HealthImplementation;
+  port: number;
+  /** set every service's health status */
+  setServing(serving: boolean): void;
+}
+
+export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number): Promise<GrpcGateway> {
+  const unary = unaryFor(metrics);
+  const definition = loadPackageDefinition();
+  const pkg = loadCaxtonGrpc(definition);
+  const server = new grpc.Server({
+    interceptors: [authInterceptor(tokens)],
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  });
+
+  const agents: AgentServiceHandlers = {
+    Deploy: unary('AgentService.Deploy', async (r) => {
+      const config = parseJsonField(r.configJson, 'config_json');
+      const agent = await ops.deploy({
+        name: r.name, module: r.module, config, capabilities: r.capabilities,
+        memoryLimitBytes: r.memoryLimitBytes, timeLimitMs: r.timeLimitMs, mailbox: r.mailbox, worker: r.worker,
+      });
+      return { agent: agentToProto(agent) };
+    }),
+    Undeploy: unary('AgentService.Undeploy', async (r) => {
+      await ops.undeploy(r.name);
+      return {};
+    }),
+    List: unary('AgentService.List', async () => ({ agents: (await ops.list()).map(agentToProto) })),
+    Get: unary('AgentService.Get', async (r) => agentToProto(await ops.get(r.name))),
+  };
+
+  const messages: MessageServiceHandlers = {
+    Send: unary('MessageService.Send', (r) => ops.send({
+      agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'),
+      conversationId: r.conversationId, inReplyTo: r.inReplyTo,
+    })),
+    Invoke: unary('MessageService.Invoke', async (r, call) => {
+      const { reply, latencyUs } = await ops.invoke({
+        agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'), conversationId: r.conversationId,
+      }, msUntil(call.getDeadline()));
+      return { reply: messageToProto(reply), latencyUs };
+    }),
+    StreamConversation(call) {
+      let stop: (() => void) | undefined;
+      try {
+        stop = ops.watch(call.request.conversationId, (m) => call.write(messageToProto(m)));
+      } catch (e) {
+        const err = toServiceError(e);
+        metrics.countCall('grpc', 'MessageService.StreamConversation', grpc.status[err.code!] ?? String(err.code));
+        call.emit('error', err);
+        return;
+      }
+      metrics.countCall('grpc', 'MessageService.StreamConversation', 'OK');
+      // Headers now, so a client knows the stream is open before the first message.
+      call.sendMetadata(new grpc.Metadata());
+      const end = (): void => stop?.();
+      call.on('cancelled', end);
+      call.on('close', end);
+      call.on('error', end);
+    },
+  };
+
+  const tasks: TaskServiceHandlers = {
+    StartContractNet: unary('TaskService.StartContractNet', async (r) => {
+      const task = parseJsonField(r.taskJson, 'task_json');
+      const o = await ops.contractNet({
+        ...(r.capability ? { capability: r.capability } : {}),
+        ...(r.contractors.length ? { contractors: r.contractors } : {}),
+        task, deadlineMs: r.deadlineMs || 1000,
+        ...(r.select ? { select: r.select } : {}),
+        ...(r.resultTimeoutMs ? { resultTimeoutMs: r.resultTimeoutMs } : {}),
+      });
+      return {
+        status: o.status, winner: o.winner ?? '', conversationId: o.conversationId,
+        proposals: o.proposals.map((p) => ({ agent: p.agent, contentJson: toJsonText(p.content) })),
+        refusals: o.refusals.map((p) => ({ agent: p.agent, contentJson: toJsonText(p.content) })),
+        resultJson: toJsonText(o.result), failureJson: toJsonText(o.failure), silent: o.silent, durationMs: o.durationMs,
+        transcript: o.transcript.map((t) => ({ at: t.at, from: t.from, to: t.to, performative: t.performative, contentJson: toJsonText(t.content), note: t.note ?? '' })),
+      };
+    }),
+  };
+
+  const management: ManagementServiceHandlers = {
+    ServerInfo: unary('ManagementService.ServerInfo', () => ops.serverInfo()),
+    Stats: unary('ManagementService.Stats', async () => statsToProto(await ops.stats())),
+    ListDeadLetters: unary('ManagementService.ListDeadLetters', async (r) => ({
+      deadLetters: (await ops.deadLetters(r.limit)).map((d) => ({
+        seq: d.seq, at: d.at, reason: d.reason, hint: d.hint, detail: d.detail, agent: d.agent, from: d.from,
+        performative: d.performative, messageId: d.messageId, conversationId: d.conversationId, contentJson: toJsonText(d.content),
+      })),
+    })),
+    Drain: unary('ManagementService.Drain', async (r) => {
+      const res = await ops.drain(r.timeoutMs, r.shutdown);
+      return { drained: res.drained, stats: statsToProto(res.stats) };
+    }),
+  };
+
+  server.addService(pkg.caxton.v1.AgentService.service, agents);
+  server.addService(pkg.caxton.v1.MessageService.service, messages);
+  server.addService(pkg.caxton.v1.TaskService.service, tasks);
+  server.addService(pkg.caxton.v1.ManagementService.service, management);
+
+  const statuses: Record<string, 'SERVING' | 'NOT_SERVING'> = { '': 'NOT_SERVING' };
+  for (const s of SERVICE_NAMES) statuses[s] = 'NOT_SERVING';
+  const health = new HealthImplementation(statuses);
+  health.addToServer(server);
+  new ReflectionService(definition).addToServer(server);
+
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  return {
+    server, health, port: bound,
+    setServing(serving) {
+      const s = serving ? 'SERVING' : 'NOT_SERVING';
+      health.setStatus('', s);
+      for (const name of SERVICE_NAMES) health.setStatus(name, s);
+    },
+  };
+}

@@ -1,0 +1,337 @@
+/**
+ * The REST/JSON gateway (node:http): the same operations as gRPC under /v1,
+ * with the same error codes as JSON bodies ({error: {code, message, hint,
+ * details, status}}), plus /healthz, /readyz, /metrics and the OpenAPI
+ * document at /v1/openapi.json, which is generated from the route table
+ * below (one table: a route cannot exist without its documentation).
+ *
+ * Content is JSON on this side (not JSON text as in gRPC): `"content": {...}`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InvalidArgumentError, UnknownRouteError, isCaxtonError } from '../runtime/errors.js';
+import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError } from './errors.js';
+import { jsonReplacer, type Operations } from './operations.js';
+import type { TokenCheck } from './auth.js';
+import type { Metrics } from './metrics.js';
+import { buildOpenApi, type RouteDoc } from './openapi.js';
+
+export interface HttpRequest {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+  raw: IncomingMessage;
+  res: ServerResponse;
+}
+
+export interface Route extends RouteDoc {
+  /** true: no token needed */
+  public?: boolean;
+  /** returns the JSON body, or undefined when the handler wrote the response itself */
+  handle(req: HttpRequest): Promise<unknown> | unknown;
+}
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  names: string[];
+}
+
+const MAX_BODY = 64 * 1024 * 1024;
+
+function str(body: Record<string, unknown>, field: string): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new InvalidArgumentError(field, `must be a string, got ${typeof v}`, `Send "${field}" as a JSON string.`);
+  return v;
+}
+
+function num(body: Record<string, unknown>, field: string): number | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(field, `must be a number, got ${JSON.stringify(v)}`, `Send "${field}" as a JSON number.`);
+  return v;
+}
+
+function strings(body: Record<string, unknown>, field: string): string[] | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new InvalidArgumentError(field, 'must be a list of strings', `Send "${field}" as a JSON array of strings.`);
+  return v as string[];
+}
+
+/** The route table: every REST operation and its documentation. */
+export function routes(ops: Operations, metrics: Metrics): Route[] {
+  return [
+    {
+      method: 'GET', path: '/healthz', operationId: 'Healthz', public: true, tag: 'Health',
+      summary: 'Liveness: 200 while the process serves requests.',
+      handle: () => ({ status: 'ok' }),
+    },
+    {
+      method: 'GET', path: '/readyz', operationId: 'Readyz', public: true, tag: 'Health',
+      summary: 'Readiness: 200 when the workers are up and the stored fleet is loaded, 503 otherwise.',
+      async handle(req) {
+        const r = await ops.ready();
+        const ready = r.ready && !ops.isDraining;
+        req.res.statusCode = ready ? 200 : 503;
+        return { ready, reason: ops.isDraining ? 'draining' : r.reason };
+      },
+    },
+    {
+      method: 'GET', path: '/metrics', operationId: 'Metrics', tag: 'Health', produces: 'text/plain',
+      summary: 'Prometheus metrics (text exposition format).',
+      async handle(req) {
+        const text = await metrics.render();
+        req.res.writeHead(200, { 'content-type': metrics.contentType });
+        req.res.end(text);
+        return undefined;
+      },
+    },
+    {
+      method: 'GET', path: '/v1/openapi.json', operationId: 'OpenApi', public: true, tag: 'Health',
+      summary: 'This OpenAPI 3.1 document.',
+      handle: () => openApiDocument,
+    },
+    {
+      method: 'POST', path: '/v1/agents', operationId: 'AgentService.Deploy', tag: 'Agents',
+      summary: 'Deploy an agent. "module" is the .wasm file, base64-encoded.',
+      body: {
+        required: ['name', 'module'],
+        properties: {
+          name: { type: 'string' }, module: { type: 'string', format: 'byte' }, config: {},
+          capabilities: { type: 'array', items: { type: 'string' } }, memoryLimitBytes: { type: 'integer' },
+          timeLimitMs: { type: 'integer' }, mailbox: { type: 'integer' }, worker: { type: 'integer' },
+        },
+      },
+      status: 201,
+      async handle({ body, res }) {
+        const b64 = str(body, 'module');
+        if (b64 !== undefined && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) {
+          throw new InvalidArgumentError('module', 'is not base64', 'Send the .wasm bytes base64-encoded, e.g. `base64 -w0 dist/agents/echo.wasm`.');
+        }
+        const agent = await ops.deploy({
+          name: str(body, 'name') ?? '', module: b64 ? Buffer.from(b64, 'base64') : new Uint8Array(0), config: body.config,
+          capabilities: strings(body, 'capabilities') ?? [], memoryLimitBytes: num(body, 'memoryLimitBytes') ?? 0,
+          timeLimitMs: num(body, 'timeLimitMs') ?? 0, mailbox: num(body, 'mailbox') ?? 0, worker: num(body, 'worker') ?? 0,
+        });
+        res.statusCode = 201;
+        return { agent };
+      },
+    },
+    {
+      method: 'GET', path: '/v1/agents', operationId: 'AgentService.List', tag: 'Agents',
+      summary: 'List the deployed agents.',
+      handle: async () => ({ agents: await ops.list() }),
+    },
+    {
+      method: 'GET', path: '/v1/agents/{name}', operationId: 'AgentService.Get', tag: 'Agents',
+      summary: 'One agent: state, worker, limits, mailbox depth, handled and failed counts.',
+      handle: ({ params }) => ops.get(params.name!),
+    },
+    {
+      method: 'DELETE', path: '/v1/agents/{name}', operationId: 'AgentService.Undeploy', tag: 'Agents',
+      summary: 'Remove an agent; messages still queued for it are dead-lettered (AGENT_GONE).',
+      async handle({ params }) {
+        await ops.undeploy(params.name!);
+        return {};
+      },
+    },
+    {
+      method: 'POST', path: '/v1/agents/{name}/messages', operationId: 'MessageService.Send', tag: 'Messages',
+      summary: 'Fire and forget: put a message in the agent\'s mailbox (performative defaults to inform).',
+      body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, inReplyTo: { type: 'string' } } },
+      status: 202,
+      handle({ params, body, res }) {
+        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo') });
+        res.statusCode = 202;
+        return r;
+      },
+    },
+    {
+      method: 'POST', path: '/v1/agents/{name}/invoke', operationId: 'MessageService.Invoke', tag: 'Messages',
+      summary: 'Request-reply: send (performative defaults to request) and wait for the reply in the same conversation, up to timeoutMs (default 30000).',
+      body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: { type: 'integer' } } },
+      async handle({ params, body }) {
+        const timeout = num(body, 'timeoutMs');
+        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId') }, timeout);
+      },
+    },
+    {
+      method: 'GET', path: '/v1/conversations/{id}/stream', operationId: 'MessageService.StreamConversation', tag: 'Messages', produces: 'application/x-ndjson',
+      summary: 'Every message of the conversation as it is delivered, one JSON object per line, until the client disconnects.',
+      handle({ params, res, raw }) {
+        const stop = ops.watch(params.id!, (m) => res.write(`${JSON.stringify(m, jsonReplacer)}\n`));
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        res.flushHeaders();
+        raw.on('close', stop);
+        return undefined;
+      },
+    },
+    {
+      method: 'POST', path: '/v1/tasks/contract-net', operationId: 'TaskService.StartContractNet', tag: 'Tasks',
+      summary: 'Run a Contract Net task and return its outcome and transcript.',
+      body: {
+        required: ['task'],
+        properties: {
+          capability: { type: 'string' }, contractors: { type: 'array', items: { type: 'string' } }, task: {},
+          deadlineMs: { type: 'integer' }, select: { type: 'string' }, resultTimeoutMs: { type: 'integer' },
+        },
+      },
+      handle({ body }) {
+        const capability = str(body, 'capability');
+        const contractors = strings(body, 'contractors');
+        const select = str(body, 'select');
+        const resultTimeoutMs = num(body, 'resultTimeoutMs');
+        return ops.contractNet({
+          ...(capability ? { capability } : {}), ...(contractors ? { contractors } : {}), task: body.task,
+          deadlineMs: num(body, 'deadlineMs') ?? 1000, ...(select ? { select } : {}), ...(resultTimeoutMs ? { resultTimeoutMs } : {}),
+        });
+      },
+    },
+    {
+      method: 'GET', path: '/v1/server', operationId: 'ManagementService.ServerInfo', tag: 'Management',
+      summary: 'Version, uptime, workers, agents, agent ABI version.',
+      handle: () => ops.serverInfo(),
+    },
+    {
+      method: 'GET', path: '/v1/stats', operationId: 'ManagementService.Stats', tag: 'Management',
+      summary: 'Message counts: accepted = delivered + deadLettered + inFlight.',
+      handle: () => ops.stats(),
+    },
+    {
+      method: 'GET', path: '/v1/dead-letters', operationId: 'ManagementService.ListDeadLetters', tag: 'Management',
+      summary: 'The most recent dead letters (?limit=N, default 100).',
+      query: { limit: { type: 'integer' } },
+      async handle({ query }) {
+        const l = query.get('limit');
+        const limit = l === null ? undefined : Number(l);
+        if (limit !== undefined && !Number.isInteger(limit)) throw new InvalidArgumentError('limit', `must be an integer, got "${l}"`, 'Use ?limit=N with N in 1..100000.');
+        return { deadLetters: await ops.deadLetters(limit) };
+      },
+    },
+    {
+      method: 'POST', path: '/v1/drain', operationId: 'ManagementService.Drain', tag: 'Management',
+      summary: 'Wait until nothing is in flight; with "shutdown": true, refuse new work and stop the server afterwards.',
+      body: { properties: { timeoutMs: { type: 'integer' }, shutdown: { type: 'boolean' } } },
+      handle: ({ body }) => ops.drain(num(body, 'timeoutMs'), body.shutdown === true),
+    },
+  ];
+}
+
+let openApiDocument: unknown;
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_m, n: string) => {
+    names.push(n);
+    return '([^/]+)';
+  })}$`);
+  return { route, pattern, names };
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) throw new InvalidArgumentError('body', `is larger than ${MAX_BODY} bytes`, 'Send a smaller request (modules and content have size limits).');
+    chunks.push(c);
+  }
+  if (size === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    throw new InvalidArgumentError('body', `is not valid JSON (${(e as Error).message})`, 'Send a JSON object with content-type application/json.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidArgumentError('body', 'must be a JSON object', 'Send a JSON object, e.g. {"content": "hi"}.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function sendError(res: ServerResponse, err: unknown): number {
+  const e = toCaxtonError(err);
+  const status = httpStatusOf(e);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const retry = retryAfterMs(e);
+  if (retry !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retry / 1000)));
+  if (status === 401) headers['www-authenticate'] = 'Bearer realm="caxton"';
+  if (res.headersSent) {
+    res.end();
+    return status;
+  }
+  res.writeHead(status, headers);
+  res.end(JSON.stringify(httpErrorBody(e), jsonReplacer));
+  return status;
+}
+
+export interface HttpGateway {
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number): Promise<HttpGateway> {
+  const table = routes(ops, metrics);
+  openApiDocument = buildOpenApi(table);
+  const compiled = table.map(compile);
+  const server = createServer((req, res) => {
+    void serve(req, res);
+  });
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://caxton');
+    const method = req.method ?? 'GET';
+    let operation = 'unknown';
+    let status = 200;
+    try {
+      let found: { c: CompiledRoute; m: RegExpExecArray } | undefined;
+      let pathMatched = false;
+      for (const c of compiled) {
+        const m = c.pattern.exec(url.pathname);
+        if (!m) continue;
+        pathMatched = true;
+        if (c.route.method === method) {
+          found = { c, m };
+          break;
+        }
+      }
+      if (!found) {
+        if (pathMatched) res.setHeader('allow', compiled.filter((c) => c.pattern.test(url.pathname)).map((c) => c.route.method).join(', '));
+        throw new UnknownRouteError(method, url.pathname);
+      }
+      const { route, names } = found.c;
+      operation = route.operationId;
+      if (!route.public) {
+        const err = tokens.check(req.headers.authorization);
+        if (err) throw err;
+      }
+      const params: Record<string, string> = {};
+      names.forEach((n, i) => { params[n] = decodeURIComponent(found!.m[i + 1]!); });
+      const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
+      const result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
+      status = res.statusCode;
+      if (result !== undefined && !res.headersSent) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(result, jsonReplacer));
+      }
+    } catch (e) {
+      if (!isCaxtonError(e) && operation !== 'unknown') metrics.bug(e, operation);
+      status = sendError(res, e);
+    }
+    metrics.countCall('http', operation, String(status));
+  }
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+  server.keepAliveTimeout = 65_000;
+  return {
+    server, port: bound,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

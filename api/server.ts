@@ -1,0 +1,191 @@
+/**
+ * A Caxton server: the runtime (supervisor + workers) plus the API thread
+ * serving gRPC and HTTP, with its token. `caxton server start` runs one;
+ * tests and benchmarks start one in-process.
+ *
+ *   supervisor (this thread) --joinPeer--> API thread (bus thread W+1)
+ *          ^  control port: deploy, list, stats, Contract Net...  |
+ *          +-------------------------------------------------------+
+ *   bus: the API thread writes and reads rings itself (Send, Invoke, streams)
+ */
+import { createRequire } from 'node:module';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { resolve } from 'node:path';
+import { Runtime, type RuntimeOptions, type RuntimeStats, type AgentInfo } from '../runtime/supervisor.js';
+import { serveControl, type AgentView, type ControlHandlers } from './control.js';
+import { loadOrCreateToken } from './auth.js';
+import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
+
+export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+const API_ENDPOINT = '$api';
+
+export interface ServerOptions {
+  /** where the token (and, with the CLI, the fleet) lives; default .caxton */
+  dataDir?: string;
+  /** listen address; loopback unless told otherwise */
+  host?: string;
+  /** 0 = any free port (tests); default 50051 */
+  grpcPort?: number;
+  /** false = no HTTP gateway; 0 = any free port; default 8080 */
+  httpPort?: number | false;
+  /** overrides $CAXTON_TOKEN and the token file */
+  token?: string;
+  runtime?: RuntimeOptions;
+  /** API thread busy-poll after a drain, µs (default 0: it serves sockets too) */
+  apiSpinMicros?: number;
+  /** Invoke's limit when a call has no deadline (default 30 s) */
+  defaultInvokeTimeoutMs?: number;
+  /** retry delay suggested with RESOURCE_EXHAUSTED, ms (default 10) */
+  retryAfterMs?: number;
+  /**
+   * runs after the API listens and before the server reports ready (the CLI
+   * restores the stored fleet here); /readyz says 503 until it resolves
+   */
+  beforeReady?: (server: CaxtonServer) => Promise<void>;
+  /** wraps the control handlers (the CLI persists deploys and removals) */
+  wrapHandlers?: (handlers: ControlHandlers, server: CaxtonServer) => ControlHandlers;
+}
+
+export class CaxtonServer {
+  readonly runtime: Runtime;
+  readonly token: string;
+  readonly tokenSource: 'env' | 'file' | 'created' | 'option';
+  readonly dataDir: string;
+  grpcPort = 0;
+  httpPort: number | undefined;
+  private readonly api: Worker;
+  private ready = false;
+  private readyReason = 'starting';
+  private stopping: Promise<{ drained: boolean; stats: RuntimeStats }> | undefined;
+  private readonly stoppedListeners: (() => void)[] = [];
+
+  private constructor(runtime: Runtime, api: Worker, dataDir: string, token: string, tokenSource: CaxtonServer['tokenSource']) {
+    this.runtime = runtime;
+    this.api = api;
+    this.dataDir = dataDir;
+    this.token = token;
+    this.tokenSource = tokenSource;
+  }
+
+  static async start(opts: ServerOptions = {}): Promise<CaxtonServer> {
+    const dataDir = resolve(opts.dataDir ?? '.caxton');
+    const { token, source } = opts.token ? { token: opts.token, source: 'option' as const } : loadOrCreateToken(dataDir);
+    const runtime = await Runtime.start({ ...opts.runtime, peerThreads: 1 });
+    const busChannel = new MessageChannel();
+    const controlChannel = new MessageChannel();
+    const thread = runtime.workers + 1;
+    const join = runtime.joinPeer(thread, busChannel.port1, API_ENDPOINT);
+    const input: ApiThreadInput = {
+      bus: runtime.bus.init, join, busPort: busChannel.port2, controlPort: controlChannel.port2, token,
+      host: opts.host ?? '127.0.0.1', grpcPort: opts.grpcPort ?? 50051, httpPort: opts.httpPort ?? 8080,
+      spinMicros: opts.apiSpinMicros ?? 0, defaultInvokeTimeoutMs: opts.defaultInvokeTimeoutMs ?? 30_000,
+      retryAfterMs: opts.retryAfterMs ?? 10,
+    };
+    const api = new Worker(new URL('./thread.js', import.meta.url), {
+      workerData: input, transferList: [busChannel.port2, controlChannel.port2], name: 'caxton-api',
+    });
+    const server = new CaxtonServer(runtime, api, dataDir, token, source);
+    const base = server.handlers();
+    serveControl(controlChannel.port1, opts.wrapHandlers ? opts.wrapHandlers(base, server) : base, (e, method) => {
+      runtime.logger.error({ err: e, method }, 'control call failed with an internal error');
+    });
+    try {
+      const listening = await new Promise<Extract<FromApiThread, { type: 'listening' }>>((resolveListening, reject) => {
+        api.on('message', (m: FromApiThread) => {
+          if (m.type === 'listening') resolveListening(m);
+          else if (m.type === 'failed') reject(new Error(`the API thread could not start: ${m.message}`));
+          else if (m.type === 'log') runtime.logger[m.level]({ thread: 'api', operation: m.operation }, m.msg);
+        });
+        api.once('error', reject);
+        api.once('exit', (code) => reject(new Error(`the API thread exited with code ${code}`)));
+      });
+      server.grpcPort = listening.grpcPort;
+      server.httpPort = listening.httpPort;
+      api.on('error', (e) => runtime.logger.error({ err: e, thread: 'api' }, 'the API thread failed'));
+      if (opts.beforeReady) await opts.beforeReady(server);
+    } catch (e) {
+      await api.terminate();
+      await runtime.shutdown(0);
+      throw e;
+    }
+    server.ready = true;
+    server.readyReason = 'ready';
+    server.post({ type: 'serving', serving: true });
+    runtime.logger.info({ grpcPort: server.grpcPort, httpPort: server.httpPort, host: input.host, workers: runtime.workers }, 'caxton server ready');
+    return server;
+  }
+
+  private post(m: ToApiThread): void {
+    this.api.postMessage(m);
+  }
+
+  /** An agent with its bus counters; `depth` scans its rings (Get only). */
+  view(info: AgentInfo, depth: boolean): AgentView {
+    const c = this.runtime.agentCounts(info.name);
+    return { ...info, handled: c.handled, failed: c.failed, mailboxDepth: depth ? c.mailboxDepth : 0 };
+  }
+
+  private handlers(): ControlHandlers {
+    const rt = this.runtime;
+    return {
+      deploy: async (a) => {
+        const [info] = await rt.deploy({ ...a, module: a.module instanceof Uint8Array ? a.module : new Uint8Array(a.module) });
+        return this.view(info!, false);
+      },
+      undeploy: (a) => rt.remove(a.name),
+      list: async () => rt.list().map((i) => this.view(i, false)),
+      get: async (a) => this.view(rt.get(a.name), true),
+      stats: async () => rt.stats(),
+      serverInfo: async () => {
+        const i = rt.serverInfo();
+        return {
+          version: VERSION, uptimeSeconds: i.uptimeSeconds, workers: i.workers, agents: i.agents, abiVersion: i.abiVersion,
+          nodeVersion: process.version, state: this.stopping ? 'draining' : 'running',
+        };
+      },
+      deadLetters: async (a) => rt.listDeadLetters(a.limit),
+      drain: async (a) => {
+        if (!a.shutdown) {
+          const stats = await rt.waitIdle(a.timeoutMs);
+          return { drained: stats.inFlight === 0, stats };
+        }
+        // Answer first, then stop: the API thread lets this call finish before it closes.
+        const stats = await rt.waitIdle(a.timeoutMs);
+        setImmediate(() => void this.stop(a.timeoutMs));
+        return { drained: stats.inFlight === 0, stats };
+      },
+      contractNet: (a) => rt.contractNet(a),
+      ready: async () => ({ ready: this.ready && !this.stopping, reason: this.stopping ? 'stopping' : this.readyReason }),
+    };
+  }
+
+  /** Called once the server has stopped (after stop(), or a Drain with shutdown). */
+  onStopped(listener: () => void): void {
+    this.stoppedListeners.push(listener);
+  }
+
+  /** Stop serving, drain what is in flight, stop the workers. Idempotent. */
+  stop(drainTimeoutMs = 10_000): Promise<{ drained: boolean; stats: RuntimeStats }> {
+    this.stopping ??= (async () => {
+      this.ready = false;
+      const closed = new Promise<void>((resolveClosed) => {
+        const onMessage = (m: FromApiThread): void => {
+          if (m.type === 'closed') resolveClosed();
+        };
+        this.api.on('message', onMessage);
+        this.api.once('exit', () => resolveClosed());
+      });
+      // Refuse new work but keep consuming replies until nothing is in flight.
+      this.post({ type: 'draining' });
+      const idle = await this.runtime.waitIdle(drainTimeoutMs);
+      this.post({ type: 'close' });
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
+      await this.api.terminate();
+      this.runtime.leavePeer(this.runtime.workers + 1, API_ENDPOINT);
+      const result = await this.runtime.shutdown(idle.inFlight === 0 ? 1000 : 0);
+      for (const l of this.stoppedListeners) l();
+      return result;
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Entry point of the API thread (a worker_thread started by api/server.ts).
+ * It joins the bus as one more thread, serves gRPC and HTTP, and never runs
+ * agent code: a slow agent can delay only the calls waiting for that agent.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { BusInit } from '../bus/shared.js';
+import type { PeerJoin } from '../runtime/supervisor.js';
+import { BusClient } from './bus-client.js';
+import { ControlClient } from './control.js';
+import { Operations } from './operations.js';
+import { TokenCheck } from './auth.js';
+import { Metrics } from './metrics.js';
+import { startGrpc, type GrpcGateway } from './grpc.js';
+import { startHttp, type HttpGateway } from './http.js';
+
+export interface ApiThreadInput {
+  bus: BusInit;
+  join: PeerJoin;
+  busPort: MessagePort;
+  controlPort: MessagePort;
+  token: string;
+  host: string;
+  grpcPort: number;
+  /** false = no HTTP gateway */
+  httpPort: number | false;
+  spinMicros: number;
+  defaultInvokeTimeoutMs: number;
+  retryAfterMs: number;
+}
+
+/** Lifecycle messages between api/server.ts and this thread (parentPort). */
+export type ToApiThread = { type: 'serving'; serving: boolean } | { type: 'draining' } | { type: 'close' };
+export type FromApiThread =
+  | { type: 'listening'; grpcPort: number; httpPort: number | undefined }
+  | { type: 'failed'; message: string }
+  | { type: 'log'; level: 'warn' | 'error'; msg: string; operation?: string }
+  | { type: 'closed' };
+
+const input = workerData as ApiThreadInput;
+const post = (m: FromApiThread): void => parentPort!.postMessage(m);
+
+async function main(): Promise<void> {
+  const bus = new BusClient(input.bus, input.join, input.busPort, { spinMicros: input.spinMicros, retryAfterMs: input.retryAfterMs });
+  const control = new ControlClient(input.controlPort);
+  const ops = new Operations(bus, control, { defaultInvokeTimeoutMs: input.defaultInvokeTimeoutMs });
+  const tokens = new TokenCheck(input.token);
+  const bug = (e: unknown, operation: string): void => post({ type: 'log', level: 'error', msg: `bug in ${operation}: ${(e as Error)?.stack ?? String(e)}`, operation });
+  const metrics = new Metrics(() => ops.stats(), bug);
+  let grpc: GrpcGateway | undefined;
+  let http: HttpGateway | undefined;
+  try {
+    grpc = await startGrpc(ops, tokens, metrics, input.host, input.grpcPort);
+    if (input.httpPort !== false) http = await startHttp(ops, tokens, metrics, input.host, input.httpPort);
+  } catch (e) {
+    grpc?.server.forceShutdown();
+    post({ type: 'failed', message: (e as Error).message });
+    return;
+  }
+  parentPort!.on('message', (m: ToApiThread) => {
+    if (m.type === 'serving') grpc!.setServing(m.serving);
+    if (m.type === 'draining') {
+      ops.setDraining();
+      grpc!.setServing(false);
+    }
+    if (m.type === 'close') void close();
+  });
+  async function close(): Promise<void> {
+    grpc!.setServing(false);
+    // In-flight calls (a Drain answering right now) finish; new ones are refused.
+    await Promise.race([
+      new Promise<void>((resolve) => grpc!.server.tryShutdown(() => resolve())),
+      new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
+    grpc!.server.forceShutdown();
+    await http?.close();
+    bus.close();
+    post({ type: 'closed' });
+    input.controlPort.close();
+    input.busPort.close();
+  }
+  post({ type: 'listening', grpcPort: grpc.port, httpPort: http?.port });
+}
+
+void main();

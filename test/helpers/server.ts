@@ -1,0 +1,85 @@
+// A real Caxton server (runtime + API thread) on loopback ports, with real
+// grpc-js clients and an HTTP helper. Every test file starts its own.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { CaxtonServer, type ServerOptions } from '../../dist/api/server.js';
+import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
+import { decodeStatusDetails, type RichError } from '../../dist/api/errors.js';
+import { silentLogger } from '../../dist/runtime/logger.js';
+
+export type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+export interface TestServer {
+  server: CaxtonServer;
+  target: string;
+  base: string;
+  token: string;
+  agents: Client;
+  messages: Client;
+  tasks: Client;
+  management: Client;
+  /** a unary call with the token (or `token`), rejecting with the grpc error */
+  call<T = any>(client: Client, method: string, req: unknown, opts?: { token?: string | null; deadlineMs?: number }): Promise<T>;
+  /** an HTTP request with the token, JSON in and out */
+  http(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; headers: Headers; body: any; text: string }>;
+  metadata(token?: string | null): grpc.Metadata;
+}
+
+export async function startTestServer(opts: ServerOptions = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'caxton-test-'));
+  const server = await CaxtonServer.start({
+    grpcPort: 0, httpPort: 0, ...opts, dataDir,
+    runtime: { workers: 2, logger: silentLogger(), ...opts.runtime },
+  });
+  const target = `127.0.0.1:${server.grpcPort}`;
+  const pkg = loadCaxtonGrpc();
+  const creds = grpc.credentials.createInsecure();
+  const v1 = pkg.caxton.v1;
+  const agents = new v1.AgentService(target, creds) as unknown as Client;
+  const messages = new v1.MessageService(target, creds) as unknown as Client;
+  const tasks = new v1.TaskService(target, creds) as unknown as Client;
+  const management = new v1.ManagementService(target, creds) as unknown as Client;
+  const metadata = (token: string | null = server.token): grpc.Metadata => {
+    const md = new grpc.Metadata();
+    if (token !== null) md.set('authorization', `Bearer ${token}`);
+    return md;
+  };
+  const base = `http://127.0.0.1:${server.httpPort}`;
+  return {
+    server, target, base, token: server.token, agents, messages, tasks, management, metadata,
+    call(client, method, req, o = {}) {
+      return new Promise((resolve, reject) => {
+        const md = metadata(o.token === undefined ? server.token : o.token);
+        (client[method] as Function).call(client, req, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v)));
+      });
+    },
+    async http(method, path, body, token = server.token) {
+      const headers: Record<string, string> = {};
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const text = await res.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, headers: res.headers, body: parsed, text };
+    },
+  };
+}
+
+export async function stopTestServer(s: TestServer): Promise<void> {
+  for (const c of [s.agents, s.messages, s.tasks, s.management]) c.close();
+  await s.server.stop(5000);
+}
+
+/** The rich details of a grpc error (ErrorInfo, BadRequest, RetryInfo...). */
+export function rich(e: unknown): RichError {
+  const r = decodeStatusDetails((e as grpc.ServiceError).metadata);
+  if (!r) throw new Error(`no rich details on ${String(e)}`);
+  return r;
+}
