@@ -232,7 +232,7 @@ export class BusClient {
    * conversation (an "agree" is skipped: fipa-request's result follows it).
    * Rejects with REPLY_TIMEOUT after timeoutMs.
    */
-  invoke(input: SendInput, timeoutMs: number): Promise<{ reply: ApiMessage; latencyUs: number }> {
+  invoke(input: SendInput, timeoutMs: number, signal?: AbortSignal): Promise<{ reply: ApiMessage; latencyUs: number }> {
     const conversationId = input.conversationId || randomBytes(8).toString('hex');
     const startedAt = performance.now();
     const sent = this.send({ ...input, conversationId });
@@ -242,6 +242,12 @@ export class BusClient {
         this.forget(call);
         reject(new ReplyTimeoutError(input.agent, timeoutMs));
       }, timeoutMs);
+      // The caller went away (gRPC cancel, HTTP client gone): stop waiting; a
+      // reply that still comes is dead-lettered NO_WAITER.
+      signal?.addEventListener('abort', () => {
+        this.forget(call);
+        reject(new ReplyTimeoutError(input.agent, 0));
+      }, { once: true });
       this.byMessage.set(sent.lo, call);
       // A second call in the same conversation takes over conversation matching.
       this.byConversation.set(sent.convKey, call);

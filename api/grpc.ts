@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { toServiceError } from './errors.js';
-import { isCaxtonError } from '../runtime/errors.js';
+import { InvalidArgumentError, isCaxtonError } from '../runtime/errors.js';
 import type { Metrics } from './metrics.js';
 import { parseJsonField, toJsonText, type Operations } from './operations.js';
 import type { TokenCheck } from './auth.js';
@@ -182,9 +182,11 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
       conversationId: r.conversationId, inReplyTo: r.inReplyTo,
     })),
     Invoke: unary('MessageService.Invoke', async (r, call) => {
+      const cancelled = new AbortController();
+      call.once('cancelled', () => cancelled.abort());
       const { reply, latencyUs } = await ops.invoke({
         agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'), conversationId: r.conversationId,
-      }, msUntil(call.getDeadline()));
+      }, msUntil(call.getDeadline()), cancelled.signal);
       return { reply: messageToProto(reply), latencyUs };
     }),
     StreamConversation(call) {
@@ -210,6 +212,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   const tasks: TaskServiceHandlers = {
     StartContractNet: unary('TaskService.StartContractNet', async (r) => {
       const task = parseJsonField(r.taskJson, 'task_json');
+      if (task === undefined) throw new InvalidArgumentError('task_json', 'is required', 'Give the task (the CFP\'s content) as JSON text, e.g. "{\\"job\\": \\"translate\\"}".');
       const o = await ops.contractNet({
         ...(r.capability ? { capability: r.capability } : {}),
         ...(r.contractors.length ? { contractors: r.contractors } : {}),
@@ -251,7 +254,10 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   for (const s of SERVICE_NAMES) statuses[s] = 'NOT_SERVING';
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
-  new ReflectionService(definition).addToServer(server);
+  // Reflection describes health too, so generic tools can find and call it.
+  const healthIncludeDir = join(dirname(healthProtoPath), '..', '..');
+  const described = protoLoader.loadSync([...PROTO_FILES, 'health/v1/health.proto'], { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR, healthIncludeDir] });
+  new ReflectionService(described).addToServer(server);
 
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));

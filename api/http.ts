@@ -152,9 +152,14 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       method: 'POST', path: '/v1/agents/{name}/invoke', operationId: 'MessageService.Invoke', tag: 'Messages',
       summary: 'Request-reply: send (performative defaults to request) and wait for the reply in the same conversation, up to timeoutMs (default 30000).',
       body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: { type: 'integer' } } },
-      async handle({ params, body }) {
+      async handle({ params, body, res }) {
         const timeout = num(body, 'timeoutMs');
-        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId') }, timeout);
+        const gone = new AbortController();
+        const onClose = (): void => {
+          if (!res.writableEnded) gone.abort();
+        };
+        res.once('close', onClose);
+        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId') }, timeout, gone.signal);
       },
     },
     {
@@ -308,7 +313,13 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
         if (err) throw err;
       }
       const params: Record<string, string> = {};
-      names.forEach((n, i) => { params[n] = decodeURIComponent(found!.m[i + 1]!); });
+      names.forEach((n, i) => {
+        try {
+          params[n] = decodeURIComponent(found!.m[i + 1]!);
+        } catch {
+          throw new InvalidArgumentError(n, `"${found!.m[i + 1]}" is not valid percent-encoding`, 'Percent-encode the path segment as UTF-8 (encodeURIComponent), e.g. %20 for a space.');
+        }
+      });
       const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
       const result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
       status = res.statusCode;

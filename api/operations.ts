@@ -132,14 +132,14 @@ export class Operations {
   }
 
   /** `timeoutMs` undefined = the default; the gRPC deadline or REST timeoutMs otherwise. */
-  invoke(m: MessageInput, timeoutMs: number | undefined): Promise<{ reply: ApiMessage; latencyUs: number }> {
+  invoke(m: MessageInput, timeoutMs: number | undefined, signal?: AbortSignal): Promise<{ reply: ApiMessage; latencyUs: number }> {
     this.assertAccepting();
     const agent = required(m.agent, 'agent', 'the name of the agent to call');
     const ms = timeoutMs ?? this.options.defaultInvokeTimeoutMs;
     if (!(ms > 0)) throw new InvalidArgumentError('timeout_ms', `must be positive, got ${ms}`, 'Give a positive timeout (gRPC: a deadline in the future).');
     return this.bus.invoke({
       agent, performative: m.performative || 'request', content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo,
-    }, Math.min(ms, 2 ** 31 - 1));
+    }, Math.min(ms, 2 ** 31 - 1), signal);
   }
 
   watch(conversationId: string, listener: (m: ApiMessage) => void): () => void {
@@ -148,6 +148,9 @@ export class Operations {
 
   contractNet(req: ContractNetRequest): Promise<ContractNetOutcome> {
     this.assertAccepting();
+    if (req.task === undefined) {
+      throw new InvalidArgumentError('task', 'is required', 'Give the task (the CFP\'s content) as JSON, e.g. {"job": "translate", "words": 300}.');
+    }
     return this.control.call('contractNet', req);
   }
 

@@ -52,7 +52,7 @@ export async function startTestServer(opts: ServerOptions = {}): Promise<TestSer
     call(client, method, req, o = {}) {
       return new Promise((resolve, reject) => {
         const md = metadata(o.token === undefined ? server.token : o.token);
-        (client[method] as Function).call(client, req, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v)));
+        (client[method] as Function).call(client, req, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v as never)));
       });
     },
     async http(method, path, body, token = server.token) {

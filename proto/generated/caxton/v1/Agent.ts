@@ -26,7 +26,7 @@ export interface Agent {
   'lastError'?: (string);
   'capabilities'?: (string)[];
   /**
-   * Messages waiting for it in the bus rings when asked (a snapshot).
+   * Messages in the bus rings for it when asked, the one it is handling included (a snapshot).
    */
   'mailboxDepth'?: (number);
   /**
@@ -62,7 +62,7 @@ export interface Agent__Output {
   'lastError': (string);
   'capabilities': (string)[];
   /**
-   * Messages waiting for it in the bus rings when asked (a snapshot).
+   * Messages in the bus rings for it when asked, the one it is handling included (a snapshot).
    */
   'mailboxDepth': (number);
   /**

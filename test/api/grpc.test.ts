@@ -1,0 +1,237 @@
+// The gRPC API end to end: a real server (runtime + API thread), real
+// grpc-js clients over loopback, real WASM agents built from examples/.
+import t from 'tap';
+import { status } from '@grpc/grpc-js';
+import { example } from '../helpers/agents.js';
+import { rich, startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+
+const HEX16 = /^[0-9a-f]{16}$/;
+
+let s: TestServer;
+t.before(async () => {
+  s = await startTestServer();
+  await s.call(s.agents, 'Deploy', { name: 'echo', module: example('echo'), worker: 2 });
+  // slow shares no worker with echo: it must not delay calls to echo
+  await s.call(s.agents, 'Deploy', { name: 'slow', module: example('slow'), worker: 1, timeLimitMs: 20_000 });
+});
+t.teardown(() => stopTestServer(s));
+
+/** Wait until nothing is in flight (ManagementService.Drain without shutdown). */
+async function settle(): Promise<any> {
+  const r = await s.call(s.management, 'Drain', { timeoutMs: 10_000 });
+  if (!r.drained) throw new Error('the server did not settle');
+  return r.stats;
+}
+
+t.test('AgentService: Deploy, List, Get, Undeploy', async (t) => {
+  const { agent } = await s.call(s.agents, 'Deploy', {
+    name: 'counter-1', module: example('counter'), configJson: '{"start": 5}', capabilities: ['counting'],
+    memoryLimitBytes: 1 << 20, timeLimitMs: 500, mailbox: 16,
+  });
+  t.match(agent, { name: 'counter-1', state: 'running', capabilities: ['counting'], memoryLimitBytes: 1 << 20, timeLimitMs: 500, mailbox: 16 });
+  t.ok(agent.worker >= 1 && agent.worker <= 2, 'placed on a worker');
+  t.match(agent.kind, HEX16);
+  const { agents } = await s.call(s.agents, 'List', {});
+  t.same(agents.map((a: any) => a.name).sort(), ['counter-1', 'echo', 'slow']);
+  const before = await s.call(s.agents, 'Get', { name: 'echo' });
+  await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: '1' });
+  await settle();
+  const after = await s.call(s.agents, 'Get', { name: 'echo' });
+  t.equal(after.handled, before.handled + 1, 'Get counts the handled message');
+  t.equal(after.failed, 0);
+  t.equal(after.mailboxDepth, 0, 'nothing waits in its mailbox');
+  await s.call(s.agents, 'Undeploy', { name: 'counter-1' });
+  const err = await s.call(s.agents, 'Get', { name: 'counter-1' }).catch((e) => e);
+  t.equal(err.code, status.NOT_FOUND, 'gone after Undeploy');
+});
+
+t.test('MessageService.Invoke: request-reply in one conversation', async (t) => {
+  const r = await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: '{"greeting":"hello","n":[1,2,3]}' });
+  t.same(JSON.parse(r.reply.contentJson), { greeting: 'hello', n: [1, 2, 3] }, 'same content back');
+  t.match(r.reply, { performative: 'inform', sender: 'echo', receiver: '$api' });
+  t.match(r.reply.messageId, HEX16);
+  t.match(r.reply.inReplyTo, HEX16);
+  t.ok(r.latencyUs > 0, 'latency reported');
+  const named = await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: '"x"', conversationId: '00000000000abc12' });
+  t.equal(named.reply.conversationId, '00000000000abc12', 'the given conversation id is kept');
+  const performative = await s.call(s.messages, 'Invoke', { agent: 'echo', performative: 'query-ref', contentJson: '"q"' });
+  t.equal(performative.reply.performative, 'inform');
+  const parallel = await Promise.all(Array.from({ length: 200 }, (_, i) => s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: String(i) })));
+  t.same(parallel.map((p) => Number(p.reply.contentJson)), Array.from({ length: 200 }, (_, i) => i), '200 concurrent calls each get their own reply');
+});
+
+t.test('MessageService.Send: fire and forget', async (t) => {
+  const before = (await s.call(s.agents, 'Get', { name: 'echo' })).handled;
+  const r = await s.call(s.messages, 'Send', { agent: 'echo', performative: 'inform', contentJson: '"fire"' });
+  t.match(r.messageId, HEX16);
+  await settle();
+  t.equal((await s.call(s.agents, 'Get', { name: 'echo' })).handled, before + 1, 'delivered');
+  // echo answered the API endpoint, where no call waited: dead-lettered NO_WAITER, not lost
+  const { deadLetters } = await s.call(s.management, 'ListDeadLetters', { limit: 5 });
+  const last = deadLetters.at(-1);
+  t.match(last, { reason: 'NO_WAITER', from: 'echo', performative: 'inform', contentJson: '"fire"' });
+  t.ok(last.hint.length > 10, 'with a hint');
+});
+
+t.test('MessageService.StreamConversation sees every message of a conversation', async (t) => {
+  const conversation = 'order-42';
+  const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: conversation }, s.metadata());
+  const received: any[] = [];
+  const gotTwo = new Promise<void>((resolve, reject) => {
+    stream.on('data', (m: any) => {
+      received.push(m);
+      if (received.length === 2) resolve();
+    });
+    stream.on('error', (e: any) => { if (e.code !== status.CANCELLED) reject(e); });
+  });
+  // The server sends headers once the watch is in place.
+  await new Promise((resolve) => stream.once('metadata', resolve));
+  const r = await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: '{"item":7}', conversationId: conversation });
+  await gotTwo;
+  stream.cancel();
+  t.match(received[0], { performative: 'request', sender: '$api', receiver: 'echo', contentJson: '{"item":7}' }, 'the request, as echo got it');
+  t.match(received[1], { performative: 'inform', sender: 'echo', receiver: '$api', messageId: r.reply.messageId }, 'the reply');
+  t.equal(received[0].conversationId, r.reply.conversationId, 'one conversation');
+  t.equal(received[1].inReplyTo, received[0].messageId, 'the reply answers the request');
+  const stats = await settle();
+  t.equal(stats.accepted, stats.delivered + stats.deadLettered + stats.inFlight, 'stream copies are not counted as messages');
+});
+
+t.test('TaskService.StartContractNet', async (t) => {
+  const contractor = example('contract-net-contractor');
+  const offers: [string, Record<string, unknown>][] = [['cn-cheap', { price: 5 }], ['cn-mid', { price: 9 }], ['cn-busy', { refuse: true }]];
+  for (const [name, config] of offers) {
+    await s.call(s.agents, 'Deploy', { name, module: contractor, capabilities: ['grpc-work'], configJson: JSON.stringify({ name, ...config }) });
+  }
+  const o = await s.call(s.tasks, 'StartContractNet', { capability: 'grpc-work', taskJson: '{"job":"translate"}', deadlineMs: 5000 });
+  t.equal(o.status, 'completed');
+  t.equal(o.winner, 'cn-cheap', 'lowest price wins');
+  t.same(o.proposals.map((p: any) => p.agent).sort(), ['cn-cheap', 'cn-mid']);
+  t.same(o.refusals.map((p: any) => p.agent), ['cn-busy']);
+  t.not(o.resultJson, 'null', 'the winner reported a result');
+  t.ok(o.transcript.length >= 7, `a transcript of ${o.transcript.length} messages`);
+  t.match(o.conversationId, HEX16);
+  const highest = await s.call(s.tasks, 'StartContractNet', { contractors: ['cn-cheap', 'cn-mid'], taskJson: '"x"', deadlineMs: 5000, select: 'highest:price' });
+  t.equal(highest.winner, 'cn-mid', 'highest:price');
+  const none = await s.call(s.tasks, 'StartContractNet', { capability: 'nobody-offers-this', taskJson: '"x"', deadlineMs: 100 });
+  t.equal(none.status, 'no-contractors');
+  const bad = await s.call(s.tasks, 'StartContractNet', { capability: 'grpc-work', taskJson: '"x"', deadlineMs: 100, select: 'cheapest' }).catch((e) => e);
+  t.equal(bad.code, status.INVALID_ARGUMENT);
+  t.equal(rich(bad).reason, 'INVALID_ARGUMENT');
+});
+
+t.test('ManagementService: ServerInfo, Stats, ListDeadLetters, Drain', async (t) => {
+  const info = await s.call(s.management, 'ServerInfo', {});
+  t.match(info, { workers: 2, abiVersion: 1, state: 'running', nodeVersion: process.version });
+  t.match(info.version, /^\d+\.\d+\.\d+/);
+  t.ok(info.uptimeSeconds > 0);
+  t.ok(info.agents >= 2);
+  const stats = await settle();
+  t.equal(stats.accepted, stats.delivered + stats.deadLettered + stats.inFlight, 'accepted = delivered + dead-lettered + in flight');
+  t.equal(stats.inFlight, 0);
+  t.equal(stats.workers, 2);
+  const direct = await s.call(s.management, 'Stats', {});
+  t.equal(direct.accepted, stats.accepted, 'Stats agrees with Drain');
+  const dl = await s.call(s.management, 'ListDeadLetters', { limit: 1 });
+  t.ok(dl.deadLetters.length <= 1, 'limit honoured');
+});
+
+t.test('errors map to gRPC statuses with rich details', async (t) => {
+  const notFound = await s.call(s.messages, 'Invoke', { agent: 'ghost', contentJson: '1' }).catch((e) => e);
+  t.equal(notFound.code, status.NOT_FOUND);
+  const nf = rich(notFound);
+  t.match(nf, { reason: 'AGENT_NOT_FOUND', domain: 'caxton.dev', resource: { resourceName: 'ghost' } });
+  t.ok(nf.hint && nf.hint.length > 10, 'hint');
+  t.equal(notFound.metadata.get('caxton-error-code')[0], 'AGENT_NOT_FOUND');
+
+  const badJson = await s.call(s.messages, 'Send', { agent: 'echo', contentJson: '{not json' }).catch((e) => e);
+  t.equal(badJson.code, status.INVALID_ARGUMENT);
+  t.equal(rich(badJson).fieldViolations[0]?.field, 'content_json', 'BadRequest names the field');
+
+  const badAct = await s.call(s.messages, 'Send', { agent: 'echo', performative: 'shout', contentJson: '1' }).catch((e) => e);
+  t.equal(badAct.code, status.INVALID_ARGUMENT);
+  t.equal(rich(badAct).reason, 'UNKNOWN_PERFORMATIVE');
+
+  const noName = await s.call(s.agents, 'Deploy', { name: '', module: example('echo') }).catch((e) => e);
+  t.equal(noName.code, status.INVALID_ARGUMENT);
+  t.equal(rich(noName).fieldViolations[0]?.field, 'name');
+
+  const badWasm = await s.call(s.agents, 'Deploy', { name: 'not-wasm', module: Buffer.from('hello, world') }).catch((e) => e);
+  t.equal(badWasm.code, status.INVALID_ARGUMENT);
+  t.equal(rich(badWasm).reason, 'INVALID_WASM');
+
+  const twice = await s.call(s.agents, 'Deploy', { name: 'echo', module: example('echo') }).catch((e) => e);
+  t.equal(twice.code, status.ALREADY_EXISTS);
+  t.equal(rich(twice).reason, 'AGENT_EXISTS');
+
+  const big = await s.call(s.messages, 'Send', { agent: 'echo', contentJson: JSON.stringify('x'.repeat(70_000)) }).catch((e) => e);
+  t.equal(big.code, status.INVALID_ARGUMENT, 'oversized message');
+  t.equal(rich(big).reason, 'FRAME_TOO_LARGE');
+
+  const noToken = await s.call(s.management, 'Stats', {}, { token: null }).catch((e) => e);
+  t.equal(noToken.code, status.UNAUTHENTICATED);
+  t.equal(rich(noToken).reason, 'UNAUTHENTICATED');
+  t.match(rich(noToken).hint, /Bearer/);
+  const wrong = await s.call(s.management, 'Stats', {}, { token: 'not-the-token-at-all' }).catch((e) => e);
+  t.equal(wrong.code, status.UNAUTHENTICATED);
+  t.match(wrong.details, /wrong/);
+  // the server keeps serving after every one of these
+  t.equal((await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: '"still here"' })).reply.contentJson, '"still here"');
+});
+
+t.test('Invoke honours the gRPC deadline', async (t) => {
+  const err = await s.call(s.messages, 'Invoke', { agent: 'slow', contentJson: '1500' }, { deadlineMs: 200 }).catch((e) => e);
+  t.equal(err.code, status.DEADLINE_EXCEEDED);
+  // slow still answers (late): the reply is dead-lettered NO_WAITER, not lost
+  const stats = await settle();
+  t.equal(stats.inFlight, 0);
+  const { deadLetters } = await s.call(s.management, 'ListDeadLetters', { limit: 3 });
+  t.ok(deadLetters.some((d: any) => d.reason === 'NO_WAITER' && d.from === 'slow'), 'the late reply is in the dead-letter queue');
+});
+
+t.test('a slow agent does not delay calls to other agents', async (t) => {
+  const order: string[] = [];
+  const slowCall = s.call(s.messages, 'Invoke', { agent: 'slow', contentJson: '1500' }, { deadlineMs: 30_000 }).then(() => order.push('slow'));
+  // make sure the slow call's request is on the bus before calling echo
+  for (;;) {
+    const st = await s.call(s.management, 'Stats', {});
+    if (st.inFlight > 0) break;
+  }
+  for (let i = 0; i < 20; i++) {
+    await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: String(i) });
+    order.push('echo');
+  }
+  await slowCall;
+  t.same(order, [...Array(20).fill('echo'), 'slow'], '20 calls to echo finished while slow was still busy');
+});
+
+t.test('a full mailbox turns into RESOURCE_EXHAUSTED with a retry delay; nothing is lost', async (t) => {
+  // A server with small rings, so a busy agent's mailbox fills quickly.
+  const small = await startTestServer({ runtime: { workers: 1, ringCapacity: 16 * 1024, maxFrameBytes: 4096 } });
+  t.teardown(() => stopTestServer(small));
+  await small.call(small.agents, 'Deploy', { name: 'slow', module: example('slow'), timeLimitMs: 20_000 });
+  let accepted = 0;
+  let exhausted: any;
+  // Each message keeps the agent busy 5 ms: the API fills the ring far faster than that.
+  for (let i = 0; i < 20_000 && !exhausted; i++) {
+    try {
+      await small.call(small.messages, 'Send', { agent: 'slow', contentJson: '5' });
+      accepted++;
+    } catch (e) {
+      exhausted = e;
+    }
+  }
+  t.ok(exhausted, `refused after ${accepted} accepted sends`);
+  t.equal(exhausted.code, status.RESOURCE_EXHAUSTED);
+  const r = rich(exhausted);
+  t.equal(r.reason, 'MAILBOX_FULL');
+  t.ok((r.retryDelayMs ?? 0) > 0, `RetryInfo says retry after ${r.retryDelayMs} ms`);
+  t.equal(exhausted.metadata.get('retry-after-ms')[0], String(r.retryDelayMs));
+  const drained = await small.call(small.management, 'Drain', { timeoutMs: 60_000 }, { deadlineMs: 70_000 });
+  t.ok(drained.drained);
+  const slow = await small.call(small.agents, 'Get', { name: 'slow' });
+  t.equal(slow.handled, accepted, 'every accepted message was handled');
+  t.ok(drained.stats.refused >= 1, 'the refusal is counted');
+  // once drained, sends are accepted again
+  await small.call(small.messages, 'Send', { agent: 'slow', contentJson: '"again"' });
+});

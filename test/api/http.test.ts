@@ -1,0 +1,593 @@
+// The REST/JSON gateway end to end: a real server (runtime + API thread) on
+// loopback, real WASM agents from examples/, plain fetch. Every route of the
+// table in api/http.ts is exercised, with its success status and body, and
+// the error mapping (api/errors.ts) is checked on the wire: status code,
+// headers and the {error: {code, message, hint, details, status}} body.
+import t, { type Test } from 'tap';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { routes } from '../../dist/api/http.js';
+import { conversationKey } from '../../dist/runtime/acl/bridge.js';
+import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { example } from '../helpers/agents.js';
+
+const HEX16 = /^[0-9a-f]{16}$/;
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+/** Every route of the gateway's table (the handlers are not called here). */
+const TABLE = routes(null as never, null as never).map((r) => ({ method: r.method, path: r.path, operationId: r.operationId, public: r.public === true, status: r.status ?? 200 }));
+
+// ---------------------------------------------------------------- Prometheus text format
+
+interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Exposition { samples: Sample[]; types: Map<string, string>; helps: Map<string, string> }
+
+const METRIC_NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
+const NUMBER = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)$/;
+
+function parseValue(s: string, where: string): number {
+  if (!NUMBER.test(s)) throw new Error(`${where}: "${s}" is not a number`);
+  if (s === 'NaN') return NaN;
+  if (/^[+]?Inf$/.test(s)) return Infinity;
+  if (s === '-Inf') return -Infinity;
+  return Number(s);
+}
+
+function parseLabels(s: string, where: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,|$)/y;
+  let at = 0;
+  while (at < s.length) {
+    re.lastIndex = at;
+    const m = re.exec(s);
+    if (!m) throw new Error(`${where}: bad label set {${s}} at offset ${at}`);
+    if (m[1]! in out) throw new Error(`${where}: label ${m[1]} twice`);
+    out[m[1]!] = m[2]!.replace(/\\(.)/g, (_x, c: string) => (c === 'n' ? '\n' : c));
+    at = re.lastIndex;
+    if (m[3] === ',' && at === s.length) throw new Error(`${where}: trailing comma in {${s}}`);
+  }
+  return out;
+}
+
+/** A strict parser of the Prometheus text exposition format (0.0.4). */
+function parseExposition(text: string): Exposition {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  const helps = new Map<string, string>();
+  const sampleLine = new RegExp(`^(${METRIC_NAME})(?:\\{(.*)\\})? (\\S+)(?: (-?\\d+))?$`);
+  const familyOf = (name: string): string | undefined => {
+    if (types.has(name)) return name;
+    const base = name.replace(/_(bucket|sum|count)$/, '');
+    return base !== name && (types.get(base) === 'histogram' || types.get(base) === 'summary') ? base : undefined;
+  };
+  text.split('\n').forEach((line, i) => {
+    const where = `line ${i + 1}`;
+    if (line === '') return;
+    if (line.startsWith('#')) {
+      if (/^#\s*(HELP|TYPE)\b/.test(line)) {
+        const help = new RegExp(`^# HELP (${METRIC_NAME}) (.*)$`).exec(line);
+        const type = new RegExp(`^# TYPE (${METRIC_NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line);
+        if (help) {
+          if (helps.has(help[1]!)) throw new Error(`${where}: second HELP for ${help[1]}`);
+          helps.set(help[1]!, help[2]!);
+        } else if (type) {
+          if (types.has(type[1]!)) throw new Error(`${where}: second TYPE for ${type[1]}`);
+          if (samples.some((s) => s.name === type[1])) throw new Error(`${where}: TYPE for ${type[1]} after its samples`);
+          types.set(type[1]!, type[2]!);
+        } else {
+          throw new Error(`${where}: malformed HELP/TYPE line: ${JSON.stringify(line)}`);
+        }
+      }
+      return;
+    }
+    const m = sampleLine.exec(line);
+    if (!m) throw new Error(`${where}: not "name{labels} value": ${JSON.stringify(line)}`);
+    if (!familyOf(m[1]!)) throw new Error(`${where}: sample of ${m[1]} without a TYPE line`);
+    samples.push({ name: m[1]!, labels: m[2] === undefined ? {} : parseLabels(m[2], where), value: parseValue(m[3]!, where) });
+  });
+  return { samples, types, helps };
+}
+
+// ---------------------------------------------------------------- NDJSON streams
+
+/** A conversation stream opened with fetch; lines are read as they come. */
+async function openStream(s: TestServer, id: string) {
+  const ac = new AbortController();
+  // fetch resolves once the status line and headers are in: the handler
+  // registers its watch before it flushes them, so nothing is missed after this.
+  const res = await fetch(`${s.base}/v1/conversations/${encodeURIComponent(id)}/stream`, {
+    headers: { authorization: `Bearer ${s.token}` }, signal: ac.signal,
+  });
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const decoder = new TextDecoder();
+  let buffered = '';
+  const lines: any[] = [];
+  return {
+    res,
+    lines,
+    /** read until `done(lines)` holds (no timer: the test's timeout is the limit) */
+    async until(done: (lines: any[]) => boolean): Promise<any[]> {
+      reader ??= res.body!.getReader();
+      while (!done(lines)) {
+        const { value, done: ended } = await reader.read();
+        if (ended) throw new Error(`the stream ended after ${lines.length} lines`);
+        buffered += decoder.decode(value, { stream: true });
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          lines.push(JSON.parse(line));
+        }
+      }
+      return lines;
+    },
+    close(): void {
+      ac.abort();
+      (reader ?? res.body)?.cancel().catch(() => {});
+    },
+  };
+}
+
+const isRequestTo = (agent: string) => (m: any) => m.receiver === agent && m.sender === '$api' && m.performative === 'request';
+const isReplyFrom = (agent: string) => (m: any) => m.sender === agent && m.receiver === '$api' && m.performative === 'inform';
+
+// ---------------------------------------------------------------- the tests
+
+t.test('REST gateway', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => stopTestServer(s));
+  const deploy = (body: Record<string, unknown>) => s.http('POST', '/v1/agents', body);
+  const drain = async (t: Test) => {
+    const d = await s.http('POST', '/v1/drain', { timeoutMs: 20_000 });
+    t.equal(d.status, 200, 'drain answers 200');
+    t.equal(d.body?.drained, true, 'nothing left in flight');
+    return d.body;
+  };
+
+  t.test('agents: deploy, list, get, invoke counts, delete', async (t) => {
+    const d = await deploy({ name: 'echo', module: b64(example('echo')) });
+    t.equal(d.status, 201);
+    t.match(d.headers.get('content-type'), /^application\/json/);
+    t.match(d.body, { agent: { name: 'echo', state: 'running', capabilities: [], handled: 0, failed: 0 } });
+    t.type(d.body.agent.slot, 'number');
+    t.ok(d.body.agent.worker >= 1 && d.body.agent.worker <= 2, 'placed on one of the 2 workers');
+
+    const list = await s.http('GET', '/v1/agents');
+    t.equal(list.status, 200);
+    t.ok(Array.isArray(list.body.agents));
+    t.ok(list.body.agents.some((a: any) => a.name === 'echo' && a.state === 'running'), 'echo is listed');
+
+    const before = await s.http('GET', '/v1/agents/echo');
+    t.equal(before.status, 200);
+    t.match(before.body, { name: 'echo', state: 'running', slot: d.body.agent.slot, mailboxDepth: 0 });
+    const handled0 = before.body.handled as number;
+
+    const inv = await s.http('POST', '/v1/agents/echo/invoke', { content: 'count me' });
+    t.equal(inv.status, 200);
+    await drain(t); // the handled counter moves before the message leaves the agent's ring
+    const after = await s.http('GET', '/v1/agents/echo');
+    t.equal(after.body.handled, handled0 + 1, 'handled grew by one');
+    t.equal(after.body.failed, 0);
+
+    const temp = await deploy({ name: 'temp-echo', module: b64(example('echo')), mailbox: 64, timeLimitMs: 2000, memoryLimitBytes: 2 * 1024 * 1024 });
+    t.equal(temp.status, 201);
+    t.match(temp.body.agent, { name: 'temp-echo', mailbox: 64, timeLimitMs: 2000, memoryLimitBytes: 2 * 1024 * 1024 }, 'limits from the body');
+    const del = await s.http('DELETE', '/v1/agents/temp-echo');
+    t.equal(del.status, 200);
+    t.same(del.body, {});
+    const gone = await s.http('GET', '/v1/agents/temp-echo');
+    t.equal(gone.status, 404);
+    t.equal(gone.body.error.code, 'AGENT_NOT_FOUND');
+    t.equal(gone.body.error.details.agent, 'temp-echo');
+    const list2 = await s.http('GET', '/v1/agents');
+    t.notOk(list2.body.agents.some((a: any) => a.name === 'temp-echo'), 'no longer listed');
+    const again = await s.http('DELETE', '/v1/agents/temp-echo');
+    t.equal(again.status, 404, 'a second delete is AGENT_NOT_FOUND');
+    t.equal(again.body.error.code, 'AGENT_NOT_FOUND');
+  });
+
+  t.test('invoke: echo answers inform with the same content', async (t) => {
+    const content = { hello: 'world', n: [1, 2, 3], nested: { ok: true, x: null } };
+    const r = await s.http('POST', '/v1/agents/echo/invoke', { content });
+    t.equal(r.status, 200);
+    t.same(r.body.reply.content, content, 'same JSON content back');
+    t.equal(r.body.reply.performative, 'inform');
+    t.equal(r.body.reply.sender, 'echo');
+    t.equal(r.body.reply.receiver, '$api');
+    t.match(r.body.reply.messageId, HEX16);
+    t.match(r.body.reply.inReplyTo, HEX16, 'the reply names the request');
+    t.match(r.body.reply.conversationId, HEX16, 'an invoke without conversation gets one');
+    t.type(r.body.latencyUs, 'number');
+    t.ok(r.body.latencyUs > 0);
+
+    for (const c of ['a string', 42, -1.5, true, [1, 'two', { three: 3 }]]) {
+      const e = await s.http('POST', '/v1/agents/echo/invoke', { content: c });
+      t.same(e.body.reply.content, c, `round trip of ${JSON.stringify(c)}`);
+    }
+
+    const hex = await s.http('POST', '/v1/agents/echo/invoke', { content: 1, conversationId: 'ABC123' });
+    t.equal(hex.status, 200);
+    t.equal(hex.body.reply.conversationId, '0000000000abc123', 'a hex id comes back as its 16-digit key');
+    t.equal(hex.body.reply.conversationId, conversationKey('ABC123'));
+
+    const named = await s.http('POST', '/v1/agents/echo/invoke', { content: 2, conversationId: 'order-42' });
+    t.equal(named.status, 200);
+    t.equal(named.body.reply.conversationId, conversationKey('order-42'), 'a non-hex id comes back as its hashed key');
+    t.match(named.body.reply.conversationId, HEX16);
+    const key = await s.http('POST', '/v1/agents/echo/invoke', { content: 3, conversationId: conversationKey('order-42') });
+    t.equal(key.body.reply.conversationId, named.body.reply.conversationId, 'the key names the same conversation as the string');
+
+    const perf = await s.http('POST', '/v1/agents/echo/invoke', { performative: 'query-ref', content: 'q' });
+    t.equal(perf.status, 200);
+    t.equal(perf.body.reply.performative, 'inform');
+  });
+
+  t.test('send: 202 with a message id', async (t) => {
+    const r = await s.http('POST', '/v1/agents/echo/messages', { content: { fire: 'and forget' } });
+    t.equal(r.status, 202);
+    t.match(r.body.messageId, HEX16);
+    t.equal(r.body.conversationId, '', 'no conversation given, none made');
+    const c = await s.http('POST', '/v1/agents/echo/messages', { performative: 'request', content: 1, conversationId: 'send-conv' });
+    t.equal(c.status, 202);
+    t.match(c.body.messageId, HEX16);
+    t.not(c.body.messageId, r.body.messageId, 'ids are unique');
+    t.equal(c.body.conversationId, conversationKey('send-conv'));
+    const reply = await s.http('POST', '/v1/agents/echo/messages', { performative: 'inform', content: 2, inReplyTo: c.body.messageId });
+    t.equal(reply.status, 202, 'inReplyTo takes a message id');
+    await drain(t);
+  });
+
+  t.test('conversation stream: NDJSON lines of the request and the reply', async (t) => {
+    const id = 'http-stream-1';
+    const byName = await openStream(s, id);
+    const byKey = await openStream(s, conversationKey(id));
+    t.teardown(() => {
+      byName.close();
+      byKey.close();
+    });
+    for (const st of [byName, byKey]) {
+      t.equal(st.res.status, 200);
+      t.equal(st.res.headers.get('content-type'), 'application/x-ndjson');
+      t.equal(st.res.headers.get('cache-control'), 'no-store');
+    }
+
+    const inv = await s.http('POST', '/v1/agents/echo/invoke', { content: { streamed: true }, conversationId: id });
+    t.equal(inv.status, 200);
+    const both = (ls: any[]) => ls.some(isRequestTo('echo')) && ls.some(isReplyFrom('echo'));
+    for (const [label, st] of [['by id', byName], ['by key', byKey]] as const) {
+      const lines = await st.until(both);
+      const req = lines.find(isRequestTo('echo'));
+      const rep = lines.find(isReplyFrom('echo'));
+      t.same(req.content, { streamed: true }, `${label}: the request line`);
+      t.same(rep.content, { streamed: true }, `${label}: the reply line`);
+      t.equal(req.conversationId, conversationKey(id), `${label}: request in the conversation`);
+      t.equal(rep.conversationId, conversationKey(id), `${label}: reply in the conversation`);
+      t.equal(rep.messageId, inv.body.reply.messageId, `${label}: the reply is the one invoke returned`);
+      t.equal(rep.inReplyTo, req.messageId, `${label}: the reply answers the streamed request`);
+      t.ok(lines.every((m) => m.conversationId === conversationKey(id)), `${label}: only this conversation`);
+    }
+
+    // a message of another conversation does not show up; a later one does
+    await s.http('POST', '/v1/agents/echo/invoke', { content: 'elsewhere', conversationId: 'http-stream-other' });
+    await s.http('POST', '/v1/agents/echo/invoke', { content: 'second', conversationId: id });
+    const lines = await byName.until((ls) => ls.some((m) => isReplyFrom('echo')(m) && m.content === 'second'));
+    t.notOk(lines.some((m) => m.content === 'elsewhere'), 'other conversations are not streamed');
+  });
+
+  t.test('stream slots: the watch table is bounded and aborting a stream frees its slot', async (t) => {
+    const open: Awaited<ReturnType<typeof openStream>>[] = [];
+    t.teardown(() => open.forEach((st) => st.close()));
+    let refused: Awaited<ReturnType<TestServer['http']>> | undefined;
+    for (let i = 0; i <= 64 && !refused; i++) {
+      const id = `slot-${i}`;
+      const probe = await openStream(s, id);
+      if (probe.res.status === 200) open.push(probe);
+      else {
+        const text = await probe.res.text();
+        refused = { status: probe.res.status, headers: probe.res.headers, body: JSON.parse(text), text };
+      }
+    }
+    t.ok(refused, 'the 65th stream at the latest is refused');
+    t.ok(open.length <= 64 && open.length > 0, `${open.length} streams were open at once`);
+    t.equal(refused?.status, 429);
+    t.equal(refused?.body.error.code, 'TOO_MANY_STREAMS');
+    t.equal(refused?.body.error.details.limit, 64);
+    for (const st of open.splice(0)) st.close();
+    // the server releases a slot when it sees the connection close: wait on responses, not a timer
+    const until = Date.now() + 30_000;
+    let again = await openStream(s, 'slot-after');
+    while (again.res.status !== 200 && Date.now() < until) {
+      await again.res.text();
+      again = await openStream(s, 'slot-after');
+    }
+    open.push(again);
+    t.equal(again.res.status, 200, 'a stream opens again once the others are gone');
+  });
+
+  t.test('contract net over REST with the example fleet', async (t) => {
+    const fleetFile = fileURLToPath(new URL('../../examples/contract-net/fleet.yaml', import.meta.url));
+    const fleet = parseYaml(readFileSync(fleetFile, 'utf8')) as { agents: ({ name: string; module: string } & Record<string, unknown>)[] };
+    for (const { module, ...spec } of fleet.agents) {
+      const body: Record<string, unknown> = { ...spec, module: b64(readFileSync(resolve(dirname(fleetFile), module))) };
+      // the manager's own call for proposals ends when all answered; a roomy deadline keeps a loaded machine from cutting it short
+      if (spec.name === 'manager') body.config = { ...(spec.config as object), deadlineMs: 10_000 };
+      const r = await deploy(body);
+      t.equal(r.status, 201, `deploy ${spec.name}`);
+      t.same(r.body.agent.capabilities, spec.capabilities ?? [], `${spec.name} capabilities`);
+    }
+    const busy2 = await s.http('GET', '/v1/agents/busy-2');
+    t.match(busy2.body, { memoryLimitBytes: 1048576, timeLimitMs: 500, capabilities: ['translate'] });
+
+    const o = await s.http('POST', '/v1/tasks/contract-net', { capability: 'translate', task: { text: 'bonjour', to: 'en' }, deadlineMs: 10_000 });
+    t.equal(o.status, 200);
+    t.equal(o.body.status, 'failed', 'the cheapest contractor fails after acceptance');
+    t.equal(o.body.winner, 'cheap-but-unreliable');
+    t.equal(o.body.failure, 'could not complete the task');
+    t.match(o.body.conversationId, HEX16);
+    t.same(o.body.proposals.map((p: any) => p.agent).sort(), ['cheap-but-unreliable', 'premium', 'steady']);
+    t.same(Object.fromEntries(o.body.proposals.map((p: any) => [p.agent, p.content.price])), { 'cheap-but-unreliable': 5, premium: 30, steady: 12 });
+    t.same(o.body.refusals.map((r: any) => r.agent).sort(), ['busy-1', 'busy-2']);
+    t.same(o.body.silent, []);
+    t.ok(o.body.transcript.some((e: any) => e.performative === 'cfp' && e.content?.text === 'bonjour'), 'the task is the CFP content');
+
+    const named = await s.http('POST', '/v1/tasks/contract-net', { contractors: ['steady', 'premium', 'busy-1'], task: 'x', deadlineMs: 10_000 });
+    t.equal(named.status, 200);
+    t.equal(named.body.status, 'completed');
+    t.equal(named.body.winner, 'steady');
+    t.same(named.body.result, { result: 'done', price: 12, by: 'steady' });
+
+    const highest = await s.http('POST', '/v1/tasks/contract-net', { contractors: ['steady', 'premium'], task: 'x', deadlineMs: 10_000, select: 'highest:price' });
+    t.equal(highest.body.status, 'completed');
+    t.equal(highest.body.winner, 'premium');
+
+    const nobody = await s.http('POST', '/v1/tasks/contract-net', { capability: 'nothing-offers-this', task: 'x', deadlineMs: 100 });
+    t.equal(nobody.status, 200);
+    t.equal(nobody.body.status, 'no-contractors');
+
+    const bad = await s.http('POST', '/v1/tasks/contract-net', { capability: 'translate', task: 'x', deadlineMs: 0 });
+    t.equal(bad.status, 400);
+    t.equal(bad.body.error.code, 'INVALID_ARGUMENT');
+    t.equal(bad.body.error.details.argument, 'deadlineMs');
+
+    const viaAgent = await s.http('POST', '/v1/agents/manager/invoke', { content: { text: 'hallo', to: 'en' }, timeoutMs: 30_000 });
+    t.equal(viaAgent.status, 200);
+    t.equal(viaAgent.body.reply.sender, 'manager');
+    t.equal(viaAgent.body.reply.performative, 'inform');
+    t.match(viaAgent.body.reply.content, { status: 'failed', winner: 'cheap-but-unreliable', failure: 'could not complete the task' });
+    await drain(t);
+  });
+
+  t.test('management: server, stats, drain, dead letters', async (t) => {
+    const info = await s.http('GET', '/v1/server');
+    t.equal(info.status, 200);
+    t.match(info.body, { version: pkg.version, workers: 2, abiVersion: 1, state: 'running', nodeVersion: process.version });
+    t.type(info.body.uptimeSeconds, 'number');
+    const list = await s.http('GET', '/v1/agents');
+    t.equal(info.body.agents, list.body.agents.length, 'agents = the listed agents');
+
+    const sent = await s.http('POST', '/v1/agents/echo/messages', { content: { deadLetterProbe: 7 } });
+    t.equal(sent.status, 202);
+    const d = await drain(t);
+    t.equal(d.stats.inFlight, 0);
+    t.equal(d.stats.accepted, d.stats.delivered + d.stats.deadLettered + d.stats.inFlight);
+
+    const stats = await s.http('GET', '/v1/stats');
+    t.equal(stats.status, 200);
+    const st = stats.body;
+    for (const k of ['accepted', 'delivered', 'deadLettered', 'inFlight', 'refused', 'traps', 'restarts', 'workerRestarts', 'agents', 'workers']) t.type(st[k], 'number', `stats.${k}`);
+    t.equal(st.accepted, st.delivered + st.deadLettered + st.inFlight, 'accepted = delivered + deadLettered + inFlight');
+    t.equal(st.workers, 2);
+    t.ok(st.accepted > 0);
+
+    const dl = await s.http('GET', '/v1/dead-letters');
+    t.equal(dl.status, 200);
+    const mine = dl.body.deadLetters.filter((x: any) => x.content?.deadLetterProbe === 7);
+    t.equal(mine.length, 1, "echo's answer to the send is dead-lettered once");
+    t.match(mine[0], { reason: 'NO_WAITER', agent: '$api', from: 'echo', performative: 'inform' });
+    t.match(mine[0].hint, /Send/);
+    t.match(mine[0].messageId, HEX16);
+    t.ok(!Number.isNaN(Date.parse(mine[0].at)), 'at is a date');
+
+    const one = await s.http('GET', '/v1/dead-letters?limit=1');
+    t.equal(one.status, 200);
+    t.equal(one.body.deadLetters.length, 1);
+    t.same(one.body.deadLetters[0], dl.body.deadLetters.at(-1), 'limit keeps the most recent');
+    const badLimit = await s.http('GET', '/v1/dead-letters?limit=many');
+    t.equal(badLimit.status, 400);
+    t.equal(badLimit.body.error.code, 'INVALID_ARGUMENT');
+    t.equal(badLimit.body.error.details.argument, 'limit');
+
+    const empty = await s.http('POST', '/v1/drain');
+    t.equal(empty.status, 200, 'drain without a body');
+    t.equal(empty.body.drained, true);
+    const ready = await s.http('GET', '/readyz', undefined, null);
+    t.equal(ready.status, 200, 'a drain without shutdown leaves the server ready');
+  });
+
+  t.test('openapi document', async (t) => {
+    const r = await s.http('GET', '/v1/openapi.json', undefined, null);
+    t.equal(r.status, 200, 'no token needed');
+    const doc = r.body;
+    t.equal(doc.openapi, '3.1.0');
+    t.equal(doc.info.version, pkg.version);
+    t.ok(doc.components.securitySchemes.bearer, 'the bearer scheme');
+    t.ok(doc.components.schemas.Error, 'the error schema');
+    t.same(new Set(TABLE.map((x) => `${x.method} ${x.path}`)), new Set([
+      'GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /v1/openapi.json',
+      'POST /v1/agents', 'GET /v1/agents', 'GET /v1/agents/{name}', 'DELETE /v1/agents/{name}',
+      'POST /v1/agents/{name}/messages', 'POST /v1/agents/{name}/invoke', 'GET /v1/conversations/{id}/stream',
+      'POST /v1/tasks/contract-net', 'GET /v1/server', 'GET /v1/stats', 'GET /v1/dead-letters', 'POST /v1/drain',
+    ]), 'the route table has the documented operations');
+    const documented = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    t.same(new Set(documented), new Set(TABLE.map((x) => `${x.method} ${x.path}`)), 'paths = the route table');
+    for (const x of TABLE) {
+      const op = doc.paths[x.path]?.[x.method.toLowerCase()];
+      t.ok(op, `${x.method} ${x.path} is documented`);
+      if (!op) continue;
+      t.equal(op.operationId, x.operationId, `${x.method} ${x.path} operationId`);
+      t.ok(op.responses[String(x.status)], `${x.operationId} documents ${x.status}`);
+      if (x.public) t.same(op.security, [], `${x.operationId} is public`);
+      for (const name of x.path.matchAll(/\{(\w+)\}/g)) t.ok(op.parameters.some((p: any) => p.name === name[1] && p.in === 'path'), `${x.operationId} documents {${name[1]}}`);
+    }
+    const ids = TABLE.map((x) => x.operationId);
+    t.equal(new Set(ids).size, ids.length, 'operationIds are unique');
+    for (const id of ['AgentService.Deploy', 'AgentService.List', 'AgentService.Get', 'AgentService.Undeploy', 'MessageService.Send', 'MessageService.Invoke',
+      'MessageService.StreamConversation', 'TaskService.StartContractNet', 'ManagementService.ServerInfo', 'ManagementService.Stats',
+      'ManagementService.ListDeadLetters', 'ManagementService.Drain']) {
+      t.ok(ids.includes(id), `operationId ${id}`);
+    }
+    t.equal(doc.paths['/v1/agents'].post.responses['201'] !== undefined, true, 'deploy documents 201');
+    t.same(doc.paths['/v1/agents'].post.requestBody.content['application/json'].schema.required, ['name', 'module']);
+  });
+
+  t.test('health and metrics', async (t) => {
+    const h = await s.http('GET', '/healthz', undefined, null);
+    t.equal(h.status, 200);
+    t.same(h.body, { status: 'ok' });
+    const r = await s.http('GET', '/readyz', undefined, null);
+    t.equal(r.status, 200);
+    t.match(r.body, { ready: true });
+
+    const noToken = await s.http('GET', '/metrics', undefined, null);
+    t.equal(noToken.status, 401, '/metrics needs the token');
+    t.equal(noToken.body.error.code, 'UNAUTHENTICATED');
+
+    await drain(t);
+    const stats = await s.http('GET', '/v1/stats');
+    const m = await s.http('GET', '/metrics');
+    t.equal(m.status, 200);
+    t.match(m.headers.get('content-type'), /^text\/plain/);
+    let exp: Exposition;
+    try {
+      exp = parseExposition(m.text);
+    } catch (e) {
+      t.fail(`the body is Prometheus text format: ${(e as Error).message}`);
+      return;
+    }
+    t.pass('the body is Prometheus text format');
+    t.ok(exp.samples.length > 10, `${exp.samples.length} samples`);
+    for (const [name] of exp.types) t.ok(exp.helps.has(name), `${name} has HELP`);
+    const one = (name: string) => {
+      const xs = exp.samples.filter((x) => x.name === name);
+      t.equal(xs.length, 1, `one ${name} sample`);
+      return xs[0]?.value;
+    };
+    t.equal(exp.types.get('caxton_messages_accepted_total'), 'counter');
+    t.equal(one('caxton_messages_accepted_total'), stats.body.accepted, 'accepted = /v1/stats after a drain');
+    t.equal(one('caxton_messages_delivered_total'), stats.body.delivered);
+    t.equal(one('caxton_messages_dead_lettered_total'), stats.body.deadLettered);
+    t.equal(one('caxton_messages_in_flight'), 0);
+    t.equal(one('caxton_workers'), 2);
+    t.equal(one('caxton_agents'), stats.body.agents);
+    t.equal(exp.types.get('caxton_api_calls_total'), 'counter');
+    const calls = exp.samples.filter((x) => x.name === 'caxton_api_calls_total');
+    t.ok(calls.some((c) => c.labels.gateway === 'http'), 'http gateway calls are counted');
+    const deploys = calls.find((c) => c.labels.gateway === 'http' && c.labels.operation === 'AgentService.Deploy' && c.labels.status === '201');
+    t.ok(deploys && deploys.value >= 8, 'deploys are counted with their 201');
+    t.ok(calls.some((c) => c.labels.gateway === 'http' && c.labels.operation === 'Metrics' && c.labels.status === '401'), 'the refused scrape is counted with 401');
+    t.ok(calls.every((c) => Number.isInteger(c.value) && c.value > 0));
+  });
+
+  t.test('errors: status, code, hint and details on the wire', async (t) => {
+    const expectError = (r: Awaited<ReturnType<TestServer['http']>>, status: number, code: string, what: string) => {
+      t.equal(r.status, status, `${what}: HTTP ${status}`);
+      t.match(r.headers.get('content-type'), /^application\/json/, `${what}: JSON`);
+      t.equal(r.body?.error?.code, code, `${what}: ${code}`);
+      t.type(r.body?.error?.message, 'string');
+      t.ok(typeof r.body?.error?.hint === 'string' && r.body.error.hint.length > 0, `${what}: a hint`);
+      t.type(r.body?.error?.details, 'object');
+      t.type(r.body?.error?.status, 'string');
+      return r.body?.error;
+    };
+
+    const nf = expectError(await s.http('GET', '/v1/agents/ghost'), 404, 'AGENT_NOT_FOUND', 'get ghost');
+    t.equal(nf.details.agent, 'ghost');
+    t.equal(nf.status, 'NOT_FOUND');
+    t.match(nf.message, /ghost/);
+    t.equal(expectError(await s.http('POST', '/v1/agents/ghost/invoke', { content: 1 }), 404, 'AGENT_NOT_FOUND', 'invoke ghost').details.agent, 'ghost');
+    t.equal(expectError(await s.http('POST', '/v1/agents/ghost/messages', { content: 1 }), 404, 'AGENT_NOT_FOUND', 'send to ghost').details.agent, 'ghost');
+
+    const bad = expectError(await s.http('POST', '/v1/agents/echo/invoke', '{"content": '), 400, 'INVALID_ARGUMENT', 'malformed JSON');
+    t.equal(bad.details.argument, 'body');
+    t.equal(bad.status, 'INVALID_ARGUMENT');
+    t.equal(expectError(await s.http('POST', '/v1/agents/echo/messages', '[1,2]'), 400, 'INVALID_ARGUMENT', 'a JSON array').details.argument, 'body');
+    t.equal(expectError(await s.http('POST', '/v1/agents/echo/invoke', { content: 1, timeoutMs: 'soon' }), 400, 'INVALID_ARGUMENT', 'a string timeout').details.argument, 'timeoutMs');
+
+    const perf = expectError(await s.http('POST', '/v1/agents/echo/messages', { performative: 'shout', content: 1 }), 400, 'UNKNOWN_PERFORMATIVE', 'send shout');
+    t.equal(perf.details.performative, 'shout');
+    expectError(await s.http('POST', '/v1/agents/echo/invoke', { performative: 'shout', content: 1 }), 400, 'UNKNOWN_PERFORMATIVE', 'invoke shout');
+
+    const notWasm = readFileSync(new URL('../fixtures/not-wasm.wasm.txt', import.meta.url));
+    const iw = expectError(await deploy({ name: 'text', module: b64(notWasm) }), 400, 'INVALID_WASM', 'deploy text');
+    t.equal(iw.details.agent, 'text');
+    t.equal((await s.http('GET', '/v1/agents/text')).status, 404, 'nothing was deployed');
+    t.equal(expectError(await deploy({ name: 'x', module: 'not base64!' }), 400, 'INVALID_ARGUMENT', 'module not base64').details.argument, 'module');
+    expectError(await deploy({ module: b64(example('echo')) }), 400, 'INVALID_ARGUMENT', 'deploy without a name');
+
+    const ex = expectError(await deploy({ name: 'echo', module: b64(example('echo')) }), 409, 'AGENT_EXISTS', 'deploy echo twice');
+    t.equal(ex.details.agent, 'echo');
+    t.equal(ex.status, 'ALREADY_EXISTS');
+
+    const none = expectError(await s.http('GET', '/v1/agents', undefined, null), 401, 'UNAUTHENTICATED', 'no token');
+    t.equal(none.status, 'UNAUTHENTICATED');
+    const none2 = await s.http('GET', '/v1/agents', undefined, null);
+    t.match(none2.headers.get('www-authenticate'), /^Bearer\b/, 'www-authenticate names the scheme');
+    const wrong = await s.http('GET', '/v1/agents', undefined, 'x'.repeat(43));
+    expectError(wrong, 401, 'UNAUTHENTICATED', 'wrong token');
+    t.match(wrong.headers.get('www-authenticate'), /^Bearer\b/);
+    const basic = await fetch(`${s.base}/v1/agents`, { headers: { authorization: `Basic ${s.token}` } });
+    t.equal(basic.status, 401, 'a Basic header is refused');
+    t.equal(((await basic.json()) as any).error.code, 'UNAUTHENTICATED');
+    t.equal((await s.http('POST', '/v1/agents/echo/messages', { content: 1 }, 'wrong-token-wrong-token')).status, 401, 'sends need the token too');
+
+    const unknown = expectError(await s.http('GET', '/v1/nothing-here'), 404, 'UNKNOWN_ROUTE', 'unknown path');
+    t.match(unknown.details, { method: 'GET', path: '/v1/nothing-here' });
+    t.equal(unknown.status, 'NOT_FOUND');
+    t.equal(unknown.hint.includes('/v1/openapi.json'), true, 'the hint points at the OpenAPI document');
+    t.equal((await s.http('GET', '/v1/nothing-here', undefined, null)).status, 404, 'unknown paths are 404 with or without a token');
+
+    const wrongMethod = await s.http('PUT', '/v1/agents', { name: 'x' });
+    expectError(wrongMethod, 404, 'UNKNOWN_ROUTE', 'PUT /v1/agents');
+    t.same(new Set(wrongMethod.headers.get('allow')?.split(/,\s*/)), new Set(['GET', 'POST']), 'allow lists the methods of the path');
+    const wrongMethod2 = await s.http('POST', '/v1/agents/echo');
+    expectError(wrongMethod2, 404, 'UNKNOWN_ROUTE', 'POST /v1/agents/echo');
+    t.same(new Set(wrongMethod2.headers.get('allow')?.split(/,\s*/)), new Set(['GET', 'DELETE']));
+    t.equal((await s.http('GET', '/v1/nothing-here')).headers.get('allow'), null, 'no allow header on an unknown path');
+
+    // a malformed percent-escape in a path parameter is the client's mistake, not a server bug
+    for (const path of ['/v1/agents/%E0%A4%A', '/v1/agents/%ZZ', '/v1/conversations/%E0%A4%A/stream']) {
+      const r = await s.http('GET', path);
+      t.equal(r.status, 400, `${path}: 400, not 500`);
+      t.equal(r.body?.error?.code, 'INVALID_ARGUMENT', `${path}: INVALID_ARGUMENT, not INTERNAL`);
+    }
+
+    // the gateway still serves after all that
+    t.equal((await s.http('POST', '/v1/agents/echo/invoke', { content: 'still here' })).body.reply.content, 'still here');
+  });
+
+  t.test('invoke times out with 504 REPLY_TIMEOUT; the late reply is dead-lettered', async (t) => {
+    const d = await deploy({ name: 'slow', module: b64(example('slow')), timeLimitMs: 10_000 });
+    t.equal(d.status, 201);
+    t.equal(d.body.agent.timeLimitMs, 10_000);
+    const quick = await s.http('POST', '/v1/agents/slow/invoke', { content: 'now' });
+    t.equal(quick.body.reply.content, 'now', 'slow answers non-integer content at once');
+
+    const r = await s.http('POST', '/v1/agents/slow/invoke', { content: 3000, timeoutMs: 200 });
+    t.equal(r.status, 504);
+    t.equal(r.body.error.code, 'REPLY_TIMEOUT');
+    t.equal(r.body.error.status, 'DEADLINE_EXCEEDED');
+    t.match(r.body.error.details, { agent: 'slow', timeoutMs: 200 });
+    t.ok(r.body.error.hint.length > 0);
+
+    await drain(t); // waits for the 3 s handler and its reply
+    const dl = await s.http('GET', '/v1/dead-letters');
+    const late = dl.body.deadLetters.filter((x: any) => x.from === 'slow' && x.content === 3000);
+    t.equal(late.length, 1, 'the reply that came too late');
+    t.match(late[0], { reason: 'NO_WAITER', agent: '$api', performative: 'inform' });
+    const slow = await s.http('GET', '/v1/agents/slow');
+    t.match(slow.body, { state: 'running', restarts: 0, failed: 0 }, 'the watchdog left it alone');
+  });
+});
