@@ -10,7 +10,6 @@
  * (microtask) so a burst of sends costs one tail store and one wake-up per
  * ring.
  */
-import { randomBytes } from 'node:crypto';
 import type { MessagePort } from 'node:worker_threads';
 import { Bus, type BusInit } from '../bus/shared.js';
 import { RingConsumer, RingProducer } from '../bus/ring.js';
@@ -233,7 +232,10 @@ export class BusClient {
    * Rejects with REPLY_TIMEOUT after timeoutMs.
    */
   invoke(input: SendInput, timeoutMs: number, signal?: AbortSignal): Promise<{ reply: ApiMessage; latencyUs: number }> {
-    const conversationId = input.conversationId || randomBytes(8).toString('hex');
+    // A fresh conversation per call: the call's own message id (this thread's
+    // ids are unique per run) with the top bit set, so it never equals a
+    // message id and costs no random bytes.
+    const conversationId = input.conversationId || idToString(this.msgLo + 1, this.msgHi | 0x80000000 | 0);
     const startedAt = performance.now();
     const sent = this.send({ ...input, conversationId });
     return new Promise((resolve, reject) => {

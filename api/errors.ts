@@ -51,6 +51,8 @@ export const STATUS_OF_CODE: Readonly<Record<string, GrpcStatus>> = Object.freez
   TOO_MANY_STREAMS: GrpcStatus.RESOURCE_EXHAUSTED,
   UNKNOWN_ROUTE: GrpcStatus.NOT_FOUND,
   SERVER_DRAINING: GrpcStatus.UNAVAILABLE,
+  INVALID_MANIFEST: GrpcStatus.INVALID_ARGUMENT,
+  MODULE_FILE_NOT_FOUND: GrpcStatus.INVALID_ARGUMENT,
   INTERNAL: GrpcStatus.INTERNAL,
 });
 

@@ -57,7 +57,7 @@ export function agentToProto(a: AgentView): Agent {
   return {
     name: a.name, state: a.state, worker: a.worker, kind: a.kind, slot: a.slot, generation: a.generation,
     memoryLimitBytes: a.memoryLimitBytes, timeLimitMs: a.timeLimitMs, mailbox: a.mailbox, restarts: a.restarts,
-    lastError: a.lastError ?? '', capabilities: a.capabilities, mailboxDepth: a.mailboxDepth, handled: a.handled, failed: a.failed,
+    lastError: a.lastError ?? '', capabilities: a.capabilities, mailboxDepth: a.mailboxDepth, handled: a.handled, failed: a.failed, configJson: toJsonText(a.config ?? null),
   };
 }
 
@@ -92,6 +92,7 @@ type Callback<T> = (err: Partial<grpc.ServiceError> | null, value?: T) => void;
  */
 function unaryFor(metrics: Metrics) {
   return function unary<Req, Res>(operation: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res) {
+    const ok = metrics.counterFor('grpc', operation, 'OK');
     const fail = (callback: Callback<Res>, e: unknown): void => {
       if (!isCaxtonError(e)) metrics.bug(e, operation);
       const err = toServiceError(e);
@@ -108,11 +109,11 @@ function unaryFor(metrics: Metrics) {
       }
       if (result instanceof Promise) {
         result.then((v) => {
-          metrics.countCall('grpc', operation, 'OK');
+          ok.inc();
           callback(null, v);
         }, (e: unknown) => fail(callback, e));
       } else {
-        metrics.countCall('grpc', operation, 'OK');
+        ok.inc();
         callback(null, result);
       }
     };
@@ -182,11 +183,16 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
       conversationId: r.conversationId, inReplyTo: r.inReplyTo,
     })),
     Invoke: unary('MessageService.Invoke', async (r, call) => {
+      // grpc-js also emits 'cancelled' when a finished call's stream closes:
+      // only a call still waiting is given up.
       const cancelled = new AbortController();
-      call.once('cancelled', () => cancelled.abort());
+      let answered = false;
+      call.once('cancelled', () => {
+        if (!answered) cancelled.abort();
+      });
       const { reply, latencyUs } = await ops.invoke({
         agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'), conversationId: r.conversationId,
-      }, msUntil(call.getDeadline()), cancelled.signal);
+      }, msUntil(call.getDeadline()), cancelled.signal).finally(() => { answered = true; });
       return { reply: messageToProto(reply), latencyUs };
     }),
     StreamConversation(call) {

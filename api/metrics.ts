@@ -44,6 +44,11 @@ export class Metrics {
     return this.registry.contentType;
   }
 
+  /** The counter child for one (gateway, operation, status), made once at registration: inc() costs no label hashing. */
+  counterFor(gateway: 'grpc' | 'http', operation: string, status: string): { inc(): void } {
+    return this.calls.labels(gateway, operation, status);
+  }
+
   countCall(gateway: 'grpc' | 'http', operation: string, status: string): void {
     this.calls.inc({ gateway, operation, status });
   }

@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { Runtime, type RuntimeOptions, type RuntimeStats, type AgentInfo } from '../runtime/supervisor.js';
 import { serveControl, type AgentView, type ControlHandlers } from './control.js';
 import { loadOrCreateToken } from './auth.js';
+import { FleetStore } from '../runtime/store.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 
 export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -42,8 +43,13 @@ export interface ServerOptions {
    * restores the stored fleet here); /readyz says 503 until it resolves
    */
   beforeReady?: (server: CaxtonServer) => Promise<void>;
-  /** wraps the control handlers (the CLI persists deploys and removals) */
+  /** wraps the control handlers */
   wrapHandlers?: (handlers: ControlHandlers, server: CaxtonServer) => ControlHandlers;
+  /**
+   * keep the fleet in the data directory (default true): agents deployed
+   * through the API are stored (runtime/store.ts) and restored on start
+   */
+  persistFleet?: boolean;
 }
 
 export class CaxtonServer {
@@ -58,6 +64,10 @@ export class CaxtonServer {
   private readyReason = 'starting';
   private stopping: Promise<{ drained: boolean; stats: RuntimeStats }> | undefined;
   private readonly stoppedListeners: (() => void)[] = [];
+  /** the durable fleet, when persisted */
+  store: FleetStore | undefined;
+  /** agents restored at start, and the ones that could not be */
+  readonly restored: { agents: number; failed: { name: string; error: string }[] } = { agents: 0, failed: [] };
 
   private constructor(runtime: Runtime, api: Worker, dataDir: string, token: string, tokenSource: CaxtonServer['tokenSource']) {
     this.runtime = runtime;
@@ -85,6 +95,7 @@ export class CaxtonServer {
       workerData: input, transferList: [busChannel.port2, controlChannel.port2], name: 'caxton-api',
     });
     const server = new CaxtonServer(runtime, api, dataDir, token, source);
+    if (opts.persistFleet !== false) server.store = new FleetStore(dataDir);
     const base = server.handlers();
     serveControl(controlChannel.port1, opts.wrapHandlers ? opts.wrapHandlers(base, server) : base, (e, method) => {
       runtime.logger.error({ err: e, method }, 'control call failed with an internal error');
@@ -102,6 +113,7 @@ export class CaxtonServer {
       server.grpcPort = listening.grpcPort;
       server.httpPort = listening.httpPort;
       api.on('error', (e) => runtime.logger.error({ err: e, thread: 'api' }, 'the API thread failed'));
+      await server.restoreFleet();
       if (opts.beforeReady) await opts.beforeReady(server);
     } catch (e) {
       await api.terminate();
@@ -113,6 +125,27 @@ export class CaxtonServer {
     server.post({ type: 'serving', serving: true });
     runtime.logger.info({ grpcPort: server.grpcPort, httpPort: server.httpPort, host: input.host, workers: runtime.workers }, 'caxton server ready');
     return server;
+  }
+
+  /** Deploy the stored fleet again (one agent at a time: one bad module does not keep the others down). */
+  private async restoreFleet(): Promise<void> {
+    if (!this.store) return;
+    this.readyReason = 'restoring the stored fleet';
+    for (const { agent, module } of this.store.load()) {
+      if (!module) {
+        this.restored.failed.push({ name: agent.name, error: `module ${agent.module} is missing from ${this.dataDir}/modules` });
+        continue;
+      }
+      const { module: _hash, ...spec } = agent;
+      try {
+        await this.runtime.deploy({ ...spec, module });
+        this.restored.agents++;
+      } catch (e) {
+        this.restored.failed.push({ name: agent.name, error: (e as Error).message });
+      }
+    }
+    for (const f of this.restored.failed) this.runtime.logger.error({ agent: f.name }, `could not restore agent: ${f.error}`);
+    if (this.restored.agents) this.runtime.logger.info({ agents: this.restored.agents }, 'restored the stored fleet');
   }
 
   private post(m: ToApiThread): void {
@@ -129,10 +162,16 @@ export class CaxtonServer {
     const rt = this.runtime;
     return {
       deploy: async (a) => {
-        const [info] = await rt.deploy({ ...a, module: a.module instanceof Uint8Array ? a.module : new Uint8Array(a.module) });
+        const module = a.module instanceof Uint8Array ? a.module : new Uint8Array(a.module);
+        const [info] = await rt.deploy({ ...a, module });
+        const { module: _bytes, ...spec } = a;
+        this.store?.put(spec, module);
         return this.view(info!, false);
       },
-      undeploy: (a) => rt.remove(a.name),
+      undeploy: async (a) => {
+        await rt.remove(a.name);
+        this.store?.remove(a.name);
+      },
       list: async () => rt.list().map((i) => this.view(i, false)),
       get: async (a) => this.view(rt.get(a.name), true),
       stats: async () => rt.stats(),

@@ -4,9 +4,10 @@ import { throughputScenario } from './throughput.js';
 import { pingpongScenario } from './pingpong.js';
 import { densityOnce } from './density.js';
 import { contractNetScenario } from './contract-net.js';
+import { apiScenario } from './api.js';
 import { makeContext, type BenchContext } from './common.js';
 
-export const SCENARIOS = ['throughput', 'pingpong', 'density', 'contract-net', 'all'] as const;
+export const SCENARIOS = ['throughput', 'pingpong', 'density', 'contract-net', 'api', 'all'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -18,6 +19,10 @@ export interface BenchOptions {
   rounds: number;
   densityCounts: number[];
   spinMicros: number;
+  /** sequential Invoke calls per latency phase (api) */
+  apiCalls: number;
+  /** Invoke calls kept in flight for the api throughput phases */
+  apiConcurrency: number;
   json: boolean;
 }
 
@@ -30,6 +35,8 @@ export const BENCH_DEFAULTS: BenchOptions = {
   rounds: 200_000,
   densityCounts: [1000, 10_000],
   spinMicros: 50,
+  apiCalls: 10_000,
+  apiConcurrency: 32,
   json: false,
 };
 
@@ -47,6 +54,9 @@ export async function runBench(o: BenchOptions, emit: (result: Record<string, un
   }
   if (want('contract-net')) {
     emit(await contractNetScenario({ durationSeconds: o.durationSeconds, workers: o.workers, contractors: 10, concurrency: 64 }, ctx));
+  }
+  if (want('api')) {
+    emit(await apiScenario({ calls: o.apiCalls, durationSeconds: o.durationSeconds, concurrency: o.apiConcurrency, workers: o.workers }, ctx));
   }
 }
 
@@ -66,6 +76,14 @@ export function formatResult(r: Record<string, unknown>): string {
       return `pingpong    round trip p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs, p99.9 ${n(r.p999Us)} µs, max ${n(r.maxUs)} µs (${n(r.rounds)} rounds)`;
     case 'contract-net':
       return `contract-net ${n(r.tasksPerSecond)} tasks/s with ${n(r.contractors)} contractors (${n(r.concurrency)} in flight): task p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs; ${n(r.completed)} completed, lost ${n(r.lost)}`;
+    case 'api': {
+      const b = r.baseline as Record<string, unknown>;
+      return [
+        `api         Invoke on echo over gRPC: p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs, ${n(r.callsPerSecond)} calls/s (${n(r.concurrency)} in flight)`,
+        `            bare grpc-js echo: p50 ${n(b.p50Us)} µs, p99 ${n(b.p99Us)} µs, ${n(b.callsPerSecond)} calls/s`,
+        `            added p50 ${n(r.addedP50Us)} µs, p99 ${n(r.addedP99Us)} µs; throughput ratio ${n(r.throughputRatio)}`,
+      ].join('\n');
+    }
     case 'density':
       return `density     ${n(r.agents)} agents: ${n(Math.round(Number(r.rssBytesPerAgent) / 1024 * 10) / 10)} KiB RSS per idle agent, deployed in ${n(r.deploySeconds)} s${r.error ? `  (stopped: ${String(r.error)})` : ''}`;
     default:

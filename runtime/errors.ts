@@ -296,6 +296,37 @@ export class ServerDrainingError extends CaxtonError {
   }
 }
 
+// ---- fleet manifests (caxton deploy -f; cli/manifest.ts) ----
+
+/**
+ * A fleet manifest is not valid: YAML syntax, or a field the schema
+ * (docs/fleet.schema.json) or the format refuses. Lists every problem found,
+ * each at its line:column (1-based; 0:0 = the file as a whole).
+ */
+export class ManifestError extends CaxtonError {
+  readonly code = 'INVALID_MANIFEST';
+  readonly problems: readonly { readonly line: number; readonly column: number; readonly path: string; readonly message: string }[];
+  constructor(file: string, problems: readonly { line: number; column: number; path: string; message: string }[]) {
+    const list = Array.isArray(problems) ? problems : [];
+    const at = (p: { line: number; column: number }): string => (p.line > 0 ? `${file}:${p.line}:${p.column}` : String(file));
+    const lines = list.slice(0, 20).map((p) => `${at(p)}: ${p.message}`);
+    if (list.length > 20) lines.push(`… and ${list.length - 20} more problems (details.problems lists them all)`);
+    super(lines.length ? lines.join('\n') : `${String(file)}: the fleet manifest is not valid`,
+      'Fix each problem at the file:line:column shown. docs/manifest.md describes every field of a fleet manifest, with a full example; docs/fleet.schema.json is its JSON Schema (point your editor\'s YAML support at it to check manifests as you type).',
+      { file, problems: list });
+    this.problems = list;
+  }
+}
+
+export class ModuleFileNotFoundError extends CaxtonError {
+  readonly code = 'MODULE_FILE_NOT_FOUND';
+  constructor(file: string, line: number, column: number, modulePath: string, written?: string) {
+    super(`${file}:${line}:${column}: the module file ${written !== undefined && written !== modulePath ? `"${written}" (${modulePath})` : `"${modulePath}"`} does not exist`,
+      'Build the agents first (`npm run build:agents` writes dist/agents/*.wasm), or correct the path: a relative module path is resolved from the directory of the manifest, not from the current directory.',
+      { file, line, column, modulePath });
+  }
+}
+
 /** Reasons recorded with a dead letter: stable codes listed in docs/errors.md. */
 export const DeadLetterReason = Object.freeze({
   AGENT_TRAPPED: 'AGENT_TRAPPED',

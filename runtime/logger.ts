@@ -5,6 +5,7 @@
  * and pino-pretty come with the observability issue.)
  */
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
 
@@ -18,7 +19,11 @@ export function levelName(level: number): 'trace' | 'debug' | 'info' | 'warn' | 
   return 'fatal';
 }
 
-export function createLogger(level = process.env.CAXTON_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(level = process.env.CAXTON_LOG_LEVEL ?? 'info', opts: { pretty?: boolean } = {}): Logger {
+  if (opts.pretty) {
+    // For people at a terminal (`caxton server start` in the foreground).
+    return pino({ name: 'caxton', level }, PinoPretty({ destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' }));
+  }
   return pino({ name: 'caxton', level }, pino.destination({ fd: 2, sync: false }));
 }
 

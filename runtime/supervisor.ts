@@ -128,6 +128,8 @@ export interface AgentInfo {
   restarts: number;
   lastError?: string;
   capabilities: string[];
+  /** the config it was deployed with (handed to caxton_init) */
+  config: unknown;
 }
 
 export interface OutgoingMessage {
@@ -883,6 +885,7 @@ export class Runtime {
       memoryLimitBytes: r.memoryPages * WASM_PAGE, timeLimitMs: r.timeLimitMs, mailbox: r.mailbox, restarts: r.restarts,
       ...(r.lastError ? { lastError: r.lastError } : {}),
       capabilities: this.directory.capabilitiesOf(r.name),
+      config: r.configValue,
     };
   }
 

@@ -37,6 +37,10 @@ export interface Agent {
    * Messages dead-lettered at it (trap, handler error, time-out...).
    */
   'failed'?: (number | string);
+  /**
+   * The config it was deployed with, as JSON text ("null" when none).
+   */
+  'configJson'?: (string);
 }
 
 export interface Agent__Output {
@@ -73,4 +77,8 @@ export interface Agent__Output {
    * Messages dead-lettered at it (trap, handler error, time-out...).
    */
   'failed': (number);
+  /**
+   * The config it was deployed with, as JSON text ("null" when none).
+   */
+  'configJson': (string);
 }

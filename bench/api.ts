@@ -1,0 +1,159 @@
+/**
+ * `caxton bench --scenario api`: Invoke on an echo agent through a real
+ * Caxton server (API thread, bus, worker, WASM agent and back) over loopback
+ * with a grpc-js client, next to a bare grpc-js echo server (bench/api-baseline.ts)
+ * measured in the same run with the same client, proto and payload.
+ *
+ * Latency: one call in flight at a time, each round trip recorded in an HDR
+ * histogram (ns). Throughput: `concurrency` calls kept in flight for the
+ * duration. The two targets are measured alternately (baseline, caxton,
+ * baseline, caxton) so machine noise hits both alike.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as grpc from '@grpc/grpc-js';
+import * as hdr from 'hdr-histogram-js';
+import { CaxtonServer } from '../api/server.js';
+import { loadCaxtonGrpc } from '../api/grpc.js';
+import { silentLogger } from '../runtime/logger.js';
+import { loadAgent, type BenchContext } from './common.js';
+import { round } from './throughput.js';
+import type { MessageServiceClient } from '../proto/generated/caxton/v1/MessageService.js';
+
+export interface ApiBenchOptions {
+  /** latency calls per phase (two phases per target) */
+  calls: number;
+  /** seconds of throughput per phase */
+  durationSeconds: number;
+  concurrency: number;
+  workers: number;
+}
+
+interface Target {
+  name: 'baseline' | 'caxton';
+  client: MessageServiceClient;
+  metadata: grpc.Metadata;
+  histogram: hdr.Histogram;
+  completed: number;
+  seconds: number;
+  errors: number;
+}
+
+const PAYLOAD = JSON.stringify({ order: 42, item: 'widget', quantity: 3 });
+
+function invoke(t: Target): Promise<void> {
+  return new Promise((resolve, reject) => {
+    t.client.Invoke({ agent: 'echo', contentJson: PAYLOAD }, t.metadata, { deadline: Date.now() + 10_000 }, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+async function latencyPhase(t: Target, calls: number, onProgress: () => void): Promise<void> {
+  for (let i = 0; i < calls; i++) {
+    const t0 = process.hrtime.bigint();
+    try {
+      await invoke(t);
+      t.histogram.recordValue(Math.max(1, Number(process.hrtime.bigint() - t0)));
+    } catch {
+      t.errors++;
+    }
+    if ((i & 255) === 0) onProgress();
+  }
+}
+
+async function throughputPhase(t: Target, seconds: number, concurrency: number): Promise<void> {
+  const until = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    while (performance.now() < until) {
+      try {
+        await invoke(t);
+        done++;
+      } catch {
+        t.errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  t.completed += done;
+  t.seconds += (performance.now() - t0) / 1000;
+}
+
+function summary(t: Target): Record<string, number> {
+  const us = (p: number): number => round(t.histogram.getValueAtPercentile(p) / 1000, 1);
+  return { p50Us: us(50), p99Us: us(99), p999Us: us(99.9), callsPerSecond: Math.round(t.completed / t.seconds), calls: t.histogram.totalCount, errors: t.errors };
+}
+
+export async function apiScenario(o: ApiBenchOptions, ctx: BenchContext): Promise<Record<string, unknown>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-bench-api-'));
+  const server = await CaxtonServer.start({ dataDir, grpcPort: 0, httpPort: false, runtime: { workers: o.workers, logger: silentLogger() } });
+  const baselineThread = new Worker(new URL('./api-baseline.js', import.meta.url));
+  const baselinePort = await new Promise<number>((resolve, reject) => {
+    baselineThread.once('message', (m: { port: number }) => resolve(m.port));
+    baselineThread.once('error', reject);
+  });
+  const pkg = loadCaxtonGrpc();
+  const mk = (name: Target['name'], port: number, token?: string): Target => {
+    const metadata = new grpc.Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    return {
+      name, metadata, completed: 0, seconds: 0, errors: 0,
+      client: new pkg.caxton.v1.MessageService(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as MessageServiceClient,
+      histogram: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 }),
+    };
+  };
+  const baseline = mk('baseline', baselinePort);
+  const caxton = mk('caxton', server.grpcPort, server.token);
+  try {
+    await server.runtime.deploy({ name: 'echo', module: loadAgent('echo') });
+    // Warm-up: connections, JIT, the agent's inbox buffer.
+    for (const t of [baseline, caxton]) await latencyPhase(t, Math.min(2000, o.calls), () => undefined);
+    baseline.histogram.reset();
+    caxton.histogram.reset();
+    baseline.errors = 0;
+    caxton.errors = 0;
+    const bar = ctx.progress('api latency (sequential Invoke)', 4 * o.calls);
+    let done = 0;
+    for (let phase = 0; phase < 2; phase++) {
+      for (const t of [baseline, caxton]) {
+        const start = done;
+        let k = 0;
+        await latencyPhase(t, o.calls, () => bar.update(start + 256 * k++));
+        done = start + o.calls;
+        bar.update(done);
+      }
+    }
+    bar.stop();
+    const tbar = ctx.progress(`api throughput (${o.concurrency} in flight)`, 4);
+    let phases = 0;
+    for (let phase = 0; phase < 2; phase++) {
+      for (const t of [baseline, caxton]) {
+        await throughputPhase(t, o.durationSeconds / 2, o.concurrency);
+        tbar.update(++phases);
+      }
+    }
+    tbar.stop();
+    const c = summary(caxton);
+    const b = summary(baseline);
+    return {
+      scenario: 'api',
+      ...c,
+      concurrency: o.concurrency,
+      workers: o.workers,
+      baseline: b,
+      addedP50Us: round(c.p50Us! - b.p50Us!, 1),
+      addedP99Us: round(c.p99Us! - b.p99Us!, 1),
+      throughputRatio: round(c.callsPerSecond! / b.callsPerSecond!, 2),
+    };
+  } finally {
+    baseline.client.close();
+    caxton.client.close();
+    baselineThread.postMessage('close');
+    await Promise.race([new Promise((r) => baselineThread.once('exit', r)), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await baselineThread.terminate();
+    await server.stop(2000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
