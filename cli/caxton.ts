@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `caxton` command line. Exit codes (docs/cli.md):
- *   0 success, 1 usage or validation error, 4 a benchmark's own check failed
- *   (messages lost), 70 internal error.
+ * The `caxton` command line. Exit codes (docs/cli.md, cli/client.ts EXIT):
+ *   0 success, 1 usage or validation error, 2 server unreachable, 3 not found,
+ *   4 a check failed, 5 not authenticated, 6 timed out, 7 conflict, 8 busy,
+ *   70 internal error.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -10,6 +11,11 @@ import { isCaxtonError } from '../runtime/errors.js';
 import { UsageError } from './usage.js';
 import { benchOptions, runBenchCommand } from './commands/bench.js';
 import { aclCommand } from './commands/acl.js';
+import { serverCommand } from './commands/server.js';
+import { deployCommand, runDeploy } from './commands/deploy.js';
+import { agentsCommand } from './commands/agents.js';
+import { invokeCommand, runInvoke, runSend, sendCommand } from './commands/messages.js';
+import { CliError, EXIT, healthCheck, targetOf } from './client.js';
 
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 1;
@@ -24,6 +30,22 @@ async function main(argv: string[]): Promise<number> {
       code = await runBenchCommand(a);
     })
     .command('acl', 'read and write FIPA ACL messages in string form (SC00070)', aclCommand)
+    .command('server', 'start, stop or inspect a Caxton server', serverCommand)
+    .command('deploy', 'apply a fleet manifest: create, update (and with --prune remove) agents', deployCommand, runDeploy)
+    .command('agents', 'list, inspect and remove agents', agentsCommand)
+    .command('send <agent>', 'send a message to an agent (fire and forget)', sendCommand, runSend)
+    .command('invoke <agent>', 'send a request and print the reply', invokeCommand, runInvoke)
+    .command('health', 'is the server serving (gRPC health check, no token needed)', (c) => c, async (a) => {
+      const target = targetOf(a as never);
+      const st = await healthCheck(target).catch((e: Error) => {
+        throw new CliError(`cannot reach a Caxton server at ${target}: ${e.message}`, 'SERVER_UNREACHABLE', 'Start one with `caxton server start`, or point at yours with --server HOST:PORT.', EXIT.UNREACHABLE);
+      });
+      process.stdout.write(`${st}\n`);
+      if (st !== 'SERVING') code = EXIT.UNREACHABLE;
+    })
+    .option('server', { type: 'string', global: true, describe: 'HOST:PORT of the server (default: $CAXTON_SERVER, the local server, 127.0.0.1:50051)' })
+    .option('data-dir', { type: 'string', global: true, describe: 'the server\'s data directory, for the token and the local server (default .caxton)' })
+    .completion('completion', 'print a shell completion script (bash/zsh): caxton completion >> ~/.bashrc')
     .demandCommand(1, 'name a command, e.g. `caxton bench`')
     .strict()
     .fail((msg, err) => {
@@ -43,6 +65,9 @@ main(hideBin(process.argv)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`caxton: ${err.message}\nRun \`caxton --help\` for usage.\n`);
       process.exitCode = EXIT_USAGE;
+    } else if (err instanceof CliError) {
+      process.stderr.write(`caxton: ${err.code}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      process.exitCode = err.exitCode;
     } else if (isCaxtonError(err)) {
       process.stderr.write(`caxton: ${err.code}: ${err.message}\n  hint: ${err.hint}\n`);
       process.exitCode = EXIT_USAGE;

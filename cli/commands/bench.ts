@@ -15,6 +15,8 @@ export function benchOptions(y: Argv) {
     .option('rounds', { type: 'number', default: BENCH_DEFAULTS.rounds, describe: 'round trips (pingpong)' })
     .option('density', { type: 'string', default: BENCH_DEFAULTS.densityCounts.join(','), describe: 'agent counts for the density scenario, comma-separated' })
     .option('spin', { type: 'number', default: BENCH_DEFAULTS.spinMicros, describe: 'µs a thread busy-polls before sleeping (0 = off)' })
+    .option('api-calls', { type: 'number', default: BENCH_DEFAULTS.apiCalls, describe: 'sequential Invoke calls per latency phase (api)' })
+    .option('api-concurrency', { type: 'number', default: BENCH_DEFAULTS.apiConcurrency, describe: 'Invoke calls in flight for throughput (api)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per scenario per line' })
     .check((a) => {
       if (!(a.duration > 0)) throw new UsageError('--duration must be a positive number of seconds');
@@ -22,6 +24,8 @@ export function benchOptions(y: Argv) {
       if (!Number.isInteger(a.agents) || a.agents < 1) throw new UsageError('--agents must be a positive integer');
       if (!Number.isInteger(a.tokens) || a.tokens < 1) throw new UsageError('--tokens must be a positive integer');
       if (!Number.isInteger(a.rounds) || a.rounds < 1) throw new UsageError('--rounds must be a positive integer');
+      if (!Number.isInteger(a['api-calls']) || a['api-calls'] < 1) throw new UsageError('--api-calls must be a positive integer');
+      if (!Number.isInteger(a['api-concurrency']) || a['api-concurrency'] < 1) throw new UsageError('--api-concurrency must be a positive integer');
       if (!Number.isInteger(a.spin) || a.spin < 0) throw new UsageError('--spin must be a whole number of microseconds >= 0');
       if (!a.density.split(',').every((s) => /^\d+$/.test(s.trim()) && Number(s) > 0)) throw new UsageError('--density takes positive integers separated by commas, e.g. 1000,10000');
       return true;
@@ -42,6 +46,8 @@ export async function runBenchCommand(a: BenchArgs): Promise<number> {
     rounds: a.rounds,
     densityCounts: a.density.split(',').map((s) => Number(s.trim())),
     spinMicros: a.spin,
+    apiCalls: a['api-calls'],
+    apiConcurrency: a['api-concurrency'],
     json: a.json,
   }, (r) => {
     if (typeof r.lost === 'number') lost += r.lost;

@@ -11,11 +11,11 @@ function caxton(...args: string[]) {
 }
 
 t.test('bench --scenario all --json (small sizes)', async (t) => {
-  const r = caxton('bench', '--scenario', 'all', '--json', '--duration', '0.5', '--agents', '4', '--tokens', '64', '--rounds', '2000', '--density', '200');
+  const r = caxton('bench', '--scenario', 'all', '--json', '--duration', '0.5', '--agents', '4', '--tokens', '64', '--rounds', '2000', '--density', '200', '--api-calls', '300', '--api-concurrency', '4');
   t.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.same(lines.map((l) => l.scenario), ['throughput', 'pingpong', 'density', 'contract-net']);
-  const [tp, pp, dn, cn] = lines as [Record<string, number & Record<string, number>>, Record<string, number>, Record<string, number>, Record<string, number>];
+  t.same(lines.map((l) => l.scenario), ['throughput', 'pingpong', 'density', 'contract-net', 'api']);
+  const [tp, pp, dn, cn, api] = lines as [Record<string, number & Record<string, number>>, Record<string, number>, Record<string, number>, Record<string, number>, Record<string, number & Record<string, number>>];
   for (const k of ['durationSeconds', 'sent', 'delivered', 'lost', 'messagesPerSecond', 'ratio']) t.type(tp[k], 'number', `throughput.${k}`);
   t.type(tp.baseline.messagesPerSecond, 'number', 'throughput.baseline.messagesPerSecond');
   t.equal(tp.lost, 0, 'nothing lost');
@@ -33,6 +33,11 @@ t.test('bench --scenario all --json (small sizes)', async (t) => {
   t.ok(cn.completed! > 0 && cn.completed === cn.tasks, 'every task completed');
   t.ok(cn.tasksPerSecond! > 0);
   t.equal(cn.lost, 0);
+  for (const k of ['p50Us', 'p99Us', 'callsPerSecond', 'addedP50Us', 'addedP99Us', 'throughputRatio']) t.type(api[k], 'number', `api.${k}`);
+  for (const k of ['p50Us', 'p99Us', 'callsPerSecond']) t.ok(api.baseline[k]! > 0, `api.baseline.${k} > 0`);
+  t.equal(api.calls, 600, 'two latency phases of 300 Invoke calls through the server');
+  t.equal(api.errors, 0, 'no call failed');
+  t.ok(api.p50Us! > 0 && api.p50Us! <= api.p99Us!);
 });
 
 t.test('human output and progress', async (t) => {

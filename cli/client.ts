@@ -1,0 +1,158 @@
+/**
+ * How CLI commands reach a server: the address (--server, $CAXTON_SERVER,
+ * the data directory's server.json written by a running server, or
+ * 127.0.0.1:50051), the token ($CAXTON_TOKEN, or the data directory's token
+ * file), typed gRPC clients, and the mapping of gRPC errors to exit codes.
+ *
+ * Exit codes (docs/cli.md): 0 ok, 1 usage or validation, 2 server
+ * unreachable, 3 not found, 4 a check failed, 5 not authenticated,
+ * 6 timed out, 7 conflict (already exists, wrong state), 8 busy (retry
+ * later), 70 internal error.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadCaxtonGrpc } from '../api/grpc.js';
+import { decodeStatusDetails } from '../api/errors.js';
+import { readClientToken } from '../api/auth.js';
+
+export const EXIT = Object.freeze({
+  OK: 0, USAGE: 1, UNREACHABLE: 2, NOT_FOUND: 3, CHECK_FAILED: 4, UNAUTHENTICATED: 5, TIMEOUT: 6, CONFLICT: 7, BUSY: 8, INTERNAL: 70,
+});
+
+/** An error the CLI reports on stderr with its code and hint, and exits with `exitCode`. */
+export class CliError extends Error {
+  constructor(message: string, readonly code: string, readonly hint: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+const EXIT_OF_STATUS: Partial<Record<grpc.status, number>> = {
+  [grpc.status.INVALID_ARGUMENT]: EXIT.USAGE,
+  [grpc.status.NOT_FOUND]: EXIT.NOT_FOUND,
+  [grpc.status.UNAVAILABLE]: EXIT.UNREACHABLE,
+  [grpc.status.UNAUTHENTICATED]: EXIT.UNAUTHENTICATED,
+  [grpc.status.DEADLINE_EXCEEDED]: EXIT.TIMEOUT,
+  [grpc.status.ALREADY_EXISTS]: EXIT.CONFLICT,
+  [grpc.status.FAILED_PRECONDITION]: EXIT.CONFLICT,
+  [grpc.status.RESOURCE_EXHAUSTED]: EXIT.BUSY,
+};
+
+export interface ConnectionOptions {
+  server?: string | undefined;
+  dataDir?: string | undefined;
+}
+
+export interface ServerFile {
+  pid: number;
+  host: string;
+  grpcPort: number;
+  httpPort?: number | undefined;
+  startedAt: string;
+}
+
+export const SERVER_FILE = 'server.json';
+export const PID_FILE = 'server.pid';
+
+export function dataDirOf(o: ConnectionOptions): string {
+  return resolve(o.dataDir ?? process.env.CAXTON_DATA_DIR ?? '.caxton');
+}
+
+export function readServerFile(dataDir: string): ServerFile | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, SERVER_FILE), 'utf8')) as ServerFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** host:port of the server to talk to. */
+export function targetOf(o: ConnectionOptions): string {
+  if (o.server) return o.server;
+  if (process.env.CAXTON_SERVER) return process.env.CAXTON_SERVER;
+  const running = readServerFile(dataDirOf(o));
+  if (running) return `${running.host.includes(':') ? `[${running.host}]` : running.host}:${running.grpcPort}`;
+  return '127.0.0.1:50051';
+}
+
+export type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: any) => void) => void;
+
+export class Connection {
+  readonly target: string;
+  private readonly token: string | undefined;
+  private readonly clients: Record<'agents' | 'messages' | 'tasks' | 'management', grpc.Client & Record<string, Unary>>;
+
+  constructor(o: ConnectionOptions) {
+    this.target = targetOf(o);
+    this.token = readClientToken(dataDirOf(o));
+    const v1 = loadCaxtonGrpc().caxton.v1;
+    const creds = grpc.credentials.createInsecure();
+    const opts = { 'grpc.max_send_message_length': 64 * 1024 * 1024 };
+    this.clients = {
+      agents: new v1.AgentService(this.target, creds, opts) as never,
+      messages: new v1.MessageService(this.target, creds, opts) as never,
+      tasks: new v1.TaskService(this.target, creds, opts) as never,
+      management: new v1.ManagementService(this.target, creds, opts) as never,
+    };
+  }
+
+  metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    if (this.token) md.set('authorization', `Bearer ${this.token}`);
+    return md;
+  }
+
+  /** A unary call; gRPC errors become CliErrors with the server's code and hint. */
+  call<T = any>(service: keyof Connection['clients'], method: string, req: unknown, timeoutMs = 30_000): Promise<T> {
+    const client = this.clients[service];
+    return new Promise((resolveCall, reject) => {
+      client[method]!.call(client, req, this.metadata(), { deadline: Date.now() + timeoutMs }, (e, v) => {
+        if (e) reject(this.toCliError(e));
+        else resolveCall(v as T);
+      });
+    });
+  }
+
+  /** A server stream (StreamConversation). */
+  stream(service: keyof Connection['clients'], method: string, req: unknown): grpc.ClientReadableStream<any> {
+    const client = this.clients[service] as unknown as Record<string, (r: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<unknown>>;
+    return client[method]!.call(client, req, this.metadata());
+  }
+
+  toCliError(e: grpc.ServiceError): CliError {
+    if (e.code === grpc.status.UNAVAILABLE && !e.metadata?.get('caxton-error-code').length) {
+      return new CliError(`cannot reach a Caxton server at ${this.target}: ${e.details}`, 'SERVER_UNREACHABLE',
+        'Start one with `caxton server start` (or `--detach`), or point at yours with --server HOST:PORT / $CAXTON_SERVER.', EXIT.UNREACHABLE);
+    }
+    const rich = decodeStatusDetails(e.metadata);
+    const code = rich?.reason ?? grpc.status[e.code] ?? 'UNKNOWN';
+    let hint = rich?.hint ?? '';
+    if (e.code === grpc.status.DEADLINE_EXCEEDED && !hint) hint = 'Raise --timeout, or check that the agent answers (caxton agents get NAME, its dead letters).';
+    if (e.code === grpc.status.UNAUTHENTICATED && this.token === undefined) {
+      hint = `No token found: set $CAXTON_TOKEN, or run the CLI where it can read the server's data directory (--data-dir, now ${dataDirOf({})}). ${hint}`;
+    }
+    return new CliError(e.details || e.message, code, hint, EXIT_OF_STATUS[e.code as grpc.status] ?? EXIT.INTERNAL);
+  }
+
+  close(): void {
+    for (const c of Object.values(this.clients)) c.close();
+  }
+}
+
+/** A health check (no token needed); resolves to the status name. */
+export function healthCheck(target: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolveCheck, reject) => {
+    const client = new grpc.Client(target, grpc.credentials.createInsecure());
+    const path = '/grpc.health.v1.Health/Check';
+    // HealthCheckRequest {service = ''} is empty on the wire; the response's field 1 is the status enum.
+    client.makeUnaryRequest(path, (x: Buffer) => x, (b: Buffer) => b, Buffer.alloc(0), { deadline: Date.now() + timeoutMs }, (e, v?: Buffer) => {
+      client.close();
+      if (e) {
+        reject(e);
+        return;
+      }
+      const value = v && v.length >= 2 && v[0] === 0x08 ? v[1]! : 0;
+      resolveCheck(['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][value] ?? 'UNKNOWN');
+    });
+  });
+}

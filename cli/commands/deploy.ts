@@ -1,0 +1,122 @@
+/**
+ * `caxton deploy -f fleet.yaml`: idempotent apply of a fleet manifest.
+ *
+ * The plan compares the manifest with the server's agents:
+ *   create     named in the manifest, not on the server
+ *   update     on the server but different: module (content hash), config,
+ *              capabilities, or a limit the manifest sets
+ *   unchanged  the same
+ *   remove     on the server, not in the manifest (only with --prune)
+ * An update is a remove then a deploy of the new spec: messages still queued
+ * for the old agent are dead-lettered (AGENT_GONE). Limits the manifest does
+ * not set are not compared (the server's defaults apply on create).
+ */
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import cliProgress from 'cli-progress';
+import type { Argv } from 'yargs';
+import { loadManifest, type ManifestAgent } from '../manifest.js';
+import { Connection } from '../client.js';
+import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+
+export type Action = 'create' | 'update' | 'unchanged' | 'remove';
+
+export interface PlanStep {
+  action: Action;
+  name: string;
+  /** what differs (update) */
+  changes?: string[];
+  agent?: ManifestAgent;
+}
+
+function kindOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
+
+/** Compare the manifest with the server's agents (pure; tested). */
+export function plan(wanted: ManifestAgent[], current: any[], prune: boolean): PlanStep[] {
+  const byName = new Map(current.map((a) => [a.name as string, a]));
+  const steps: PlanStep[] = [];
+  for (const w of wanted) {
+    const have = byName.get(w.name);
+    if (!have) {
+      steps.push({ action: 'create', name: w.name, agent: w });
+      continue;
+    }
+    const changes: string[] = [];
+    if (have.kind !== kindOf(w.moduleBytes)) changes.push('module');
+    if (!isDeepStrictEqual(JSON.parse(have.configJson || 'null'), w.config ?? null)) changes.push('config');
+    if (!isDeepStrictEqual([...have.capabilities].sort(), [...w.capabilities].sort())) changes.push('capabilities');
+    if (w.memoryLimitBytes !== undefined && have.memoryLimitBytes !== w.memoryLimitBytes) changes.push('memoryLimitBytes');
+    if (w.timeLimitMs !== undefined && have.timeLimitMs !== w.timeLimitMs) changes.push('timeLimitMs');
+    if (w.mailbox !== undefined && have.mailbox !== w.mailbox) changes.push('mailbox');
+    if (w.worker !== undefined && have.worker !== w.worker) changes.push('worker');
+    if (have.state === 'failed') changes.push('state (failed)');
+    steps.push(changes.length ? { action: 'update', name: w.name, changes, agent: w } : { action: 'unchanged', name: w.name });
+  }
+  if (prune) {
+    const names = new Set(wanted.map((w) => w.name));
+    for (const a of current) if (!names.has(a.name)) steps.push({ action: 'remove', name: a.name });
+  }
+  return steps;
+}
+
+const SIGN: Record<Action, string> = { create: '+', update: '~', unchanged: '=', remove: '-' };
+
+function describe(steps: PlanStep[]): string {
+  const lines = steps.map((s) => `  ${SIGN[s.action]} ${s.action.padEnd(9)} ${s.name}${s.changes ? `  (${s.changes.join(', ')})` : ''}`);
+  const count = (a: Action): number => steps.filter((s) => s.action === a).length;
+  lines.push(`plan: ${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged, ${count('remove')} to remove`);
+  return lines.join('\n');
+}
+
+function deployRequest(a: ManifestAgent): Record<string, unknown> {
+  return {
+    name: a.name, module: a.moduleBytes, configJson: a.config === undefined ? '' : JSON.stringify(a.config), capabilities: a.capabilities,
+    memoryLimitBytes: a.memoryLimitBytes ?? 0, timeLimitMs: a.timeLimitMs ?? 0, mailbox: a.mailbox ?? 0, worker: a.worker ?? 0,
+  };
+}
+
+export function deployCommand(y: Argv): Argv {
+  return y
+    .option('file', { alias: 'f', type: 'string', demandOption: true, describe: 'the fleet manifest (YAML, apiVersion caxton.dev/v1, kind Fleet)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' })
+    .option('prune', { type: 'boolean', default: false, describe: 'also remove agents the manifest does not name' })
+    .option('output', { alias: 'o', choices: OUTPUTS, describe: 'how to print the plan' });
+}
+
+export async function runDeploy(a: any): Promise<void> {
+  const fleet = loadManifest(a.file);
+  const conn = new Connection(a);
+  const output: Output = a.output ?? defaultOutput();
+  try {
+    const { agents } = await conn.call('agents', 'List', {});
+    const steps = plan(fleet.agents, agents, a.prune);
+    const work = steps.filter((s) => s.action !== 'unchanged');
+    const view = steps.map(({ action, name, changes }) => ({ action, name, ...(changes ? { changes } : {}) }));
+    if (output === 'table') process.stdout.write(`${describe(steps)}\n`);
+    if (a['dry-run'] || work.length === 0) {
+      if (output !== 'table') process.stdout.write(`${render({ plan: view, applied: false }, output, () => '')}\n`);
+      else if (work.length === 0) process.stdout.write('nothing to change\n');
+      return;
+    }
+    const bar = process.stderr.isTTY && output === 'table'
+      ? new cliProgress.SingleBar({ format: 'applying [{bar}] {value}/{total} {name}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+      : undefined;
+    bar?.start(work.length, 0, { name: '' });
+    let done = 0;
+    for (const s of work) {
+      bar?.update(done, { name: s.name });
+      if (s.action === 'remove' || s.action === 'update') await conn.call('agents', 'Undeploy', { name: s.name });
+      if (s.action === 'create' || s.action === 'update') await conn.call('agents', 'Deploy', deployRequest(s.agent!), 120_000);
+      done++;
+      bar?.update(done, { name: s.name });
+      if (!bar && output === 'table') process.stdout.write(`${s.action === 'remove' ? 'removed' : s.action === 'create' ? 'created' : 'updated'} ${s.name}\n`);
+    }
+    bar?.stop();
+    if (output === 'table') process.stdout.write(`applied: ${work.length} change(s)\n`);
+    else process.stdout.write(`${render({ plan: view, applied: true }, output, () => '')}\n`);
+  } finally {
+    conn.close();
+  }
+}

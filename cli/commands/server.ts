@@ -1,0 +1,237 @@
+/**
+ * `caxton server start|stop|status`.
+ *
+ * Settings come from, highest first: flags, environment (CAXTON_*), the
+ * config file (--config caxton.yaml), defaults. A running server writes
+ * <dataDir>/server.json (pid, host, ports) and <dataDir>/server.pid, so other
+ * commands on the machine find it without --server.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { Argv } from 'yargs';
+import { CaxtonServer } from '../../api/server.js';
+import { createLogger } from '../../runtime/logger.js';
+import { writeFileAtomic } from '../../runtime/store.js';
+import { CliError, Connection, EXIT, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
+import { UsageError } from '../usage.js';
+import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+
+export interface ServerSettings {
+  dataDir: string;
+  host: string;
+  grpcPort: number;
+  httpPort: number;
+  workers: number | undefined;
+  logLevel: string;
+}
+
+const DEFAULTS = { dataDir: '.caxton', host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, logLevel: 'info' };
+
+const KEYS: Record<keyof ServerSettings, { env: string; kind: 'string' | 'port' | 'count' }> = {
+  dataDir: { env: 'CAXTON_DATA_DIR', kind: 'string' },
+  host: { env: 'CAXTON_HOST', kind: 'string' },
+  grpcPort: { env: 'CAXTON_GRPC_PORT', kind: 'port' },
+  httpPort: { env: 'CAXTON_HTTP_PORT', kind: 'port' },
+  workers: { env: 'CAXTON_WORKERS', kind: 'count' },
+  logLevel: { env: 'CAXTON_LOG_LEVEL', kind: 'string' },
+};
+
+function coerce(key: string, kind: string, value: unknown, where: string): string | number {
+  if (kind === 'string') {
+    if (typeof value !== 'string' || value === '') throw new UsageError(`${where}: ${key} must be a non-empty string`);
+    return value;
+  }
+  const n = typeof value === 'number' ? value : Number(value);
+  const ok = Number.isInteger(n) && (kind === 'port' ? n >= 0 && n <= 65535 : n >= 1 && n <= 254);
+  if (!ok) throw new UsageError(`${where}: ${key} must be ${kind === 'port' ? 'a port number (0-65535)' : 'a whole number of worker threads (1-254)'}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Merge the sources in precedence order: flags > env > file > defaults. */
+export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unknown>>, env: NodeJS.ProcessEnv, configFile: string | undefined): ServerSettings {
+  let file: Record<string, unknown> = {};
+  if (configFile) {
+    let text: string;
+    try {
+      text = readFileSync(configFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--config ${configFile}: cannot read it (${(e as Error).message})`);
+    }
+    const parsed = parse(text) as unknown;
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new UsageError(`${configFile}: must be a YAML mapping of settings (dataDir, host, grpcPort, httpPort, workers, logLevel)`);
+    file = (parsed ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(file)) if (!(k in KEYS)) throw new UsageError(`${configFile}: unknown setting "${k}" (known: ${Object.keys(KEYS).join(', ')})`);
+  }
+  const out: Record<string, unknown> = { ...DEFAULTS, workers: undefined };
+  for (const [key, { env: name, kind }] of Object.entries(KEYS)) {
+    if (flags[key as keyof ServerSettings] !== undefined) out[key] = coerce(key, kind, flags[key as keyof ServerSettings], `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    else if (env[name] !== undefined && env[name] !== '') out[key] = coerce(key, kind, env[name], `$${name}`);
+    else if (file[key] !== undefined) out[key] = coerce(key, kind, file[key], configFile!);
+  }
+  out.dataDir = resolve(out.dataDir as string);
+  return out as unknown as ServerSettings;
+}
+
+export function serverCommand(y: Argv): Argv {
+  return y
+    .command('start', 'start a server (foreground; --detach for the background)', (c) => c
+      .option('data-dir', { type: 'string', describe: 'where the token, the fleet and logs live (default .caxton)' })
+      .option('grpc-port', { type: 'number', describe: 'gRPC port (default 50051; 0 = any free port)' })
+      .option('http-port', { type: 'number', describe: 'REST/metrics port (default 8080; 0 = any free port)' })
+      .option('host', { type: 'string', describe: 'listen address (default 127.0.0.1, loopback only)' })
+      .option('workers', { type: 'number', describe: 'worker threads (default one per core)' })
+      .option('log-level', { type: 'string', describe: 'trace, debug, info, warn, error (default info)' })
+      .option('config', { type: 'string', describe: 'a YAML file of settings (lower precedence than flags and CAXTON_*)' })
+      .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/server.log' }), async (a) => {
+      const settings = resolveSettings({
+        dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
+      }, process.env, a.config);
+      if (a.detach) await startDetached(settings, process.argv.slice(2).filter((x) => x !== '--detach'));
+      else await startForeground(settings);
+    })
+    .command('stop', 'drain in-flight messages and stop the server', (c) => c
+      .option('timeout', { type: 'number', default: 10_000, describe: 'ms to wait for in-flight messages' }), async (a) => {
+      await stopServer(a as never, a.timeout);
+    })
+    .command('status', 'is a server running here, and how is it doing', (c) => c.option('output', { alias: 'o', choices: OUTPUTS }), async (a) => {
+      await status(a as never, (a.output as Output) ?? defaultOutput());
+    })
+    .demandCommand(1, 'name a subcommand: start, stop or status');
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process nobody has reaped yet (a zombie) still answers kill(0).
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+function refuseIfRunning(dataDir: string): void {
+  const running = readServerFile(dataDir);
+  if (running && pidAlive(running.pid)) {
+    throw new CliError(`a server (pid ${running.pid}) already runs with data directory ${dataDir}`, 'SERVER_RUNNING',
+      'Stop it with `caxton server stop`, or start another one with its own --data-dir.', EXIT.CONFLICT);
+  }
+}
+
+async function startForeground(s: ServerSettings): Promise<void> {
+  mkdirSync(s.dataDir, { recursive: true });
+  refuseIfRunning(s.dataDir);
+  const logger = createLogger(s.logLevel, { pretty: process.stderr.isTTY || process.env.CAXTON_LOG_PRETTY === '1' });
+  const server = await CaxtonServer.start({
+    dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort,
+    runtime: { ...(s.workers ? { workers: s.workers } : {}), logger },
+  });
+  const info: ServerFile = { pid: process.pid, host: s.host, grpcPort: server.grpcPort, httpPort: server.httpPort, startedAt: new Date().toISOString() };
+  writeFileAtomic(join(s.dataDir, PID_FILE), `${process.pid}\n`, s.dataDir);
+  writeFileAtomic(join(s.dataDir, SERVER_FILE), `${JSON.stringify(info, null, 2)}\n`, s.dataDir);
+  if (server.tokenSource === 'created') logger.info({ file: join(s.dataDir, 'token') }, 'created an API token (the CLI on this machine reads it from there)');
+  const cleanup = (): void => {
+    for (const f of [SERVER_FILE, PID_FILE]) rmSync(join(s.dataDir, f), { force: true });
+  };
+  let stopping = false;
+  const stop = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`stopping (${why}): draining in-flight messages`);
+    void server.stop().then((r) => {
+      logger.info({ drained: r.drained, ...r.stats }, 'stopped');
+      cleanup();
+      logger.flush();
+      process.exit(0);
+    });
+  };
+  server.onStopped(() => {
+    if (!stopping) {
+      stopping = true;
+      logger.info('stopped (Drain with shutdown)');
+      cleanup();
+      logger.flush();
+      setImmediate(() => process.exit(0));
+    }
+  });
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  // Stay in the foreground until a signal or a Drain with shutdown ends the process.
+  await new Promise<never>(() => undefined);
+}
+
+async function startDetached(s: ServerSettings, args: string[]): Promise<void> {
+  mkdirSync(s.dataDir, { recursive: true });
+  refuseIfRunning(s.dataDir);
+  rmSync(join(s.dataDir, SERVER_FILE), { force: true });
+  const logFile = join(s.dataDir, 'server.log');
+  const out = openSync(logFile, 'a');
+  const cli = fileURLToPath(new URL('../caxton.js', import.meta.url));
+  // The same command line without --detach; the data directory travels as
+  // CAXTON_DATA_DIR (a --data-dir flag in args, if any, says the same).
+  const child = spawn(process.execPath, [cli, ...args], {
+    detached: true, stdio: ['ignore', out, out], env: { ...process.env, CAXTON_LOG_PRETTY: '0', CAXTON_DATA_DIR: s.dataDir },
+  });
+  closeSync(out);
+  child.unref();
+  // Ready when it has written server.json and answers a health check.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const info = readServerFile(s.dataDir);
+    if (info && info.pid === child.pid) {
+      const st = await healthCheck(`${s.host.includes(':') ? `[${s.host}]` : s.host}:${info.grpcPort}`).catch(() => 'UNREACHABLE');
+      if (st === 'SERVING') {
+        process.stdout.write(`caxton server started in the background (pid ${child.pid}), gRPC ${s.host}:${info.grpcPort}${info.httpPort ? `, HTTP ${s.host}:${info.httpPort}` : ''}; logs: ${logFile}\n`);
+        return;
+      }
+    }
+    if (child.exitCode !== null || (child.pid !== undefined && !pidAlive(child.pid))) {
+      throw new CliError(`the server exited while starting; see ${logFile}`, 'SERVER_START_FAILED', `Read the end of ${logFile} for the reason (a port in use? a bad setting?).`, EXIT.INTERNAL);
+    }
+    if (Date.now() > deadline) throw new CliError('the server did not become ready within 60 s', 'SERVER_START_FAILED', `See ${logFile}.`, EXIT.INTERNAL);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopServer(a: { server?: string; dataDir?: string; 'data-dir'?: string }, timeoutMs: number): Promise<void> {
+  const opts = { server: a.server, dataDir: a['data-dir'] ?? a.dataDir };
+  const dataDir = dataDirOf(opts);
+  const info = readServerFile(dataDir);
+  const conn = new Connection(opts);
+  try {
+    const r = await conn.call('management', 'Drain', { timeoutMs, shutdown: true }, timeoutMs + 10_000);
+    const st = r.stats;
+    process.stdout.write(`${r.drained ? 'drained' : `not drained: ${st.inFlight} message(s) still in flight after ${timeoutMs} ms`}: accepted ${st.accepted}, delivered ${st.delivered}, dead-lettered ${st.deadLettered}\n`);
+  } finally {
+    conn.close();
+  }
+  // Wait for the process to exit when it is ours to watch.
+  if (info && !a.server) {
+    const deadline = Date.now() + timeoutMs + 15_000;
+    while (pidAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (pidAlive(info.pid)) throw new CliError(`the server (pid ${info.pid}) is still running`, 'SERVER_STOP_FAILED', `Kill it with \`kill ${info.pid}\` (it drains on SIGTERM).`, EXIT.INTERNAL);
+  }
+  process.stdout.write('stopped\n');
+}
+
+async function status(a: { server?: string; 'data-dir'?: string }, output: Output): Promise<void> {
+  const conn = new Connection({ server: a.server, dataDir: a['data-dir'] });
+  try {
+    const [info, stats] = await Promise.all([conn.call('management', 'ServerInfo', {}), conn.call('management', 'Stats', {})]);
+    const view = { server: conn.target, ...info, stats };
+    process.stdout.write(`${render(view, output, () => [
+      `server    ${conn.target} (caxton ${info.version}, ${info.state}, up ${Math.round(info.uptimeSeconds)} s)`,
+      `workers   ${info.workers}, agents ${info.agents}, agent ABI ${info.abiVersion}`,
+      `messages  accepted ${stats.accepted}, delivered ${stats.delivered}, dead-lettered ${stats.deadLettered}, in flight ${stats.inFlight}`,
+    ].join('\n'))}\n`);
+  } finally {
+    conn.close();
+  }
+}

@@ -1,0 +1,195 @@
+// The real CLI as a subprocess against a real server it starts itself:
+// server start/status/stop, deploy -f (create, unchanged, update, prune,
+// dry-run), agents list/get/remove in every output format, send, invoke,
+// invoke time-out, health, exit codes, SIGKILL with the fleet restored.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
+const agentsDir = fileURLToPath(new URL('../../dist/agents/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'caxton-cli-'));
+const dataDir = join(dir, 'data');
+const env = { ...process.env, CAXTON_DATA_DIR: dataDir, CAXTON_TOKEN: '', CAXTON_SERVER: '' };
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function caxton(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function json(...args: string[]): Promise<any> {
+  const r = await caxton(...args, '-o', 'json');
+  if (r.code !== 0) throw new Error(`caxton ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+// Manifests in a temp folder, with the modules next to them (paths are relative to the manifest).
+mkdirSync(join(dir, 'agents'));
+for (const m of ['echo', 'slow', 'counter']) copyFileSync(join(agentsDir, `${m}.wasm`), join(dir, 'agents', `${m}.wasm`));
+function manifest(name: string, text: string): string {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+const fleetV1 = manifest('fleet.yaml', `apiVersion: caxton.dev/v1
+kind: Fleet
+metadata:
+  name: cli-test
+agents:
+  - name: echo
+    module: agents/echo.wasm
+    capabilities: [echoing]
+  - name: slow
+    module: agents/slow.wasm
+    timeLimitMs: 20000
+  - name: counter
+    module: agents/counter.wasm
+    config: { start: 1 }
+`);
+
+t.before(async () => {
+  const r = await caxton('server', 'start', '--detach', '--grpc-port', '0', '--http-port', '0', '--workers', '2');
+  if (r.code !== 0) throw new Error(`server start failed: ${r.stderr}`);
+});
+t.teardown(async () => {
+  await caxton('server', 'stop');
+});
+
+t.test('server status and health', async (t) => {
+  const st = await json('server', 'status');
+  t.match(st, { workers: 2, abiVersion: 1, state: 'running' });
+  const h = await caxton('health');
+  t.equal(h.code, 0);
+  t.equal(h.stdout.trim(), 'SERVING');
+  const again = await caxton('server', 'start', '--detach', '--grpc-port', '0');
+  t.equal(again.code, 7, 'a second server on the same data directory is refused');
+  t.match(again.stderr, /SERVER_RUNNING/);
+});
+
+t.test('deploy -f: create, unchanged, dry-run, update, prune', async (t) => {
+  const first = await json('deploy', '-f', fleetV1);
+  t.same(first.plan.map((s: any) => s.action), ['create', 'create', 'create']);
+  t.equal(first.applied, true);
+  const again = await json('deploy', '-f', fleetV1);
+  t.same(again.plan.map((s: any) => s.action), ['unchanged', 'unchanged', 'unchanged'], 're-applying changes nothing');
+  t.equal(again.applied, false);
+  const table = await caxton('deploy', '-f', fleetV1, '-o', 'table');
+  t.match(table.stdout, /= unchanged +echo/);
+  t.match(table.stdout, /nothing to change/);
+
+  const changed = manifest('fleet-v2.yaml', readFileSync(fleetV1, 'utf8').replace('{ start: 1 }', '{ start: 100 }').replace(/  - name: slow\n    module: agents\/slow.wasm\n    timeLimitMs: 20000\n/, ''));
+  const dry = await json('deploy', '-f', changed, '--dry-run', '--prune');
+  t.same(dry.plan, [{ action: 'unchanged', name: 'echo' }, { action: 'update', name: 'counter', changes: ['config'] }, { action: 'remove', name: 'slow' }]);
+  t.equal(dry.applied, false);
+  t.equal((await json('agents', 'get', 'counter')).config.start, 1, 'dry-run changed nothing');
+  const noPrune = await json('deploy', '-f', changed);
+  t.same(noPrune.plan.map((s: any) => s.action), ['unchanged', 'update'], 'without --prune slow stays');
+  t.equal((await json('agents', 'get', 'counter')).config.start, 100, 'the changed agent was updated');
+  t.same((await json('agents', 'list')).map((a: any) => a.name).sort(), ['counter', 'echo', 'slow']);
+  const pruned = await json('deploy', '-f', changed, '--prune');
+  t.same(pruned.plan.map((s: any) => s.action), ['unchanged', 'unchanged', 'remove']);
+  t.same((await json('agents', 'list')).map((a: any) => a.name).sort(), ['counter', 'echo']);
+  await json('deploy', '-f', fleetV1);
+});
+
+t.test('broken manifests name the file and line', async (t) => {
+  const badYaml = manifest('bad-yaml.yaml', 'apiVersion: caxton.dev/v1\nkind: Fleet\nagents:\n  - name: echo\n    module: [unclosed\n');
+  const r1 = await caxton('deploy', '-f', badYaml);
+  t.equal(r1.code, 1);
+  t.match(r1.stderr, /bad-yaml\.yaml:\d+:\d+/);
+  const unknown = manifest('unknown-field.yaml', 'apiVersion: caxton.dev/v1\nkind: Fleet\nagents:\n  - name: echo\n    module: agents/echo.wasm\n    memroy: 5\n');
+  const r2 = await caxton('deploy', '-f', unknown);
+  t.equal(r2.code, 1);
+  t.match(r2.stderr, /unknown-field\.yaml:6:5/);
+  t.match(r2.stderr, /memroy/);
+  const missing = manifest('missing-module.yaml', 'apiVersion: caxton.dev/v1\nkind: Fleet\nagents:\n  - name: ghost\n    module: agents/ghost.wasm\n');
+  const r3 = await caxton('deploy', '-f', missing);
+  t.equal(r3.code, 1);
+  t.match(r3.stderr, /MODULE_FILE_NOT_FOUND/);
+  t.match(r3.stderr, /missing-module\.yaml:5:/);
+  t.match(r3.stderr, /hint:/);
+  t.notOk((await json('agents', 'list')).some((a: any) => a.name === 'ghost'), 'nothing was applied');
+});
+
+t.test('agents list and get in every output format', async (t) => {
+  const asJson = await json('agents', 'list');
+  t.same(asJson.map((a: any) => a.name).sort(), ['counter', 'echo', 'slow']);
+  const yamlOut = await caxton('agents', 'list', '-o', 'yaml');
+  t.equal(yamlOut.code, 0);
+  t.same((parse(yamlOut.stdout) as any[]).map((a) => a.name).sort(), ['counter', 'echo', 'slow']);
+  const tableOut = await caxton('agents', 'list', '-o', 'table');
+  t.match(tableOut.stdout, /^NAME +STATE +WORKER/);
+  t.match(tableOut.stdout, /\necho +running/);
+  const one = await json('agents', 'get', 'echo');
+  t.match(one, { name: 'echo', state: 'running', capabilities: ['echoing'] });
+  const gone = await caxton('agents', 'get', 'nobody');
+  t.equal(gone.code, 3, 'not found exits 3');
+  t.match(gone.stderr, /AGENT_NOT_FOUND/);
+  t.match(gone.stderr, /hint:/);
+});
+
+t.test('send and invoke', async (t) => {
+  const sent = await json('send', 'echo', '--content', '{"n":1}');
+  t.match(sent.messageId, /^[0-9a-f]{16}$/);
+  const reply = await json('invoke', 'echo', '--content', '{"hello":"world"}');
+  t.match(reply, { performative: 'inform', sender: 'echo', content: { hello: 'world' } });
+  const text = await caxton('invoke', 'echo', '--content', 'plain words', '-o', 'table');
+  t.equal(text.code, 0);
+  t.match(text.stdout, /inform from echo: "plain words"/, 'text that is not JSON is sent as a string');
+  const timeout = await caxton('invoke', 'slow', '--content', '2000', '--timeout', '200ms');
+  t.equal(timeout.code, 6, 'a time-out exits 6');
+  t.match(timeout.stderr, /DEADLINE_EXCEEDED|REPLY_TIMEOUT/);
+  const bad = await caxton('invoke', 'echo', '--timeout', 'soon');
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /--timeout takes a duration/);
+  const badAct = await caxton('send', 'echo', '-p', 'shout');
+  t.equal(badAct.code, 1);
+  t.match(badAct.stderr, /UNKNOWN_PERFORMATIVE/);
+});
+
+t.test('wrong token and unreachable server', async (t) => {
+  const wrong = await new Promise<Run>((resolve) => {
+    execFile(process.execPath, [cli, 'agents', 'list'], { env: { ...env, CAXTON_TOKEN: 'definitely-not-the-token' } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
+  });
+  t.equal(wrong.code, 5);
+  t.match(wrong.stderr, /UNAUTHENTICATED/);
+  const away = await caxton('agents', 'list', '--server', '127.0.0.1:1');
+  t.equal(away.code, 2);
+  t.match(away.stderr, /SERVER_UNREACHABLE/);
+});
+
+t.test('a server killed with SIGKILL restarts with its fleet', async (t) => {
+  const before = (await json('agents', 'list')).map((a: any) => a.name).sort();
+  const pid = Number(readFileSync(join(dataDir, 'server.pid'), 'utf8'));
+  process.kill(pid, 'SIGKILL');
+  const r = await caxton('server', 'start', '--detach', '--grpc-port', '0', '--http-port', '0', '--workers', '2');
+  t.equal(r.code, 0, r.stderr);
+  t.same((await json('agents', 'list')).map((a: any) => a.name).sort(), before, 'the same agents');
+  t.equal((await json('agents', 'get', 'counter')).config.start, 1, 'with their config');
+  t.match(await json('invoke', 'echo', '--content', '"back"'), { content: 'back' });
+});
+
+t.test('server stop drains in-flight messages', async (t) => {
+  const running = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
+  for (let i = 0; i < 5; i++) t.equal((await caxton('send', 'slow', '--content', '200')).code, 0);
+  const stop = await caxton('server', 'stop');
+  t.equal(stop.code, 0, stop.stderr);
+  const m = /^drained: accepted (\d+), delivered (\d+), dead-lettered (\d+)/m.exec(stop.stdout);
+  t.ok(m, stop.stdout);
+  t.equal(Number(m![1]), Number(m![2]) + Number(m![3]), 'every accepted message was delivered or dead-lettered');
+  t.match(stop.stdout, /stopped/);
+  const after = await caxton('server', 'status', '--server', `127.0.0.1:${running.grpcPort}`);
+  t.equal(after.code, 2, 'nothing serves any more');
+  // the teardown's stop finds no server: that is fine
+  const r = await caxton('server', 'start', '--detach', '--grpc-port', '0', '--http-port', '0', '--workers', '2');
+  t.equal(r.code, 0, 'it starts again for the teardown');
+});
