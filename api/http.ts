@@ -340,9 +340,15 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
   server.keepAliveTimeout = 65_000;
   return {
     server, port: bound,
+    // Idle connections go at once; a response being written (a Drain with
+    // shutdown answering right now) gets a second to finish.
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 1000);
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
     }),
   };
 }

@@ -157,7 +157,7 @@ export class Operations {
   // ------------------------------------------------------------ server
 
   serverInfo(): Promise<ServerInfoView> {
-    return this.control.call('serverInfo');
+    return this.control.call('serverInfo').then((i) => (this.draining ? { ...i, state: 'draining' } : i));
   }
 
   stats(): Promise<RuntimeStats> {

@@ -13,6 +13,7 @@ import { benchOptions, runBenchCommand } from './commands/bench.js';
 import { aclCommand } from './commands/acl.js';
 import { serverCommand } from './commands/server.js';
 import { deployCommand, runDeploy } from './commands/deploy.js';
+import { taskCommand } from './commands/task.js';
 import { agentsCommand } from './commands/agents.js';
 import { invokeCommand, runInvoke, runSend, sendCommand } from './commands/messages.js';
 import { CliError, EXIT, healthCheck, targetOf } from './client.js';
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     .command('server', 'start, stop or inspect a Caxton server', serverCommand)
     .command('deploy', 'apply a fleet manifest: create, update (and with --prune remove) agents', deployCommand, runDeploy)
     .command('agents', 'list, inspect and remove agents', agentsCommand)
+    .command('task', 'delegate a task to agents (Contract Net)', taskCommand)
     .command('send <agent>', 'send a message to an agent (fire and forget)', sendCommand, runSend)
     .command('invoke <agent>', 'send a request and print the reply', invokeCommand, runInvoke)
     .command('health', 'is the server serving (gRPC health check, no token needed)', (c) => c, async (a) => {

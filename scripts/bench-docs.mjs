@@ -70,6 +70,14 @@ for (const r of by('contract-net')) {
   lines.push('| tasks/s | completed | task p50 | task p99 | task p99.9 | lost |', '|---:|---:|---:|---:|---:|---:|');
   lines.push(`| ${n(r.tasksPerSecond)} | ${n(r.completed)} | ${n(r.p50Us)} µs | ${n(r.p99Us)} µs | ${n(r.p999Us)} µs | ${n(r.lost)} |`, '');
 }
+for (const r of by('api')) {
+  lines.push('## API (gRPC Invoke)', '');
+  lines.push(`A grpc-js client on the main thread calls \`MessageService.Invoke\` on an \`examples/echo\` agent through a real server over loopback (auth, API thread, bus, worker, WASM agent and back). The baseline is a bare grpc-js server on its own thread answering the same Invoke from the same proto at once, with the same client, measured in the same run (alternating phases). Latency: one call in flight, ${n(r.calls)} calls per target, HDR histogram. Throughput: ${n(r.concurrency)} calls in flight.`, '');
+  lines.push('| | p50 | p99 | p99.9 | calls/s |', '|---|---:|---:|---:|---:|');
+  lines.push(`| Caxton Invoke | ${n(r.p50Us)} µs | ${n(r.p99Us)} µs | ${n(r.p999Us)} µs | ${n(r.callsPerSecond)} |`);
+  lines.push(`| bare grpc-js echo | ${n(r.baseline?.p50Us)} µs | ${n(r.baseline?.p99Us)} µs | ${n(r.baseline?.p999Us)} µs | ${n(r.baseline?.callsPerSecond)} |`, '');
+  lines.push(`Added: p50 **${n(r.addedP50Us)} µs**, p99 **${n(r.addedP99Us)} µs**; throughput ratio **${n(r.throughputRatio)}**. Targets: ≤ 100 µs p50 added (${mark(r.addedP50Us <= 100)}), < 1 ms p99 added (${mark(r.addedP99Us < 1000)}), ratio ≥ 0.8 (${mark(r.throughputRatio >= 0.8)}).`, '');
+}
 lines.push('## Raw output', '', '```json', ...results.map((r) => JSON.stringify(r)), '```', '');
 writeFileSync(new URL('docs/benchmarks.md', root), lines.join('\n'));
 console.log(`wrote docs/benchmarks.md from ${results.length} result line(s)`);

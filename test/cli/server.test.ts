@@ -34,7 +34,7 @@ async function json(...args: string[]): Promise<any> {
 
 // Manifests in a temp folder, with the modules next to them (paths are relative to the manifest).
 mkdirSync(join(dir, 'agents'));
-for (const m of ['echo', 'slow', 'counter']) copyFileSync(join(agentsDir, `${m}.wasm`), join(dir, 'agents', `${m}.wasm`));
+for (const m of ['echo', 'slow', 'counter', 'contract-net-contractor']) copyFileSync(join(agentsDir, `${m}.wasm`), join(dir, 'agents', `${m}.wasm`));
 function manifest(name: string, text: string): string {
   const f = join(dir, name);
   writeFileSync(f, text);
@@ -165,6 +165,55 @@ t.test('wrong token and unreachable server', async (t) => {
   const away = await caxton('agents', 'list', '--server', '127.0.0.1:1');
   t.equal(away.code, 2);
   t.match(away.stderr, /SERVER_UNREACHABLE/);
+});
+
+t.test('task contract-net', async (t) => {
+  const f = manifest('contractors.yaml', `apiVersion: caxton.dev/v1
+kind: Fleet
+agents:
+  - name: c-cheap
+    module: agents/contract-net-contractor.wasm
+    capabilities: [cli-work]
+    config: { name: c-cheap, price: 3 }
+  - name: c-dear
+    module: agents/contract-net-contractor.wasm
+    capabilities: [cli-work]
+    config: { name: c-dear, price: 8 }
+  - name: c-busy
+    module: agents/contract-net-contractor.wasm
+    capabilities: [cli-work]
+    config: { name: c-busy, refuse: true }
+`);
+  await json('deploy', '-f', f);
+  const o = await json('task', 'contract-net', '--capability', 'cli-work', '--content', '{"job":"translate"}', '--deadline', '5s');
+  t.equal(o.status, 'completed');
+  t.equal(o.winner, 'c-cheap');
+  t.same(o.proposals.map((p: any) => p.agent).sort(), ['c-cheap', 'c-dear']);
+  t.same(o.refusals.map((p: any) => p.agent), ['c-busy']);
+  t.not(o.result, null, 'the result is printed');
+  const hi = await caxton('task', 'contract-net', '--capability', 'cli-work', '--content', '"x"', '--deadline', '5s', '--select', 'highest:price', '-o', 'table');
+  t.equal(hi.code, 0, hi.stderr);
+  t.match(hi.stdout, /status +completed\nwinner +c-dear/);
+  const bad = await caxton('task', 'contract-net', '--capability', 'cli-work', '--content', '{oops');
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /--content must be JSON/);
+  await caxton('agents', 'remove', 'c-cheap');
+  await caxton('agents', 'remove', 'c-dear');
+  await caxton('agents', 'remove', 'c-busy');
+});
+
+t.test('the Contract Net example fleet, applied by caxton deploy -f', async (t) => {
+  const example = fileURLToPath(new URL('../../examples/contract-net/fleet.yaml', import.meta.url));
+  const applied = await json('deploy', '-f', example);
+  t.same(applied.plan.map((s: any) => s.action), Array(6).fill('create'));
+  const o = await json('task', 'contract-net', '--capability', 'translate', '--content', '{"job":"translate","words":300}', '--deadline', '5s');
+  t.equal(o.status, 'failed', 'the cheapest contractor fails after acceptance (as the example intends)');
+  t.equal(o.winner, 'cheap-but-unreliable');
+  t.same(o.refusals.map((r: any) => r.agent).sort(), ['busy-1', 'busy-2']);
+  const viaManager = await json('invoke', 'manager', '--content', '{"job":"translate"}', '--timeout', '10s');
+  t.match(viaManager, { performative: 'inform', sender: 'manager', content: { winner: 'cheap-but-unreliable' } }, 'the manager agent runs the same task');
+  const back = await json('deploy', '-f', fleetV1, '--prune');
+  t.same(back.plan.filter((s: any) => s.action === 'remove').map((s: any) => s.name).sort(), ['busy-1', 'busy-2', 'cheap-but-unreliable', 'manager', 'premium', 'steady']);
 });
 
 t.test('a server killed with SIGKILL restarts with its fleet', async (t) => {

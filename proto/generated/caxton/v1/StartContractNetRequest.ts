@@ -24,7 +24,7 @@ export interface StartContractNetRequest {
    */
   'select'?: (string);
   /**
-   * How long the winner has to send its result after acceptance, ms (default 5000).
+   * How long the winner has to send its result after acceptance, ms (default 10000).
    */
   'resultTimeoutMs'?: (number);
 }
@@ -51,7 +51,7 @@ export interface StartContractNetRequest__Output {
    */
   'select': (string);
   /**
-   * How long the winner has to send its result after acceptance, ms (default 5000).
+   * How long the winner has to send its result after acceptance, ms (default 10000).
    */
   'resultTimeoutMs': (number);
 }

@@ -1,0 +1,55 @@
+/** `caxton task contract-net`: delegate a task with the Contract Net Protocol (docs/fipa.md). */
+import type { Argv } from 'yargs';
+import { Connection } from '../client.js';
+import { UsageError } from '../usage.js';
+import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+import { parseDuration } from './messages.js';
+
+export function taskCommand(y: Argv): Argv {
+  return y
+    .command('contract-net', 'send a call for proposals, pick a winner, return its result', (c) => c
+      .option('capability', { type: 'string', describe: 'agents offering this capability get the CFP' })
+      .option('contractors', { type: 'string', describe: 'or these agents, comma-separated' })
+      .option('content', { alias: 'c', type: 'string', demandOption: true, describe: 'the task as JSON (the CFP content)' })
+      .option('deadline', { type: 'string', default: '1s', describe: 'how long proposals are collected (e.g. 500ms, 2s)' })
+      .option('select', { type: 'string', describe: 'lowest:FIELD (default lowest:price), highest:FIELD or agent:NAME' })
+      .option('result-timeout', { type: 'string', describe: 'how long the winner has to report (default 10s)' })
+      .option('output', { alias: 'o', choices: OUTPUTS }), runContractNet)
+    .demandCommand(1, 'name a task protocol: contract-net');
+}
+
+async function runContractNet(a: any): Promise<void> {
+  if (!a.capability && !a.contractors) throw new UsageError('give --capability NAME or --contractors A,B,C');
+  try {
+    JSON.parse(a.content);
+  } catch (e) {
+    throw new UsageError(`--content must be JSON (${(e as Error).message}), e.g. --content '{"job":"translate"}'`);
+  }
+  const deadlineMs = parseDuration(a.deadline, '--deadline');
+  const resultTimeoutMs = a['result-timeout'] ? parseDuration(a['result-timeout'], '--result-timeout') : 0;
+  const conn = new Connection(a);
+  try {
+    const o = await conn.call('tasks', 'StartContractNet', {
+      capability: a.capability ?? '', contractors: a.contractors ? String(a.contractors).split(',').map((s: string) => s.trim()).filter(Boolean) : [],
+      taskJson: a.content, deadlineMs, select: a.select ?? '', resultTimeoutMs,
+    }, deadlineMs + (resultTimeoutMs || 10_000) + 30_000);
+    const parse = (s: string): unknown => JSON.parse(s || 'null');
+    const view = {
+      status: o.status, winner: o.winner || null, conversationId: o.conversationId,
+      proposals: o.proposals.map((p: any) => ({ agent: p.agent, content: parse(p.contentJson) })),
+      refusals: o.refusals.map((p: any) => ({ agent: p.agent, content: parse(p.contentJson) })),
+      silent: o.silent, result: parse(o.resultJson), failure: parse(o.failureJson), durationMs: o.durationMs,
+      transcript: o.transcript.map((t: any) => ({ at: t.at, from: t.from, to: t.to, performative: t.performative, content: parse(t.contentJson), ...(t.note ? { note: t.note } : {}) })),
+    };
+    const out: Output = a.output ?? defaultOutput();
+    process.stdout.write(`${render(view, out, () => [
+      `status     ${view.status}`,
+      `winner     ${view.winner ?? '-'}`,
+      `proposals  ${view.proposals.map((p: any) => `${p.agent} ${JSON.stringify(p.content)}`).join('; ') || '-'}`,
+      `refusals   ${view.refusals.map((p: any) => p.agent).join(', ') || '-'}`,
+      `result     ${JSON.stringify(view.result)}${view.failure !== null ? `  (failure: ${JSON.stringify(view.failure)})` : ''}`,
+    ].join('\n'))}\n`);
+  } finally {
+    conn.close();
+  }
+}
