@@ -10,7 +10,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UnauthenticatedError } from '../runtime/errors.js';
+import { InvalidArgumentError, UnauthenticatedError } from '../runtime/errors.js';
 
 export const TOKEN_FILE = 'token';
 
@@ -42,7 +42,10 @@ export class TokenCheck {
  * directory's token file, created atomically (write + rename) if missing.
  */
 export function loadOrCreateToken(dataDir: string, env: string | undefined = process.env.CAXTON_TOKEN): { token: string; source: 'env' | 'file' | 'created' } {
-  if (env) return { token: env, source: 'env' };
+  if (env) {
+    if (env.length < 16) throw new InvalidArgumentError('CAXTON_TOKEN', `is ${env.length} characters; the API token must be at least 16`, 'Use a long random token, e.g. `export CAXTON_TOKEN=$(openssl rand -hex 24)`, or unset it and let the server create one in its data directory.');
+    return { token: env, source: 'env' };
+  }
   const file = join(dataDir, TOKEN_FILE);
   try {
     const t = readFileSync(file, 'utf8').trim();

@@ -80,11 +80,13 @@ export type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb
 export class Connection {
   readonly target: string;
   private readonly token: string | undefined;
+  private readonly dataDir: string;
   private readonly clients: Record<'agents' | 'messages' | 'tasks' | 'management', grpc.Client & Record<string, Unary>>;
 
   constructor(o: ConnectionOptions) {
     this.target = targetOf(o);
-    this.token = readClientToken(dataDirOf(o));
+    this.dataDir = dataDirOf(o);
+    this.token = readClientToken(this.dataDir);
     const v1 = loadCaxtonGrpc().caxton.v1;
     const creds = grpc.credentials.createInsecure();
     const opts = { 'grpc.max_send_message_length': 64 * 1024 * 1024 };
@@ -129,7 +131,7 @@ export class Connection {
     let hint = rich?.hint ?? '';
     if (e.code === grpc.status.DEADLINE_EXCEEDED && !hint) hint = 'Raise --timeout, or check that the agent answers (caxton agents get NAME, its dead letters).';
     if (e.code === grpc.status.UNAUTHENTICATED && this.token === undefined) {
-      hint = `No token found: set $CAXTON_TOKEN, or run the CLI where it can read the server's data directory (--data-dir, now ${dataDirOf({})}). ${hint}`;
+      hint = `No token found: set $CAXTON_TOKEN, or run the CLI where it can read the server's data directory (--data-dir, now ${this.dataDir}). ${hint}`;
     }
     return new CliError(e.details || e.message, code, hint, EXIT_OF_STATUS[e.code as grpc.status] ?? EXIT.INTERNAL);
   }

@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../../runtime/store.js';
 import { CliError, Connection, EXIT, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
 import { UsageError } from '../usage.js';
 import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+import { parseDuration } from './messages.js';
 
 export interface ServerSettings {
   dataDir: string;
@@ -72,6 +73,8 @@ export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unkn
     else if (file[key] !== undefined) out[key] = coerce(key, kind, file[key], configFile!);
   }
   out.dataDir = resolve(out.dataDir as string);
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+  if (!levels.includes(out.logLevel as string)) throw new UsageError(`logLevel must be one of ${levels.join(', ')}, got "${String(out.logLevel)}"`);
   return out as unknown as ServerSettings;
 }
 
@@ -89,12 +92,12 @@ export function serverCommand(y: Argv): Argv {
       const settings = resolveSettings({
         dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
       }, process.env, a.config);
-      if (a.detach) await startDetached(settings, process.argv.slice(2).filter((x) => x !== '--detach'));
+      if (a.detach) await startDetached(settings);
       else await startForeground(settings);
     })
     .command('stop', 'drain in-flight messages and stop the server', (c) => c
-      .option('timeout', { type: 'number', default: 10_000, describe: 'ms to wait for in-flight messages' }), async (a) => {
-      await stopServer(a as never, a.timeout);
+      .option('timeout', { type: 'string', default: '10s', describe: 'how long to wait for in-flight messages (e.g. 500ms, 10s)' }), async (a) => {
+      await stopServer(a as never, parseDuration(a.timeout, '--timeout'));
     })
     .command('status', 'is a server running here, and how is it doing', (c) => c.option('output', { alias: 'o', choices: OUTPUTS }), async (a) => {
       await status(a as never, (a.output as Output) ?? defaultOutput());
@@ -129,10 +132,20 @@ async function startForeground(s: ServerSettings): Promise<void> {
   mkdirSync(s.dataDir, { recursive: true });
   refuseIfRunning(s.dataDir);
   const logger = createLogger(s.logLevel, { pretty: process.stderr.isTTY || process.env.CAXTON_LOG_PRETTY === '1' });
-  const server = await CaxtonServer.start({
-    dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort,
-    runtime: { ...(s.workers ? { workers: s.workers } : {}), logger },
-  });
+  let server: CaxtonServer;
+  try {
+    server = await CaxtonServer.start({
+      dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort,
+      runtime: { ...(s.workers ? { workers: s.workers } : {}), logger },
+    });
+  } catch (e) {
+    const m = (e as Error).message;
+    if (/EADDRINUSE|address already in use|No address added out of total/i.test(m)) {
+      throw new CliError(`cannot listen on ${s.host} (gRPC port ${s.grpcPort}, HTTP port ${s.httpPort}): a port is in use (${m})`, 'PORT_IN_USE',
+        'Stop what uses the port, or choose others with --grpc-port/--http-port (0 = any free port).', EXIT.CONFLICT);
+    }
+    throw e;
+  }
   const info: ServerFile = { pid: process.pid, host: s.host, grpcPort: server.grpcPort, httpPort: server.httpPort, startedAt: new Date().toISOString() };
   writeFileAtomic(join(s.dataDir, PID_FILE), `${process.pid}\n`, s.dataDir);
   writeFileAtomic(join(s.dataDir, SERVER_FILE), `${JSON.stringify(info, null, 2)}\n`, s.dataDir);
@@ -167,17 +180,19 @@ async function startForeground(s: ServerSettings): Promise<void> {
   await new Promise<never>(() => undefined);
 }
 
-async function startDetached(s: ServerSettings, args: string[]): Promise<void> {
+async function startDetached(s: ServerSettings): Promise<void> {
   mkdirSync(s.dataDir, { recursive: true });
   refuseIfRunning(s.dataDir);
   rmSync(join(s.dataDir, SERVER_FILE), { force: true });
   const logFile = join(s.dataDir, 'server.log');
   const out = openSync(logFile, 'a');
   const cli = fileURLToPath(new URL('../caxton.js', import.meta.url));
-  // The same command line without --detach; the data directory travels as
-  // CAXTON_DATA_DIR (a --data-dir flag in args, if any, says the same).
+  // The child gets the settings already resolved here, as flags (the highest
+  // precedence), and never --detach.
+  const args = ['server', 'start', '--data-dir', s.dataDir, '--host', s.host, '--grpc-port', String(s.grpcPort), '--http-port', String(s.httpPort), '--log-level', s.logLevel];
+  if (s.workers) args.push('--workers', String(s.workers));
   const child = spawn(process.execPath, [cli, ...args], {
-    detached: true, stdio: ['ignore', out, out], env: { ...process.env, CAXTON_LOG_PRETTY: '0', CAXTON_DATA_DIR: s.dataDir },
+    detached: true, stdio: ['ignore', out, out], env: { ...process.env, CAXTON_LOG_PRETTY: '0' },
   });
   closeSync(out);
   child.unref();

@@ -73,6 +73,20 @@ t.test('server status and health', async (t) => {
   const again = await caxton('server', 'start', '--detach', '--grpc-port', '0');
   t.equal(again.code, 7, 'a second server on the same data directory is refused');
   t.match(again.stderr, /SERVER_RUNNING/);
+  const running = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
+  const other = await new Promise<Run>((resolve) => {
+    execFile(process.execPath, [cli, 'server', 'start', '--grpc-port', String(running.grpcPort), '--http-port', '0', '--workers', '1'],
+      { env: { ...env, CAXTON_DATA_DIR: join(dir, 'other') } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
+  });
+  t.equal(other.code, 7, 'a port in use is a conflict, not a crash');
+  t.match(other.stderr, /PORT_IN_USE/);
+  t.match(other.stderr, /hint: .*--grpc-port/);
+  const shortToken = await new Promise<Run>((resolve) => {
+    execFile(process.execPath, [cli, 'server', 'start', '--grpc-port', '0', '--http-port', '0', '--workers', '1'],
+      { env: { ...env, CAXTON_DATA_DIR: join(dir, 'short'), CAXTON_TOKEN: 'abc' } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
+  });
+  t.equal(shortToken.code, 1, 'a too-short CAXTON_TOKEN is a usage error');
+  t.match(shortToken.stderr, /CAXTON_TOKEN/);
 });
 
 t.test('deploy -f: create, unchanged, dry-run, update, prune', async (t) => {
@@ -230,7 +244,7 @@ t.test('a server killed with SIGKILL restarts with its fleet', async (t) => {
 t.test('server stop drains in-flight messages', async (t) => {
   const running = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
   for (let i = 0; i < 5; i++) t.equal((await caxton('send', 'slow', '--content', '200')).code, 0);
-  const stop = await caxton('server', 'stop');
+  const stop = await caxton('server', 'stop', '--timeout', '20s');
   t.equal(stop.code, 0, stop.stderr);
   const m = /^drained: accepted (\d+), delivered (\d+), dead-lettered (\d+)/m.exec(stop.stdout);
   t.ok(m, stop.stdout);
@@ -239,6 +253,6 @@ t.test('server stop drains in-flight messages', async (t) => {
   const after = await caxton('server', 'status', '--server', `127.0.0.1:${running.grpcPort}`);
   t.equal(after.code, 2, 'nothing serves any more');
   // the teardown's stop finds no server: that is fine
-  const r = await caxton('server', 'start', '--detach', '--grpc-port', '0', '--http-port', '0', '--workers', '2');
-  t.equal(r.code, 0, 'it starts again for the teardown');
+  const r = await caxton('server', 'start', '--detach=true', '--grpc-port', '0', '--http-port', '0', '--workers', '2');
+  t.equal(r.code, 0, 'it starts again (--detach=true) for the teardown');
 });

@@ -29,4 +29,5 @@ t.test('bad values say where they came from', async (t) => {
   writeFileSync(bad, 'grpcPrt: 1\n');
   t.throws(() => resolveSettings({}, {}, bad), /unknown setting "grpcPrt"/);
   t.throws(() => resolveSettings({}, {}, join(dir, 'missing.yaml')), /cannot read it/);
+  t.throws(() => resolveSettings({ logLevel: 'bogus' }, {}, undefined), /logLevel must be one of trace, debug, info/);
 });
