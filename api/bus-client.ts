@@ -23,7 +23,7 @@ import {
   type Performative,
 } from '../bus/layout.js';
 import {
-  AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidArgumentError, MailboxFullError,
+  AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidArgumentError, InvalidReplyError, MailboxFullError,
   ReplyTimeoutError, TooManyStreamsError, UnknownPerformativeError,
 } from '../runtime/errors.js';
 import { conversationKey } from '../runtime/acl/bridge.js';
@@ -69,6 +69,12 @@ interface PendingCall {
 type StreamListener = (m: ApiMessage) => void;
 
 const HEX16 = /^[0-9a-fA-F]{1,16}$/;
+/** The all-zero key means "no conversation" in the frame header. */
+const NO_CONVERSATION = '0000000000000000';
+
+function noConversation(field: string): InvalidArgumentError {
+  return new InvalidArgumentError(field, 'names the all-zero key, which means "no conversation"', 'Use any other id (16 hex digits, or any string), or leave it empty for a fresh conversation.');
+}
 
 function splitId(hex: string): [number, number] {
   const padded = hex.padStart(16, '0');
@@ -236,6 +242,7 @@ export class BusClient {
     // ids are unique per run) with the top bit set, so it never equals a
     // message id and costs no random bytes.
     const conversationId = input.conversationId || idToString(this.msgLo + 1, this.msgHi | 0x80000000 | 0);
+    if (conversationKey(conversationId) === NO_CONVERSATION) throw noConversation('conversation_id');
     const startedAt = performance.now();
     const sent = this.send({ ...input, conversationId });
     return new Promise((resolve, reject) => {
@@ -276,6 +283,7 @@ export class BusClient {
    */
   watchConversation(conversationId: string, listener: StreamListener): () => void {
     const key = conversationKey(conversationId);
+    if (key === NO_CONVERSATION) throw noConversation('conversation_id');
     let set = this.streams.get(key);
     if (!set) {
       const [lo, hi] = splitId(key);
@@ -316,9 +324,15 @@ export class BusClient {
         const off = c.peek();
         if (off < 0) break;
         const len = this.i32[(off + FRAME_LENGTH) >> 2]!;
-        this.receive(off, len);
-        c.advance(len);
-        c.release();
+        try {
+          this.receive(off, len);
+        } catch (e) {
+          // A frame this thread cannot read must not take the API down with it.
+          this.deadLetter(off, len, DeadLetterReason.MALFORMED_FRAME, `the API thread could not read this frame: ${(e as Error).message}`);
+        } finally {
+          c.advance(len);
+          c.release();
+        }
         n++;
       }
     }
@@ -356,6 +370,10 @@ export class BusClient {
     if (!call) return;
     if (this.u8[off + FRAME_PERFORMATIVE] === PERF_AGREE) return; // the result follows
     this.forget(call);
+    if (decoded.params && '$undecodable' in decoded.params) {
+      call.reject(new InvalidReplyError(call.agent, 'its parameters are not a valid msgpack map'));
+      return;
+    }
     call.resolve({ reply: this.toApi(decoded), latencyUs: (performance.now() - call.startedAt) * 1000 });
   }
 

@@ -57,7 +57,7 @@ export function agentToProto(a: AgentView): Agent {
   return {
     name: a.name, state: a.state, worker: a.worker, kind: a.kind, slot: a.slot, generation: a.generation,
     memoryLimitBytes: a.memoryLimitBytes, timeLimitMs: a.timeLimitMs, mailbox: a.mailbox, restarts: a.restarts,
-    lastError: a.lastError ?? '', capabilities: a.capabilities, mailboxDepth: a.mailboxDepth, handled: a.handled, failed: a.failed, configJson: toJsonText(a.config ?? null),
+    lastError: a.lastError ?? '', capabilities: a.capabilities, mailboxDepth: a.mailboxDepth, handled: a.handled, failed: a.failed, configJson: toJsonText(a.config ?? null), specJson: toJsonText(a.requested),
   };
 }
 

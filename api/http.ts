@@ -283,14 +283,23 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
   openApiDocument = buildOpenApi(table);
   const compiled = table.map(compile);
   const server = createServer((req, res) => {
-    void serve(req, res);
+    serve(req, res).catch((e: unknown) => {
+      metrics.bug(e, 'http');
+      if (!res.headersSent) sendError(res, e);
+      else res.destroy();
+    });
   });
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://caxton');
     const method = req.method ?? 'GET';
     let operation = 'unknown';
     let status = 200;
     try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://caxton');
+      } catch {
+        throw new InvalidArgumentError('path', `"${String(req.url).slice(0, 200)}" is not a valid request target`, 'Send a path such as /v1/agents (percent-encode special characters).');
+      }
       let found: { c: CompiledRoute; m: RegExpExecArray } | undefined;
       let pathMatched = false;
       for (const c of compiled) {

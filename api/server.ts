@@ -15,6 +15,7 @@ import { Runtime, type RuntimeOptions, type RuntimeStats, type AgentInfo } from 
 import { serveControl, type AgentView, type ControlHandlers } from './control.js';
 import { loadOrCreateToken } from './auth.js';
 import { FleetStore } from '../runtime/store.js';
+import { isCaxtonError } from '../runtime/errors.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 
 export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -62,7 +63,7 @@ export class CaxtonServer {
   private readonly api: Worker;
   private ready = false;
   private readyReason = 'starting';
-  private stopping: Promise<{ drained: boolean; stats: RuntimeStats }> | undefined;
+  stopping: Promise<{ drained: boolean; stats: RuntimeStats }> | undefined;
   private readonly stoppedListeners: (() => void)[] = [];
   /** the durable fleet, when persisted */
   store: FleetStore | undefined;
@@ -80,6 +81,8 @@ export class CaxtonServer {
   static async start(opts: ServerOptions = {}): Promise<CaxtonServer> {
     const dataDir = resolve(opts.dataDir ?? '.caxton');
     const { token, source } = opts.token ? { token: opts.token, source: 'option' as const } : loadOrCreateToken(dataDir);
+    // Before any thread starts: a store that cannot be read stops the start cleanly.
+    const store = opts.persistFleet !== false ? new FleetStore(dataDir) : undefined;
     const runtime = await Runtime.start({ ...opts.runtime, peerThreads: 1 });
     const busChannel = new MessageChannel();
     const controlChannel = new MessageChannel();
@@ -95,7 +98,7 @@ export class CaxtonServer {
       workerData: input, transferList: [busChannel.port2, controlChannel.port2], name: 'caxton-api',
     });
     const server = new CaxtonServer(runtime, api, dataDir, token, source);
-    if (opts.persistFleet !== false) server.store = new FleetStore(dataDir);
+    server.store = store;
     const base = server.handlers();
     serveControl(controlChannel.port1, opts.wrapHandlers ? opts.wrapHandlers(base, server) : base, (e, method) => {
       runtime.logger.error({ err: e, method }, 'control call failed with an internal error');
@@ -113,6 +116,13 @@ export class CaxtonServer {
       server.grpcPort = listening.grpcPort;
       server.httpPort = listening.httpPort;
       api.on('error', (e) => runtime.logger.error({ err: e, thread: 'api' }, 'the API thread failed'));
+      // Without its API thread the server cannot serve: stop it (a service
+      // manager restarts it) rather than run deaf.
+      api.once('exit', (code) => {
+        if (server.stopping) return;
+        runtime.logger.fatal({ thread: 'api', code }, 'the API thread exited: stopping the server');
+        void server.stop(2000);
+      });
       await server.restoreFleet();
       if (opts.beforeReady) await opts.beforeReady(server);
     } catch (e) {
@@ -154,7 +164,7 @@ export class CaxtonServer {
 
   /** An agent with its bus counters; `depth` scans its rings (Get only). */
   view(info: AgentInfo, depth: boolean): AgentView {
-    const c = this.runtime.agentCounts(info.name);
+    const c = this.runtime.agentCounts(info.name, depth);
     return { ...info, handled: c.handled, failed: c.failed, mailboxDepth: depth ? c.mailboxDepth : 0 };
   }
 
@@ -169,7 +179,12 @@ export class CaxtonServer {
         return this.view(info!, false);
       },
       undeploy: async (a) => {
-        await rt.remove(a.name);
+        try {
+          await rt.remove(a.name);
+        } catch (e) {
+          // Stored but not running (it failed to restore): removing it is what the caller wants.
+          if (!(isCaxtonError(e) && e.code === 'AGENT_NOT_FOUND' && this.store?.has(a.name))) throw e;
+        }
         this.store?.remove(a.name);
       },
       list: async () => rt.list().map((i) => this.view(i, false)),

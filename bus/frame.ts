@@ -122,7 +122,14 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame {
   if (paramsLength > length - FRAME_HEADER_BYTES) throw new RangeError(`frame params length ${paramsLength} exceeds the ${length - FRAME_HEADER_BYTES} bytes after the header`);
   const paramsEnd = FRAME_HEADER_BYTES + paramsLength;
   let params: Record<string, unknown> | undefined;
-  if (paramsLength > 0) params = msgpack.unpack(bytes.subarray(FRAME_HEADER_BYTES, paramsEnd)) as Record<string, unknown>;
+  if (paramsLength > 0) {
+    try {
+      params = msgpack.unpack(bytes.subarray(FRAME_HEADER_BYTES, paramsEnd)) as Record<string, unknown>;
+    } catch {
+      // Kept, not thrown: a reader (the API thread, a dead-letter record) must survive a bad sender.
+      params = { $undecodable: Uint8Array.from(bytes.subarray(FRAME_HEADER_BYTES, paramsEnd)) };
+    }
+  }
   const contentBytes = bytes.subarray(paramsEnd, length);
   let content: unknown;
   try {

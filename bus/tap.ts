@@ -93,8 +93,11 @@ export class ConversationTap {
     }
     this.u8.set(src.subarray(off, off + len), at);
     this.u8[at + FRAME_FLAGS] = this.u8[at + FRAME_FLAGS]! | FLAG_TAP;
-    this.f64[this.stat + T_STAT_TAPS_SENT] = ++this.sent;
+    // Published first, counted second: stats() reads this counter before the
+    // ring counters, so a copy in between can only make in-flight look
+    // larger for a moment, never smaller.
     p.publish();
+    this.f64[this.stat + T_STAT_TAPS_SENT] = ++this.sent;
   }
 }
 

@@ -277,6 +277,15 @@ export class UnknownRouteError extends CaxtonError {
   }
 }
 
+export class FleetStoreError extends CaxtonError {
+  readonly code = 'FLEET_STORE_UNREADABLE';
+  constructor(file: string, problem: string) {
+    super(`cannot read the stored fleet ${file}: ${problem}`,
+      'The file was edited or damaged outside Caxton. Fix it (it is JSON: {"version": 1, "agents": [...]}) or move it away to start with an empty fleet, then re-apply your manifests with `caxton deploy -f`.',
+      { file, problem });
+  }
+}
+
 /** What a gateway reports for anything that is not a CaxtonError (a bug). */
 export class InternalError extends CaxtonError {
   readonly code = 'INTERNAL';
@@ -340,6 +349,7 @@ export const DeadLetterReason = Object.freeze({
   PROTOCOL_VIOLATION: 'PROTOCOL_VIOLATION',
   LATE_REPLY: 'LATE_REPLY',
   NO_WAITER: 'NO_WAITER',
+  MALFORMED_FRAME: 'MALFORMED_FRAME',
 } as const);
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -354,6 +364,7 @@ export const DEAD_LETTER_HINTS: Readonly<Record<DeadLetterReason, string>> = Obj
   WORKER_LOST: 'A worker was replaced while it held this message for an agent in back-off; only the count survives. Resend if it matters.',
   NO_ENDPOINT: 'The message was addressed to a host endpoint (an in-process API caller) that no longer exists, e.g. a reply that came after its request timed out.',
   PROTOCOL_VIOLATION: 'The message breaks the interaction protocol of its conversation (the detail says what was expected); the host answered the sender with not-understood. Fix the sender.',
+  MALFORMED_FRAME: 'A frame reached a host thread (the API) but could not be read (its parameters or content are not valid msgpack); the sender builds broken frames: fix the agent or its SDK.',
   NO_WAITER: 'A message reached the API endpoint ($api) but no call was waiting for it: the answer to a fire-and-forget Send, or a reply that came after its Invoke timed out or was cancelled. Use Invoke to get answers, or a longer deadline.',
   LATE_REPLY: 'The reply arrived after the reply-by of its conversation had passed; the initiator was already told of the time-out. Answer sooner or ask for a later reply-by.',
 });

@@ -25,6 +25,16 @@ export interface AgentRecord {
   /** when the watchdog stopped it recently (ms since epoch) */
   timeouts: number[];
   readonly createdAt: number;
+  /** the deploy spec's limits and capabilities as requested (before rounding to pages) */
+  readonly requested: RequestedSpec;
+}
+
+export interface RequestedSpec {
+  capabilities: string[];
+  memoryLimitBytes?: number;
+  timeLimitMs?: number;
+  mailbox?: number;
+  worker?: number;
 }
 
 export interface EndpointRecord {

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { FleetStoreError } from './errors.js';
 
 export interface StoredAgent {
   name: string;
@@ -78,8 +79,15 @@ export class FleetStore {
       for (const f of readdirSync(d)) if (f.endsWith('.tmp')) rmSync(join(d, f), { force: true });
     }
     if (existsSync(this.fleetFile)) {
-      const parsed = JSON.parse(readFileSync(this.fleetFile, 'utf8')) as FleetFile;
-      if (parsed.version !== 1 || !Array.isArray(parsed.agents)) throw new Error(`${this.fleetFile}: not a version 1 fleet file`);
+      let parsed: FleetFile;
+      try {
+        parsed = JSON.parse(readFileSync(this.fleetFile, 'utf8')) as FleetFile;
+      } catch (e) {
+        throw new FleetStoreError(this.fleetFile, (e as Error).message);
+      }
+      if (parsed?.version !== 1 || !Array.isArray(parsed.agents) || !parsed.agents.every((a) => typeof a?.name === 'string' && typeof a.module === 'string')) {
+        throw new FleetStoreError(this.fleetFile, 'it is not a version 1 fleet file');
+      }
       for (const a of parsed.agents) this.agents.set(a.name, a);
     }
   }

@@ -27,7 +27,7 @@ import {
   DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, MailboxFullError, ReplyTimeoutError,
   RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError, InvalidReplyError,
 } from './errors.js';
-import { Registry, isAgent, type AgentRecord, type EndpointRecord } from './registry.js';
+import { Registry, isAgent, type AgentRecord, type EndpointRecord, type RequestedSpec } from './registry.js';
 import { Directory } from './directory.js';
 import { validateMessage, type AclMessage } from './acl/message.js';
 import { aclToFrames, frameToAcl } from './acl/bridge.js';
@@ -130,6 +130,8 @@ export interface AgentInfo {
   capabilities: string[];
   /** the config it was deployed with (handed to caxton_init) */
   config: unknown;
+  /** limits and capabilities as the deploy asked for them (what `caxton deploy -f` compares) */
+  requested: RequestedSpec;
 }
 
 export interface OutgoingMessage {
@@ -678,11 +680,11 @@ export class Runtime {
   }
 
   /** Messages an agent handled and failed (trap, handler error, time-out), from the bus counters. */
-  agentCounts(name: string): { handled: number; failed: number; mailboxDepth: number } {
+  agentCounts(name: string, withDepth = true): { handled: number; failed: number; mailboxDepth: number } {
     const rec = this.mustAgent(name);
     const f64 = this.bus.f64;
     let depth = 0;
-    const threads = this.bus.layout.threads;
+    const threads = withDepth ? this.bus.layout.threads : 0;
     for (let p = 0; p < threads; p++) {
       depth += this.ringCounters[p * threads + rec.thread]!.countFramesFor(rec.slot, FRAME_DST_SLOT, FRAME_HEADER_BYTES);
     }
@@ -789,6 +791,13 @@ export class Runtime {
         memoryPages: Math.min(Math.floor(p.limits.memoryLimitBytes / WASM_PAGE), p.kind.memoryMaxPages ?? Infinity),
         timeLimitMs: p.limits.timeLimitMs, mailbox: p.limits.mailbox, state: 'starting', restarts: 0, lastError: undefined, timeouts: [],
         createdAt: Date.now(),
+        requested: {
+          capabilities: [...new Set(p.spec.capabilities ?? [])].sort(),
+          ...(p.spec.memoryLimitBytes !== undefined ? { memoryLimitBytes: p.spec.memoryLimitBytes } : {}),
+          ...(p.spec.timeLimitMs !== undefined ? { timeLimitMs: p.spec.timeLimitMs } : {}),
+          ...(p.spec.mailbox !== undefined ? { mailbox: p.spec.mailbox } : {}),
+          ...(p.spec.worker !== undefined ? { worker: p.spec.worker } : {}),
+        },
       };
       this.registry.add(rec);
       records.push(rec);
@@ -886,6 +895,7 @@ export class Runtime {
       ...(r.lastError ? { lastError: r.lastError } : {}),
       capabilities: this.directory.capabilitiesOf(r.name),
       config: r.configValue,
+      requested: r.requested,
     };
   }
 
@@ -1181,6 +1191,12 @@ export class Runtime {
     let accepted = 0;
     let consumed = 0;
     const threads = this.bus.layout.threads;
+    // Observer copies (bus/tap.ts) travel on the rings but are not messages.
+    // Copies sent are read BEFORE the ring counters (a copy published in
+    // between then counts as in flight for a moment), copies received AFTER
+    // them (the receiver counts a copy before it releases the ring): either
+    // way in-flight can only be over-estimated, so waitIdle never stops early.
+    for (let t = 0; t < threads; t++) accepted -= f64[this.bus.threadF64(t) + T_STAT_TAPS_SENT]!;
     for (const r of this.ringCounters) {
       accepted += r.publishedFrames();
       consumed += r.consumedFrames();
@@ -1208,8 +1224,6 @@ export class Runtime {
       accepted += f64[s + T_STAT_SYNTHESIZED]!;
       consumed += f64[s + T_STAT_SYNTHESIZED]!;
       conversations += f64[s + T_STAT_CONVERSATIONS]!;
-      // Observer copies for streamed conversations travel on the rings but are not messages.
-      accepted -= f64[s + T_STAT_TAPS_SENT]!;
       consumed -= f64[s + T_STAT_TAPS_RECEIVED]!;
     }
     if (this.options.transport === 'postmessage') {

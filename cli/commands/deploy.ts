@@ -3,20 +3,22 @@
  *
  * The plan compares the manifest with the server's agents:
  *   create     named in the manifest, not on the server
- *   update     on the server but different: module (content hash), config,
- *              capabilities, or a limit the manifest sets
+ *   update     on the server but different from the manifest: module (content
+ *              hash), config, capabilities or a limit, as the last deploy
+ *              asked for them
  *   unchanged  the same
  *   remove     on the server, not in the manifest (only with --prune)
  * An update is a remove then a deploy of the new spec: messages still queued
- * for the old agent are dead-lettered (AGENT_GONE). Limits the manifest does
- * not set are not compared (the server's defaults apply on create).
+ * for the old agent are dead-lettered (AGENT_GONE). Before anything changes,
+ * every module to deploy is compiled here, so a broken module stops the apply
+ * with the running agents untouched.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { Argv } from 'yargs';
 import { loadManifest, type ManifestAgent } from '../manifest.js';
-import { Connection } from '../client.js';
+import { CliError, Connection, EXIT } from '../client.js';
 import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
 
 export type Action = 'create' | 'update' | 'unchanged' | 'remove';
@@ -43,14 +45,18 @@ export function plan(wanted: ManifestAgent[], current: any[], prune: boolean): P
       steps.push({ action: 'create', name: w.name, agent: w });
       continue;
     }
+    // Compared with the deploy request as it was made (spec_json), not with
+    // what the server made of it (memory rounded to pages, capabilities
+    // registered by the agent itself at run time).
+    const spec = JSON.parse(have.specJson || '{}') as { capabilities?: string[]; memoryLimitBytes?: number; timeLimitMs?: number; mailbox?: number; worker?: number };
     const changes: string[] = [];
     if (have.kind !== kindOf(w.moduleBytes)) changes.push('module');
     if (!isDeepStrictEqual(JSON.parse(have.configJson || 'null'), w.config ?? null)) changes.push('config');
-    if (!isDeepStrictEqual([...have.capabilities].sort(), [...w.capabilities].sort())) changes.push('capabilities');
-    if (w.memoryLimitBytes !== undefined && have.memoryLimitBytes !== w.memoryLimitBytes) changes.push('memoryLimitBytes');
-    if (w.timeLimitMs !== undefined && have.timeLimitMs !== w.timeLimitMs) changes.push('timeLimitMs');
-    if (w.mailbox !== undefined && have.mailbox !== w.mailbox) changes.push('mailbox');
-    if (w.worker !== undefined && have.worker !== w.worker) changes.push('worker');
+    if (!isDeepStrictEqual([...new Set(spec.capabilities ?? [])].sort(), [...new Set(w.capabilities)].sort())) changes.push('capabilities');
+    if (spec.memoryLimitBytes !== w.memoryLimitBytes) changes.push('memoryLimitBytes');
+    if (spec.timeLimitMs !== w.timeLimitMs) changes.push('timeLimitMs');
+    if (spec.mailbox !== w.mailbox) changes.push('mailbox');
+    if (spec.worker !== w.worker) changes.push('worker');
     if (have.state === 'failed') changes.push('state (failed)');
     steps.push(changes.length ? { action: 'update', name: w.name, changes, agent: w } : { action: 'unchanged', name: w.name });
   }
@@ -93,6 +99,15 @@ export async function runDeploy(a: any): Promise<void> {
     const { agents } = await conn.call('agents', 'List', {});
     const steps = plan(fleet.agents, agents, a.prune);
     const work = steps.filter((s) => s.action !== 'unchanged');
+    for (const s of work) {
+      if (!s.agent) continue;
+      try {
+        new WebAssembly.Module(s.agent.moduleBytes as Uint8Array<ArrayBuffer>);
+      } catch (e) {
+        throw new CliError(`${fleet.file}:${s.agent.source.line}:${s.agent.source.column}: agent "${s.name}": ${s.agent.modulePath} is not a valid WebAssembly module (${(e as Error).message}); nothing was changed`,
+          'INVALID_WASM', 'Build the agent again (npm run build:agents) and check the module path.', EXIT.USAGE);
+      }
+    }
     const view = steps.map(({ action, name, changes }) => ({ action, name, ...(changes ? { changes } : {}) }));
     if (output === 'table') process.stdout.write(`${describe(steps)}\n`);
     if (a['dry-run'] || work.length === 0) {

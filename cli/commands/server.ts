@@ -228,7 +228,7 @@ async function stopServer(a: { server?: string; dataDir?: string; 'data-dir'?: s
     conn.close();
   }
   // Wait for the process to exit when it is ours to watch.
-  if (info && !a.server) {
+  if (info && !a.server && !process.env.CAXTON_SERVER) {
     const deadline = Date.now() + timeoutMs + 15_000;
     while (pidAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (pidAlive(info.pid)) throw new CliError(`the server (pid ${info.pid}) is still running`, 'SERVER_STOP_FAILED', `Kill it with \`kill ${info.pid}\` (it drains on SIGTERM).`, EXIT.INTERNAL);

@@ -41,6 +41,12 @@ export interface Agent {
    * The config it was deployed with, as JSON text ("null" when none).
    */
   'configJson'?: (string);
+  /**
+   * The deploy request's capabilities and limits as asked for, JSON text
+   * (memory is rounded to 64 KiB pages in memory_limit_bytes; capabilities
+   * there include the ones the agent registers at run time).
+   */
+  'specJson'?: (string);
 }
 
 export interface Agent__Output {
@@ -81,4 +87,10 @@ export interface Agent__Output {
    * The config it was deployed with, as JSON text ("null" when none).
    */
   'configJson': (string);
+  /**
+   * The deploy request's capabilities and limits as asked for, JSON text
+   * (memory is rounded to 64 KiB pages in memory_limit_bytes; capabilities
+   * there include the ones the agent registers at run time).
+   */
+  'specJson': (string);
 }

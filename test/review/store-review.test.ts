@@ -1,0 +1,19 @@
+// Review reproduction for the durable fleet (runtime/store.ts, api/server.ts handlers).
+import t from 'tap';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer, stopTestServer } from '../helpers/server.js';
+
+t.test('an agent that could not be restored can still be removed from the stored fleet', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-review-store-'));
+  // A stored agent whose module file is gone (or whose spec no longer fits, e.g. worker: 4 on a 2-worker server).
+  writeFileSync(join(dataDir, 'fleet.json'), `${JSON.stringify({ version: 1, agents: [{ name: 'ghost', module: '0'.repeat(64) }, { name: 'wide', module: '1'.repeat(64), worker: 4 }] })}\n`);
+  const s = await startTestServer({ dataDir });
+  t.teardown(() => stopTestServer(s));
+  t.same(s.server.restored.failed.map((f) => f.name).sort(), ['ghost', 'wide'], 'both are reported as not restored');
+  // `caxton agents remove ghost` is the only way a user has to get rid of it.
+  await s.call(s.agents, 'Undeploy', { name: 'ghost' }).catch(() => undefined);
+  const stored = JSON.parse(readFileSync(join(dataDir, 'fleet.json'), 'utf8')) as { agents: { name: string }[] };
+  t.notOk(stored.agents.some((a) => a.name === 'ghost'), 'after Undeploy, fleet.json no longer names it (else it comes back at every start)');
+});
