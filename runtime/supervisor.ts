@@ -1049,7 +1049,10 @@ export class Runtime {
       this.waiting.set(messageId, (frame) => {
         clearTimeout(timer);
         try {
-          resolve(decodeFrame(frame));
+          const d = decodeFrame(frame);
+          // decodeFrame keeps undecodable params as bytes (bus/frame.ts): a reply like that is still invalid.
+          if (d.params && '$undecodable' in d.params) reject(new InvalidReplyError(msg.to, 'its parameters are not a valid msgpack map'));
+          else resolve(d);
         } catch (e) {
           reject(new InvalidReplyError(msg.to, (e as Error).message));
         }

@@ -239,3 +239,15 @@ t.test('a paramsLength that runs past the frame length is rejected', async (t) =
   new DataView(buf.buffer).setUint32(FRAME_LENGTH, FRAME_HEADER_BYTES + paramsLength - 2, true);
   t.throws(() => decodeFrame(buf), RangeError, 'params beyond the frame are not read');
 });
+
+t.test('params that are not msgpack are kept as bytes, not thrown', async (t) => {
+  const good = encodeFrame({ performative: 7, destinationSlot: 1 }, 'hi', { language: 'en' });
+  const view = new DataView(good.buffer);
+  const paramsLength = view.getUint32(72, true);
+  const bad = good.slice();
+  bad.fill(0xc1, 80, 80 + paramsLength); // 0xc1 is never used by msgpack
+  const d = decodeFrame(bad);
+  t.ok(d.params && d.params.$undecodable instanceof Uint8Array, 'the raw params are kept');
+  t.equal((d.params!.$undecodable as Uint8Array).length, paramsLength);
+  t.equal(d.content, 'hi', 'the content is still read');
+});
