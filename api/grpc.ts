@@ -12,7 +12,12 @@ import * as protoLoader from '@grpc/proto-loader';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { toServiceError } from './errors.js';
-import { InvalidArgumentError, isCaxtonError } from '../runtime/errors.js';
+import { InvalidArgumentError, StreamTooSlowError, isCaxtonError } from '../runtime/errors.js';
+
+/** Bytes (REST) a conversation stream may have waiting for a slow client before it is closed (STREAM_TOO_SLOW). */
+export const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
+/** Messages (gRPC streams count objects, not bytes) waiting for a slow client before the stream is closed. */
+export const STREAM_MESSAGE_LIMIT = 1024;
 import type { Metrics } from './metrics.js';
 import { parseJsonField, toJsonText, type Operations } from './operations.js';
 import type { TokenCheck } from './auth.js';
@@ -198,7 +203,15 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
     StreamConversation(call) {
       let stop: (() => void) | undefined;
       try {
-        stop = ops.watch(call.request.conversationId, (m) => call.write(messageToProto(m)));
+        stop = ops.watch(call.request.conversationId, (m) => {
+          // A client that stops reading must not make this thread buffer without limit.
+          if (call.writableLength > STREAM_MESSAGE_LIMIT) {
+            stop?.();
+            call.emit('error', toServiceError(new StreamTooSlowError(call.writableLength, STREAM_MESSAGE_LIMIT)));
+            return;
+          }
+          call.write(messageToProto(m));
+        });
       } catch (e) {
         const err = toServiceError(e);
         metrics.countCall('grpc', 'MessageService.StreamConversation', grpc.status[err.code!] ?? String(err.code));

@@ -9,7 +9,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError, UnknownRouteError, isCaxtonError } from '../runtime/errors.js';
+import { InvalidArgumentError, StreamTooSlowError, UnknownRouteError, isCaxtonError } from '../runtime/errors.js';
+import { STREAM_BUFFER_LIMIT } from './grpc.js';
 import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError } from './errors.js';
 import { jsonReplacer, type Operations } from './operations.js';
 import type { TokenCheck } from './auth.js';
@@ -166,7 +167,15 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       method: 'GET', path: '/v1/conversations/{id}/stream', operationId: 'MessageService.StreamConversation', tag: 'Messages', produces: 'application/x-ndjson',
       summary: 'Every message of the conversation as it is delivered, one JSON object per line, until the client disconnects.',
       handle({ params, res, raw }) {
-        const stop = ops.watch(params.id!, (m) => res.write(`${JSON.stringify(m, jsonReplacer)}\n`));
+        const stop = ops.watch(params.id!, (m) => {
+          // A client that stops reading must not make this thread buffer without limit.
+          if (res.writableLength > STREAM_BUFFER_LIMIT) {
+            stop();
+            res.end(`${JSON.stringify(httpErrorBody(new StreamTooSlowError(res.writableLength, STREAM_BUFFER_LIMIT)), jsonReplacer)}\n`);
+            return;
+          }
+          res.write(`${JSON.stringify(m, jsonReplacer)}\n`);
+        });
         res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
         res.flushHeaders();
         raw.on('close', stop);

@@ -40,6 +40,7 @@ export class ConversationTap {
   private readonly table: number;
   private readonly stat: number;
   private readonly producers: readonly (RingProducer | undefined)[];
+  private readonly halfRing: number;
   readonly enabled: boolean;
   private sent: number;
   private dropped: number;
@@ -51,6 +52,7 @@ export class ConversationTap {
     this.table = bus.layout.watchOffset >> 2;
     this.stat = bus.threadF64(thread);
     this.producers = producers;
+    this.halfRing = bus.layout.ringCapacity >> 1;
     this.enabled = TAPS_ENABLED;
     this.sent = this.f64[this.stat + T_STAT_TAPS_SENT]!;
     this.dropped = this.f64[this.stat + T_STAT_TAPS_DROPPED]!;
@@ -84,7 +86,9 @@ export class ConversationTap {
     const target = Atomics.load(this.i32, G_TAP_THREAD);
     const p = target > 0 ? this.producers[target] : undefined;
     if (!p) return;
-    const at = p.reserve(len);
+    // Copies never take the second half of the ring: replies to the API
+    // thread share it and must not be refused because a stream is busy.
+    const at = p.usedBytes() + len > this.halfRing ? -1 : p.reserve(len);
     if (at < 0) {
       // The tap thread is not keeping up: the stream misses this copy (the
       // message itself is delivered as usual). Counted for /metrics.

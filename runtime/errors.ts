@@ -286,6 +286,15 @@ export class FleetStoreError extends CaxtonError {
   }
 }
 
+export class StreamTooSlowError extends CaxtonError {
+  readonly code = 'STREAM_TOO_SLOW';
+  constructor(waiting: number, limit: number) {
+    super(`the stream was closed: its client did not read fast enough (${waiting} waiting, limit ${limit}; messages for gRPC, bytes for REST)`,
+      'Read the stream continuously (do not pause it), or watch a quieter conversation; open it again to continue.',
+      { waiting, limit });
+  }
+}
+
 /** What a gateway reports for anything that is not a CaxtonError (a bug). */
 export class InternalError extends CaxtonError {
   readonly code = 'INTERNAL';

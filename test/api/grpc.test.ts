@@ -235,3 +235,25 @@ t.test('a full mailbox turns into RESOURCE_EXHAUSTED with a retry delay; nothing
   // once drained, sends are accepted again
   await small.call(small.messages, 'Send', { agent: 'slow', contentJson: '"again"' });
 });
+
+t.test('a stream whose client stops reading is closed with STREAM_TOO_SLOW, not buffered without limit', async (t) => {
+  const conversation = 'firehose';
+  const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: conversation }, s.metadata());
+  await new Promise((resolve) => stream.once('metadata', resolve));
+  stream.pause(); // the client stops reading
+  const closed = new Promise<any>((resolve) => stream.on('error', resolve));
+  const big = JSON.stringify('x'.repeat(8000));
+  let ended: any;
+  void closed.then((e) => { ended = e; });
+  // Each message (and echo's reply) is copied to the stream: about 16 KB per Send.
+  for (let batch = 0; batch < 100 && !ended; batch++) {
+    await Promise.all(Array.from({ length: 20 }, () => s.call(s.messages, 'Send', { agent: 'echo', contentJson: big, conversationId: conversation })));
+  }
+  stream.resume();
+  const err = ended ?? await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+  t.ok(err, 'the server closed the stream');
+  t.equal(err.code, status.RESOURCE_EXHAUSTED);
+  t.equal(rich(err).reason, 'STREAM_TOO_SLOW');
+  const stats = await settle();
+  t.equal(stats.accepted, stats.delivered + stats.deadLettered + stats.inFlight, 'the messages themselves were all accounted for');
+});
