@@ -15,7 +15,7 @@ import { Bus, type BusInit } from '../bus/shared.js';
 import { RingConsumer, RingProducer } from '../bus/ring.js';
 import { Pump } from '../bus/pump.js';
 import { WatchTable } from '../bus/tap.js';
-import { decodeFrame, encodeFrame, idToString, type DecodedFrame } from '../bus/frame.js';
+import { decodeFrame, encodeFrame, idFromString, idToString, type DecodedFrame } from '../bus/frame.js';
 import {
   FLAG_TAP, FRAME_CONV_HI, FRAME_CONV_LO, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_FLAGS, FRAME_LENGTH, FRAME_PERFORMATIVE,
   FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, PERFORMATIVE_CODE, ROUTE_GENERATION_SHIFT, ROUTE_STOPPED, ROUTE_THREAD_MASK,
@@ -74,11 +74,6 @@ const NO_CONVERSATION = '0000000000000000';
 
 function noConversation(field: string): InvalidArgumentError {
   return new InvalidArgumentError(field, 'names the all-zero key, which means "no conversation"', 'Use any other id (16 hex digits, or any string), or leave it empty for a fresh conversation.');
-}
-
-function splitId(hex: string): [number, number] {
-  const padded = hex.padStart(16, '0');
-  return [parseInt(padded.slice(8), 16) | 0, parseInt(padded.slice(0, 8), 16) | 0];
 }
 
 export interface BusClientOptions {
@@ -202,14 +197,14 @@ export class BusClient {
     if (entry === 0) throw new AgentNotFoundError(input.agent);
     if ((entry & ROUTE_STOPPED) !== 0) throw new AgentStoppedError(input.agent, 'stopped or failed');
     const convKey = input.conversationId ? conversationKey(input.conversationId) : '';
-    const [convLo, convHi] = convKey ? splitId(convKey) : [0, 0];
+    const [convLo, convHi] = convKey ? idFromString(convKey) : [0, 0];
     let replyLo = 0;
     let replyHi = 0;
     if (input.inReplyTo) {
       if (!HEX16.test(input.inReplyTo)) {
         throw new InvalidArgumentError('in_reply_to', `must be a message id of 1-16 hex digits, got "${input.inReplyTo}"`, 'Pass the messageId of the message you answer, as returned by Send or shown in a stream.');
       }
-      [replyLo, replyHi] = splitId(input.inReplyTo);
+      [replyLo, replyHi] = idFromString(input.inReplyTo);
     }
     const lo = (this.msgLo = (this.msgLo + 1) | 0);
     const frame = encodeFrame({
@@ -286,7 +281,7 @@ export class BusClient {
     if (key === NO_CONVERSATION) throw noConversation('conversation_id');
     let set = this.streams.get(key);
     if (!set) {
-      const [lo, hi] = splitId(key);
+      const [lo, hi] = idFromString(key);
       if (!this.watch.add(lo, hi)) throw new TooManyStreamsError();
       set = new Set();
       this.streams.set(key, set);
@@ -301,7 +296,7 @@ export class BusClient {
       s.delete(listener);
       if (s.size === 0) {
         this.streams.delete(key);
-        const [lo, hi] = splitId(key);
+        const [lo, hi] = idFromString(key);
         this.watch.remove(lo, hi);
       }
     };
@@ -356,9 +351,14 @@ export class BusClient {
     }
     const replyHi = i32[w + (FRAME_REPLY_TO_HI >> 2)]!;
     let call = replyHi === this.msgHi ? this.byMessage.get(i32[w + (FRAME_REPLY_TO_LO >> 2)]!) : undefined;
-    const convKey = idToString(i32[w + (FRAME_CONV_LO >> 2)]!, i32[w + (FRAME_CONV_HI >> 2)]!);
-    if (!call) call = this.byConversation.get(convKey);
-    const streams = this.streams.get(convKey);
+    // The conversation's string key is built only when it is needed: a reply
+    // that names its request, with no stream open, costs no string.
+    let streams: Set<StreamListener> | undefined;
+    if (!call || this.streams.size !== 0) {
+      const convKey = idToString(i32[w + (FRAME_CONV_LO >> 2)]!, i32[w + (FRAME_CONV_HI >> 2)]!);
+      if (!call) call = this.byConversation.get(convKey);
+      streams = this.streams.get(convKey);
+    }
     if (!call && !streams) {
       this.deadLetter(off, len, DeadLetterReason.NO_WAITER, 'no call waits for this message (the answer to a Send, or to an Invoke that timed out or was cancelled)');
       return;

@@ -9,9 +9,8 @@
  * revived on the API thread, so the gateways map them like local ones.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { isCaxtonError, reviveError, type SerializedError } from '../runtime/errors.js';
-import { InternalError } from '../runtime/errors.js';
-import type { AgentInfo, DeadLetter, RuntimeStats } from '../runtime/supervisor.js';
+import { InternalError, isCaxtonError, reviveError, type SerializedError } from '../runtime/errors.js';
+import type { AgentInfo, AgentSpec, DeadLetter, RuntimeStats } from '../runtime/supervisor.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract-net.js';
 
 /** An agent as the API shows it: the registry's view plus its counters. */
@@ -21,16 +20,8 @@ export interface AgentView extends AgentInfo {
   mailboxDepth: number;
 }
 
-export interface DeployArgs {
-  name: string;
-  module: Uint8Array;
-  config?: unknown;
-  capabilities?: string[];
-  memoryLimitBytes?: number;
-  timeLimitMs?: number;
-  mailbox?: number;
-  worker?: number;
-}
+/** What Deploy carries to the supervisor: the runtime's own deploy spec. */
+export type DeployArgs = AgentSpec;
 
 export interface ServerInfoView {
   version: string;

@@ -172,9 +172,8 @@ export class CaxtonServer {
     const rt = this.runtime;
     return {
       deploy: async (a) => {
-        const module = a.module instanceof Uint8Array ? a.module : new Uint8Array(a.module);
-        const [info] = await rt.deploy({ ...a, module });
-        const { module: _bytes, ...spec } = a;
+        const [info] = await rt.deploy(a);
+        const { module, ...spec } = a;
         this.store?.put(spec, module);
         return this.view(info!, false);
       },

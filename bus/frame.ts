@@ -61,6 +61,12 @@ export function idToString(lo: number, hi: number): string {
   return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 }
 
+/** The two u32 words (as i32: lo, hi) of an id written as 1-16 hex digits; the caller validates the text. */
+export function idFromString(hex: string): [number, number] {
+  const padded = hex.padStart(16, '0');
+  return [parseInt(padded.slice(8), 16) | 0, parseInt(padded.slice(0, 8), 16) | 0];
+}
+
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }

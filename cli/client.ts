@@ -12,6 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { loadCaxtonGrpc } from '../api/grpc.js';
 import { decodeStatusDetails } from '../api/errors.js';
 import { readClientToken } from '../api/auth.js';
@@ -141,20 +143,15 @@ export class Connection {
   }
 }
 
-/** A health check (no token needed); resolves to the status name. */
+/** A health check (grpc.health.v1, no token needed); resolves to the status name. */
 export function healthCheck(target: string, timeoutMs = 5000): Promise<string> {
+  const health = (grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String, defaults: true })) as any).grpc.health.v1;
+  const client = new health.Health(target, grpc.credentials.createInsecure()) as grpc.Client & { Check: Unary };
   return new Promise((resolveCheck, reject) => {
-    const client = new grpc.Client(target, grpc.credentials.createInsecure());
-    const path = '/grpc.health.v1.Health/Check';
-    // HealthCheckRequest {service = ''} is empty on the wire; the response's field 1 is the status enum.
-    client.makeUnaryRequest(path, (x: Buffer) => x, (b: Buffer) => b, Buffer.alloc(0), { deadline: Date.now() + timeoutMs }, (e, v?: Buffer) => {
+    client.Check({ service: '' }, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (e, v: { status: string }) => {
       client.close();
-      if (e) {
-        reject(e);
-        return;
-      }
-      const value = v && v.length >= 2 && v[0] === 0x08 ? v[1]! : 0;
-      resolveCheck(['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][value] ?? 'UNKNOWN');
+      if (e) reject(e);
+      else resolveCheck(v.status);
     });
   });
 }

@@ -86,8 +86,8 @@ export function parseSize(value: string | number): number | undefined {
  * "1.5s" (units ms, s). Undefined if it is not one, or not a whole number of
  * milliseconds.
  */
-export function parseDuration(value: string | number): number | undefined {
-  return parseQuantity(value, DURATION_UNITS);
+export function parseDuration(value: string | number, units: Readonly<Record<string, number>> = DURATION_UNITS): number | undefined {
+  return parseQuantity(value, units);
 }
 
 function parseQuantity(value: string | number, units: Readonly<Record<string, number>>): number | undefined {

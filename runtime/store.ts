@@ -17,18 +17,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FleetStoreError } from './errors.js';
+import type { AgentSpec } from './supervisor.js';
 
-export interface StoredAgent {
-  name: string;
-  /** sha256 (hex) of the module bytes */
-  module: string;
-  config?: unknown;
-  capabilities?: string[];
-  memoryLimitBytes?: number;
-  timeLimitMs?: number;
-  mailbox?: number;
-  worker?: number;
-}
+/** A deploy spec as stored: the module replaced by the sha256 (hex) of its bytes. */
+export type StoredAgent = Omit<AgentSpec, 'module'> & { module: string };
 
 interface FleetFile {
   version: 1;

@@ -13,7 +13,7 @@ import { Bus } from '../bus/shared.js';
 import { RingConsumer, RingCounters, RingProducer } from '../bus/ring.js';
 import { RouterTable } from '../bus/router.js';
 import { Pump } from '../bus/pump.js';
-import { decodeFrame, encodeFrame, idToString, type DecodedFrame } from '../bus/frame.js';
+import { decodeFrame, encodeFrame, idFromString, idToString, type DecodedFrame } from '../bus/frame.js';
 import {
   DEFAULT_MAX_AGENTS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_RING_CAPACITY, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_LENGTH,
   FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, PERFORMATIVE_CODE, PERFORMATIVES, T_DOORBELL, T_STAT_AGENTS,
@@ -1297,6 +1297,5 @@ export class Runtime {
 function parseId(id: string | undefined, field: string): [number, number] {
   if (id === undefined || id === '') return [0, 0];
   if (!/^[0-9a-fA-F]{1,16}$/.test(id)) throw new InvalidAgentSpecError(field, `must be 1-16 hex digits, got "${id}"`);
-  const padded = id.padStart(16, '0');
-  return [parseInt(padded.slice(8), 16) | 0, parseInt(padded.slice(0, 8), 16) | 0];
+  return idFromString(id);
 }

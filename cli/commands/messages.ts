@@ -1,17 +1,8 @@
 /** `caxton send` and `caxton invoke`. */
 import type { Argv } from 'yargs';
 import { Connection } from '../client.js';
-import { UsageError } from '../usage.js';
+import { durationFlag } from '../usage.js';
 import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
-
-/** "5s", "250ms", "2m" or a number of ms. */
-export function parseDuration(text: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${option} takes a duration like 500ms, 5s or 2m, got "${text}"`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  return Math.round(n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as Record<string, number>)[unit]!);
-}
 
 function contentJson(content: string | undefined): string {
   if (content === undefined) return '';
@@ -52,7 +43,7 @@ export function invokeCommand(y: Argv): Argv {
 }
 
 export async function runInvoke(a: any): Promise<void> {
-  const timeoutMs = parseDuration(a.timeout, '--timeout');
+  const timeoutMs = durationFlag(a.timeout, '--timeout');
   const conn = new Connection(a);
   try {
     const r = await conn.call('messages', 'Invoke', { agent: a.agent, performative: a.performative ?? 'request', contentJson: contentJson(a.content), conversationId: a.conversation ?? '' }, timeoutMs);

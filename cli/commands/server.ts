@@ -16,9 +16,8 @@ import { CaxtonServer } from '../../api/server.js';
 import { createLogger } from '../../runtime/logger.js';
 import { writeFileAtomic } from '../../runtime/store.js';
 import { CliError, Connection, EXIT, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
-import { UsageError } from '../usage.js';
+import { UsageError, durationFlag } from '../usage.js';
 import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
-import { parseDuration } from './messages.js';
 
 export interface ServerSettings {
   dataDir: string;
@@ -97,7 +96,7 @@ export function serverCommand(y: Argv): Argv {
     })
     .command('stop', 'drain in-flight messages and stop the server', (c) => c
       .option('timeout', { type: 'string', default: '10s', describe: 'how long to wait for in-flight messages (e.g. 500ms, 10s)' }), async (a) => {
-      await stopServer(a as never, parseDuration(a.timeout, '--timeout'));
+      await stopServer(a as never, durationFlag(a.timeout, '--timeout'));
     })
     .command('status', 'is a server running here, and how is it doing', (c) => c.option('output', { alias: 'o', choices: OUTPUTS }), async (a) => {
       await status(a as never, (a.output as Output) ?? defaultOutput());

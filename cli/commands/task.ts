@@ -1,9 +1,8 @@
 /** `caxton task contract-net`: delegate a task with the Contract Net Protocol (docs/fipa.md). */
 import type { Argv } from 'yargs';
 import { Connection } from '../client.js';
-import { UsageError } from '../usage.js';
+import { UsageError, durationFlag } from '../usage.js';
 import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
-import { parseDuration } from './messages.js';
 
 export function taskCommand(y: Argv): Argv {
   return y
@@ -25,8 +24,8 @@ async function runContractNet(a: any): Promise<void> {
   } catch (e) {
     throw new UsageError(`--content must be JSON (${(e as Error).message}), e.g. --content '{"job":"translate"}'`);
   }
-  const deadlineMs = parseDuration(a.deadline, '--deadline');
-  const resultTimeoutMs = a['result-timeout'] ? parseDuration(a['result-timeout'], '--result-timeout') : 0;
+  const deadlineMs = durationFlag(a.deadline, '--deadline');
+  const resultTimeoutMs = a['result-timeout'] ? durationFlag(a['result-timeout'], '--result-timeout') : 0;
   const conn = new Connection(a);
   try {
     const o = await conn.call('tasks', 'StartContractNet', {
