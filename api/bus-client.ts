@@ -179,11 +179,6 @@ export class BusClient {
 
   // ------------------------------------------------------------------ sending
 
-  /** The 16-hex-digit key of a conversation id given by a client (any string; hex is kept as is). */
-  static conversationKey(id: string): string {
-    return conversationKey(id);
-  }
-
   /**
    * Put one message into the agent's mailbox (its worker's ring from this
    * thread). Throws the error the gateways map to a status.
@@ -263,11 +258,6 @@ export class BusClient {
     if (call.timer) clearTimeout(call.timer);
     if (this.byMessage.get(call.msgLo) === call) this.byMessage.delete(call.msgLo);
     if (this.byConversation.get(call.convKey) === call) this.byConversation.delete(call.convKey);
-  }
-
-  /** Pending Invoke calls (for tests and /metrics). */
-  get pendingCalls(): number {
-    return this.byMessage.size;
   }
 
   // ------------------------------------------------------------------ streams

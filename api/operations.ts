@@ -178,8 +178,4 @@ export class Operations {
   ready(): Promise<{ ready: boolean; reason: string }> {
     return this.control.call('ready');
   }
-
-  nameOf(slot: number): string {
-    return this.bus.nameOf(slot);
-  }
 }
