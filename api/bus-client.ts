@@ -20,7 +20,7 @@ import {
   FLAG_TAP, FRAME_CONV_HI, FRAME_CONV_LO, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_FLAGS, FRAME_LENGTH, FRAME_PERFORMATIVE,
   FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, PERFORMATIVE_CODE, ROUTE_GENERATION_SHIFT, ROUTE_STOPPED, ROUTE_THREAD_MASK,
   T_DOORBELL, T_OWNER_EPOCH, T_STAT_DEAD_LETTERED, T_STAT_DELIVERED, T_STAT_REFUSED, T_STAT_TAPS_RECEIVED,
-  type Performative,
+  FLAG_TRACE_SAMPLED, M_ACCEPTED, M_DELIVERED, PERFORMATIVES, type Performative,
 } from '../bus/layout.js';
 import {
   AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidArgumentError, InvalidReplyError, MailboxFullError,
@@ -31,6 +31,7 @@ import type { DeadLetterRecord, ToWorker } from '../runtime/protocol.js';
 import type { PeerJoin } from '../runtime/supervisor.js';
 
 const PERF_AGREE = PERFORMATIVE_CODE.agree;
+const ZERO_ID = /^0*$/;
 
 /** A message as the API shows it (proto caxton.v1.Message, camelCase). */
 export interface ApiMessage {
@@ -45,6 +46,18 @@ export interface ApiMessage {
   protocol: string;
   params: Record<string, unknown> | undefined;
   observedAtUnixMs: number;
+  /** W3C trace context of the frame (hex; empty when it carries none) */
+  traceId: string;
+  spanId: string;
+  /** the frame's FLAG_TRACE_SAMPLED */
+  sampled: boolean;
+}
+
+/** Trace context to write in a frame's header (runtime/tracing.ts). */
+export interface FrameTrace {
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  sampled: boolean;
 }
 
 export interface SendInput {
@@ -54,6 +67,7 @@ export interface SendInput {
   content: unknown;
   conversationId?: string | undefined;
   inReplyTo?: string | undefined;
+  trace?: FrameTrace | undefined;
 }
 
 interface PendingCall {
@@ -95,6 +109,8 @@ export class BusClient {
   private readonly endpointSlot: number;
   private readonly endpointGeneration: number;
   private readonly stat: number;
+  /** f64 index of this thread's metrics block (by performative) */
+  private readonly metrics: number;
   private readonly producers: RingProducer[] = [];
   private readonly consumers: RingConsumer[] = [];
   private readonly pump: Pump;
@@ -135,6 +151,7 @@ export class BusClient {
     const epoch = Atomics.add(this.i32, t32 + T_OWNER_EPOCH, 1) + 1;
     this.msgHi = ((this.thread & 0xff) << 24) | (epoch & 0xffffff);
     this.stat = this.bus.threadF64(this.thread);
+    this.metrics = this.bus.metricsF64(this.thread);
     this.delivered = this.f64[this.stat + T_STAT_DELIVERED]!;
     this.deadLettered = this.f64[this.stat + T_STAT_DEAD_LETTERED]!;
     this.refused = this.f64[this.stat + T_STAT_REFUSED]!;
@@ -206,6 +223,7 @@ export class BusClient {
       performative: code, destinationSlot: slot, destinationGeneration: entry >>> ROUTE_GENERATION_SHIFT,
       sourceSlot: this.endpointSlot, sourceGeneration: this.endpointGeneration, messageIdLo: lo, messageIdHi: this.msgHi,
       conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi,
+      ...(input.trace ? { traceId: input.trace.traceId, spanId: input.trace.spanId, flags: input.trace.sampled ? FLAG_TRACE_SAMPLED : 0 } : {}),
     }, input.content);
     if (frame.byteLength > this.maxFrame) throw new FrameTooLargeError(frame.byteLength, this.maxFrame);
     const p = this.producers[entry & ROUTE_THREAD_MASK]!;
@@ -215,6 +233,7 @@ export class BusClient {
       throw new MailboxFullError(input.agent, this.retryAfterMs);
     }
     this.u8.set(frame, at);
+    this.f64[this.metrics + M_ACCEPTED + code]! += 1;
     if (!this.publishScheduled) {
       this.publishScheduled = true;
       queueMicrotask(this.publishAll);
@@ -227,11 +246,17 @@ export class BusClient {
    * conversation (an "agree" is skipped: fipa-request's result follows it).
    * Rejects with REPLY_TIMEOUT after timeoutMs.
    */
+  /**
+   * The conversation the next Invoke without one gets: the call's own
+   * message id (this thread's ids are unique per run) with the top bit set,
+   * so it never equals a message id and costs no random bytes.
+   */
+  nextInvokeConversation(): string {
+    return idToString(this.msgLo + 1, this.msgHi | 0x80000000 | 0);
+  }
+
   invoke(input: SendInput, timeoutMs: number, signal?: AbortSignal): Promise<{ reply: ApiMessage; latencyUs: number }> {
-    // A fresh conversation per call: the call's own message id (this thread's
-    // ids are unique per run) with the top bit set, so it never equals a
-    // message id and costs no random bytes.
-    const conversationId = input.conversationId || idToString(this.msgLo + 1, this.msgHi | 0x80000000 | 0);
+    const conversationId = input.conversationId || this.nextInvokeConversation();
     if (conversationKey(conversationId) === NO_CONVERSATION) throw noConversation('conversation_id');
     const startedAt = performance.now();
     const sent = this.send({ ...input, conversationId });
@@ -354,6 +379,8 @@ export class BusClient {
       return;
     }
     this.f64[this.stat + T_STAT_DELIVERED] = ++this.delivered;
+    const perf = this.u8[off + FRAME_PERFORMATIVE]!;
+    if (perf < PERFORMATIVES.length) this.f64[this.metrics + M_DELIVERED + perf]! += 1;
     // The endpoint is the receiver here: what a stream shows of it is this delivery.
     const decoded = decodeFrame(this.u8.slice(off, off + len));
     if (streams) this.emit(streams, decoded);
@@ -384,6 +411,9 @@ export class BusClient {
       protocol: d.protocol ?? '',
       params: d.params,
       observedAtUnixMs: Date.now(),
+      traceId: ZERO_ID.test(d.traceId) ? '' : d.traceId,
+      spanId: ZERO_ID.test(d.spanId) ? '' : d.spanId,
+      sampled: (d.flags & FLAG_TRACE_SAMPLED) !== 0,
     };
   }
 

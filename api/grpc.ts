@@ -13,6 +13,7 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import { ReflectionService } from '@grpc/reflection';
 import { toServiceError } from './errors.js';
 import { InvalidArgumentError, StreamTooSlowError, isCaxtonError } from '../runtime/errors.js';
+import { levelName } from '../runtime/logger.js';
 
 /** Bytes (REST) a conversation stream may have waiting for a slow client before it is closed (STREAM_TOO_SLOW). */
 export const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
@@ -27,6 +28,9 @@ import type { ProtoGrpcType as AgentProto } from '../proto/generated/agent.js';
 import type { ProtoGrpcType as MessageProto } from '../proto/generated/message.js';
 import type { ProtoGrpcType as TaskProto } from '../proto/generated/task.js';
 import type { ProtoGrpcType as ManagementProto } from '../proto/generated/management.js';
+import type { ProtoGrpcType as LogProto } from '../proto/generated/log.js';
+import type { LogServiceHandlers } from '../proto/generated/caxton/v1/LogService.js';
+import type { LogLine } from '../proto/generated/caxton/v1/LogLine.js';
 import type { AgentServiceHandlers } from '../proto/generated/caxton/v1/AgentService.js';
 import type { MessageServiceHandlers } from '../proto/generated/caxton/v1/MessageService.js';
 import type { TaskServiceHandlers } from '../proto/generated/caxton/v1/TaskService.js';
@@ -38,16 +42,16 @@ import type { RuntimeStats } from '../runtime/supervisor.js';
 
 /** proto/ in the source tree and next to dist/ (both are two levels up). */
 export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
-export const PROTO_FILES = ['caxton/v1/agent.proto', 'caxton/v1/message.proto', 'caxton/v1/task.proto', 'caxton/v1/management.proto'];
+export const PROTO_FILES = ['caxton/v1/agent.proto', 'caxton/v1/message.proto', 'caxton/v1/task.proto', 'caxton/v1/management.proto', 'caxton/v1/log.proto'];
 
 /** Must match scripts/gen-proto.mjs, or the generated types would lie. */
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR],
 };
 
-export const SERVICE_NAMES = ['caxton.v1.AgentService', 'caxton.v1.MessageService', 'caxton.v1.TaskService', 'caxton.v1.ManagementService'];
+export const SERVICE_NAMES = ['caxton.v1.AgentService', 'caxton.v1.MessageService', 'caxton.v1.TaskService', 'caxton.v1.ManagementService', 'caxton.v1.LogService'];
 
-export type CaxtonGrpc = AgentProto & MessageProto & TaskProto & ManagementProto;
+export type CaxtonGrpc = AgentProto & MessageProto & TaskProto & ManagementProto & LogProto;
 
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
   return protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
@@ -71,6 +75,15 @@ export function messageToProto(m: ApiMessage): Message {
     messageId: m.messageId, conversationId: m.conversationId, performative: m.performative, sender: m.sender, receiver: m.receiver,
     inReplyTo: m.inReplyTo, contentJson: toJsonText(m.content), protocol: m.protocol,
     paramsJson: m.params ? toJsonText(m.params) : '', observedAtUnixMs: m.observedAtUnixMs,
+  };
+}
+
+export function logLineToProto(f: Record<string, unknown>, text: string): LogLine {
+  const s = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return {
+    timeUnixMs: typeof f.time === 'number' ? f.time : 0, level: typeof f.level === 'number' ? levelName(f.level) : s(f.level), msg: s(f.msg),
+    conversationId: s(f.conversationId), messageId: s(f.messageId), agent: s(f.agent), performative: s(f.performative),
+    traceId: s(f.traceId), spanId: s(f.spanId), json: text,
   };
 }
 
@@ -183,9 +196,9 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   };
 
   const messages: MessageServiceHandlers = {
-    Send: unary('MessageService.Send', (r) => ops.send({
+    Send: unary('MessageService.Send', (r, call) => ops.send({
       agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'),
-      conversationId: r.conversationId, inReplyTo: r.inReplyTo,
+      conversationId: r.conversationId, inReplyTo: r.inReplyTo, headers: call.metadata.getMap(), operation: 'MessageService/Send',
     })),
     Invoke: unary('MessageService.Invoke', async (r, call) => {
       // grpc-js also emits 'cancelled' when a finished call's stream closes:
@@ -197,6 +210,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
       });
       const { reply, latencyUs } = await ops.invoke({
         agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'), conversationId: r.conversationId,
+        headers: call.metadata.getMap(), operation: 'MessageService/Invoke',
       }, msUntil(call.getDeadline()), cancelled.signal).finally(() => { answered = true; });
       return { reply: messageToProto(reply), latencyUs };
     }),
@@ -268,6 +282,42 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   server.addService(pkg.caxton.v1.MessageService.service, messages);
   server.addService(pkg.caxton.v1.TaskService.service, tasks);
   server.addService(pkg.caxton.v1.ManagementService.service, management);
+
+  const logs: LogServiceHandlers = {
+    Tail(call) {
+      const stop = new AbortController();
+      const end = (): void => stop.abort();
+      call.on('cancelled', end);
+      call.on('close', end);
+      call.on('error', end);
+      void (async () => {
+        let lines: AsyncGenerator<import('./log-tail.js').LogLine>;
+        try {
+          lines = ops.tailLogs(call.request, stop.signal);
+        } catch (e) {
+          const err = toServiceError(e);
+          metrics.countCall('grpc', 'LogService.Tail', grpc.status[err.code!] ?? String(err.code));
+          call.emit('error', err);
+          return;
+        }
+        metrics.countCall('grpc', 'LogService.Tail', 'OK');
+        // Headers now: a follower knows the stream is open before the first line.
+        call.sendMetadata(new grpc.Metadata());
+        try {
+          for await (const line of lines) {
+            // Back-pressure: a slow reader pauses the file reading, nothing piles up here.
+            if (!call.write(logLineToProto(line.fields, line.text))) await new Promise((r) => call.once('drain', r));
+            if (stop.signal.aborted) break;
+          }
+          if (!stop.signal.aborted) call.end();
+        } catch (e) {
+          if (!isCaxtonError(e)) metrics.bug(e, 'LogService.Tail');
+          if (!stop.signal.aborted) call.emit('error', toServiceError(e));
+        }
+      })();
+    },
+  };
+  server.addService(pkg.caxton.v1.LogService.service, logs);
 
   const statuses: Record<string, 'SERVING' | 'NOT_SERVING'> = { '': 'NOT_SERVING' };
   for (const s of SERVICE_NAMES) statuses[s] = 'NOT_SERVING';

@@ -143,8 +143,8 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       summary: 'Fire and forget: put a message in the agent\'s mailbox (performative defaults to inform).',
       body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, inReplyTo: { type: 'string' } } },
       status: 202,
-      handle({ params, body, res }) {
-        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo') });
+      handle({ params, body, res, raw }) {
+        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo'), headers: raw.headers, operation: 'MessageService/Send' });
         res.statusCode = 202;
         return r;
       },
@@ -153,14 +153,14 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       method: 'POST', path: '/v1/agents/{name}/invoke', operationId: 'MessageService.Invoke', tag: 'Messages',
       summary: 'Request-reply: send (performative defaults to request) and wait for the reply in the same conversation, up to timeoutMs (default 30000).',
       body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: { type: 'integer' } } },
-      async handle({ params, body, res }) {
+      async handle({ params, body, res, raw }) {
         const timeout = num(body, 'timeoutMs');
         const gone = new AbortController();
         const onClose = (): void => {
           if (!res.writableEnded) gone.abort();
         };
         res.once('close', onClose);
-        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId') }, timeout, gone.signal);
+        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), headers: raw.headers, operation: 'MessageService/Invoke' }, timeout, gone.signal);
       },
     },
     {
@@ -179,6 +179,34 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
         res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
         res.flushHeaders();
         raw.on('close', stop);
+        return undefined;
+      },
+    },
+    {
+      method: 'GET', path: '/v1/logs', operationId: 'LogService.Tail', tag: 'Logs', produces: 'application/x-ndjson',
+      summary: 'The server log\'s lines that pass the filters (conversationId, agent, level, sinceUnixMs), as written (NDJSON); with follow=true, then new lines until the client disconnects.',
+      query: { conversationId: { type: 'string' }, agent: { type: 'string' }, level: { type: 'string' }, sinceUnixMs: { type: 'integer' }, follow: { type: 'boolean' } },
+      async handle({ query, res, raw }) {
+        const since = query.get('sinceUnixMs');
+        const stop = new AbortController();
+        const lines = ops.tailLogs({
+          conversationId: query.get('conversationId') ?? undefined, agent: query.get('agent') ?? undefined, level: query.get('level') ?? undefined,
+          sinceUnixMs: since === null ? undefined : Number(since), follow: query.get('follow') === 'true',
+        }, stop.signal);
+        raw.on('close', () => stop.abort());
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        res.flushHeaders();
+        void (async () => {
+          try {
+            for await (const line of lines) {
+              // Back-pressure: a slow reader pauses the file reading.
+              if (!res.write(`${line.text}\n`)) await new Promise((r) => res.once('drain', r));
+            }
+          } catch (e) {
+            if (!res.writableEnded) res.write(`${JSON.stringify(httpErrorBody(toCaxtonError(e)), jsonReplacer)}\n`);
+          }
+          if (!res.writableEnded) res.end();
+        })();
         return undefined;
       },
     },

@@ -1,22 +1,33 @@
 /**
- * Prometheus metrics of the API thread (prom-client). Runtime counters are
- * read from the supervisor when scraped (one Stats call per scrape); API
- * calls are counted as they happen, by gateway, operation and status.
- * Issue #6 extends this (per-performative counts, handle times, OTel).
+ * Prometheus metrics of the API thread (prom-client), docs/observability.md.
+ *
+ * Runtime figures are read from the supervisor when scraped (one Stats and
+ * one Metrics call per scrape, off every hot path): the workers only bump
+ * f64 counters in the bus. API calls are counted as they happen, by
+ * gateway, operation and status, with children made at registration.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
-import type { RuntimeStats } from '../runtime/supervisor.js';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
+
+type Collected = Gauge | Counter;
 
 export class Metrics {
   readonly registry = new Registry();
   private readonly calls: Counter<'gateway' | 'operation' | 'status'>;
   private stats: RuntimeStats | undefined;
+  private runtime: RuntimeMetrics | undefined;
 
-  constructor(private readonly readStats: () => Promise<RuntimeStats>, private readonly onBug: (e: unknown, operation: string) => void) {
-    this.calls = new Counter({ name: 'caxton_api_calls_total', help: 'API calls by gateway (grpc, http), operation and status', labelNames: ['gateway', 'operation', 'status'], registers: [this.registry] });
+  constructor(
+    private readonly readStats: () => Promise<RuntimeStats>,
+    private readonly onBug: (e: unknown, operation: string) => void,
+    private readonly readMetrics?: () => Promise<RuntimeMetrics>,
+  ) {
+    const registers = [this.registry];
+    this.calls = new Counter({ name: 'caxton_api_calls_total', help: 'API calls by gateway (grpc, http), operation and status', labelNames: ['gateway', 'operation', 'status'], registers });
+    const self = this;
+    /** A metric whose value is read from the last stats snapshot at scrape time. */
     const fromStats = (name: string, help: string, pick: (s: RuntimeStats) => number, type: 'counter' | 'gauge'): void => {
-      const self = this;
-      const collect = function (this: Gauge | Counter) {
+      const collect = function (this: Collected) {
         const v = self.stats ? pick(self.stats) : 0;
         if (this instanceof Gauge) this.set(v);
         else {
@@ -24,8 +35,8 @@ export class Metrics {
           this.inc(v);
         }
       };
-      if (type === 'gauge') new Gauge({ name, help, registers: [this.registry], collect });
-      else new Counter({ name, help, registers: [this.registry], collect });
+      if (type === 'gauge') new Gauge({ name, help, registers, collect });
+      else new Counter({ name, help, registers, collect });
     };
     fromStats('caxton_messages_accepted_total', 'Messages accepted onto the bus', (s) => s.accepted, 'counter');
     fromStats('caxton_messages_delivered_total', 'Messages handled by their agent or endpoint', (s) => s.delivered, 'counter');
@@ -38,6 +49,43 @@ export class Metrics {
     fromStats('caxton_agents', 'Agents hosted', (s) => s.agents, 'gauge');
     fromStats('caxton_workers', 'Worker threads', (s) => s.workers, 'gauge');
     fromStats('caxton_conversations', 'Interaction-protocol conversations in progress', (s) => s.conversations, 'gauge');
+
+    /** A labelled metric set from the runtime snapshot at scrape time. */
+    const fromRuntime = <L extends string>(name: string, help: string, labelNames: L[], type: 'counter' | 'gauge', fill: (m: RuntimeMetrics, set: (labels: Record<L, string | number>, v: number) => void) => void): void => {
+      const collect = function (this: Collected) {
+        this.reset();
+        const m = self.runtime;
+        if (!m) return;
+        if (this instanceof Gauge) fill(m, (labels, v) => (this as Gauge<L>).set(labels, v));
+        else fill(m, (labels, v) => (this as Counter<L>).inc(labels, v));
+      };
+      if (type === 'gauge') new Gauge({ name, help, labelNames, registers, collect });
+      else new Counter({ name, help, labelNames, registers, collect });
+    };
+    fromRuntime('caxton_performative_accepted_total', 'Messages accepted onto the bus, by FIPA performative', ['performative'], 'counter', (m, set) => {
+      for (const [p, c] of Object.entries(m.byPerformative)) set({ performative: p }, c.accepted);
+    });
+    fromRuntime('caxton_performative_delivered_total', 'Messages handled by their agent or endpoint, by FIPA performative', ['performative'], 'counter', (m, set) => {
+      for (const [p, c] of Object.entries(m.byPerformative)) set({ performative: p }, c.delivered);
+    });
+    fromRuntime('caxton_performative_dead_lettered_total', 'Dead letters by FIPA performative ("unknown": the frame could not be read)', ['performative'], 'counter', (m, set) => {
+      for (const [p, c] of Object.entries(m.byPerformative)) set({ performative: p }, c.deadLettered);
+    });
+    fromRuntime('caxton_agents_by_state', 'Agents by state (starting, running, stopped, failed, removing)', ['state'], 'gauge', (m, set) => {
+      for (const [state, n] of Object.entries(m.agentsByState)) set({ state }, n);
+    });
+    fromRuntime('caxton_mailbox_depth', 'Messages waiting in each agent\'s mailbox (its rings)', ['agent'], 'gauge', (m, set) => {
+      for (const d of m.mailboxDepth) set({ agent: d.agent }, d.depth);
+    });
+    fromRuntime('caxton_worker_busy_seconds_total', 'Time each worker thread spent handling messages (rate() of it is the utilisation)', ['worker'], 'counter', (m, set) => {
+      for (const w of m.workers) set({ worker: w.worker }, w.busySeconds);
+    });
+    fromRuntime('caxton_worker_utilisation', 'Share of wall time each worker spent handling messages since the previous scrape (0..1)', ['worker'], 'gauge', (m, set) => {
+      for (const w of m.workers) set({ worker: w.worker }, w.utilisation);
+    });
+    // The histogram's buckets are the workers' (powers of two µs), so it is
+    // written in the text format directly rather than re-observed.
+    new HandleTimeHistogram(this.registry, () => self.runtime);
   }
 
   get contentType(): string {
@@ -58,7 +106,41 @@ export class Metrics {
   }
 
   async render(): Promise<string> {
-    this.stats = await this.readStats();
+    [this.stats, this.runtime] = await Promise.all([this.readStats(), this.readMetrics ? this.readMetrics() : Promise.resolve(undefined)]);
     return this.registry.metrics();
+  }
+}
+
+/**
+ * caxton_handle_duration_seconds: a Prometheus histogram whose buckets the
+ * workers fill in shared memory. prom-client's Histogram only takes
+ * observations, so this one overrides get() to return the workers' counts.
+ */
+class HandleTimeHistogram extends Histogram<never> {
+  constructor(registry: Registry, private readonly read: () => RuntimeMetrics | undefined) {
+    super({
+      name: 'caxton_handle_duration_seconds',
+      help: 'Time agents spend in caxton_handle, sampled: one call in 16 is timed (CAXTON_HANDLE_TIMING=all times every call)',
+      buckets: Array.from({ length: 20 }, (_, k) => 2 ** k / 1e6),
+      registers: [registry],
+    });
+  }
+
+  override async get(): Promise<Awaited<ReturnType<Histogram<never>['get']>>> {
+    const base = await super.get();
+    const m = this.read();
+    if (!m) return base;
+    const { boundsUs, counts, sumUs } = m.handleTime;
+    const values: typeof base.values = [];
+    let cumulative = 0;
+    for (let k = 0; k < boundsUs.length; k++) {
+      cumulative += counts[k]!;
+      values.push({ metricName: 'caxton_handle_duration_seconds_bucket', labels: { le: boundsUs[k]! / 1e6 }, value: cumulative });
+    }
+    cumulative += counts[boundsUs.length]!;
+    values.push({ metricName: 'caxton_handle_duration_seconds_bucket', labels: { le: '+Inf' }, value: cumulative });
+    values.push({ metricName: 'caxton_handle_duration_seconds_sum', labels: {}, value: sumUs / 1e6 });
+    values.push({ metricName: 'caxton_handle_duration_seconds_count', labels: {}, value: cumulative });
+    return { ...base, values };
   }
 }

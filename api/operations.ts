@@ -5,15 +5,25 @@
  * gateways only translate their wire format to these calls and errors to
  * their statuses.
  */
-import { InvalidArgumentError, ServerDrainingError } from '../runtime/errors.js';
+import { InvalidArgumentError, LogsUnavailableError, ServerDrainingError } from '../runtime/errors.js';
+import { conversationKey } from '../runtime/acl/bridge.js';
+import { levelNumber, tailLog, type LogLine } from './log-tail.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract-net.js';
-import type { DeadLetter, RuntimeStats } from '../runtime/supervisor.js';
-import type { ApiMessage, BusClient } from './bus-client.js';
+import type { DeadLetter, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
+import type { ApiMessage, BusClient, FrameTrace } from './bus-client.js';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, hexToBytes, type Span, type Tracing } from '../runtime/tracing.js';
 import type { AgentView, ControlClient, DeployArgs, ServerInfoView } from './control.js';
 
 export interface OperationsOptions {
   /** Invoke's time limit when the call has no deadline, ms */
   defaultInvokeTimeoutMs: number;
+  /** this thread's tracing (runtime/tracing.ts); undefined = off */
+  tracing?: Tracing | undefined;
+  /** the server's log file (pino-roll base name) for LogService.Tail; undefined = none */
+  logFile?: string | undefined;
+  /** debug lines about each Send/Invoke; undefined when the level is above debug (decided once) */
+  debug?: ((fields: Record<string, unknown>, msg: string) => void) | undefined;
 }
 
 export interface MessageInput {
@@ -23,6 +33,10 @@ export interface MessageInput {
   content?: unknown;
   conversationId?: string | undefined;
   inReplyTo?: string | undefined;
+  /** the request's headers or gRPC metadata, for its W3C trace context (traceparent) */
+  headers?: Record<string, unknown> | undefined;
+  /** the gateway's name of the call, for its span ("MessageService.Invoke") */
+  operation?: string | undefined;
 }
 
 /** JSON text for a field of the API, or undefined when empty. */
@@ -47,6 +61,18 @@ export function jsonReplacer(_key: string, v: unknown): unknown {
   return v;
 }
 
+interface CallSpans {
+  server: Span;
+  send: Span;
+  frame: FrameTrace;
+  traceId: string;
+  spanId: string;
+}
+
+function traceFields(spans: CallSpans | undefined): { traceId?: string; spanId?: string } {
+  return spans ? { traceId: spans.traceId, spanId: spans.spanId } : {};
+}
+
 function required(value: string | undefined, field: string, what: string): string {
   if (typeof value !== 'string' || value === '') {
     throw new InvalidArgumentError(field, 'is required', `Give ${what}.`);
@@ -63,11 +89,17 @@ function optionalCount(value: number | undefined, field: string): number | undef
 export class Operations {
   private draining = false;
 
+  private readonly tracing: Tracing | undefined;
+  private readonly debug: OperationsOptions['debug'];
+
   constructor(
     private readonly bus: BusClient,
     private readonly control: ControlClient,
     private readonly options: OperationsOptions,
-  ) {}
+  ) {
+    this.tracing = options.tracing;
+    this.debug = options.debug;
+  }
 
   /** Refuse new work from now on (Drain with shutdown). */
   setDraining(): void {
@@ -121,14 +153,48 @@ export class Operations {
 
   send(m: MessageInput): { messageId: string; conversationId: string } {
     this.assertAccepting();
-    const r = this.bus.send({
-      agent: required(m.agent, 'agent', 'the name of the agent to send to'),
-      performative: m.performative || 'inform',
-      content: m.content,
-      conversationId: m.conversationId,
-      inReplyTo: m.inReplyTo,
-    });
+    const agent = required(m.agent, 'agent', 'the name of the agent to send to');
+    const performative = m.performative || 'inform';
+    const spans = this.tracing ? this.beginSpans(m, agent, performative, 'MessageService.Send') : undefined;
+    let r: ReturnType<BusClient['send']>;
+    try {
+      r = this.bus.send({ agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo, trace: spans?.frame });
+    } catch (e) {
+      if (spans) this.endSpans(spans, e);
+      throw e;
+    }
+    if (spans) {
+      spans.send.setAttribute('caxton.message_id', r.messageId);
+      this.endSpans(spans);
+    }
+    this.debug?.({ agent, messageId: r.messageId, conversationId: r.conversationId, performative, ...traceFields(spans) }, `sent ${performative} to ${agent}`);
     return { messageId: r.messageId, conversationId: r.conversationId };
+  }
+
+  /**
+   * A sampled call's spans: the gateway's (SERVER, child of the request's
+   * traceparent) and the send's (PRODUCER), whose ids the frame carries to
+   * the agent's worker, where the agent's handling becomes its child.
+   */
+  private beginSpans(m: MessageInput, agent: string, performative: string, operation: string): CallSpans {
+    const tracing = this.tracing!;
+    const parent = m.headers ? tracing.extract(m.headers) : ROOT_CONTEXT;
+    const server = tracing.start(`caxton.v1.${m.operation ?? operation}`, SpanKind.SERVER, parent, { 'rpc.system': 'caxton', 'caxton.agent': agent });
+    const send = tracing.start(`caxton send ${performative}`, SpanKind.PRODUCER, trace.setSpan(parent, server), {
+      'messaging.system': 'caxton', 'messaging.operation.type': 'send', 'caxton.agent': agent, 'caxton.performative': performative,
+    });
+    const sc = send.spanContext();
+    return { server, send, frame: { traceId: hexToBytes(sc.traceId), spanId: hexToBytes(sc.spanId), sampled: (sc.traceFlags & 1) === 1 }, traceId: sc.traceId, spanId: sc.spanId };
+  }
+
+  private endSpans(spans: CallSpans, error?: unknown): void {
+    if (error !== undefined) {
+      const message = (error as Error)?.message ?? String(error);
+      spans.send.setStatus({ code: SpanStatusCode.ERROR, message });
+      spans.server.setStatus({ code: SpanStatusCode.ERROR, message });
+    }
+    spans.send.end();
+    spans.server.end();
   }
 
   /** `timeoutMs` undefined = the default; the gRPC deadline or REST timeoutMs otherwise. */
@@ -137,9 +203,51 @@ export class Operations {
     const agent = required(m.agent, 'agent', 'the name of the agent to call');
     const ms = timeoutMs ?? this.options.defaultInvokeTimeoutMs;
     if (!(ms > 0)) throw new InvalidArgumentError('timeout_ms', `must be positive, got ${ms}`, 'Give a positive timeout (gRPC: a deadline in the future).');
-    return this.bus.invoke({
-      agent, performative: m.performative || 'request', content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo,
-    }, Math.min(ms, 2 ** 31 - 1), signal);
+    const performative = m.performative || 'request';
+    const input = { agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo };
+    if (this.tracing === undefined && this.debug === undefined) return this.bus.invoke(input, Math.min(ms, 2 ** 31 - 1), signal);
+    return this.invokeObserved(m, input, Math.min(ms, 2 ** 31 - 1), signal);
+  }
+
+  /** Invoke with spans and/or debug lines (only when tracing or debug logging is on). */
+  private async invokeObserved(m: MessageInput, input: { agent: string; performative: string; content: unknown; conversationId?: string | undefined; inReplyTo?: string | undefined }, ms: number, signal: AbortSignal | undefined): Promise<{ reply: ApiMessage; latencyUs: number }> {
+    const spans = this.tracing ? this.beginSpans(m, input.agent, input.performative, 'MessageService.Invoke') : undefined;
+    // Named here so that the lines and spans about the request carry it too.
+    input.conversationId ||= this.bus.nextInvokeConversation();
+    spans?.server.setAttribute('caxton.conversation_id', input.conversationId);
+    spans?.send.setAttribute('caxton.conversation_id', input.conversationId);
+    let pending: Promise<{ reply: ApiMessage; latencyUs: number }>;
+    try {
+      pending = this.bus.invoke({ ...input, trace: spans?.frame }, ms, signal);
+    } catch (e) {
+      if (spans) this.endSpans(spans, e);
+      throw e;
+    }
+    spans?.send.end();
+    this.debug?.({ agent: input.agent, performative: input.performative, conversationId: input.conversationId, ...traceFields(spans) }, `invoke: sent ${input.performative} to ${input.agent}`);
+    try {
+      const r = await pending;
+      if (spans && r.reply.sampled && r.reply.spanId) {
+        // The reply's span: child of the agent's handling, whose id the reply carries.
+        const span = this.tracing!.startFromFrame(`caxton receive ${r.reply.performative}`, SpanKind.CONSUMER, r.reply.traceId, r.reply.spanId, {
+          'messaging.system': 'caxton', 'messaging.operation.type': 'receive', 'caxton.agent': r.reply.sender,
+          'caxton.performative': r.reply.performative, 'caxton.message_id': r.reply.messageId, 'caxton.conversation_id': r.reply.conversationId,
+        });
+        span.end();
+      }
+      spans?.server.end();
+      this.debug?.({
+        agent: r.reply.sender, messageId: r.reply.messageId, conversationId: r.reply.conversationId, performative: r.reply.performative,
+        ...(r.reply.traceId ? { traceId: r.reply.traceId, spanId: r.reply.spanId } : {}), latencyUs: Math.round(r.latencyUs),
+      }, `invoke: reply ${r.reply.performative} from ${r.reply.sender}`);
+      return r;
+    } catch (e) {
+      if (spans) {
+        spans.server.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error)?.message ?? String(e) });
+        spans.server.end();
+      }
+      throw e;
+    }
   }
 
   watch(conversationId: string, listener: (m: ApiMessage) => void): () => void {
@@ -162,6 +270,29 @@ export class Operations {
 
   stats(): Promise<RuntimeStats> {
     return this.control.call('stats');
+  }
+
+  metrics(): Promise<RuntimeMetrics> {
+    return this.control.call('metrics');
+  }
+
+  // ------------------------------------------------------------ logs
+
+  /** The log's lines that pass the filter (LogService.Tail); `signal` ends a follow. */
+  tailLogs(req: { conversationId?: string; agent?: string; level?: string; sinceUnixMs?: number; follow?: boolean }, signal: AbortSignal): AsyncGenerator<LogLine> {
+    if (!this.options.logFile) throw new LogsUnavailableError();
+    let minLevel: number | undefined;
+    if (req.level) {
+      minLevel = levelNumber(req.level);
+      if (minLevel === undefined || !Number.isFinite(minLevel)) {
+        throw new InvalidArgumentError('level', `must be one of trace, debug, info, warn, error, fatal, got "${req.level}"`, 'Give the lowest level to show, e.g. "info", or leave it empty for all.');
+      }
+    }
+    const conversationId = req.conversationId ? conversationKey(req.conversationId) : undefined;
+    if (req.sinceUnixMs !== undefined && !(req.sinceUnixMs >= 0)) {
+      throw new InvalidArgumentError('since_unix_ms', `must be a time in ms since the epoch, got ${req.sinceUnixMs}`, 'Give 0 for everything kept, or a recent time.');
+    }
+    return tailLog(this.options.logFile, { conversationId, agent: req.agent || undefined, minLevel, sinceMs: req.sinceUnixMs || undefined }, Boolean(req.follow), signal);
   }
 
   deadLetters(limit: number | undefined): Promise<DeadLetter[]> {

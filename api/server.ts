@@ -35,6 +35,8 @@ export interface ServerOptions {
   runtime?: RuntimeOptions;
   /** API thread busy-poll after a drain, µs (default 0: it serves sockets too) */
   apiSpinMicros?: number;
+  /** the log file the runtime's logger writes (runtime/logger.ts logFileBase), read back by LogService.Tail and `caxton logs` */
+  logFile?: string;
   /** Invoke's limit when a call has no deadline (default 30 s) */
   defaultInvokeTimeoutMs?: number;
   /** retry delay suggested with RESOURCE_EXHAUSTED, ms (default 10) */
@@ -92,7 +94,7 @@ export class CaxtonServer {
       bus: runtime.bus.init, join, busPort: busChannel.port2, controlPort: controlChannel.port2, token,
       host: opts.host ?? '127.0.0.1', grpcPort: opts.grpcPort ?? 50051, httpPort: opts.httpPort ?? 8080,
       spinMicros: opts.apiSpinMicros ?? 0, defaultInvokeTimeoutMs: opts.defaultInvokeTimeoutMs ?? 30_000,
-      retryAfterMs: opts.retryAfterMs ?? 10,
+      retryAfterMs: opts.retryAfterMs ?? 10, logLevel: runtime.logger.levelVal, logFile: opts.logFile,
     };
     const api = new Worker(new URL('./thread.js', import.meta.url), {
       workerData: input, transferList: [busChannel.port2, controlChannel.port2], name: 'caxton-api',
@@ -108,7 +110,7 @@ export class CaxtonServer {
         api.on('message', (m: FromApiThread) => {
           if (m.type === 'listening') resolveListening(m);
           else if (m.type === 'failed') reject(new Error(`the API thread could not start: ${m.message}`));
-          else if (m.type === 'log') runtime.logger[m.level]({ thread: 'api', operation: m.operation }, m.msg);
+          else if (m.type === 'log') runtime.logger[m.level]({ thread: 'api', ...(m.operation ? { operation: m.operation } : {}), ...m.fields }, m.msg);
         });
         api.once('error', reject);
         api.once('exit', (code) => reject(new Error(`the API thread exited with code ${code}`)));
@@ -189,6 +191,7 @@ export class CaxtonServer {
       list: async () => rt.list().map((i) => this.view(i, false)),
       get: async (a) => this.view(rt.get(a.name), true),
       stats: async () => rt.stats(),
+      metrics: async () => rt.metricsSnapshot(),
       serverInfo: async () => {
         const i = rt.serverInfo();
         return {

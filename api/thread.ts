@@ -13,6 +13,7 @@ import { TokenCheck } from './auth.js';
 import { Metrics } from './metrics.js';
 import { startGrpc, type GrpcGateway } from './grpc.js';
 import { startHttp, type HttpGateway } from './http.js';
+import { startTracing } from '../runtime/tracing.js';
 
 export interface ApiThreadInput {
   bus: BusInit;
@@ -27,6 +28,10 @@ export interface ApiThreadInput {
   spinMicros: number;
   defaultInvokeTimeoutMs: number;
   retryAfterMs: number;
+  /** pino level number of the server's logger: 20 (debug) or lower logs each Send/Invoke */
+  logLevel: number;
+  /** the server's log file (pino-roll base name) that LogService.Tail reads; undefined = none */
+  logFile: string | undefined;
 }
 
 /** Lifecycle messages between api/server.ts and this thread (parentPort). */
@@ -34,7 +39,7 @@ export type ToApiThread = { type: 'serving'; serving: boolean } | { type: 'drain
 export type FromApiThread =
   | { type: 'listening'; grpcPort: number; httpPort: number | undefined }
   | { type: 'failed'; message: string }
-  | { type: 'log'; level: 'warn' | 'error'; msg: string; operation?: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; operation?: string; fields?: Record<string, unknown> }
   | { type: 'closed' };
 
 const input = workerData as ApiThreadInput;
@@ -43,10 +48,14 @@ const post = (m: FromApiThread): void => parentPort!.postMessage(m);
 async function main(): Promise<void> {
   const bus = new BusClient(input.bus, input.join, input.busPort, { spinMicros: input.spinMicros, retryAfterMs: input.retryAfterMs });
   const control = new ControlClient(input.controlPort);
-  const ops = new Operations(bus, control, { defaultInvokeTimeoutMs: input.defaultInvokeTimeoutMs });
+  const tracing = startTracing('api');
+  const debug = input.logLevel <= 20
+    ? (fields: Record<string, unknown>, msg: string): void => post({ type: 'log', level: 'debug', msg, fields })
+    : undefined;
+  const ops = new Operations(bus, control, { defaultInvokeTimeoutMs: input.defaultInvokeTimeoutMs, tracing, debug, logFile: input.logFile });
   const tokens = new TokenCheck(input.token);
   const bug = (e: unknown, operation: string): void => post({ type: 'log', level: 'error', msg: `bug in ${operation}: ${(e as Error)?.stack ?? String(e)}`, operation });
-  const metrics = new Metrics(() => ops.stats(), bug);
+  const metrics = new Metrics(() => ops.stats(), bug, () => ops.metrics());
   let grpc: GrpcGateway | undefined;
   let http: HttpGateway | undefined;
   try {
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
     grpc!.server.forceShutdown();
     await http?.close();
     bus.close();
+    await tracing?.shutdown().catch(() => undefined);
     post({ type: 'closed' });
     input.controlPort.close();
     input.busPort.close();

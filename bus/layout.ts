@@ -18,6 +18,10 @@
  *           | watch table: WATCH_SLOTS x 8 B (conversation lo, hi i32s)  |
  *           |   conversations the API thread streams (see bus/tap.ts)    |
  *           +------------------------------------------------------------+
+ *           | thread metrics: threads x 576 B (f64s, see M_*)            |
+ *           |   by performative: accepted (sent by this thread) and      |
+ *           |   delivered (handled here); handle-time histogram; busy ms |
+ *           +------------------------------------------------------------+
  *           | agent counters: maxAgents x 16 B                           |
  *           |   handled f64, failed f64 (written by the hosting worker)  |
  *           +------------------------------------------------------------+
@@ -52,7 +56,7 @@
  */
 
 export const BUS_MAGIC = 0x43415854; // "CAXT"
-export const BUS_VERSION = 2;
+export const BUS_VERSION = 3;
 export const CACHE_LINE = 64;
 
 // ---- global block (i32 indices) ----
@@ -152,6 +156,18 @@ export const FLAG_TAP = 4;
 export const WATCH_SLOTS = 64;
 export const WATCH_ENTRY_I32 = 2; // conversation lo, hi
 
+// ---- thread metrics (f64 indices inside a thread's metrics block) ----
+/** Handle-time histogram buckets: bucket k (k < 20) counts calls under 2^k µs; the last one the rest. */
+export const HANDLE_BUCKETS = 21;
+/** one handled message in this many is timed for the histogram (a power of two; runtime/worker-host.ts) */
+export const HANDLE_TIMING_SAMPLE = 16;
+export const M_ACCEPTED = 0; // + performative code: frames this thread put on the bus
+export const M_DELIVERED = 22; // + performative code: frames handled by an agent (or endpoint) of this thread
+export const M_HANDLE_BUCKET = 44; // + bucket
+export const M_HANDLE_SUM_US = M_HANDLE_BUCKET + HANDLE_BUCKETS; // total µs spent in caxton_handle
+export const M_BUSY_MS = M_HANDLE_SUM_US + 1; // ms spent draining rings (utilisation = busy / wall time)
+export const THREAD_METRICS_BYTES = 576;
+
 // ---- per-agent counters (f64 indices inside an entry) ----
 export const AGENT_COUNTER_BYTES = 16;
 export const AC_HANDLED = 0;
@@ -189,6 +205,7 @@ export interface BusLayout {
   readonly maxAgents: number;
   readonly threadBlocksOffset: number;
   readonly watchOffset: number;
+  readonly metricsOffset: number;
   readonly agentCountersOffset: number;
   readonly routerOffset: number;
   readonly ringControlsOffset: number;
@@ -213,7 +230,8 @@ export function computeLayout(threads: number, ringCapacity: number, maxAgents: 
   }
   const threadBlocksOffset = GLOBAL_BYTES;
   const watchOffset = threadBlocksOffset + threads * THREAD_BLOCK_BYTES;
-  const agentCountersOffset = alignUp(watchOffset + WATCH_SLOTS * WATCH_ENTRY_I32 * 4, CACHE_LINE);
+  const metricsOffset = alignUp(watchOffset + WATCH_SLOTS * WATCH_ENTRY_I32 * 4, CACHE_LINE);
+  const agentCountersOffset = alignUp(metricsOffset + threads * THREAD_METRICS_BYTES, CACHE_LINE);
   const routerOffset = alignUp(agentCountersOffset + maxAgents * AGENT_COUNTER_BYTES, CACHE_LINE);
   const ringControlsOffset = alignUp(routerOffset + maxAgents * 4, CACHE_LINE);
   const ringDataOffset = alignUp(ringControlsOffset + threads * threads * RING_CONTROL_BYTES, CACHE_LINE);
@@ -223,7 +241,7 @@ export function computeLayout(threads: number, ringCapacity: number, maxAgents: 
   if (totalBytes >= 2 ** 31) {
     throw new RangeError(`the bus would need ${totalBytes} bytes (threads^2 x ringCapacity); it must stay below 2 GiB: use smaller rings or fewer threads`);
   }
-  return { threads, ringCapacity, maxAgents, threadBlocksOffset, watchOffset, agentCountersOffset, routerOffset, ringControlsOffset, ringDataOffset, totalBytes };
+  return { threads, ringCapacity, maxAgents, threadBlocksOffset, watchOffset, metricsOffset, agentCountersOffset, routerOffset, ringControlsOffset, ringDataOffset, totalBytes };
 }
 
 export function ringIndex(layout: BusLayout, producer: number, consumer: number): number {

@@ -103,6 +103,24 @@ export class RingCounters extends RingEnd {
    * reads between the shared head and tail while both ends keep moving, so
    * it stops at the first record that does not look like a frame.
    */
+  /** Add the frames waiting in this ring to `into`, by destination slot (one pass; metrics scrapes). */
+  countFramesBySlot(into: Map<number, number>, dstByte: number, minFrame: number): void {
+    let head = Atomics.load(this.i32, this.headIndex) >>> 0;
+    const tail = Atomics.load(this.i32, this.tailIndex) >>> 0;
+    for (let guard = 0; head !== tail && guard < 1 << 20; guard++) {
+      const pos = head & this.mask;
+      const len = this.i32[(this.dataByte + pos) >> 2]!;
+      if (len === RING_WRAP) {
+        head = (head + (this.capacity - pos)) >>> 0;
+        continue;
+      }
+      if (len < minFrame || len > this.capacity >> 1) break;
+      const slot = this.i32[(this.dataByte + pos + dstByte) >> 2]!;
+      into.set(slot, (into.get(slot) ?? 0) + 1);
+      head = (head + ((len + RECORD_ALIGN - 1) & ALIGN_MASK)) >>> 0;
+    }
+  }
+
   countFramesFor(slot: number, dstByte: number, minFrame: number): number {
     let head = Atomics.load(this.i32, this.headIndex) >>> 0;
     const tail = Atomics.load(this.i32, this.tailIndex) >>> 0;

@@ -4,7 +4,7 @@
  */
 import {
   BUS_MAGIC, BUS_VERSION, G_MAGIC, G_VERSION, G_THREADS, G_RING_CAPACITY, G_MAX_AGENTS,
-  THREAD_BLOCK_BYTES, computeLayout, type BusLayout,
+  THREAD_BLOCK_BYTES, THREAD_METRICS_BYTES, computeLayout, type BusLayout,
 } from './layout.js';
 
 export interface BusInit {
@@ -58,5 +58,10 @@ export class Bus {
   /** f64 index of the start of a thread's block. */
   threadF64(thread: number): number {
     return (this.layout.threadBlocksOffset + thread * THREAD_BLOCK_BYTES) >> 3;
+  }
+
+  /** f64 index of the start of a thread's metrics block (layout.ts M_*). */
+  metricsF64(thread: number): number {
+    return (this.layout.metricsOffset + thread * THREAD_METRICS_BYTES) >> 3;
   }
 }

@@ -16,6 +16,7 @@ import { deployCommand, runDeploy } from './commands/deploy.js';
 import { taskCommand } from './commands/task.js';
 import { agentsCommand } from './commands/agents.js';
 import { invokeCommand, runInvoke, runSend, sendCommand } from './commands/messages.js';
+import { logsCommand, runLogs } from './commands/logs.js';
 import { CliError, EXIT, healthCheck, targetOf } from './client.js';
 
 export const EXIT_OK = 0;
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     .command('task', 'delegate a task to agents (Contract Net)', taskCommand)
     .command('send <agent>', 'send a message to an agent (fire and forget)', sendCommand, runSend)
     .command('invoke <agent>', 'send a request and print the reply', invokeCommand, runInvoke)
+    .command('logs', 'show the server\'s log, filtered by conversation, agent, level or time; --follow for new lines', logsCommand, runLogs)
     .command('health', 'is the server serving (gRPC health check, no token needed)', (c) => c, async (a) => {
       const target = targetOf(a as never);
       const st = await healthCheck(target).catch((e: Error) => {

@@ -83,7 +83,7 @@ export class Connection {
   readonly target: string;
   private readonly token: string | undefined;
   private readonly dataDir: string;
-  private readonly clients: Record<'agents' | 'messages' | 'tasks' | 'management', grpc.Client & Record<string, Unary>>;
+  private readonly clients: Record<'agents' | 'messages' | 'tasks' | 'management' | 'logs', grpc.Client & Record<string, Unary>>;
 
   constructor(o: ConnectionOptions) {
     this.target = targetOf(o);
@@ -97,6 +97,7 @@ export class Connection {
       messages: new v1.MessageService(this.target, creds, opts) as never,
       tasks: new v1.TaskService(this.target, creds, opts) as never,
       management: new v1.ManagementService(this.target, creds, opts) as never,
+      logs: new v1.LogService(this.target, creds, opts) as never,
     };
   }
 

@@ -295,6 +295,15 @@ export class StreamTooSlowError extends CaxtonError {
   }
 }
 
+export class LogsUnavailableError extends CaxtonError {
+  readonly code = 'LOGS_UNAVAILABLE';
+  constructor() {
+    super('this server writes no log file, so there is nothing to read back',
+      'Start the server with `caxton server start`, which logs to <data-dir>/logs/, or read the log where this embedding process sends it.',
+      {});
+  }
+}
+
 /** What a gateway reports for anything that is not a CaxtonError (a bug). */
 export class InternalError extends CaxtonError {
   readonly code = 'INTERNAL';

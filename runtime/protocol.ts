@@ -16,6 +16,8 @@ export interface HostOptions {
   readonly drainBudget: number;
   /** 'postmessage' = the baseline transport used by `caxton bench` */
   readonly transport: Transport;
+  /** pino level number: 20 (debug) or lower writes one line per handled message */
+  readonly logLevel: number;
 }
 
 export interface HostTaskInput {
@@ -62,6 +64,14 @@ export interface AgentLogRecord {
   readonly level: number;
   readonly msg: string;
   readonly at: number;
+  /** the message being handled when the line was written (logger.ts MessageContext) */
+  readonly conversationId?: string;
+  readonly messageId?: string;
+  readonly performative?: string;
+  readonly traceId?: string;
+  readonly spanId?: string;
+  /** the sender of that message */
+  readonly from?: string;
 }
 
 export type FromWorker =

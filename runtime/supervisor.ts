@@ -19,7 +19,8 @@ import {
   FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, PERFORMATIVE_CODE, PERFORMATIVES, T_DOORBELL, T_STAT_AGENTS,
   T_STAT_BASELINE_SENT, T_STAT_DEAD_LETTERED, T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS,
   T_STAT_TRAPS, T_STAT_SYNTHESIZED, T_STAT_CONVERSATIONS, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING, G_RUN_STATE, RUN_STATE_DRAINING, RUN_STATE_RUNNING,
-  RUN_STATE_STOPPED, type Performative,
+  RUN_STATE_STOPPED, type Performative, FRAME_PERFORMATIVE, HANDLE_BUCKETS, M_ACCEPTED, M_BUSY_MS, M_DELIVERED,
+  M_HANDLE_BUCKET, M_HANDLE_SUM_US, HANDLE_TIMING_SAMPLE,
 } from '../bus/layout.js';
 import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
@@ -174,6 +175,16 @@ export interface RuntimeStats {
   conversations: number;
 }
 
+export interface RuntimeMetrics {
+  /** by FIPA performative: accepted onto the bus, handled, dead-lettered ("unknown" when the frame was unreadable) */
+  byPerformative: Record<string, { accepted: number; delivered: number; deadLettered: number }>;
+  /** caxton_handle durations: counts[k] for k < boundsUs.length is calls in (boundsUs[k-1], boundsUs[k]]; the last, the rest */
+  handleTime: { boundsUs: number[]; counts: number[]; sumUs: number; oneIn: number };
+  workers: { worker: number; busySeconds: number; utilisation: number }[];
+  agentsByState: Record<string, number>;
+  mailboxDepth: { agent: string; depth: number }[];
+}
+
 export interface Endpoint {
   readonly name: string;
   readonly slot: number;
@@ -181,6 +192,8 @@ export interface Endpoint {
 }
 
 const SUPERVISOR = 0;
+/** dead letters logged one by one per second; the rest are counted in one line */
+const DEAD_LETTER_LINES_PER_SECOND = 100;
 /** an agent that times out this many times within the window is marked failed */
 const MAX_TIMEOUTS_IN_WINDOW = 3;
 const TIMEOUT_WINDOW_MS = 60_000;
@@ -372,7 +385,7 @@ export class Runtime {
 
   private hostOptions(): HostOptions {
     const o = this.options;
-    return { spinMicros: o.spinMicros, maxSleepMs: o.maxSleepMs, maxFrameBytes: o.maxFrameBytes, drainBudget: o.drainBudget, transport: o.transport };
+    return { spinMicros: o.spinMicros, maxSleepMs: o.maxSleepMs, maxFrameBytes: o.maxFrameBytes, drainBudget: o.drainBudget, transport: o.transport, logLevel: this.logger.levelVal };
   }
 
   private startWorker(slot: WorkerSlot): Promise<void> {
@@ -418,7 +431,9 @@ export class Runtime {
         break;
       case 'logs':
         for (const r of m.records) {
-          this.logger[levelName(r.level)]({ agent: r.agent, worker: slot.thread, agentTime: r.at }, r.msg);
+          // agent, worker, then the message's ids when the line is about one (logger.ts MessageContext)
+          const { level, msg, at, ...fields } = r;
+          this.logger[levelName(level)]({ ...fields, worker: slot.thread, at }, msg);
           this.onLog?.(r);
         }
         break;
@@ -967,6 +982,7 @@ export class Runtime {
       rec.handler(frame);
       this.supervisorDelivered++;
       this.bus.f64[stat + T_STAT_DELIVERED] = this.supervisorDelivered;
+      this.countByPerformative(M_DELIVERED, frame[FRAME_PERFORMATIVE]!);
     } catch (e) {
       this.supervisorDeadLettered++;
       this.bus.f64[stat + T_STAT_DEAD_LETTERED] = this.supervisorDeadLettered;
@@ -1012,6 +1028,7 @@ export class Runtime {
     }
     this.bus.u8.set(frame, off);
     this.schedulePublish();
+    this.countByPerformative(M_ACCEPTED, code);
     return { messageId: idToString(lo, this.msgHi) };
   }
 
@@ -1164,6 +1181,62 @@ export class Runtime {
 
   // ---------------------------------------------------------------- dead letters, stats
 
+  private countByPerformative(base: number, code: number): void {
+    if (code < PERFORMATIVES.length) this.bus.f64[this.bus.metricsF64(SUPERVISOR) + base + code]! += 1;
+  }
+
+  /**
+   * What /metrics and OTel metrics show beyond stats(): counts by
+   * performative, the handle-time histogram, worker utilisation, agents by
+   * state and mailbox depths. Off the hot path: read from the bus counters
+   * when scraped (one pass over the rings for the depths).
+   */
+  metricsSnapshot(): RuntimeMetrics {
+    const f64 = this.bus.f64;
+    const threads = this.bus.layout.threads;
+    const byPerformative: RuntimeMetrics['byPerformative'] = {};
+    for (const p of PERFORMATIVES) byPerformative[p] = { accepted: 0, delivered: 0, deadLettered: this.deadLettersByPerformative.get(p) ?? 0 };
+    const buckets = new Array<number>(HANDLE_BUCKETS).fill(0);
+    let sumUs = 0;
+    const workers: RuntimeMetrics['workers'] = [];
+    const now = performance.now();
+    for (let t = 0; t < threads; t++) {
+      const m = this.bus.metricsF64(t);
+      for (let i = 0; i < PERFORMATIVES.length; i++) {
+        byPerformative[PERFORMATIVES[i]!]!.accepted += f64[m + M_ACCEPTED + i]!;
+        byPerformative[PERFORMATIVES[i]!]!.delivered += f64[m + M_DELIVERED + i]!;
+      }
+      for (let k = 0; k < HANDLE_BUCKETS; k++) buckets[k]! += f64[m + M_HANDLE_BUCKET + k]!;
+      sumUs += f64[m + M_HANDLE_SUM_US]!;
+      if (t >= 1 && t <= this.slots.length) {
+        // Utilisation since the previous snapshot (or since start): busy time / wall time.
+        const busyMs = f64[m + M_BUSY_MS]!;
+        const prev = this.lastBusy[t] ?? { at: this.metricsSince, busyMs: 0 };
+        const utilisation = now > prev.at ? Math.min(1, Math.max(0, (busyMs - prev.busyMs) / (now - prev.at))) : 0;
+        this.lastBusy[t] = { at: now, busyMs };
+        workers.push({ worker: t, busySeconds: busyMs / 1000, utilisation });
+      }
+    }
+    const agentsByState: Record<string, number> = { starting: 0, running: 0, stopped: 0, failed: 0, removing: 0 };
+    const depthBySlot = new Map<number, number>();
+    for (const c of this.ringCounters) c.countFramesBySlot(depthBySlot, FRAME_DST_SLOT, FRAME_HEADER_BYTES);
+    const mailboxDepth: RuntimeMetrics['mailboxDepth'] = [];
+    for (const a of this.registry.agents()) {
+      agentsByState[a.state] = (agentsByState[a.state] ?? 0) + 1;
+      mailboxDepth.push({ agent: a.name, depth: depthBySlot.get(a.slot) ?? 0 });
+    }
+    // Bucket k < last holds calls under 2^k µs.
+    const bounds = Array.from({ length: HANDLE_BUCKETS - 1 }, (_, k) => 2 ** k);
+    return { byPerformative, handleTime: { boundsUs: bounds, counts: buckets, sumUs, oneIn: HANDLE_TIMING_SAMPLE }, workers, agentsByState, mailboxDepth };
+  }
+
+  private readonly lastBusy: { at: number; busyMs: number }[] = [];
+  private readonly metricsSince = performance.now();
+  private deadLetterLogWindow = 0;
+  private deadLetterLines = 0;
+  private deadLetterLinesSkipped = 0;
+  private readonly deadLettersByPerformative = new Map<string, number>();
+
   private recordDeadLetter(r: DeadLetterRecord, thread?: WorkerSlot): void {
     this.deadLettersRecorded += r.count ?? 1;
     if (thread) thread.deadLettersRecorded += r.count ?? 1;
@@ -1180,6 +1253,25 @@ export class Runtime {
       conversationId: d?.conversationId ?? '', content: d?.content,
     });
     if (this.deadLetters.length > this.options.deadLetterRetention) this.deadLetters.shift();
+    const perf = d?.performative ?? 'unknown';
+    this.deadLettersByPerformative.set(perf, (this.deadLettersByPerformative.get(perf) ?? 0) + (r.count ?? 1));
+    // One warning per dead letter, with the message's ids (docs/observability.md);
+    // a storm is cut at DEAD_LETTER_LINES_PER_SECOND and summed up once a second.
+    const now = Date.now();
+    if (now - this.deadLetterLogWindow >= 1000) {
+      if (this.deadLetterLinesSkipped > 0) this.logger.warn({ skipped: this.deadLetterLinesSkipped }, `${this.deadLetterLinesSkipped} more dead letter(s) not logged (more than ${DEAD_LETTER_LINES_PER_SECOND} per second); see ListDeadLetters`);
+      this.deadLetterLogWindow = now;
+      this.deadLetterLines = 0;
+      this.deadLetterLinesSkipped = 0;
+    }
+    if (++this.deadLetterLines > DEAD_LETTER_LINES_PER_SECOND) {
+      this.deadLetterLinesSkipped += r.count ?? 1;
+      return;
+    }
+    this.logger.warn({
+      agent: r.agent, reason: r.reason, from, conversationId: d?.conversationId, messageId: d?.messageId, performative: d?.performative,
+      traceId: d && /[^0]/.test(d.traceId) ? d.traceId : undefined, spanId: d && /[^0]/.test(d.spanId) ? d.spanId : undefined, count: r.count,
+    }, `dead letter (${r.reason}): ${r.detail}`);
   }
 
   /** The most recent dead letters (oldest first); `stats().deadLettered` counts every one ever. */

@@ -23,8 +23,11 @@ import {
   SEND_AGENT_STOPPED, SEND_BAD_FRAME, SEND_MAILBOX_FULL, SEND_OK, SEND_TOO_LARGE, SEND_TOO_MANY_TIMERS,
   SEND_UNKNOWN_DESTINATION, T_DOORBELL, T_OWNER_EPOCH, T_STAT_AGENTS, T_STAT_BASELINE_SENT, T_STAT_DEAD_LETTERED,
   T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS, T_STAT_TRAPS, T_WD_CURRENT, T_WD_PROGRESS,
-  T_WD_RING,
+  T_WD_RING, FLAG_TRACE_SAMPLED, HANDLE_BUCKETS, HANDLE_TIMING_SAMPLE, M_ACCEPTED, M_BUSY_MS, M_DELIVERED, M_HANDLE_BUCKET, M_HANDLE_SUM_US,
 } from '../bus/layout.js';
+import { SpanKind, bytesToHex, endSpan, hexToWords, startTracing, wordsToHex, type Span, type Tracing } from './tracing.js';
+import type { MessageContext } from './logger.js';
+import { idToString } from '../bus/frame.js';
 import { AbiVersionMismatchError, AgentInitFailedError, DeadLetterReason, type SerializedError } from './errors.js';
 import { ABI_VERSION, envSeed } from './abi.js';
 import { ConversationTable, type Conversation, type Verdict } from './conversations.js';
@@ -45,6 +48,8 @@ const W_SRC = 4;
 const W_SRC_GEN = 5;
 const W_MSG_LO = 6;
 const W_MSG_HI = 7;
+const W_CONV_LO = 8;
+const W_CONV_HI = 9;
 const W_TRACE = 12; // 6 words: trace id (4) + span id (2)
 const W_PARAMS_LENGTH = 18;
 const W_PROTOCOL = 19; // low byte = protocol code (runtime/protocols.ts)
@@ -58,6 +63,9 @@ const BACKOFF_FIRST_MS = 10;
 const BACKOFF_MAX_MS = 5000;
 const FAILURE_WINDOW_MS = 10_000;
 const NO_TRACE = new Int32Array(6);
+/** stands for "no message is being handled" in the log context */
+const NO_FRAME = new Int32Array(20);
+const PERFORMATIVE_COUNT = PERFORMATIVES.length;
 
 const enum AgentState { Running, Backoff, Removed }
 
@@ -137,6 +145,8 @@ export class WorkerHost {
   private readonly agents: (HostedAgent | undefined)[] = [];
   private readonly kinds = new Map<string, Kind>();
   private readonly names = new Map<string, number>();
+  /** slot -> name, for log lines and spans */
+  private readonly slotNames = new Map<number, string>();
   private readonly pump: Pump;
   private readonly wdCurrent: number;
   private readonly wdProgress: number;
@@ -150,6 +160,30 @@ export class WorkerHost {
   private current: HostedAgent | undefined;
   private traceSrc: Int32Array = NO_TRACE;
   private traceWord = 0;
+  /** FLAG_TRACE_SAMPLED when the message being handled is sampled: its sends are too */
+  private traceFlags = 0;
+  /** the frame being handled (log lines about it carry its ids) */
+  private ctxSrc: Int32Array = NO_FRAME;
+  private ctxWord = 0;
+  /** trace id (4 words) + this thread's handling span id (2 words), when the message is sampled */
+  private readonly spanWords = new Int32Array(6);
+  /** undefined = tracing off (runtime/tracing.ts): sampled flags are passed on untouched */
+  private readonly tracing: Tracing | undefined;
+  /** debug level: one line per handled message (decided once; the level is fixed for the run) */
+  private readonly logMessages: boolean;
+  /** f64 index of this thread's metrics block (bus/layout.ts M_*) */
+  private readonly metrics: number;
+  /**
+   * The handle-time histogram times one caxton_handle call in 16: two clock
+   * reads per message cost about 15 % of the throughput benchmark, one
+   * call in 16 costs too little to measure, and the quantiles stay the same.
+   * CAXTON_HANDLE_TIMING=all times every call, =off none (to measure the cost).
+   */
+  private readonly timeHandles: boolean;
+  private readonly timeMask: number;
+  private handleSeq = 0;
+  /** performatives of this call's sends, taken back out of "accepted" if the call traps */
+  private readonly callPerfs: number[] = [];
   private msgLo = 0;
   private msgHi: number;
 
@@ -218,6 +252,11 @@ export class WorkerHost {
       this.consumers.push(new RingConsumer(this.bus, t, this.thread));
     }
     this.agentCounters = this.bus.layout.agentCountersOffset >> 3;
+    this.metrics = this.bus.metricsF64(this.thread);
+    this.logMessages = input.options.logLevel <= 20;
+    this.timeHandles = process.env.CAXTON_HANDLE_TIMING !== 'off';
+    this.timeMask = process.env.CAXTON_HANDLE_TIMING === 'all' ? 0 : HANDLE_TIMING_SAMPLE - 1;
+    this.tracing = startTracing(`worker-${this.thread}`);
     this.tap = new ConversationTap(this.bus, this.thread, this.producers);
     if (input.peers) for (const [t, p] of Object.entries(input.peers)) this.peers[Number(t)] = p as unknown as MessagePort;
 
@@ -262,8 +301,15 @@ export class WorkerHost {
         this.kinds.set(m.kindId, { module: m.module, memoryMinPages: m.memoryMinPages, hasTimer: m.hasTimer });
         break;
       case 'names':
-        for (const n of m.remove) this.names.delete(n);
-        for (const [n, slot] of m.add) this.names.set(n, slot);
+        for (const n of m.remove) {
+          const slot = this.names.get(n);
+          this.names.delete(n);
+          if (slot !== undefined && this.slotNames.get(slot) === n) this.slotNames.delete(slot);
+        }
+        for (const [n, slot] of m.add) {
+          this.names.set(n, slot);
+          this.slotNames.set(slot, n);
+        }
         break;
       case 'deploy': {
         const results = m.agents.map((p) => {
@@ -296,14 +342,15 @@ export class WorkerHost {
         this.flush();
         this.port.close();
         for (const p of this.peers) p?.close();
-        this.finished();
+        // Spans still batched are exported before the thread ends.
+        if (this.tracing) void this.tracing.shutdown().catch(() => undefined).finally(() => this.finished());
+        else this.finished();
         break;
     }
   }
 
   private nameOf(slot: number): string {
-    for (const [name, s] of this.names) if (s === slot) return name;
-    return `slot ${slot}`;
+    return this.slotNames.get(slot) ?? `slot ${slot}`;
   }
 
   private countAgents(): number {
@@ -356,6 +403,7 @@ export class WorkerHost {
     const prev = this.current;
     this.current = agent;
     this.traceSrc = NO_TRACE;
+    this.traceFlags = 0;
     this.watch(agent, -1);
     try {
       const instance = new WebAssembly.Instance(agent.kind.module, imports as unknown as WebAssembly.Imports);
@@ -427,6 +475,14 @@ export class WorkerHost {
 
   /** Handle up to `drainBudget` frames, round-robin over the inbound rings. */
   private drain(): number {
+    // Busy time for worker utilisation: two clock reads per batch, not per message.
+    const startedAt = performance.now();
+    const n = this.drainRings();
+    this.f64[this.metrics + M_BUSY_MS]! += performance.now() - startedAt;
+    return n;
+  }
+
+  private drainRings(): number {
     const cs = this.consumers;
     const budget = this.drainBudget;
     let total = 0;
@@ -496,9 +552,99 @@ export class WorkerHost {
     // Post dead letters and logs before calling agent code: if this call
     // never returns, the watchdog kills the thread and they would be lost.
     if (this.pendingDeadLetters.length !== 0 || this.pendingLogs.length !== 0) this.flush();
-    this.current = agent;
+    const head = src[w + W_VERSION]!;
+    const perf = (head >>> 8) & 0xff;
+    this.ctxSrc = src;
+    this.ctxWord = w;
+    // The message's trace context goes on to what the agent sends: as it
+    // came when tracing is off or the message is not sampled, or with this
+    // thread's span as the parent when it is sampled (runtime/tracing.ts).
+    let span: Span | undefined;
     this.traceSrc = src;
     this.traceWord = w + W_TRACE;
+    this.traceFlags = (head >>> 16) & FLAG_TRACE_SAMPLED;
+    if (this.traceFlags !== 0 && this.tracing !== undefined) span = this.beginSpan(agent, src, w, perf);
+    let rc: number;
+    if (this.timeHandles && (++this.handleSeq & this.timeMask) === 0) {
+      const startedAt = performance.now();
+      rc = this.call(agent, src, w, len, ring);
+      this.observeHandleTime(performance.now() - startedAt);
+    } else {
+      rc = this.call(agent, src, w, len, ring);
+    }
+    if (rc === 0 && perf < PERFORMATIVE_COUNT) this.f64[this.metrics + M_DELIVERED + perf]! += 1;
+    if (span !== undefined) endSpan(span, rc === 0, rc === TRAPPED ? this.lastTrap : `caxton_handle returned ${rc}`);
+    if (this.logMessages) this.logHandled(agent, perf, rc);
+    this.ctxSrc = NO_FRAME;
+    return rc;
+  }
+
+  /** Handle-time histogram: bucket k counts calls in [2^(k-1), 2^k) µs (bucket 0: under 1 µs). */
+  private observeHandleTime(ms: number): void {
+    const us = ms * 1000;
+    let k = us < 1 ? 0 : 32 - Math.clz32(us);
+    if (k >= HANDLE_BUCKETS) k = HANDLE_BUCKETS - 1;
+    const f64 = this.f64;
+    f64[this.metrics + M_HANDLE_BUCKET + k]! += 1;
+    f64[this.metrics + M_HANDLE_SUM_US]! += us;
+  }
+
+  /** A sampled message: this thread's span, child of the sender's, becomes the parent of the agent's sends. */
+  private beginSpan(agent: HostedAgent, src: Int32Array, w: number, perf: number): Span {
+    const u8 = src === this.b32 ? this.bu8 : new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+    const at = w * 4;
+    const performative = PERFORMATIVES[perf] ?? `unknown(${perf})`;
+    const span = this.tracing!.startFromFrame(`caxton handle ${performative}`, SpanKind.CONSUMER, bytesToHex(u8, at + W_TRACE * 4, 16), bytesToHex(u8, at + W_TRACE * 4 + 16, 8), {
+      'messaging.system': 'caxton',
+      'messaging.operation.type': 'process',
+      'caxton.agent': agent.name,
+      'caxton.worker': this.thread,
+      'caxton.performative': performative,
+      'caxton.sender': this.nameOf(src[w + W_SRC]!),
+      'caxton.conversation_id': idToString(src[w + W_CONV_LO]!, src[w + W_CONV_HI]!),
+      'caxton.message_id': idToString(src[w + W_MSG_LO]!, src[w + W_MSG_HI]!),
+    });
+    const sc = span.spanContext();
+    hexToWords(sc.traceId, this.spanWords, 0);
+    hexToWords(sc.spanId, this.spanWords, 4);
+    this.traceSrc = this.spanWords;
+    this.traceWord = 0;
+    this.traceFlags = sc.traceFlags & FLAG_TRACE_SAMPLED;
+    return span;
+  }
+
+  /** The ids of the message being handled, for a log line (off the hot path: only when a line is written). */
+  private context(): Partial<MessageContext> & { from?: string } {
+    const src = this.ctxSrc;
+    if (src === NO_FRAME) return {};
+    const w = this.ctxWord;
+    const perf = (src[w + W_VERSION]! >>> 8) & 0xff;
+    const ctx: Partial<MessageContext> & { from?: string } = {
+      conversationId: idToString(src[w + W_CONV_LO]!, src[w + W_CONV_HI]!),
+      messageId: idToString(src[w + W_MSG_LO]!, src[w + W_MSG_HI]!),
+      performative: PERFORMATIVES[perf] ?? `unknown(${perf})`,
+      from: this.nameOf(src[w + W_SRC]!),
+    };
+    const t = this.traceSrc;
+    const tw = this.traceWord;
+    if (t !== NO_TRACE && (t[tw]! | t[tw + 1]! | t[tw + 2]! | t[tw + 3]!) !== 0) {
+      ctx.traceId = wordsToHex(t, tw, 4);
+      ctx.spanId = wordsToHex(t, tw + 4, 2);
+    }
+    return ctx;
+  }
+
+  /** Debug level only: one line per handled message. */
+  private logHandled(agent: HostedAgent, perf: number, rc: number): void {
+    const msg = rc === 0 ? `handled ${PERFORMATIVES[perf] ?? `unknown(${perf})`}` : rc === TRAPPED ? 'handler trapped' : `handler returned ${rc}`;
+    this.pendingLogs.push({ agent: agent.name, level: rc === 0 ? 20 : 40, msg, at: Date.now(), ...this.context() });
+    if (this.pendingLogs.length > 1000) this.flush();
+    else this.scheduleFlush();
+  }
+
+  /** Copy the frame into the agent's memory and call caxton_handle. */
+  private call(agent: HostedAgent, src: Int32Array, w: number, len: number, ring: number): number {
+    this.current = agent;
     // Everything below runs agent code (caxton_alloc, caxton_handle): watched.
     this.watch(agent, ring);
     let rc: number;
@@ -538,11 +684,16 @@ export class WorkerHost {
   private publishSends(): void {
     const ps = this.producers;
     for (let i = 0; i < ps.length; i++) ps[i]!.publish();
+    if (this.callPerfs.length !== 0) this.callPerfs.length = 0;
   }
 
   private rollbackSends(): void {
     const ps = this.producers;
     for (let i = 0; i < ps.length; i++) ps[i]!.rollback();
+    // The call's sends never happened: take them back out of "accepted".
+    const perfs = this.callPerfs;
+    for (let i = 0; i < perfs.length; i++) this.f64[this.metrics + M_ACCEPTED + perfs[i]!]! -= 1;
+    perfs.length = 0;
   }
 
   /** The agent trapped: drop its sends from this call and restart it (with back-off when it keeps failing). */
@@ -744,6 +895,7 @@ export class WorkerHost {
     new Uint8Array(frame.buffer).set(bytes);
     // Counted as accepted (made by the host) before it is delivered.
     this.f64[this.stat + T_STAT_SYNTHESIZED] = ++this.synthesized;
+    this.f64[this.metrics + M_ACCEPTED + PERF_FAILURE]! += 1;
     if (agent.state !== AgentState.Running) this.park(agent, frame);
     else this.deliverPrivate(agent, frame);
     this.flush();
@@ -790,6 +942,11 @@ export class WorkerHost {
     const words = (len + 3) >> 2;
     for (let i = 0; i < words; i++) b32[bw + i] = a32[w + i]!;
     this.stamp(b32, bw, entry, agent);
+    const perf = (a32[w + W_VERSION]! >>> 8) & 0xff;
+    if (perf < PERFORMATIVE_COUNT) {
+      this.f64[this.metrics + M_ACCEPTED + perf]! += 1;
+      this.callPerfs.push(perf);
+    }
     return SEND_OK;
   }
 
@@ -822,7 +979,9 @@ export class WorkerHost {
     b32[bw + W_MSG_HI] = this.msgHi;
     agent.lastMsgLo = lo;
     agent.lastMsgHi = this.msgHi;
-    // W3C trace context is inherited from the message being handled.
+    // W3C trace context is inherited from the message being handled, and
+    // so is the sampled flag (whatever the agent wrote there).
+    b32[bw + W_VERSION] = (b32[bw + W_VERSION]! & ~(FLAG_TRACE_SAMPLED << 16)) | (this.traceFlags << 16);
     const t = this.traceSrc;
     const tw = this.traceWord;
     if (t === NO_TRACE) {
@@ -919,7 +1078,7 @@ export class WorkerHost {
       if (ptr + len > agent.u8.length) return;
       msg = this.decoder.decode(agent.u8.subarray(ptr, ptr + Math.min(len, 8192)));
     }
-    this.pendingLogs.push({ agent: agent.name, level, msg, at: Date.now() });
+    this.pendingLogs.push({ agent: agent.name, level, msg, at: Date.now(), ...this.context() });
     if (this.pendingLogs.length > 1000) this.flush();
     else this.scheduleFlush();
   }
@@ -954,6 +1113,7 @@ export class WorkerHost {
     if (agent.state !== AgentState.Running || this.agents[agent.slot] !== agent || !agent.onTimer) return;
     this.current = agent;
     this.traceSrc = NO_TRACE;
+    this.traceFlags = 0;
     this.watch(agent, -1);
     try {
       agent.onTimer(token);

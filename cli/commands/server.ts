@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Argv } from 'yargs';
 import { CaxtonServer } from '../../api/server.js';
-import { createLogger } from '../../runtime/logger.js';
+import { createLogger, logFileBase } from '../../runtime/logger.js';
 import { writeFileAtomic } from '../../runtime/store.js';
 import { CliError, Connection, EXIT, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
@@ -26,9 +26,11 @@ export interface ServerSettings {
   httpPort: number;
   workers: number | undefined;
   logLevel: string;
+  /** the log file rotates at this size (pino-roll: "10m", "512k", "1g") */
+  logMaxSize: string;
 }
 
-const DEFAULTS = { dataDir: '.caxton', host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, logLevel: 'info' };
+const DEFAULTS = { dataDir: '.caxton', host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, logLevel: 'info', logMaxSize: '10m' };
 
 const KEYS: Record<keyof ServerSettings, { env: string; kind: 'string' | 'port' | 'count' }> = {
   dataDir: { env: 'CAXTON_DATA_DIR', kind: 'string' },
@@ -37,6 +39,7 @@ const KEYS: Record<keyof ServerSettings, { env: string; kind: 'string' | 'port' 
   httpPort: { env: 'CAXTON_HTTP_PORT', kind: 'port' },
   workers: { env: 'CAXTON_WORKERS', kind: 'count' },
   logLevel: { env: 'CAXTON_LOG_LEVEL', kind: 'string' },
+  logMaxSize: { env: 'CAXTON_LOG_MAX_SIZE', kind: 'string' },
 };
 
 function coerce(key: string, kind: string, value: unknown, where: string): string | number {
@@ -74,6 +77,7 @@ export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unkn
   out.dataDir = resolve(out.dataDir as string);
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
   if (!levels.includes(out.logLevel as string)) throw new UsageError(`logLevel must be one of ${levels.join(', ')}, got "${String(out.logLevel)}"`);
+  if (!/^[1-9][0-9]*[kmg]?$/i.test(out.logMaxSize as string)) throw new UsageError(`logMaxSize must be a size such as 512k, 10m or 1g, got "${String(out.logMaxSize)}"`);
   return out as unknown as ServerSettings;
 }
 
@@ -86,10 +90,12 @@ export function serverCommand(y: Argv): Argv {
       .option('host', { type: 'string', describe: 'listen address (default 127.0.0.1, loopback only)' })
       .option('workers', { type: 'number', describe: 'worker threads (default one per core)' })
       .option('log-level', { type: 'string', describe: 'trace, debug, info, warn, error (default info)' })
+      .option('log-max-size', { type: 'string', describe: 'rotate <data-dir>/logs/caxton.N.log at this size (default 10m; k, m, g)' })
       .option('config', { type: 'string', describe: 'a YAML file of settings (lower precedence than flags and CAXTON_*)' })
-      .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/server.log' }), async (a) => {
+      .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/logs/ (start-up failures to <data-dir>/server.log)' }), async (a) => {
       const settings = resolveSettings({
         dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
+        logMaxSize: a['log-max-size'],
       }, process.env, a.config);
       if (a.detach) await startDetached(settings);
       else await startForeground(settings);
@@ -130,11 +136,18 @@ function refuseIfRunning(dataDir: string): void {
 async function startForeground(s: ServerSettings): Promise<void> {
   mkdirSync(s.dataDir, { recursive: true });
   refuseIfRunning(s.dataDir);
-  const logger = createLogger(s.logLevel, { pretty: process.stderr.isTTY || process.env.CAXTON_LOG_PRETTY === '1' });
+  // NDJSON to <data-dir>/logs (rotated, read back by `caxton logs`) and to the
+  // terminal, both from pino's logging thread. A detached server's stderr is
+  // its server.log: it gets only what fails before the logger exists.
+  const logFile = logFileBase(s.dataDir);
+  const logger = createLogger(s.logLevel, {
+    pretty: process.stderr.isTTY || process.env.CAXTON_LOG_PRETTY === '1', file: logFile, rotateSize: s.logMaxSize,
+    stderr: process.env.CAXTON_LOG_STDERR !== '0',
+  });
   let server: CaxtonServer;
   try {
     server = await CaxtonServer.start({
-      dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort,
+      dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort, logFile,
       runtime: { ...(s.workers ? { workers: s.workers } : {}), logger },
     });
   } catch (e) {
@@ -188,10 +201,10 @@ async function startDetached(s: ServerSettings): Promise<void> {
   const cli = fileURLToPath(new URL('../caxton.js', import.meta.url));
   // The child gets the settings already resolved here, as flags (the highest
   // precedence), and never --detach.
-  const args = ['server', 'start', '--data-dir', s.dataDir, '--host', s.host, '--grpc-port', String(s.grpcPort), '--http-port', String(s.httpPort), '--log-level', s.logLevel];
+  const args = ['server', 'start', '--data-dir', s.dataDir, '--host', s.host, '--grpc-port', String(s.grpcPort), '--http-port', String(s.httpPort), '--log-level', s.logLevel, '--log-max-size', s.logMaxSize];
   if (s.workers) args.push('--workers', String(s.workers));
   const child = spawn(process.execPath, [cli, ...args], {
-    detached: true, stdio: ['ignore', out, out], env: { ...process.env, CAXTON_LOG_PRETTY: '0' },
+    detached: true, stdio: ['ignore', out, out], env: { ...process.env, CAXTON_LOG_PRETTY: '0', CAXTON_LOG_STDERR: '0' },
   });
   closeSync(out);
   child.unref();

@@ -108,7 +108,12 @@ t.test("agents' log lines reach the server log with the agent's name", async (t)
   const record = await seen.next();
   t.match(record, { agent: 'lonely', level: 40, msg: /ping to nobody failed: -2/ });
   await rt.shutdown(2000);
-  const line = lines.find((l) => l.agent === 'lonely');
+  const line = lines.find((l) => l.agent === 'lonely' && /ping to nobody/.test(String(l.msg)));
   t.match(line, { level: 40, agent: 'lonely', msg: /ping to nobody failed: -2/ });
   t.type(line?.worker, 'number');
+  // The line is about the message being handled: it carries that message's ids.
+  t.match(line, { performative: 'request', from: String, conversationId: /^[0-9a-f]{16}$/, messageId: /^[0-9a-f]{16}$/ });
+  // At debug level each handled message has its own line, and a dead letter is a warning with its ids.
+  t.ok(lines.some((l) => l.agent === 'lonely' && l.msg === 'handler returned -2' && l.messageId === line?.messageId), 'the debug line about the call');
+  t.ok(lines.some((l) => l.msg === 'dead letter (HANDLER_FAILED): caxton_handle returned -2' && l.messageId === line?.messageId), 'the dead letter, with the same message id');
 });

@@ -1,0 +1,58 @@
+/**
+ * `caxton logs`: the server's log, filtered in the server (LogService.Tail),
+ * so it works against a remote server too. `-o json` prints each line as the
+ * server wrote it (NDJSON); `-o pretty` formats it with pino-pretty.
+ */
+import type { Argv } from 'yargs';
+import { prettyFactory } from 'pino-pretty';
+import { Connection } from '../client.js';
+import { UsageError, durationFlag } from '../usage.js';
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+export function logsCommand(y: Argv): Argv {
+  return y
+    .option('conversation', { type: 'string', describe: 'only lines about this conversation (16 hex digits)' })
+    .option('agent', { type: 'string', describe: 'only lines about this agent' })
+    .option('level', { type: 'string', choices: LEVELS, describe: 'lowest level to show' })
+    .option('since', { type: 'string', describe: 'only lines from the last DURATION (e.g. 30s, 5m, 2h)' })
+    .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines as they are written (Ctrl-C to stop)' })
+    .option('output', { alias: 'o', choices: ['json', 'pretty'], describe: 'json: the NDJSON lines as written; pretty: for people (default on a terminal)' });
+}
+
+export async function runLogs(a: any): Promise<void> {
+  const output: 'json' | 'pretty' = a.output ?? (process.stdout.isTTY ? 'pretty' : 'json');
+  if (a.conversation !== undefined && a.conversation === '') throw new UsageError('--conversation needs an id');
+  const sinceUnixMs = a.since ? Date.now() - durationFlag(a.since, '--since') : 0;
+  const pretty = output === 'pretty' ? prettyFactory({ colorize: Boolean(process.stdout.isTTY), ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }) : undefined;
+  const conn = new Connection(a);
+  const stream = conn.stream('logs', 'Tail', {
+    conversationId: a.conversation ?? '', agent: a.agent ?? '', level: a.level ?? '', sinceUnixMs, follow: Boolean(a.follow),
+  });
+  // On a terminal, say when the backlog has been asked for and new lines follow
+  // (stderr, so that stdout stays pure NDJSON for scripts).
+  if (a.follow) stream.once('metadata', () => process.stderr.write('following the log (Ctrl-C to stop)\n'));
+  const stop = (): void => {
+    stream.cancel();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (line: { json: string }) => {
+        const ok = process.stdout.write(pretty ? pretty(line.json) : `${line.json}\n`);
+        // Back-pressure: a slow terminal or pipe pauses the stream.
+        if (!ok) {
+          stream.pause();
+          process.stdout.once('drain', () => stream.resume());
+        }
+      });
+      stream.on('end', resolve);
+      stream.on('error', (e: any) => (e.code === 1 /* CANCELLED by Ctrl-C */ ? resolve() : reject(conn.toCliError(e))));
+    });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    conn.close();
+  }
+}
