@@ -126,8 +126,11 @@ class HandleTimeHistogram extends Histogram<never> {
     });
   }
 
-  override async get(): Promise<Awaited<ReturnType<Histogram<never>['get']>>> {
-    const base = await super.get();
+  // Registry.metrics() renders a histogram through getForPromString() (and
+  // prom-client's get() calls it too): the values are the workers' counts.
+  async getForPromString(): Promise<Awaited<ReturnType<Histogram<never>['get']>>> {
+    // @ts-expect-error getForPromString is prom-client's, not in its typings
+    const base = (await super.getForPromString()) as Awaited<ReturnType<Histogram<never>['get']>>;
     const m = this.read();
     if (!m) return base;
     const { boundsUs, counts, sumUs } = m.handleTime;

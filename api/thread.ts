@@ -48,7 +48,7 @@ const post = (m: FromApiThread): void => parentPort!.postMessage(m);
 async function main(): Promise<void> {
   const bus = new BusClient(input.bus, input.join, input.busPort, { spinMicros: input.spinMicros, retryAfterMs: input.retryAfterMs });
   const control = new ControlClient(input.controlPort);
-  const tracing = startTracing('api');
+  const tracing = await startTracing('api');
   const debug = input.logLevel <= 20
     ? (fields: Record<string, unknown>, msg: string): void => post({ type: 'log', level: 'debug', msg, fields })
     : undefined;

@@ -10,10 +10,24 @@
  * transport (one structured-clone message per frame between the same
  * threads), in the same process, right after.
  */
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Runtime } from '../runtime/supervisor.js';
 import { decodeFrame } from '../bus/frame.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
+import { SpanKind, startTracing, type Tracing } from '../runtime/tracing.js';
 import { loadAgent, withTicker, type BenchContext } from './common.js';
 import type { Transport } from '../runtime/protocol.js';
+
+/** Observability switched on for a run: tracing at this sampling ratio, and the server's log at info to a rotated file. */
+export interface ObservedRun {
+  sampleRatio: number;
+  /** the OTLP/HTTP endpoint spans are exported to (an in-process sink, started by observabilityScenario) */
+  endpoint: string;
+  logDir: string;
+}
 
 export interface ThroughputOptions {
   durationSeconds: number;
@@ -33,8 +47,33 @@ export interface ThroughputRun {
   tokensBack: number;
 }
 
-export async function runThroughputOnce(opts: ThroughputOptions, transport: Transport, ctx: BenchContext): Promise<ThroughputRun> {
-  const rt = await Runtime.start({ workers: opts.workers, transport, spinMicros: 50 });
+export async function runThroughputOnce(opts: ThroughputOptions, transport: Transport, ctx: BenchContext, observed?: ObservedRun): Promise<ThroughputRun> {
+  // Worker threads read the OTEL_* variables when they start: set them around Runtime.start only.
+  const vars: Record<string, string> = {};
+  const saved: Record<string, string | undefined> = {};
+  let logger: Logger | undefined;
+  let tracing: Tracing | undefined;
+  if (observed) {
+    Object.assign(vars, {
+      OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: observed.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(observed.sampleRatio),
+    });
+    for (const [k, v] of Object.entries(vars)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    logger = createLogger('info', { file: join(observed.logDir, 'caxton.log'), stderr: false });
+    tracing = await startTracing('bench');
+  }
+  let rt: Runtime;
+  try {
+    rt = await Runtime.start({ workers: opts.workers, transport, spinMicros: 50, ...(logger ? { logger } : {}) });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
   try {
     const relay = loadAgent('relay');
     const n = opts.agentsPerWorker * opts.workers;
@@ -57,7 +96,16 @@ export async function runThroughputOnce(opts: ThroughputOptions, transport: Tran
     const t0 = performance.now();
     const deadline = performance.timeOrigin + t0 + opts.durationSeconds * 1000;
     for (let i = 0; i < opts.tokens; i++) {
-      rt.send({ to: `relay-${i % n}`, performative: 'inform', content: deadline });
+      if (tracing) {
+        // Each token is one trace, sampled by the configured ratio (as an API call
+        // would be): a sampled token's every hop is a span on the worker handling it.
+        const span = tracing.start('bench token', SpanKind.PRODUCER, undefined);
+        const sc = span.spanContext();
+        rt.send({ to: `relay-${i % n}`, performative: 'inform', content: deadline, traceparent: `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}` });
+        span.end();
+      } else {
+        rt.send({ to: `relay-${i % n}`, performative: 'inform', content: deadline });
+      }
     }
     await withTicker(allBack, 100, () => bar.update(Math.round((performance.now() - t0) / 100)));
     const elapsedSeconds = (performance.now() - t0) / 1000;
@@ -72,11 +120,57 @@ export async function runThroughputOnce(opts: ThroughputOptions, transport: Tran
     };
   } finally {
     await rt.shutdown(5000);
+    await tracing?.shutdown();
+    if (logger) await new Promise<void>((resolve) => logger!.flush(() => resolve()));
+  }
+}
+
+/** An OTLP/HTTP receiver that accepts and counts exports (the bench's collector). */
+async function startSpanSink(): Promise<{ server: Server; endpoint: string; requests: () => number; bytes: () => number }> {
+  let requests = 0;
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => { bytes += c.length; });
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { server, endpoint: `http://127.0.0.1:${port}`, requests: () => requests, bytes: () => bytes };
+}
+
+/**
+ * Throughput with observability off and on, in the same process, in turns
+ * (off, on, off, on) so that a noisy neighbour hurts both alike; the best run
+ * of each is compared. "On" is tracing at `sampleRatio` (spans exported over
+ * OTLP/HTTP protobuf to an in-process receiver) and the log at info level,
+ * written to a rotated file through pino's logging thread.
+ */
+export async function observabilityRuns(opts: ThroughputOptions, ctx: BenchContext, sampleRatio = 0.01, pairs = 2): Promise<{ off: ThroughputRun; on: ThroughputRun; exportRequests: number; exportedBytes: number }> {
+  const sink = await startSpanSink();
+  const logDir = mkdtempSync(join(tmpdir(), 'caxton-bench-logs-'));
+  try {
+    let off: ThroughputRun | undefined;
+    let on: ThroughputRun | undefined;
+    for (let i = 0; i < pairs; i++) {
+      const a = await runThroughputOnce(opts, 'bus', ctx);
+      if (!off || a.messagesPerSecond > off.messagesPerSecond) off = a;
+      const b = await runThroughputOnce(opts, 'bus', ctx, { sampleRatio, endpoint: sink.endpoint, logDir });
+      if (!on || b.messagesPerSecond > on.messagesPerSecond) on = b;
+    }
+    return { off: off!, on: on!, exportRequests: sink.requests(), exportedBytes: sink.bytes() };
+  } finally {
+    sink.server.close();
+    rmSync(logDir, { recursive: true, force: true });
   }
 }
 
 export async function throughputScenario(opts: ThroughputOptions, ctx: BenchContext): Promise<Record<string, unknown>> {
-  const bus = await runThroughputOnce(opts, 'bus', ctx);
+  const obs = await observabilityRuns(opts, ctx);
+  const bus = obs.off;
   const base = await runThroughputOnce(opts, 'postmessage', ctx);
   return {
     scenario: 'throughput',
@@ -99,6 +193,15 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
       messagesPerSecond: base.messagesPerSecond,
     },
     ratio: round(bus.messagesPerSecond / Math.max(1, base.messagesPerSecond), 2),
+    observability: {
+      tracingSampleRatio: 0.01,
+      logLevel: 'info',
+      messagesPerSecond: obs.on.messagesPerSecond,
+      lost: obs.on.lost,
+      exportRequests: obs.exportRequests,
+      exportedBytes: obs.exportedBytes,
+      ratioToOff: round(obs.on.messagesPerSecond / Math.max(1, bus.messagesPerSecond), 3),
+    },
   };
 }
 

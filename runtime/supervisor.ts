@@ -20,12 +20,13 @@ import {
   T_STAT_BASELINE_SENT, T_STAT_DEAD_LETTERED, T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS,
   T_STAT_TRAPS, T_STAT_SYNTHESIZED, T_STAT_CONVERSATIONS, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING, G_RUN_STATE, RUN_STATE_DRAINING, RUN_STATE_RUNNING,
   RUN_STATE_STOPPED, type Performative, FRAME_PERFORMATIVE, HANDLE_BUCKETS, M_ACCEPTED, M_BUSY_MS, M_DELIVERED,
-  M_HANDLE_BUCKET, M_HANDLE_SUM_US, HANDLE_TIMING_SAMPLE,
+  M_HANDLE_BUCKET, M_HANDLE_SUM_US, HANDLE_TIMING_SAMPLE, FLAG_TRACE_SAMPLED,
 } from '../bus/layout.js';
+import { hexToBytes } from './tracing.js';
 import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
   AgentExistsError, AgentInitFailedError, AgentNotFoundError, reviveError, isCaxtonError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
-  DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, MailboxFullError, ReplyTimeoutError,
+  DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, InvalidArgumentError, MailboxFullError, ReplyTimeoutError,
   RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError, InvalidReplyError,
 } from './errors.js';
 import { Registry, isAgent, type AgentRecord, type EndpointRecord, type RequestedSpec } from './registry.js';
@@ -143,6 +144,8 @@ export interface OutgoingMessage {
   /** 16 hex digits (64 bits); omitted = none */
   conversationId?: string;
   inReplyTo?: string;
+  /** W3C trace context (`00-<trace id>-<parent span id>-<flags>`): the message joins that trace */
+  traceparent?: string;
 }
 
 export interface DeadLetter {
@@ -1004,12 +1007,13 @@ export class Runtime {
     if (isAgent(target) && (target.state === 'stopped' || target.state === 'failed')) throw new AgentStoppedError(msg.to, target.state, target.lastError);
     const [convLo, convHi] = parseId(msg.conversationId, 'conversationId');
     const [replyLo, replyHi] = parseId(msg.inReplyTo, 'inReplyTo');
+    const trace = msg.traceparent === undefined ? undefined : parseTraceparent(msg.traceparent);
     const lo = (this.msgLo = (this.msgLo + 1) | 0);
     const fromRec = this.registry.atSlot(from.slot);
     const frame = encodeFrame({
       performative: code, destinationSlot: target.slot, destinationGeneration: entry >>> 9,
       sourceSlot: from.slot, sourceGeneration: fromRec ? fromRec.generation : 0, messageIdLo: lo, messageIdHi: this.msgHi,
-      conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi,
+      conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi, ...trace,
     }, msg.content, msg.params);
     if (frame.byteLength > this.options.maxFrameBytes) throw new FrameTooLargeError(frame.byteLength, this.options.maxFrameBytes);
     const thread = entry & 0xff;
@@ -1208,7 +1212,7 @@ export class Runtime {
       }
       for (let k = 0; k < HANDLE_BUCKETS; k++) buckets[k]! += f64[m + M_HANDLE_BUCKET + k]!;
       sumUs += f64[m + M_HANDLE_SUM_US]!;
-      if (t >= 1 && t <= this.slots.length) {
+      if (t >= 1 && t <= this.workers) {
         // Utilisation since the previous snapshot (or since start): busy time / wall time.
         const busyMs = f64[m + M_BUSY_MS]!;
         const prev = this.lastBusy[t] ?? { at: this.metricsSince, busyMs: 0 };
@@ -1390,4 +1394,16 @@ function parseId(id: string | undefined, field: string): [number, number] {
   if (id === undefined || id === '') return [0, 0];
   if (!/^[0-9a-fA-F]{1,16}$/.test(id)) throw new InvalidAgentSpecError(field, `must be 1-16 hex digits, got "${id}"`);
   return idFromString(id);
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** A W3C traceparent as frame header fields (runtime/tracing.ts carries them on). */
+function parseTraceparent(tp: string): { traceId: Uint8Array; spanId: Uint8Array; flags: number } {
+  const m = TRACEPARENT.exec(tp);
+  if (!m || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) {
+    throw new InvalidArgumentError('traceparent', `is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>, ids not all zero), got "${tp}"`,
+      'Pass the traceparent header of the request you are handling, or leave it out.');
+  }
+  return { traceId: hexToBytes(m[1]!), spanId: hexToBytes(m[2]!), flags: (parseInt(m[3]!, 16) & 1) === 1 ? FLAG_TRACE_SAMPLED : 0 };
 }

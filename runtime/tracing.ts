@@ -11,19 +11,13 @@
  * an OTLP endpoint is configured; OTEL_SDK_DISABLED=true or
  * OTEL_TRACES_EXPORTER=none turn it off. When it is off, `startTracing`
  * returns undefined and the hot paths test one field and go on: an
- * unsampled message costs a flag test.
+ * unsampled message costs a flag test. The SDK itself is in tracing-sdk.ts.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { OTLPTraceExporter as OtlpHttpJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpHttpProto } from '@opentelemetry/exporter-trace-otlp-proto';
-import { OTLPTraceExporter as OtlpGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
+import type { Tracing } from './tracing-sdk.js';
 
-export { SpanKind, SpanStatusCode, type Span };
+export { SpanKind, SpanStatusCode, type Span, type Tracing };
 
 /** package.json's version (two levels up from both runtime/ and dist/runtime/). */
 export const CAXTON_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -43,66 +37,15 @@ export function otlpProtocol(env: NodeJS.ProcessEnv = process.env): 'http/protob
   return p === 'http/json' || p === 'grpc' ? p : 'http/protobuf';
 }
 
-function exporterFor(protocol: ReturnType<typeof otlpProtocol>): SpanExporter {
-  // Each exporter reads its endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_*.
-  if (protocol === 'http/json') return new OtlpHttpJson();
-  if (protocol === 'grpc') return new OtlpGrpc();
-  return new OtlpHttpProto();
-}
-
-const propagator = new W3CTraceContextPropagator();
-const HEADER_GETTER = {
-  get: (carrier: Record<string, unknown>, key: string): string | undefined => {
-    const v = carrier[key];
-    return Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v);
-  },
-  keys: (carrier: Record<string, unknown>): string[] => Object.keys(carrier),
-};
-
-export class Tracing {
-  readonly tracer: Tracer;
-  private readonly provider: NodeTracerProvider;
-
-  constructor(thread: string, exporter: SpanExporter = exporterFor(otlpProtocol())) {
-    const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({
-      'service.name': process.env.OTEL_SERVICE_NAME ?? 'caxton',
-      'service.version': CAXTON_VERSION,
-      'caxton.thread': thread,
-    }));
-    // The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG
-    // (default parentbased_always_on); the batch sizes from OTEL_BSP_*.
-    this.provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
-    this.tracer = this.provider.getTracer('caxton', CAXTON_VERSION);
-  }
-
-  /** The context of an incoming request's `traceparent`/`tracestate` (gRPC metadata or HTTP headers). */
-  extract(headers: Record<string, unknown>): Context {
-    return propagator.extract(ROOT_CONTEXT, headers, HEADER_GETTER);
-  }
-
-  /** A child of the span whose ids a frame carries (hex), as a remote parent. */
-  start(name: string, kind: SpanKind, parent: Context | undefined, attributes?: Attributes): Span {
-    return this.tracer.startSpan(name, { kind, attributes }, parent ?? ROOT_CONTEXT);
-  }
-
-  startFromFrame(name: string, kind: SpanKind, traceId: string, spanId: string, attributes?: Attributes): Span {
-    const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
-    return this.tracer.startSpan(name, { kind, attributes }, parent);
-  }
-
-  /** Export what is batched (tests, before a thread ends). */
-  flush(): Promise<void> {
-    return this.provider.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.provider.shutdown();
-  }
-}
-
-/** This thread's tracing, or undefined when the environment turns it off. */
-export function startTracing(thread: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
-  return tracingEnabled(env) ? new Tracing(thread) : undefined;
+/**
+ * This thread's tracing, or undefined when the environment turns it off.
+ * The SDK (about 130 ms and 8 MB per thread to load) is imported only when
+ * tracing is on.
+ */
+export async function startTracing(thread: string, env: NodeJS.ProcessEnv = process.env): Promise<Tracing | undefined> {
+  if (!tracingEnabled(env)) return undefined;
+  const { Tracing: Impl } = await import('./tracing-sdk.js');
+  return new Impl(thread);
 }
 
 // ---- frame bytes <-> W3C hex ids (only on sampled messages) ----

@@ -168,7 +168,7 @@ export class WorkerHost {
   /** trace id (4 words) + this thread's handling span id (2 words), when the message is sampled */
   private readonly spanWords = new Int32Array(6);
   /** undefined = tracing off (runtime/tracing.ts): sampled flags are passed on untouched */
-  private readonly tracing: Tracing | undefined;
+  private tracing: Tracing | undefined;
   /** debug level: one line per handled message (decided once; the level is fixed for the run) */
   private readonly logMessages: boolean;
   /** f64 index of this thread's metrics block (bus/layout.ts M_*) */
@@ -256,7 +256,6 @@ export class WorkerHost {
     this.logMessages = input.options.logLevel <= 20;
     this.timeHandles = process.env.CAXTON_HANDLE_TIMING !== 'off';
     this.timeMask = process.env.CAXTON_HANDLE_TIMING === 'all' ? 0 : HANDLE_TIMING_SAMPLE - 1;
-    this.tracing = startTracing(`worker-${this.thread}`);
     this.tap = new ConversationTap(this.bus, this.thread, this.producers);
     if (input.peers) for (const [t, p] of Object.entries(input.peers)) this.peers[Number(t)] = p as unknown as MessagePort;
 
@@ -277,7 +276,9 @@ export class WorkerHost {
     this.done = new Promise((resolve) => { this.finished = resolve; });
   }
 
-  run(): Promise<void> {
+  async run(): Promise<void> {
+    // Before 'ready': no message is handled before tracing is set up (or known to be off).
+    this.tracing = await startTracing(`worker-${this.thread}`);
     this.port.on('message', (m: ToWorker) => this.control(m));
     if (this.baseline) {
       for (const p of this.peers) p?.on('message', (frame: Uint8Array) => this.deliverCopy(frame));

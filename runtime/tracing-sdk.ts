@@ -1,0 +1,72 @@
+/**
+ * The OpenTelemetry SDK side of runtime/tracing.ts, loaded only when tracing
+ * is on: one NodeTracerProvider per thread, batching spans to an OTLP
+ * exporter chosen by the standard OTEL_* variables.
+ */
+import { ROOT_CONTEXT, TraceFlags, trace, type Attributes, type Context, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { OTLPTraceExporter as OtlpHttpJson } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpHttpProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPTraceExporter as OtlpGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { CAXTON_VERSION, otlpProtocol } from './tracing.js';
+
+function exporterFor(protocol: ReturnType<typeof otlpProtocol>): SpanExporter {
+  // Each exporter reads its endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_*.
+  if (protocol === 'http/json') return new OtlpHttpJson();
+  if (protocol === 'grpc') return new OtlpGrpc();
+  return new OtlpHttpProto();
+}
+
+const propagator = new W3CTraceContextPropagator();
+const HEADER_GETTER = {
+  get: (carrier: Record<string, unknown>, key: string): string | undefined => {
+    const v = carrier[key];
+    return Array.isArray(v) ? String(v[0]) : v === undefined ? undefined : String(v);
+  },
+  keys: (carrier: Record<string, unknown>): string[] => Object.keys(carrier),
+};
+
+export class Tracing {
+  readonly tracer: Tracer;
+  private readonly provider: NodeTracerProvider;
+
+  constructor(thread: string, exporter: SpanExporter = exporterFor(otlpProtocol())) {
+    const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({
+      'service.name': process.env.OTEL_SERVICE_NAME ?? 'caxton',
+      'service.version': CAXTON_VERSION,
+      'caxton.thread': thread,
+    }));
+    // The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG
+    // (default parentbased_always_on); the batch sizes from OTEL_BSP_*.
+    this.provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
+    this.tracer = this.provider.getTracer('caxton', CAXTON_VERSION);
+  }
+
+  /** The context of an incoming request's `traceparent`/`tracestate` (gRPC metadata or HTTP headers). */
+  extract(headers: Record<string, unknown>): Context {
+    return propagator.extract(ROOT_CONTEXT, headers, HEADER_GETTER);
+  }
+
+  /** A child of the span whose ids a frame carries (hex), as a remote parent. */
+  start(name: string, kind: SpanKind, parent: Context | undefined, attributes?: Attributes): Span {
+    return this.tracer.startSpan(name, { kind, attributes }, parent ?? ROOT_CONTEXT);
+  }
+
+  startFromFrame(name: string, kind: SpanKind, traceId: string, spanId: string, attributes?: Attributes): Span {
+    const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    return this.tracer.startSpan(name, { kind, attributes }, parent);
+  }
+
+  /** Export what is batched (tests, before a thread ends). */
+  flush(): Promise<void> {
+    return this.provider.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.provider.shutdown();
+  }
+}
+

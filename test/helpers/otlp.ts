@@ -1,0 +1,268 @@
+// An OTLP/HTTP trace receiver for tests: a real node:http server on a
+// loopback port that takes POST /v1/traces in either encoding the exporters
+// send (http/json, http/protobuf), decodes every span it is sent, and lets a
+// test await the spans it expects (no sleeps: each arrival re-checks).
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, inflateSync } from 'node:zlib';
+
+/** OTLP SpanKind numbers (opentelemetry/proto/trace/v1/trace.proto). */
+export const KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
+
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  /** '' for a root span */
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+  /** the resource attributes of the batch the span came in (service.name, caxton.thread...) */
+  resource: Record<string, unknown>;
+  /** how the span arrived */
+  encoding: 'json' | 'protobuf';
+}
+
+export interface OtlpReceiver {
+  /** base URL for OTEL_EXPORTER_OTLP_ENDPOINT (the exporters append /v1/traces) */
+  endpoint: string;
+  spans: ReceivedSpan[];
+  /** one entry per export request: its content-type and how many spans it held */
+  requests: { contentType: string; spans: number }[];
+  /** request bodies that could not be decoded (a test should assert this stays empty) */
+  errors: string[];
+  /** resolves with the result of `pick` once it returns something for the spans received so far */
+  waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const spans: ReceivedSpan[] = [];
+  const requests: OtlpReceiver['requests'] = [];
+  const errors: string[] = [];
+  let waiters: (() => void)[] = [];
+  const arrived = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const contentType = String(req.headers['content-type'] ?? '');
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        errors.push(`unexpected ${req.method} ${req.url}`);
+        res.writeHead(404).end();
+        return;
+      }
+      let got: ReceivedSpan[];
+      try {
+        got = contentType.startsWith('application/x-protobuf') ? decodeProtobufRequest(body) : decodeJsonRequest(JSON.parse(body.toString('utf8')));
+      } catch (e) {
+        errors.push(`${contentType}: ${(e as Error).message}`);
+        res.writeHead(400).end();
+        return;
+      }
+      requests.push({ contentType, spans: got.length });
+      spans.push(...got);
+      // An empty ExportTraceServiceResponse in the request's encoding.
+      if (contentType.startsWith('application/x-protobuf')) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      arrived();
+    })().catch((e: unknown) => {
+      errors.push(String(e));
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    spans, requests, errors,
+    waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined): Promise<T> {
+      return new Promise<T>((resolve) => {
+        const check = (): void => {
+          const v = pick(spans);
+          if (v !== undefined) resolve(v);
+          else waiters.push(check);
+        };
+        check();
+      });
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks);
+  const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
+  if (enc === 'gzip') return gunzipSync(raw);
+  if (enc === 'deflate') return inflateSync(raw);
+  return raw;
+}
+
+// ---------------------------------------------------------------- OTLP/JSON
+
+interface JsonKeyValue { key: string; value?: Record<string, unknown> }
+
+function jsonValue(v: Record<string, unknown> | undefined): unknown {
+  if (!v) return undefined;
+  if ('stringValue' in v) return v.stringValue;
+  if ('boolValue' in v) return v.boolValue;
+  if ('intValue' in v) return Number(v.intValue);
+  if ('doubleValue' in v) return Number(v.doubleValue);
+  if ('arrayValue' in v) return ((v.arrayValue as { values?: Record<string, unknown>[] }).values ?? []).map(jsonValue);
+  if ('kvlistValue' in v) return jsonAttributes((v.kvlistValue as { values?: JsonKeyValue[] }).values);
+  if ('bytesValue' in v) return v.bytesValue;
+  return undefined;
+}
+
+function jsonAttributes(kvs: JsonKeyValue[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of kvs ?? []) out[kv.key] = jsonValue(kv.value);
+  return out;
+}
+
+/** OTLP/JSON ids are hex strings (the spec's JSON mapping); accept base64 too, in case. */
+function jsonId(v: unknown, bytes: number): string {
+  if (typeof v !== 'string' || v === '') return '';
+  if (new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v)) return v.toLowerCase();
+  const b = Buffer.from(v, 'base64');
+  if (b.length !== bytes) throw new Error(`id "${v}" is neither ${bytes * 2} hex digits nor ${bytes} base64 bytes`);
+  return b.toString('hex');
+}
+
+export function decodeJsonRequest(body: any): ReceivedSpan[] {
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.resourceSpans)) throw new Error('no resourceSpans array');
+  const out: ReceivedSpan[] = [];
+  for (const rs of body.resourceSpans) {
+    const resource = jsonAttributes(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const s of ss.spans ?? []) {
+        out.push({
+          traceId: jsonId(s.traceId, 16), spanId: jsonId(s.spanId, 8), parentSpanId: jsonId(s.parentSpanId, 8),
+          name: String(s.name), kind: Number(s.kind ?? 0), attributes: jsonAttributes(s.attributes), resource, encoding: 'json',
+        });
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- OTLP/protobuf
+// A minimal protobuf wire-format reader for the few messages a trace export
+// holds (no generated code, no dependency): ExportTraceServiceRequest ->
+// ResourceSpans -> (Resource, ScopeSpans -> Span), KeyValue/AnyValue.
+
+type Field = { no: number; wire: number; varint?: bigint; bytes?: Uint8Array };
+
+function fields(buf: Uint8Array): Field[] {
+  const out: Field[] = [];
+  let i = 0;
+  const varint = (): bigint => {
+    let v = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (i >= buf.length) throw new Error('truncated varint');
+      const b = buf[i++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return v;
+      shift += 7n;
+      if (shift > 63n) throw new Error('varint too long');
+    }
+  };
+  while (i < buf.length) {
+    const key = Number(varint());
+    const no = key >>> 3;
+    const wire = key & 7;
+    if (wire === 0) out.push({ no, wire, varint: varint() });
+    else if (wire === 1 || wire === 5) {
+      const n = wire === 1 ? 8 : 4;
+      if (i + n > buf.length) throw new Error('truncated fixed field');
+      out.push({ no, wire, bytes: buf.subarray(i, i + n) });
+      i += n;
+    } else if (wire === 2) {
+      const n = Number(varint());
+      if (i + n > buf.length) throw new Error(`truncated field ${no}`);
+      out.push({ no, wire, bytes: buf.subarray(i, i + n) });
+      i += n;
+    } else throw new Error(`unsupported wire type ${wire} (field ${no})`);
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString('hex') : '');
+
+function pbAnyValue(buf: Uint8Array): unknown {
+  for (const f of fields(buf)) {
+    switch (f.no) {
+      case 1: return utf8.decode(f.bytes!);
+      case 2: return f.varint !== 0n;
+      case 3: return Number(BigInt.asIntN(64, f.varint!));
+      case 4: return Buffer.from(f.bytes!).readDoubleLE(0);
+      case 5: return fields(f.bytes!).filter((g) => g.no === 1).map((g) => pbAnyValue(g.bytes!));
+      case 6: return pbAttributes(fields(f.bytes!).filter((g) => g.no === 1));
+      case 7: return Buffer.from(f.bytes!).toString('base64');
+    }
+  }
+  return undefined;
+}
+
+/** KeyValue fields -> record */
+function pbAttributes(kvs: Field[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of kvs) {
+    let key = '';
+    let value: unknown;
+    for (const f of fields(kv.bytes!)) {
+      if (f.no === 1) key = utf8.decode(f.bytes!);
+      else if (f.no === 2) value = pbAnyValue(f.bytes!);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+export function decodeProtobufRequest(body: Uint8Array): ReceivedSpan[] {
+  const out: ReceivedSpan[] = [];
+  for (const rs of fields(body).filter((f) => f.no === 1)) {
+    const parts = fields(rs.bytes!);
+    const res = parts.find((f) => f.no === 1);
+    const resource = res ? pbAttributes(fields(res.bytes!).filter((f) => f.no === 1)) : {};
+    for (const ss of parts.filter((f) => f.no === 2)) {
+      for (const sp of fields(ss.bytes!).filter((f) => f.no === 2)) {
+        const s: ReceivedSpan = { traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, attributes: {}, resource, encoding: 'protobuf' };
+        const attrs: Field[] = [];
+        for (const f of fields(sp.bytes!)) {
+          if (f.no === 1) s.traceId = hex(f.bytes);
+          else if (f.no === 2) s.spanId = hex(f.bytes);
+          else if (f.no === 4) s.parentSpanId = hex(f.bytes);
+          else if (f.no === 5) s.name = utf8.decode(f.bytes!);
+          else if (f.no === 6) s.kind = Number(f.varint);
+          else if (f.no === 9) attrs.push(f);
+        }
+        s.attributes = pbAttributes(attrs);
+        out.push(s);
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- trees
+
+/** The spans' roots: those whose parent is not among them (a remote parent counts as outside). */
+export function roots(spans: ReceivedSpan[]): ReceivedSpan[] {
+  const ids = new Set(spans.map((s) => s.spanId));
+  return spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+}

@@ -1,0 +1,256 @@
+// OpenTelemetry end to end: the real CLI server as a subprocess, configured
+// only by the standard OTEL_* variables, exports its spans over OTLP/HTTP to
+// a receiver this test runs (test/helpers/otlp.ts). One Invoke from a real
+// grpc-js client must give one connected trace across the API thread and a
+// worker thread: SERVER -> PRODUCER (send) -> CONSUMER (handle, on a worker)
+// -> CONSUMER (receive the reply, on the API thread).
+import t, { type Test } from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
+import { example } from '../helpers/agents.js';
+import { KIND, roots, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp.js';
+
+const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
+const HEX16 = /^[0-9a-f]{16}$/;
+const HEX32 = /^[0-9a-f]{32}$/;
+
+type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+interface Sub {
+  child: ChildProcess;
+  dataDir: string;
+  token: string;
+  agents: Client;
+  messages: Client;
+  stderr: () => string;
+  /** SIGTERM (the server drains, flushes its spans and exits); resolves with the exit code */
+  stop(): Promise<number | null>;
+  call<T = any>(client: Client, method: string, req: unknown, md?: Record<string, string>): Promise<T>;
+}
+
+/** `caxton server start` in the foreground, with `otel` added to a clean environment. */
+async function startServer(otel: Record<string, string>): Promise<Sub> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-otel-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, CAXTON_TOKEN: '', CAXTON_SERVER: '', CAXTON_LOG_PRETTY: '0' };
+  for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
+  Object.assign(env, otel);
+  const child = spawn(process.execPath, [cli, 'server', 'start', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '3', '--log-level', 'info'], {
+    env, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // Never leave a server behind, whatever ends this process.
+  const kill = (): void => { child.kill('SIGKILL'); };
+  process.once('exit', kill);
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-20_000); });
+  // 'close', not 'exit': by then all of stderr has been read.
+  let how = '';
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code, signal) => {
+    process.off('exit', kill);
+    how = signal ? `signal ${signal}` : `code ${code}`;
+    resolve(code);
+  }));
+
+  // Ready once server.json names this process (written after both gateways listen).
+  let info: { pid: number; grpcPort: number } | undefined;
+  let gone = false;
+  void exited.then(() => { gone = true; });
+  const deadline = Date.now() + 60_000;
+  while (!info) {
+    if (gone) throw new Error(`the server exited (${how}) while starting:\n${err}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not write server.json within 60 s:\n${err}`);
+    }
+    try {
+      const f = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
+      if (f.pid === child.pid) info = f;
+    } catch {
+      // not written yet
+    }
+    if (!info) await new Promise((r) => setTimeout(r, 50));
+  }
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const target = `127.0.0.1:${info.grpcPort}`;
+  const v1 = loadCaxtonGrpc().caxton.v1;
+  const creds = grpc.credentials.createInsecure();
+  const agents = new v1.AgentService(target, creds) as unknown as Client;
+  const messages = new v1.MessageService(target, creds) as unknown as Client;
+  return {
+    child, dataDir, token, agents, messages, stderr: () => err,
+    async stop() {
+      agents.close();
+      messages.close();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    call(client, method, req, extra = {}) {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${token}`);
+      for (const [k, v] of Object.entries(extra)) md.set(k, v);
+      return new Promise((resolve, reject) => {
+        (client[method] as Function).call(client, req, md, { deadline: Date.now() + 10_000 }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v as never)));
+      });
+    },
+  };
+}
+
+/**
+ * A generous backstop, not a timing assumption: spans that never come fail
+ * the subtest with what did come, and its teardown still stops the server
+ * (tap's own time-out would end this process and leave the server running).
+ */
+async function within<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what()}`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const NAMES = {
+  server: 'caxton.v1.MessageService/Invoke',
+  send: 'caxton send request',
+  handle: 'caxton handle request',
+  receive: 'caxton receive inform',
+};
+
+interface InvokeTrace { server: ReceivedSpan; send: ReceivedSpan; handle: ReceivedSpan; receive: ReceivedSpan; all: ReceivedSpan[] }
+
+/** Resolves once the four spans of one Invoke's trace have all arrived. */
+function traceOf(receiver: OtlpReceiver, isServerSpan: (s: ReceivedSpan) => boolean): Promise<InvokeTrace> {
+  return within(receiver.waitFor((spans) => {
+    const server = spans.find((s) => s.name === NAMES.server && isServerSpan(s));
+    if (!server) return undefined;
+    const all = spans.filter((s) => s.traceId === server.traceId);
+    const send = all.find((s) => s.name === NAMES.send);
+    const handle = all.find((s) => s.name === NAMES.handle);
+    const receive = all.find((s) => s.name === NAMES.receive);
+    return send && handle && receive ? { server, send, handle, receive, all } : undefined;
+  }), 30_000, () => `the four spans of the Invoke; received ${receiver.spans.length}: ${receiver.spans.map((s) => `${s.name} (${s.resource['caxton.thread']})`).join(', ')}; errors ${JSON.stringify(receiver.errors)}`);
+}
+
+/** Every check on one Invoke's trace; `remoteParent` = the caller's span id when it sent a traceparent. */
+function checkTrace(t: Test, tr: InvokeTrace, agent: string, conversationId: string, remoteParent?: string): void {
+  const { server, send, handle, receive, all } = tr;
+  t.match(server.traceId, HEX32, 'a W3C trace id');
+  for (const s of all) {
+    t.equal(s.traceId, server.traceId, `${s.name}: same trace`);
+    t.match(s.spanId, HEX16, `${s.name}: a span id`);
+  }
+  t.same(all.map((s) => s.name).sort(), Object.values(NAMES).sort(), 'exactly the four spans of one Invoke, each once');
+
+  // (a) the gateway's span on the API thread
+  t.equal(server.kind, KIND.SERVER, 'the gateway span is SERVER');
+  t.equal(server.resource['caxton.thread'], 'api');
+  t.equal(server.resource['service.name'], 'caxton');
+  t.equal(server.attributes['caxton.agent'], agent);
+  t.equal(server.attributes['caxton.conversation_id'], conversationId, 'the gateway span names the conversation');
+  if (remoteParent) t.equal(server.parentSpanId, remoteParent, 'the gateway span is the child of the caller\'s traceparent');
+  else t.equal(server.parentSpanId, '', 'without a traceparent the gateway span is the root');
+  // (b) the send, on the API thread
+  t.equal(send.kind, KIND.PRODUCER, 'the send is PRODUCER');
+  t.equal(send.resource['caxton.thread'], 'api');
+  t.equal(send.parentSpanId, server.spanId, 'send <- gateway');
+  t.equal(send.attributes['caxton.performative'], 'request');
+  // (c) the agent's handling, on a worker thread
+  t.equal(handle.kind, KIND.CONSUMER, 'the handling is CONSUMER');
+  t.match(String(handle.resource['caxton.thread']), /^worker-[1-3]$/, 'handled on a worker thread');
+  t.equal(handle.parentSpanId, send.spanId, 'handle <- send, across threads (through the frame header)');
+  t.equal(handle.attributes['caxton.agent'], agent);
+  t.equal(handle.attributes['caxton.sender'], '$api');
+  t.equal(handle.attributes['caxton.conversation_id'], conversationId);
+  // (d) the reply, back on the API thread
+  t.equal(receive.kind, KIND.CONSUMER, 'the reply\'s receipt is CONSUMER');
+  t.equal(receive.resource['caxton.thread'], 'api');
+  t.equal(receive.parentSpanId, handle.spanId, 'receive <- handle, across threads again');
+  t.equal(receive.attributes['caxton.agent'], agent, 'the reply came from the agent');
+
+  // One connected tree: one root, and every other span's parent is among them.
+  const ids = new Set(all.map((s) => s.spanId));
+  t.equal(ids.size, all.length, 'span ids are unique');
+  const r = roots(all);
+  t.equal(r.length, 1, 'exactly one root');
+  t.equal(r[0]?.spanId, server.spanId, 'the root is the gateway span');
+  for (const s of all) if (s !== server) t.ok(ids.has(s.parentSpanId), `${s.name}: its parent is in the trace`);
+  const threads = new Set(all.map((s) => s.resource['caxton.thread']));
+  t.ok(threads.size >= 2, `spans from ${threads.size} threads (${[...threads].join(', ')})`);
+}
+
+for (const protocol of ['http/json', 'http/protobuf'] as const) {
+  t.test(`OTLP over ${protocol}: one connected trace per Invoke`, async (t) => {
+    const receiver = await startOtlpReceiver();
+    const s = await startServer({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    }).catch(async (e: unknown) => {
+      await receiver.close();
+      throw e;
+    });
+    let stopped = false;
+    // The server first (its last batches go to a receiver still listening), then the receiver.
+    t.teardown(async () => {
+      if (!stopped) await s.stop();
+      await receiver.close();
+      if (!t.passing()) {
+        // What did arrive, to tell a missing span from a wrong parent.
+        for (const sp of receiver.spans) t.comment(`${sp.resource['caxton.thread']} ${sp.name} trace=${sp.traceId} span=${sp.spanId} parent=${sp.parentSpanId || '-'}`);
+        t.comment(`receiver errors: ${JSON.stringify(receiver.errors)}\nserver stderr (end):\n${s.stderr().slice(-4000)}`);
+      }
+    });
+    await s.call(s.agents, 'Deploy', { name: 'greeter', module: example('greeter') });
+    const unsampledTrace = randomBytes(16).toString('hex');
+
+    await t.test('an Invoke without a traceparent starts a trace', async (t) => {
+      const r = await s.call(s.messages, 'Invoke', { agent: 'greeter', contentJson: '"otel"' });
+      t.match(r.reply, { performative: 'inform', sender: 'greeter', contentJson: '"hello, otel"' });
+      const tr = await traceOf(receiver, (sp) => sp.attributes['caxton.conversation_id'] === r.reply.conversationId);
+      checkTrace(t, tr, 'greeter', r.reply.conversationId);
+    });
+
+    await t.test('an Invoke with a traceparent continues the caller\'s trace', async (t) => {
+      const traceId = randomBytes(16).toString('hex');
+      const parent = randomBytes(8).toString('hex');
+      const r = await s.call(s.messages, 'Invoke', { agent: 'greeter', contentJson: '"caller"' }, { traceparent: `00-${traceId}-${parent}-01` });
+      t.equal(r.reply.contentJson, '"hello, caller"');
+      const tr = await traceOf(receiver, (sp) => sp.traceId === traceId);
+      t.equal(tr.server.traceId, traceId, 'the trace id is the caller\'s');
+      checkTrace(t, tr, 'greeter', r.reply.conversationId, parent);
+    });
+
+    await t.test('a traceparent that is not sampled exports nothing (parentbased_always_on)', async (t) => {
+      const r = await s.call(s.messages, 'Invoke', { agent: 'greeter', contentJson: '"quiet"' }, { traceparent: `00-${unsampledTrace}-${randomBytes(8).toString('hex')}-00` });
+      t.equal(r.reply.contentJson, '"hello, quiet"', 'the call itself works');
+      // checked once the server has stopped and flushed every thread's batch, below
+    });
+
+    await t.test('after SIGTERM every batch is flushed: nothing more, nothing malformed', async (t) => {
+      const code = await s.stop();
+      stopped = true;
+      t.equal(code, 0, 'the server exits 0 on SIGTERM');
+      t.same(receiver.errors, [], 'every export request decoded');
+      t.ok(receiver.requests.length > 0);
+      const want = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+      for (const q of receiver.requests) t.equal(q.contentType.split(';')[0], want, `sent as ${want}`);
+      t.notOk(receiver.spans.some((sp) => sp.traceId === unsampledTrace), 'no span of the unsampled trace');
+      // Each sampled Invoke still has exactly its four spans (nothing came late).
+      const byTrace = new Map<string, ReceivedSpan[]>();
+      for (const sp of receiver.spans) byTrace.set(sp.traceId, [...(byTrace.get(sp.traceId) ?? []), sp]);
+      t.equal(byTrace.size, 2, 'two traces: the two sampled Invokes');
+      for (const [id, spans] of byTrace) t.same(spans.map((sp) => sp.name).sort(), Object.values(NAMES).sort(), `trace ${id}: four spans`);
+      const threads = new Set(receiver.spans.map((sp) => sp.resource['caxton.thread']));
+      t.ok(threads.has('api'), 'the API thread exported');
+      t.ok([...threads].some((th) => /^worker-\d+$/.test(String(th))), 'a worker thread exported');
+    });
+  });
+}
