@@ -14,6 +14,7 @@ import { Metrics } from './metrics.js';
 import { startGrpc, type GrpcGateway } from './grpc.js';
 import { startHttp, type HttpGateway } from './http.js';
 import { startTracing } from '../runtime/tracing.js';
+import { startOtelMetrics } from './otel-metrics.js';
 
 export interface ApiThreadInput {
   bus: BusInit;
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   const tokens = new TokenCheck(input.token);
   const bug = (e: unknown, operation: string): void => post({ type: 'log', level: 'error', msg: `bug in ${operation}: ${(e as Error)?.stack ?? String(e)}`, operation });
   const metrics = new Metrics(() => ops.stats(), bug, () => ops.metrics());
+  const otelMetrics = await startOtelMetrics(ops, metrics);
   let grpc: GrpcGateway | undefined;
   let http: HttpGateway | undefined;
   try {
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     await http?.close();
     bus.close();
     await tracing?.shutdown().catch(() => undefined);
+    await otelMetrics?.shutdown().catch(() => undefined);
     post({ type: 'closed' });
     input.controlPort.close();
     input.busPort.close();

@@ -46,6 +46,15 @@ for (const r of by('throughput')) {
   lines.push(`| shared-memory bus | ${n(r.messagesPerSecond)} | ${n(r.sent)} | ${n(r.delivered)} | ${n(r.lost)} |`);
   lines.push(`| postMessage baseline | ${n(r.baseline?.messagesPerSecond)} | ${n(r.baseline?.sent)} | ${n(r.baseline?.delivered)} | ${n(r.baseline?.lost)} |`, '');
   lines.push(`Ratio: **${n(r.ratio)}×**. Targets: ≥ 1,000,000 msg/s (${mark(r.messagesPerSecond >= 1e6)}), ≥ 5× baseline (${mark(r.ratio >= 5)}), lost = 0 (${mark(r.lost === 0)}).`, '');
+  const o = r.observability;
+  if (o) {
+    lines.push('### With observability on', '');
+    lines.push(`The same traffic with tracing at ${n(o.tracingSampleRatio * 100)} % (parent-based trace-id ratio sampler at the point each message enters; a sampled message's every hop is a span, exported over OTLP/HTTP protobuf to an in-process receiver) and the log at ${o.logLevel} level, written to a rotated file through pino's logging thread. Runs alternate off, on, off, on in the same process; the best of each is shown (the "off" row is the throughput above).`, '');
+    lines.push('| | messages/s | lost | OTLP export requests | bytes exported |', '|---|---:|---:|---:|---:|');
+    lines.push(`| off | ${n(r.messagesPerSecond)} | ${n(r.lost)} | — | — |`);
+    lines.push(`| tracing ${n(o.tracingSampleRatio * 100)} % + ${o.logLevel} logs | ${n(o.messagesPerSecond)} | ${n(o.lost)} | ${n(o.exportRequests)} | ${n(o.exportedBytes)} |`, '');
+    lines.push(`Kept: **${n(Math.round(o.ratioToOff * 1000) / 10)} %** of the throughput with both off. Target: ≥ 90 % (${mark(o.ratioToOff >= 0.9)}).`, '');
+  }
 }
 for (const r of by('pingpong')) {
   lines.push('## Ping-pong latency', '');
