@@ -198,7 +198,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   const messages: MessageServiceHandlers = {
     Send: unary('MessageService.Send', (r, call) => ops.send({
       agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'),
-      conversationId: r.conversationId, inReplyTo: r.inReplyTo, headers: call.metadata.getMap(), operation: 'MessageService/Send',
+      conversationId: r.conversationId, inReplyTo: r.inReplyTo, headers: () => call.metadata.getMap(), operation: 'MessageService/Send',
     })),
     Invoke: unary('MessageService.Invoke', async (r, call) => {
       // grpc-js also emits 'cancelled' when a finished call's stream closes:
@@ -210,7 +210,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
       });
       const { reply, latencyUs } = await ops.invoke({
         agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'), conversationId: r.conversationId,
-        headers: call.metadata.getMap(), operation: 'MessageService/Invoke',
+        headers: () => call.metadata.getMap(), operation: 'MessageService/Invoke',
       }, msUntil(call.getDeadline()), cancelled.signal).finally(() => { answered = true; });
       return { reply: messageToProto(reply), latencyUs };
     }),

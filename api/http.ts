@@ -144,7 +144,7 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, inReplyTo: { type: 'string' } } },
       status: 202,
       handle({ params, body, res, raw }) {
-        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo'), headers: raw.headers, operation: 'MessageService/Send' });
+        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo'), headers: () => raw.headers, operation: 'MessageService/Send' });
         res.statusCode = 202;
         return r;
       },
@@ -160,7 +160,7 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
           if (!res.writableEnded) gone.abort();
         };
         res.once('close', onClose);
-        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), headers: raw.headers, operation: 'MessageService/Invoke' }, timeout, gone.signal);
+        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), headers: () => raw.headers, operation: 'MessageService/Invoke' }, timeout, gone.signal);
       },
     },
     {

@@ -33,8 +33,8 @@ export interface MessageInput {
   content?: unknown;
   conversationId?: string | undefined;
   inReplyTo?: string | undefined;
-  /** the request's headers or gRPC metadata, for its W3C trace context (traceparent) */
-  headers?: Record<string, unknown> | undefined;
+  /** the request's headers or gRPC metadata, for its W3C trace context (traceparent); read only when tracing is on */
+  headers?: (() => Record<string, unknown>) | undefined;
   /** the gateway's name of the call, for its span ("MessageService.Invoke") */
   operation?: string | undefined;
 }
@@ -178,7 +178,7 @@ export class Operations {
    */
   private beginSpans(m: MessageInput, agent: string, performative: string, operation: string): CallSpans {
     const tracing = this.tracing!;
-    const parent = m.headers ? tracing.extract(m.headers) : ROOT_CONTEXT;
+    const parent = m.headers ? tracing.extract(m.headers()) : ROOT_CONTEXT;
     const server = tracing.start(`caxton.v1.${m.operation ?? operation}`, SpanKind.SERVER, parent, { 'rpc.system': 'caxton', 'caxton.agent': agent });
     const send = tracing.start(`caxton send ${performative}`, SpanKind.PRODUCER, trace.setSpan(parent, server), {
       'messaging.system': 'caxton', 'messaging.operation.type': 'send', 'caxton.agent': agent, 'caxton.performative': performative,

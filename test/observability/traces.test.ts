@@ -39,7 +39,8 @@ async function startServer(otel: Record<string, string>): Promise<Sub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'caxton-otel-'));
   const env: NodeJS.ProcessEnv = { ...process.env, CAXTON_TOKEN: '', CAXTON_SERVER: '', CAXTON_LOG_PRETTY: '0' };
   for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
-  Object.assign(env, otel);
+  // Traces only: with an endpoint set, metrics would be pushed too (otel-metrics.test.ts covers them).
+  Object.assign(env, { OTEL_METRICS_EXPORTER: 'none' }, otel);
   const child = spawn(process.execPath, [cli, 'server', 'start', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '3', '--log-level', 'info'], {
     env, stdio: ['ignore', 'ignore', 'pipe'],
   });
