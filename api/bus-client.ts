@@ -15,6 +15,7 @@ import { Bus, type BusInit } from '../bus/shared.js';
 import { RingConsumer, RingProducer } from '../bus/ring.js';
 import { Pump } from '../bus/pump.js';
 import { WatchTable } from '../bus/tap.js';
+import { NameTable } from '../bus/names.js';
 import { decodeFrame, encodeFrame, idFromString, idToString, type DecodedFrame } from '../bus/frame.js';
 import {
   FLAG_TAP, FRAME_CONV_HI, FRAME_CONV_LO, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_FLAGS, FRAME_LENGTH, FRAME_PERFORMATIVE,
@@ -31,7 +32,6 @@ import type { DeadLetterRecord, ToWorker } from '../runtime/protocol.js';
 import type { PeerJoin } from '../runtime/supervisor.js';
 
 const PERF_AGREE = PERFORMATIVE_CODE.agree;
-const ZERO_ID = /^0*$/;
 
 /** A message as the API shows it (proto caxton.v1.Message, camelCase). */
 export interface ApiMessage {
@@ -115,8 +115,7 @@ export class BusClient {
   private readonly consumers: RingConsumer[] = [];
   private readonly pump: Pump;
   private readonly watch: WatchTable;
-  private readonly names = new Map<string, number>();
-  private readonly slotNames = new Map<number, string>();
+  private readonly names = new NameTable();
   private readonly msgHi: number;
   private msgLo = 0;
   private delivered: number;
@@ -171,27 +170,18 @@ export class BusClient {
       maxSleepMs: join.maxSleepMs,
     });
     port.on('message', (m: ToWorker) => {
-      if (m.type !== 'names') return;
-      for (const n of m.remove) {
-        const slot = this.names.get(n);
-        this.names.delete(n);
-        if (slot !== undefined && this.slotNames.get(slot) === n) this.slotNames.delete(slot);
-      }
-      for (const [n, slot] of m.add) {
-        this.names.set(n, slot);
-        this.slotNames.set(slot, n);
-      }
+      if (m.type === 'names') this.names.apply(m.add, m.remove);
     });
     this.pump.start();
   }
 
   /** The endpoint agents reply to. */
   get endpointName(): string {
-    return this.slotNames.get(this.endpointSlot) ?? '$api';
+    return this.names.nameAt(this.endpointSlot) ?? '$api';
   }
 
   nameOf(slot: number): string {
-    return this.slotNames.get(slot) ?? `slot ${slot}`;
+    return this.names.nameAt(slot) ?? `slot ${slot}`;
   }
 
   // ------------------------------------------------------------------ sending
@@ -203,7 +193,7 @@ export class BusClient {
   send(input: SendInput): { messageId: string; conversationId: string; lo: number; convKey: string } {
     const code = PERFORMATIVE_CODE[input.performative as Performative];
     if (code === undefined) throw new UnknownPerformativeError(input.performative);
-    const slot = this.names.get(input.agent);
+    const slot = this.names.slotOf(input.agent);
     if (slot === undefined || input.agent.startsWith('$')) throw new AgentNotFoundError(input.agent);
     const entry = slot < this.maxAgents ? Atomics.load(this.i32, this.routerBase + slot) : 0;
     if (entry === 0) throw new AgentNotFoundError(input.agent);
@@ -411,8 +401,8 @@ export class BusClient {
       protocol: d.protocol ?? '',
       params: d.params,
       observedAtUnixMs: Date.now(),
-      traceId: ZERO_ID.test(d.traceId) ? '' : d.traceId,
-      spanId: ZERO_ID.test(d.spanId) ? '' : d.spanId,
+      traceId: d.traceId,
+      spanId: d.spanId,
       sampled: (d.flags & FLAG_TRACE_SAMPLED) !== 0,
     };
   }

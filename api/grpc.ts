@@ -31,6 +31,7 @@ import type { ProtoGrpcType as ManagementProto } from '../proto/generated/manage
 import type { ProtoGrpcType as LogProto } from '../proto/generated/log.js';
 import type { LogServiceHandlers } from '../proto/generated/caxton/v1/LogService.js';
 import type { LogLine } from '../proto/generated/caxton/v1/LogLine.js';
+import type { LogLine as TailedLine } from './log-tail.js';
 import type { AgentServiceHandlers } from '../proto/generated/caxton/v1/AgentService.js';
 import type { MessageServiceHandlers } from '../proto/generated/caxton/v1/MessageService.js';
 import type { TaskServiceHandlers } from '../proto/generated/caxton/v1/TaskService.js';
@@ -195,6 +196,13 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
     Get: unary('AgentService.Get', async (r) => agentToProto(await ops.get(r.name))),
   };
 
+  /** A server stream that cannot start: its error as a status, counted like a unary call's. */
+  function refuseStream(call: grpc.ServerWritableStream<unknown, unknown>, operation: string, e: unknown): void {
+    const err = toServiceError(e);
+    metrics.countCall('grpc', operation, grpc.status[err.code!] ?? String(err.code));
+    call.emit('error', err);
+  }
+
   const messages: MessageServiceHandlers = {
     Send: unary('MessageService.Send', (r, call) => ops.send({
       agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'),
@@ -227,9 +235,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
           call.write(messageToProto(m));
         });
       } catch (e) {
-        const err = toServiceError(e);
-        metrics.countCall('grpc', 'MessageService.StreamConversation', grpc.status[err.code!] ?? String(err.code));
-        call.emit('error', err);
+        refuseStream(call, 'MessageService.StreamConversation', e);
         return;
       }
       metrics.countCall('grpc', 'MessageService.StreamConversation', 'OK');
@@ -290,19 +296,17 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
       call.on('cancelled', end);
       call.on('close', end);
       call.on('error', end);
+      let lines: AsyncGenerator<TailedLine>;
+      try {
+        lines = ops.tailLogs(call.request, stop.signal);
+      } catch (e) {
+        refuseStream(call, 'LogService.Tail', e);
+        return;
+      }
+      metrics.countCall('grpc', 'LogService.Tail', 'OK');
+      // Headers now: a follower knows the stream is open before the first line.
+      call.sendMetadata(new grpc.Metadata());
       void (async () => {
-        let lines: AsyncGenerator<import('./log-tail.js').LogLine>;
-        try {
-          lines = ops.tailLogs(call.request, stop.signal);
-        } catch (e) {
-          const err = toServiceError(e);
-          metrics.countCall('grpc', 'LogService.Tail', grpc.status[err.code!] ?? String(err.code));
-          call.emit('error', err);
-          return;
-        }
-        metrics.countCall('grpc', 'LogService.Tail', 'OK');
-        // Headers now: a follower knows the stream is open before the first line.
-        call.sendMetadata(new grpc.Metadata());
         try {
           for await (const line of lines) {
             // Back-pressure: a slow reader pauses the file reading, nothing piles up here.

@@ -3,7 +3,7 @@
  * (api/http.ts) when the gateway starts: paths, parameters, bodies, the
  * bearer scheme, and the one error shape every failure uses.
  */
-import { createRequire } from 'node:module';
+import { CAXTON_VERSION } from '../runtime/version.js';
 
 export interface RouteDoc {
   method: 'GET' | 'POST' | 'DELETE';
@@ -20,7 +20,6 @@ export interface RouteDoc {
   public?: boolean;
 }
 
-const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 const errorSchema = {
   type: 'object',
@@ -63,7 +62,7 @@ export function buildOpenApi(routes: readonly RouteDoc[]): unknown {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Caxton REST gateway', version, description: 'The REST/JSON face of the caxton.v1 gRPC services (docs/api.md).' },
+    info: { title: 'Caxton REST gateway', version: CAXTON_VERSION, description: 'The REST/JSON face of the caxton.v1 gRPC services (docs/api.md).' },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     components: {

@@ -11,33 +11,23 @@
  */
 import type { Metrics } from './metrics.js';
 import type { Operations } from './operations.js';
-import { CAXTON_VERSION } from '../runtime/tracing.js';
-
-export function otelMetricsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  if ((env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_METRICS_EXPORTER ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  if (exporters.includes('none')) return false;
-  if (exporters.includes('otlp')) return true;
-  return exporters.length === 0 && Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
-}
+import { otlpEnabled, otlpProtocol } from '../runtime/tracing.js';
+import { CAXTON_VERSION } from '../runtime/version.js';
 
 export interface OtelMetrics {
   shutdown(): Promise<void>;
 }
 
 export async function startOtelMetrics(ops: Operations, prom: Metrics, env: NodeJS.ProcessEnv = process.env): Promise<OtelMetrics | undefined> {
-  if (!otelMetricsEnabled(env)) return undefined;
+  if (!otlpEnabled('METRICS', env)) return undefined;
   const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
-  const { detectResources, envDetector, resourceFromAttributes } = await import('@opentelemetry/resources');
-  const protocol = (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim().toLowerCase();
-  const exporter = protocol === 'http/json'
+  const { caxtonResource } = await import('../runtime/otel-resource.js');
+  // OTLP/gRPC is not offered for metrics: it falls back to http/protobuf.
+  const exporter = otlpProtocol('METRICS', env) === 'http/json'
     ? new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter()
     : new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter();
-  const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({
-    'service.name': env.OTEL_SERVICE_NAME ?? 'caxton', 'service.version': CAXTON_VERSION, 'caxton.thread': 'api',
-  }));
   const provider = new MeterProvider({
-    resource,
+    resource: caxtonResource('api', env),
     readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000 })],
   });
   const meter = provider.getMeter('caxton', CAXTON_VERSION);

@@ -8,7 +8,6 @@
  *          +-------------------------------------------------------+
  *   bus: the API thread writes and reads rings itself (Send, Invoke, streams)
  */
-import { createRequire } from 'node:module';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { Runtime, type RuntimeOptions, type RuntimeStats, type AgentInfo } from '../runtime/supervisor.js';
@@ -18,7 +17,9 @@ import { FleetStore } from '../runtime/store.js';
 import { isCaxtonError } from '../runtime/errors.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 
-export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+import { CAXTON_VERSION } from '../runtime/version.js';
+
+export const VERSION = CAXTON_VERSION;
 const API_ENDPOINT = '$api';
 
 export interface ServerOptions {

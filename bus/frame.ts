@@ -48,7 +48,9 @@ export interface DecodedFrame {
   messageId: string;
   conversationId: string;
   inReplyTo: string;
+  /** W3C trace id (32 hex digits), '' when the frame carries no trace context */
   traceId: string;
+  /** the sender's span id (16 hex digits), '' when none */
   spanId: string;
   /** the interaction protocol named by the header's protocol code, if any */
   protocol: string | undefined;
@@ -67,8 +69,12 @@ export function idFromString(hex: string): [number, number] {
   return [parseInt(padded.slice(8), 16) | 0, parseInt(padded.slice(0, 8), 16) | 0];
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+/** A W3C id field as hex, or '' when it is all zero (the frame carries no trace context). */
+function traceHex(bytes: Uint8Array): string {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  }
+  return '';
 }
 
 /** Write a header at `offset` of `view` (a DataView over any buffer). */
@@ -155,8 +161,8 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame {
     messageId: idToString(view.getUint32(FRAME_MSG_ID_LO, true), view.getUint32(FRAME_MSG_ID_HI, true)),
     conversationId: idToString(view.getUint32(FRAME_CONV_LO, true), view.getUint32(FRAME_CONV_HI, true)),
     inReplyTo: idToString(view.getUint32(FRAME_REPLY_TO_LO, true), view.getUint32(FRAME_REPLY_TO_HI, true)),
-    traceId: hex(bytes.subarray(FRAME_TRACE_ID, FRAME_TRACE_ID + 16)),
-    spanId: hex(bytes.subarray(FRAME_SPAN_ID, FRAME_SPAN_ID + 8)),
+    traceId: traceHex(bytes.subarray(FRAME_TRACE_ID, FRAME_TRACE_ID + 16)),
+    spanId: traceHex(bytes.subarray(FRAME_SPAN_ID, FRAME_SPAN_ID + 8)),
     protocol: PROTOCOL_NAMES[view.getUint8(FRAME_PROTOCOL) - 1],
     params,
     content,

@@ -97,14 +97,13 @@ abstract class RingEnd {
 /** A read-only view of a ring's frame counters (statistics; owns no end of the ring). */
 export class RingCounters extends RingEnd {
   /**
-   * Count the frames waiting in the ring whose destination slot (the i32 at
-   * `dstByte` in the frame) is `slot`. A snapshot for management calls
-   * (AgentService.Get's mailbox depth), never used on the message path: it
-   * reads between the shared head and tail while both ends keep moving, so
-   * it stops at the first record that does not look like a frame.
+   * Call `visit` with the destination slot (the i32 at `dstByte` in the
+   * frame) of every frame waiting in the ring. A snapshot for management
+   * calls and metrics scrapes, never used on the message path: it reads
+   * between the shared head and tail while both ends keep moving, so it stops
+   * at the first record that does not look like a frame.
    */
-  /** Add the frames waiting in this ring to `into`, by destination slot (one pass; metrics scrapes). */
-  countFramesBySlot(into: Map<number, number>, dstByte: number, minFrame: number): void {
+  private forEachDestination(dstByte: number, minFrame: number, visit: (slot: number) => void): void {
     let head = Atomics.load(this.i32, this.headIndex) >>> 0;
     const tail = Atomics.load(this.i32, this.tailIndex) >>> 0;
     for (let guard = 0; head !== tail && guard < 1 << 20; guard++) {
@@ -115,28 +114,23 @@ export class RingCounters extends RingEnd {
         continue;
       }
       if (len < minFrame || len > this.capacity >> 1) break;
-      const slot = this.i32[(this.dataByte + pos + dstByte) >> 2]!;
-      into.set(slot, (into.get(slot) ?? 0) + 1);
+      visit(this.i32[(this.dataByte + pos + dstByte) >> 2]!);
       head = (head + ((len + RECORD_ALIGN - 1) & ALIGN_MASK)) >>> 0;
     }
   }
 
+  /** The frames waiting for `slot` (AgentService.Get's mailbox depth). */
   countFramesFor(slot: number, dstByte: number, minFrame: number): number {
-    let head = Atomics.load(this.i32, this.headIndex) >>> 0;
-    const tail = Atomics.load(this.i32, this.tailIndex) >>> 0;
     let n = 0;
-    for (let guard = 0; head !== tail && guard < 1 << 20; guard++) {
-      const pos = head & this.mask;
-      const len = this.i32[(this.dataByte + pos) >> 2]!;
-      if (len === RING_WRAP) {
-        head = (head + (this.capacity - pos)) >>> 0;
-        continue;
-      }
-      if (len < minFrame || len > this.capacity >> 1) break;
-      if (this.i32[(this.dataByte + pos + dstByte) >> 2] === slot) n++;
-      head = (head + ((len + RECORD_ALIGN - 1) & ALIGN_MASK)) >>> 0;
-    }
+    this.forEachDestination(dstByte, minFrame, (s) => {
+      if (s === slot) n++;
+    });
     return n;
+  }
+
+  /** Add the frames waiting in this ring to `into`, by destination slot (one pass for every agent; metrics). */
+  countFramesBySlot(into: Map<number, number>, dstByte: number, minFrame: number): void {
+    this.forEachDestination(dstByte, minFrame, (s) => into.set(s, (into.get(s) ?? 0) + 1));
   }
 }
 

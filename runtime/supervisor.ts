@@ -1274,7 +1274,7 @@ export class Runtime {
     }
     this.logger.warn({
       agent: r.agent, reason: r.reason, from, conversationId: d?.conversationId, messageId: d?.messageId, performative: d?.performative,
-      traceId: d && /[^0]/.test(d.traceId) ? d.traceId : undefined, spanId: d && /[^0]/.test(d.spanId) ? d.spanId : undefined, count: r.count,
+      traceId: d?.traceId || undefined, spanId: d?.spanId || undefined, count: r.count,
     }, `dead letter (${r.reason}): ${r.detail}`);
   }
 

@@ -7,11 +7,12 @@ import { ROOT_CONTEXT, TraceFlags, trace, type Attributes, type Context, type Sp
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter as OtlpHttpJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpHttpProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as OtlpGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { CAXTON_VERSION, otlpProtocol } from './tracing.js';
+import { otlpProtocol } from './tracing.js';
+import { caxtonResource } from './otel-resource.js';
+import { CAXTON_VERSION } from './version.js';
 
 function exporterFor(protocol: ReturnType<typeof otlpProtocol>): SpanExporter {
   // Each exporter reads its endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_*.
@@ -33,12 +34,8 @@ export class Tracing {
   readonly tracer: Tracer;
   private readonly provider: NodeTracerProvider;
 
-  constructor(thread: string, exporter: SpanExporter = exporterFor(otlpProtocol())) {
-    const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({
-      'service.name': process.env.OTEL_SERVICE_NAME ?? 'caxton',
-      'service.version': CAXTON_VERSION,
-      'caxton.thread': thread,
-    }));
+  constructor(thread: string, exporter: SpanExporter = exporterFor(otlpProtocol('TRACES'))) {
+    const resource = caxtonResource(thread);
     // The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG
     // (default parentbased_always_on); the batch sizes from OTEL_BSP_*.
     this.provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });

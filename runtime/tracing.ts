@@ -14,26 +14,29 @@
  * unsampled message costs a flag test. The SDK itself is in tracing-sdk.ts.
  */
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { createRequire } from 'node:module';
 import type { Tracing } from './tracing-sdk.js';
 
 export { SpanKind, SpanStatusCode, type Span, type Tracing };
 
-/** package.json's version (two levels up from both runtime/ and dist/runtime/). */
-export const CAXTON_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-/** Why tracing is on or off, from the environment (pure: tests call it with their own env). */
-export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+export type OtlpSignal = 'TRACES' | 'METRICS';
+
+/**
+ * Is a signal exported, by the standard variables (pure: tests pass their
+ * own env)? On when OTEL_<SIGNAL>_EXPORTER is "otlp", or when it is unset and
+ * an OTLP endpoint is set; off with OTEL_SDK_DISABLED=true or "none".
+ */
+export function otlpEnabled(signal: OtlpSignal, env: NodeJS.ProcessEnv = process.env): boolean {
   if ((env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const exporters = (env[`OTEL_${signal}_EXPORTER`] ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   if (exporters.includes('none')) return false;
   if (exporters.includes('otlp')) return true;
-  return exporters.length === 0 && Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  return exporters.length === 0 && Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
 }
 
-/** The OTLP protocol the standard variables ask for (default http/protobuf, as the spec says). */
-export function otlpProtocol(env: NodeJS.ProcessEnv = process.env): 'http/protobuf' | 'http/json' | 'grpc' {
-  const p = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim().toLowerCase();
+/** The OTLP protocol the standard variables ask for a signal (default http/protobuf, as the spec says). */
+export function otlpProtocol(signal: OtlpSignal, env: NodeJS.ProcessEnv = process.env): 'http/protobuf' | 'http/json' | 'grpc' {
+  const p = (env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim().toLowerCase();
   return p === 'http/json' || p === 'grpc' ? p : 'http/protobuf';
 }
 
@@ -43,7 +46,7 @@ export function otlpProtocol(env: NodeJS.ProcessEnv = process.env): 'http/protob
  * tracing is on.
  */
 export async function startTracing(thread: string, env: NodeJS.ProcessEnv = process.env): Promise<Tracing | undefined> {
-  if (!tracingEnabled(env)) return undefined;
+  if (!otlpEnabled('TRACES', env)) return undefined;
   const { Tracing: Impl } = await import('./tracing-sdk.js');
   return new Impl(thread);
 }

@@ -35,6 +35,7 @@ import { protocolByCode } from './protocols.js';
 import { encodeFrame, msgpack } from '../bus/frame.js';
 import { FLAG_HOST_GENERATED, PERFORMATIVES, SEND_PROTOCOL_VIOLATION, T_STAT_CONVERSATIONS, T_STAT_SYNTHESIZED, AC_FAILED, AC_HANDLED } from '../bus/layout.js';
 import { ConversationTap } from '../bus/tap.js';
+import { NameTable } from '../bus/names.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostTaskInput, ToWorker,
 } from './protocol.js';
@@ -144,9 +145,7 @@ export class WorkerHost {
   private readonly consumers: RingConsumer[] = [];
   private readonly agents: (HostedAgent | undefined)[] = [];
   private readonly kinds = new Map<string, Kind>();
-  private readonly names = new Map<string, number>();
-  /** slot -> name, for log lines and spans */
-  private readonly slotNames = new Map<number, string>();
+  private readonly names = new NameTable();
   private readonly pump: Pump;
   private readonly wdCurrent: number;
   private readonly wdProgress: number;
@@ -302,15 +301,7 @@ export class WorkerHost {
         this.kinds.set(m.kindId, { module: m.module, memoryMinPages: m.memoryMinPages, hasTimer: m.hasTimer });
         break;
       case 'names':
-        for (const n of m.remove) {
-          const slot = this.names.get(n);
-          this.names.delete(n);
-          if (slot !== undefined && this.slotNames.get(slot) === n) this.slotNames.delete(slot);
-        }
-        for (const [n, slot] of m.add) {
-          this.names.set(n, slot);
-          this.slotNames.set(slot, n);
-        }
+        this.names.apply(m.add, m.remove);
         break;
       case 'deploy': {
         const results = m.agents.map((p) => {
@@ -351,7 +342,7 @@ export class WorkerHost {
   }
 
   private nameOf(slot: number): string {
-    return this.slotNames.get(slot) ?? `slot ${slot}`;
+    return this.names.nameAt(slot) ?? `slot ${slot}`;
   }
 
   private countAgents(): number {
@@ -1044,7 +1035,7 @@ export class WorkerHost {
     if (agent === undefined) return SEND_UNKNOWN_DESTINATION;
     if (agent.u8.length === 0) agent.refreshViews();
     if (ptr < 0 || len < 0 || ptr + len > agent.u8.length) return SEND_BAD_FRAME;
-    const slot = this.names.get(this.decoder.decode(agent.u8.subarray(ptr, ptr + len)));
+    const slot = this.names.slotOf(this.decoder.decode(agent.u8.subarray(ptr, ptr + len)));
     return slot === undefined ? SEND_UNKNOWN_DESTINATION : slot;
   }
 

@@ -7,8 +7,10 @@ import type { Argv } from 'yargs';
 import { prettyFactory } from 'pino-pretty';
 import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
+import { LEVEL_NAMES } from '../../runtime/logger.js';
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+/** what a line can have: every level but "silent" */
+const LEVELS = LEVEL_NAMES.filter((l) => l !== 'silent');
 
 export function logsCommand(y: Argv): Argv {
   return y

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Argv } from 'yargs';
 import { CaxtonServer } from '../../api/server.js';
-import { createLogger, logFileBase } from '../../runtime/logger.js';
+import { LEVEL_NAMES, createLogger, logFileBase } from '../../runtime/logger.js';
 import { writeFileAtomic } from '../../runtime/store.js';
 import { CliError, Connection, EXIT, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
@@ -75,8 +75,7 @@ export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unkn
     else if (file[key] !== undefined) out[key] = coerce(key, kind, file[key], configFile!);
   }
   out.dataDir = resolve(out.dataDir as string);
-  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-  if (!levels.includes(out.logLevel as string)) throw new UsageError(`logLevel must be one of ${levels.join(', ')}, got "${String(out.logLevel)}"`);
+  if (!LEVEL_NAMES.includes(out.logLevel as string)) throw new UsageError(`logLevel must be one of ${LEVEL_NAMES.join(', ')}, got "${String(out.logLevel)}"`);
   if (!/^[1-9][0-9]*[kmg]?$/i.test(out.logMaxSize as string)) throw new UsageError(`logMaxSize must be a size such as 512k, 10m or 1g, got "${String(out.logMaxSize)}"`);
   return out as unknown as ServerSettings;
 }

@@ -72,8 +72,9 @@ function checkDecoded(bytes: Uint8Array, f: Fields, content: unknown, p: Record<
   strictEqual(d.conversationId, hex16(f.conversationLo ?? 0, f.conversationHi ?? 0));
   strictEqual(d.inReplyTo, hex16(f.inReplyToLo ?? 0, f.inReplyToHi ?? 0));
   for (const id of [d.messageId, d.conversationId, d.inReplyTo]) ok(/^[0-9a-f]{16}$/.test(id), id);
-  strictEqual(d.traceId, f.traceId ? hexOf(f.traceId) : '0'.repeat(32));
-  strictEqual(d.spanId, f.spanId ? hexOf(f.spanId) : '0'.repeat(16));
+  // All-zero ids (none given) read as '': no trace context.
+  strictEqual(d.traceId, f.traceId && f.traceId.some((b) => b !== 0) ? hexOf(f.traceId) : '');
+  strictEqual(d.spanId, f.spanId && f.spanId.some((b) => b !== 0) ? hexOf(f.spanId) : '');
   deepStrictEqual(d.params, paramsLen > 0 ? p : undefined);
   strictEqual(d.protocol, PROTOCOL_NAMES[protocolCodeOf(p) - 1]);
   deepStrictEqual(d.content, content);

@@ -4,15 +4,9 @@
 // exported counters say three requests and three informs, by performative,
 // and three Invoke calls by gateway, operation and status.
 import t from 'tap';
-import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
-const agentsDir = fileURLToPath(new URL('../../dist/agents/', import.meta.url));
+import { example } from '../helpers/agents.js';
+import { startServer } from '../helpers/cli-server.js';
 
 type Point = { attributes: Record<string, string>; value: number };
 /** The newest export's data points by metric name. */
@@ -68,38 +62,13 @@ function exported(done: () => boolean): Promise<void> {
 t.test('metrics pushed over OTLP match the traffic', async (t) => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   t.teardown(() => receiver.close());
-  const dir = mkdtempSync(join(tmpdir(), 'caxton-otel-metrics-'));
-  const dataDir = join(dir, 'data');
-  const env: NodeJS.ProcessEnv = { ...process.env, CAXTON_TOKEN: '', CAXTON_SERVER: '', CAXTON_DATA_DIR: dataDir };
-  for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
-  Object.assign(env, {
+  const s = await startServer({
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRIC_EXPORT_INTERVAL: '300', OTEL_TRACES_EXPORTER: 'none',
   });
-  const server = spawn(process.execPath, [cli, 'server', 'start', '--grpc-port', '0', '--http-port', '0', '--workers', '2'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  server.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  const closed = new Promise<number | null>((resolve) => server.once('close', (code) => resolve(code)));
-  t.teardown(async () => {
-    server.kill('SIGTERM');
-    await closed;
-  });
-  const caxton = (...args: string[]): Promise<string> => new Promise((resolve, reject) => {
-    execFile(process.execPath, [cli, ...args], { env }, (e, stdout, stderr) => (e ? reject(new Error(`caxton ${args.join(' ')}: ${stderr}`)) : resolve(stdout)));
-  });
-  // Ready once server.json names the process.
-  for (;;) {
-    try {
-      if (JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')).pid === server.pid) break;
-    } catch {
-      // not yet
-    }
-    if (server.exitCode !== null) throw new Error(`server exited: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  writeFileSync(join(dir, 'fleet.yaml'), `apiVersion: caxton.dev/v1\nkind: Fleet\nagents:\n  - name: greeter\n    module: ${join(agentsDir, 'greeter.wasm')}\n`);
-  await caxton('deploy', '-f', join(dir, 'fleet.yaml'));
-  for (let i = 0; i < 3; i++) await caxton('invoke', 'greeter', '-c', `"n${i}"`);
+  t.teardown(() => s.stop());
+  await s.call(s.agents, 'Deploy', { name: 'greeter', module: example('greeter') });
+  for (let i = 0; i < 3; i++) await s.call(s.messages, 'Invoke', { agent: 'greeter', contentJson: `"n${i}"` });
   await exported(() => value('caxton.api.calls', { gateway: 'grpc', operation: 'MessageService.Invoke', status: 'OK' }) === 3
     && value('caxton.messages.delivered', { performative: 'inform' }) === 3);
   t.ok(exports > 0, `${exports} export(s) received`);
@@ -110,6 +79,6 @@ t.test('metrics pushed over OTLP match the traffic', async (t) => {
   t.equal(value('caxton.agents', { state: 'running' }), 1);
   t.equal(value('caxton.mailbox.depth', { agent: 'greeter' }), 0);
   t.equal(value('caxton.messages.in_flight', {}), 0);
-  t.same((latest.get('caxton.worker.utilisation') ?? []).map((p) => p.attributes.worker).sort(), ['1', '2'], 'one utilisation per worker');
+  t.same((latest.get('caxton.worker.utilisation') ?? []).map((p) => p.attributes.worker).sort(), ['1', '2', '3'], 'one utilisation per worker (the helper starts 3)');
   t.ok((latest.get('caxton.worker.utilisation') ?? []).every((p) => p.value >= 0 && p.value <= 1));
 });

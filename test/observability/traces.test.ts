@@ -5,101 +5,12 @@
 // worker thread: SERVER -> PRODUCER (send) -> CONSUMER (handle, on a worker)
 // -> CONSUMER (receive the reply, on the API thread).
 import t, { type Test } from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
 import { example } from '../helpers/agents.js';
+import { startServer } from '../helpers/cli-server.js';
 import { KIND, roots, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp.js';
-
-const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
-
-type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-
-interface Sub {
-  child: ChildProcess;
-  dataDir: string;
-  token: string;
-  agents: Client;
-  messages: Client;
-  stderr: () => string;
-  /** SIGTERM (the server drains, flushes its spans and exits); resolves with the exit code */
-  stop(): Promise<number | null>;
-  call<T = any>(client: Client, method: string, req: unknown, md?: Record<string, string>): Promise<T>;
-}
-
-/** `caxton server start` in the foreground, with `otel` added to a clean environment. */
-async function startServer(otel: Record<string, string>): Promise<Sub> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-otel-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, CAXTON_TOKEN: '', CAXTON_SERVER: '', CAXTON_LOG_PRETTY: '0' };
-  for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
-  // Traces only: with an endpoint set, metrics would be pushed too (otel-metrics.test.ts covers them).
-  Object.assign(env, { OTEL_METRICS_EXPORTER: 'none' }, otel);
-  const child = spawn(process.execPath, [cli, 'server', 'start', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '3', '--log-level', 'info'], {
-    env, stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  // Never leave a server behind, whatever ends this process.
-  const kill = (): void => { child.kill('SIGKILL'); };
-  process.once('exit', kill);
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-20_000); });
-  // 'close', not 'exit': by then all of stderr has been read.
-  let how = '';
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code, signal) => {
-    process.off('exit', kill);
-    how = signal ? `signal ${signal}` : `code ${code}`;
-    resolve(code);
-  }));
-
-  // Ready once server.json names this process (written after both gateways listen).
-  let info: { pid: number; grpcPort: number } | undefined;
-  let gone = false;
-  void exited.then(() => { gone = true; });
-  const deadline = Date.now() + 60_000;
-  while (!info) {
-    if (gone) throw new Error(`the server exited (${how}) while starting:\n${err}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the server did not write server.json within 60 s:\n${err}`);
-    }
-    try {
-      const f = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
-      if (f.pid === child.pid) info = f;
-    } catch {
-      // not written yet
-    }
-    if (!info) await new Promise((r) => setTimeout(r, 50));
-  }
-  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
-  const target = `127.0.0.1:${info.grpcPort}`;
-  const v1 = loadCaxtonGrpc().caxton.v1;
-  const creds = grpc.credentials.createInsecure();
-  const agents = new v1.AgentService(target, creds) as unknown as Client;
-  const messages = new v1.MessageService(target, creds) as unknown as Client;
-  return {
-    child, dataDir, token, agents, messages, stderr: () => err,
-    async stop() {
-      agents.close();
-      messages.close();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-    call(client, method, req, extra = {}) {
-      const md = new grpc.Metadata();
-      md.set('authorization', `Bearer ${token}`);
-      for (const [k, v] of Object.entries(extra)) md.set(k, v);
-      return new Promise((resolve, reject) => {
-        (client[method] as Function).call(client, req, md, { deadline: Date.now() + 10_000 }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v as never)));
-      });
-    },
-  };
-}
 
 /**
  * A generous backstop, not a timing assumption: spans that never come fail
@@ -194,6 +105,8 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
       OTEL_BSP_SCHEDULE_DELAY: '200',
+      // Traces only: with an endpoint set, metrics would be pushed too (otel-metrics.test.ts covers them).
+      OTEL_METRICS_EXPORTER: 'none',
     }).catch(async (e: unknown) => {
       await receiver.close();
       throw e;
