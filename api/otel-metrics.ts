@@ -4,11 +4,13 @@
  * standard variables: on when OTEL_METRICS_EXPORTER is "otlp", or when it is
  * unset and an OTLP endpoint is set; OTEL_METRIC_EXPORT_INTERVAL sets the
  * period (default 60 s); OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL picks
- * http/protobuf (default) or http/json. The SDK is loaded only when on.
+ * http/protobuf (default), http/json or grpc. The SDK and the chosen
+ * exporter are loaded only when on.
  *
  * The instruments are observable: at each export one Stats and one Metrics
  * call read the bus counters, as a Prometheus scrape does.
  */
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { Metrics } from './metrics.js';
 import type { Operations } from './operations.js';
 import { otlpEnabled, otlpProtocol } from '../runtime/tracing.js';
@@ -18,14 +20,18 @@ export interface OtelMetrics {
   shutdown(): Promise<void>;
 }
 
+/** Each exporter reads its endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_*. */
+async function metricExporter(protocol: ReturnType<typeof otlpProtocol>): Promise<PushMetricExporter> {
+  if (protocol === 'http/json') return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter();
+  if (protocol === 'grpc') return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter();
+  return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter();
+}
+
 export async function startOtelMetrics(ops: Operations, prom: Metrics, env: NodeJS.ProcessEnv = process.env): Promise<OtelMetrics | undefined> {
   if (!otlpEnabled('METRICS', env)) return undefined;
   const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
   const { caxtonResource } = await import('../runtime/otel-resource.js');
-  // OTLP/gRPC is not offered for metrics: it falls back to http/protobuf.
-  const exporter = otlpProtocol('METRICS', env) === 'http/json'
-    ? new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter()
-    : new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter();
+  const exporter = await metricExporter(otlpProtocol('METRICS', env));
   const provider = new MeterProvider({
     resource: caxtonResource('api', env),
     readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000 })],

@@ -1,10 +1,12 @@
-// An OTLP/HTTP trace receiver for tests: a real node:http server on a
-// loopback port that takes POST /v1/traces in either encoding the exporters
-// send (http/json, http/protobuf), decodes every span it is sent, and lets a
-// test await the spans it expects (no sleeps: each arrival re-checks).
+// An OTLP receiver for tests: a real server on a loopback port that takes
+// trace and metric exports in every encoding the exporters send (http/json
+// and http/protobuf over node:http, or protobuf over gRPC with a grpc-js
+// server), decodes every span and data point it is sent, and lets a test
+// await what it expects (no sleeps: each arrival re-checks).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
 
 /** OTLP SpanKind numbers (opentelemetry/proto/trace/v1/trace.proto). */
 export const KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -23,55 +25,91 @@ export interface ReceivedSpan {
   encoding: 'json' | 'protobuf';
 }
 
+/** One data point of a sum, gauge (its value) or histogram (its count). */
+export interface MetricPoint {
+  attributes: Record<string, string>;
+  value: number;
+}
+
 export interface OtlpReceiver {
-  /** base URL for OTEL_EXPORTER_OTLP_ENDPOINT (the exporters append /v1/traces) */
+  /** base URL for OTEL_EXPORTER_OTLP_ENDPOINT (the HTTP exporters append /v1/traces, /v1/metrics) */
   endpoint: string;
   spans: ReceivedSpan[];
-  /** one entry per export request: its content-type and how many spans it held */
-  requests: { contentType: string; spans: number }[];
-  /** request bodies that could not be decoded (a test should assert this stays empty) */
+  /** the newest metrics export: data points by metric name */
+  metrics: Map<string, MetricPoint[]>;
+  /** one entry per export request: its signal, content-type and how many spans or metrics it held */
+  requests: { signal: 'traces' | 'metrics'; contentType: string; items: number }[];
+  /** request bodies that could not be decoded, or unexpected requests (a test should assert this stays empty) */
   errors: string[];
-  /** resolves with the result of `pick` once it returns something for the spans received so far */
+  /** resolves with the result of `pick` once it returns something (re-checked at every export received) */
   waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined): Promise<T>;
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
-  const spans: ReceivedSpan[] = [];
-  const requests: OtlpReceiver['requests'] = [];
-  const errors: string[] = [];
-  let waiters: (() => void)[] = [];
-  const arrived = (): void => {
-    const w = waiters;
-    waiters = [];
-    for (const f of w) f();
-  };
+type Signal = 'traces' | 'metrics';
 
+/** What both transports share: decoding a body and recording it. */
+class Collected {
+  readonly spans: ReceivedSpan[] = [];
+  metrics = new Map<string, MetricPoint[]>();
+  readonly requests: OtlpReceiver['requests'] = [];
+  readonly errors: string[] = [];
+  private waiters: (() => void)[] = [];
+
+  /** Decode one export; throws what a receiver should answer as a bad request. */
+  take(signal: Signal, contentType: string, body: Uint8Array): void {
+    const protobuf = contentType.startsWith('application/x-protobuf') || contentType.startsWith('application/grpc');
+    if (signal === 'traces') {
+      const got = protobuf ? decodeProtobufRequest(body) : decodeJsonRequest(JSON.parse(Buffer.from(body).toString('utf8')));
+      this.requests.push({ signal, contentType, items: got.length });
+      this.spans.push(...got);
+    } else {
+      const got = protobuf ? decodeProtobufMetrics(body) : decodeJsonMetrics(JSON.parse(Buffer.from(body).toString('utf8')));
+      this.requests.push({ signal, contentType, items: got.size });
+      this.metrics = got;
+    }
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined): Promise<T> {
+    return new Promise<T>((resolve) => {
+      const check = (): void => {
+        const v = pick(this.spans);
+        if (v !== undefined) resolve(v);
+        else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+}
+
+/** OTLP over HTTP: POST /v1/traces and /v1/metrics, JSON or protobuf. */
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const c = new Collected();
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
       const contentType = String(req.headers['content-type'] ?? '');
-      if (req.method !== 'POST' || req.url !== '/v1/traces') {
-        errors.push(`unexpected ${req.method} ${req.url}`);
+      const signal = req.method === 'POST' && req.url === '/v1/traces' ? 'traces' : req.method === 'POST' && req.url === '/v1/metrics' ? 'metrics' : undefined;
+      if (!signal) {
+        c.errors.push(`unexpected ${req.method} ${req.url}`);
         res.writeHead(404).end();
         return;
       }
-      let got: ReceivedSpan[];
       try {
-        got = contentType.startsWith('application/x-protobuf') ? decodeProtobufRequest(body) : decodeJsonRequest(JSON.parse(body.toString('utf8')));
+        c.take(signal, contentType, body);
       } catch (e) {
-        errors.push(`${contentType}: ${(e as Error).message}`);
+        c.errors.push(`${signal} ${contentType}: ${(e as Error).message}`);
         res.writeHead(400).end();
         return;
       }
-      requests.push({ contentType, spans: got.length });
-      spans.push(...got);
-      // An empty ExportTraceServiceResponse in the request's encoding.
+      // An empty Export*ServiceResponse in the request's encoding.
       if (contentType.startsWith('application/x-protobuf')) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      arrived();
     })().catch((e: unknown) => {
-      errors.push(String(e));
+      c.errors.push(String(e));
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
@@ -82,21 +120,55 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    spans, requests, errors,
-    waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined): Promise<T> {
-      return new Promise<T>((resolve) => {
-        const check = (): void => {
-          const v = pick(spans);
-          if (v !== undefined) resolve(v);
-          else waiters.push(check);
-        };
-        check();
-      });
-    },
+    spans: c.spans, requests: c.requests, errors: c.errors,
+    get metrics() { return c.metrics; },
+    waitFor: (pick) => c.waitFor(pick),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
     }),
+  };
+}
+
+/**
+ * OTLP over gRPC: the collector's TraceService/Export and
+ * MetricsService/Export on a grpc-js server, with the bodies kept as bytes
+ * and decoded by the protobuf reader below (no generated code).
+ */
+export async function startOtlpGrpcReceiver(): Promise<OtlpReceiver> {
+  const c = new Collected();
+  const server = new grpc.Server();
+  const bytes = (b: Buffer): Buffer => b;
+  const method = (signal: Signal, path: string): grpc.ServiceDefinition => ({
+    Export: {
+      path, requestStream: false, responseStream: false, originalName: 'Export',
+      requestSerialize: bytes, requestDeserialize: bytes,
+      // An empty Export*ServiceResponse is zero bytes.
+      responseSerialize: () => Buffer.alloc(0), responseDeserialize: bytes,
+    },
+  } as grpc.ServiceDefinition);
+  const handler = (signal: Signal): grpc.UntypedServiceImplementation => ({
+    Export: (call: grpc.ServerUnaryCall<Buffer, null>, done: grpc.sendUnaryData<null>) => {
+      try {
+        c.take(signal, 'application/grpc', call.request);
+        done(null, null);
+      } catch (e) {
+        c.errors.push(`${signal} grpc: ${(e as Error).message}`);
+        done({ code: grpc.status.INVALID_ARGUMENT, details: (e as Error).message });
+      }
+    },
+  });
+  server.addService(method('traces', '/opentelemetry.proto.collector.trace.v1.TraceService/Export'), handler('traces'));
+  server.addService(method('metrics', '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export'), handler('metrics'));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    spans: c.spans, requests: c.requests, errors: c.errors,
+    get metrics() { return c.metrics; },
+    waitFor: (pick) => c.waitFor(pick),
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }
 
@@ -257,6 +329,60 @@ export function decodeProtobufRequest(body: Uint8Array): ReceivedSpan[] {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------- metrics
+// ExportMetricsServiceRequest -> ResourceMetrics(1) -> ScopeMetrics(2) ->
+// Metric(2): name(1), gauge(5) / sum(7) / histogram(9) -> data_points(1).
+// A number point holds attributes(7), as_double(4) or as_int(6); a
+// histogram point's value here is its count(4).
+
+export function decodeJsonMetrics(body: any): Map<string, MetricPoint[]> {
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.resourceMetrics)) throw new Error('no resourceMetrics array');
+  const out = new Map<string, MetricPoint[]>();
+  for (const rm of body.resourceMetrics) {
+    for (const sm of rm.scopeMetrics ?? []) {
+      for (const m of sm.metrics ?? []) {
+        const points = (m.sum ?? m.gauge ?? m.histogram)?.dataPoints ?? [];
+        out.set(String(m.name), points.map((p: any) => ({
+          attributes: Object.fromEntries(Object.entries(jsonAttributes(p.attributes)).map(([k, v]) => [k, String(v)])),
+          value: Number(p.asInt ?? p.asDouble ?? p.count ?? 0),
+        })));
+      }
+    }
+  }
+  return out;
+}
+
+export function decodeProtobufMetrics(body: Uint8Array): Map<string, MetricPoint[]> {
+  const out = new Map<string, MetricPoint[]>();
+  for (const rm of fields(body).filter((f) => f.no === 1)) {
+    for (const sm of fields(rm.bytes!).filter((f) => f.no === 2)) {
+      for (const m of fields(sm.bytes!).filter((f) => f.no === 2)) {
+        let name = '';
+        const points: MetricPoint[] = [];
+        for (const f of fields(m.bytes!)) {
+          if (f.no === 1) name = utf8.decode(f.bytes!);
+          else if (f.no === 5 || f.no === 7 || f.no === 9) {
+            for (const dp of fields(f.bytes!).filter((g) => g.no === 1)) points.push(pbPoint(dp.bytes!, f.no === 9));
+          }
+        }
+        out.set(name, points);
+      }
+    }
+  }
+  return out;
+}
+
+function pbPoint(buf: Uint8Array, histogram: boolean): MetricPoint {
+  const attrs: Field[] = [];
+  let value = 0;
+  for (const f of fields(buf)) {
+    if (f.no === (histogram ? 9 : 7)) attrs.push(f);
+    else if (histogram ? f.no === 4 : f.no === 6) value = Number(Buffer.from(f.bytes!).readBigInt64LE(0));
+    else if (!histogram && f.no === 4) value = Buffer.from(f.bytes!).readDoubleLE(0);
+  }
+  return { attributes: Object.fromEntries(Object.entries(pbAttributes(attrs)).map(([k, v]) => [k, String(v)])), value };
 }
 
 // ---------------------------------------------------------------- trees

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { example } from '../helpers/agents.js';
 import { startServer } from '../helpers/cli-server.js';
-import { KIND, roots, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp.js';
+import { KIND, roots, startOtlpGrpcReceiver, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp.js';
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 
@@ -98,9 +98,9 @@ function checkTrace(t: Test, tr: InvokeTrace, agent: string, conversationId: str
   t.ok(threads.size >= 2, `spans from ${threads.size} threads (${[...threads].join(', ')})`);
 }
 
-for (const protocol of ['http/json', 'http/protobuf'] as const) {
+for (const protocol of ['http/json', 'http/protobuf', 'grpc'] as const) {
   t.test(`OTLP over ${protocol}: one connected trace per Invoke`, async (t) => {
-    const receiver = await startOtlpReceiver();
+    const receiver = protocol === 'grpc' ? await startOtlpGrpcReceiver() : await startOtlpReceiver();
     const s = await startServer({
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
@@ -154,7 +154,7 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
       t.equal(code, 0, 'the server exits 0 on SIGTERM');
       t.same(receiver.errors, [], 'every export request decoded');
       t.ok(receiver.requests.length > 0);
-      const want = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+      const want = protocol === 'http/json' ? 'application/json' : protocol === 'grpc' ? 'application/grpc' : 'application/x-protobuf';
       for (const q of receiver.requests) t.equal(q.contentType.split(';')[0], want, `sent as ${want}`);
       t.notOk(receiver.spans.some((sp) => sp.traceId === unsampledTrace), 'no span of the unsampled trace');
       // Each sampled Invoke still has exactly its four spans (nothing came late).
