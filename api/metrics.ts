@@ -83,6 +83,13 @@ export class Metrics {
     fromRuntime('caxton_worker_utilisation', 'Share of wall time each worker spent handling messages since the previous scrape (0..1)', ['worker'], 'gauge', (m, set) => {
       for (const w of m.workers) set({ worker: w.worker }, w.utilisation);
     });
+    fromRuntime('caxton_trace_spans_total', 'Spans of the workers when tracing is on: recorded (reached the export thread), then exported, failed (the collector refused or did not answer) or dropped (export queue full)', ['outcome'], 'counter', (m, set) => {
+      if (!m.spans) return;
+      set({ outcome: 'recorded' }, m.spans.received);
+      set({ outcome: 'exported' }, m.spans.exported);
+      set({ outcome: 'failed' }, m.spans.failed);
+      set({ outcome: 'dropped' }, m.spans.dropped);
+    });
     // The histogram's buckets are the workers' (powers of two µs), so it is
     // written in the text format directly rather than re-observed.
     new HandleTimeHistogram(this.registry, () => self.runtime);

@@ -49,6 +49,7 @@ export async function startOtelMetrics(ops: Operations, prom: Metrics, env: Node
   const handleTime = counter('caxton.handle.time', 'Time agents spent in caxton_handle (timed calls only, see docs/observability.md)', 's');
   const handled = counter('caxton.handle.timed_calls', 'caxton_handle calls timed for caxton.handle.time', '{call}');
   const calls = counter('caxton.api.calls', 'API calls by gateway, operation and status', '{call}');
+  const spans = counter('caxton.trace.spans', 'Spans of the workers: recorded, then exported, failed or dropped', '{span}');
   meter.addBatchObservableCallback(async (result) => {
     const [stats, m] = await Promise.all([ops.stats(), ops.metrics()]);
     for (const [performative, c] of Object.entries(m.byPerformative)) {
@@ -62,8 +63,14 @@ export async function startOtelMetrics(ops: Operations, prom: Metrics, env: Node
     for (const w of m.workers) result.observe(utilisation, w.utilisation, { worker: w.worker });
     result.observe(handleTime, m.handleTime.sumUs / 1e6);
     result.observe(handled, m.handleTime.counts.reduce((a, b) => a + b, 0));
+    if (m.spans) {
+      result.observe(spans, m.spans.received, { outcome: 'recorded' });
+      result.observe(spans, m.spans.exported, { outcome: 'exported' });
+      result.observe(spans, m.spans.failed, { outcome: 'failed' });
+      result.observe(spans, m.spans.dropped, { outcome: 'dropped' });
+    }
     const api = await prom.registry.getSingleMetric('caxton_api_calls_total')?.get();
     for (const v of api?.values ?? []) result.observe(calls, v.value, v.labels as Record<string, string>);
-  }, [accepted, delivered, deadLettered, inFlight, depth, agents, utilisation, handleTime, handled, calls]);
+  }, [accepted, delivered, deadLettered, inFlight, depth, agents, utilisation, handleTime, handled, calls, spans]);
   return { shutdown: () => provider.shutdown() };
 }

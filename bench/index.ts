@@ -70,10 +70,14 @@ export function formatResult(r: Record<string, unknown>): string {
         `throughput  ${n(r.messagesPerSecond)} msg/s through ${n(r.agents)} WASM agents on ${n(r.workers)} workers (${n(r.durationSeconds)} s)`,
         `            sent ${n(r.sent)}, delivered ${n(r.delivered)}, dead-lettered ${n(r.deadLettered)}, lost ${n(r.lost)}`,
         `            postMessage baseline ${n(b.messagesPerSecond)} msg/s  ->  ${n(r.ratio)}x`,
-        ...(r.observability ? [(() => {
+        ...(r.observability ? (() => {
           const o = r.observability as Record<string, unknown>;
-          return `            with tracing at ${n((o.tracingSampleRatio as number) * 100)} % and ${n(o.logLevel)} logs: ${n(o.messagesPerSecond)} msg/s  ->  ${n(o.ratioToOff)} of off`;
-        })()] : []),
+          const sp = o.spans as Record<string, number> | undefined;
+          return [
+            `            with tracing at ${n((o.tracingSampleRatio as number) * 100)} % and ${n(o.logLevel)} logs: ${n(o.messagesPerSecond)} msg/s  ->  ${n(o.ratioToOff)} of off`,
+            ...(sp ? [`            spans: ${n(sp.received)} recorded, ${n(sp.exported)} exported, ${n(sp.dropped)} dropped (queue full), ${n(sp.failed)} failed`] : []),
+          ];
+        })() : []),
       ].join('\n');
     }
     case 'pingpong':

@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../runtime/logger.js';
 import { SpanKind, startTracing, type Tracing } from '../runtime/tracing.js';
 import { loadAgent, withTicker, type BenchContext } from './common.js';
 import type { Transport } from '../runtime/protocol.js';
+import type { SpanCounts } from '../runtime/span-export.js';
 
 /** Observability switched on for a run: tracing at this sampling ratio, and the server's log at info to a rotated file. */
 export interface ObservedRun {
@@ -45,6 +46,8 @@ export interface ThroughputRun {
   elapsedSeconds: number;
   messagesPerSecond: number;
   tokensBack: number;
+  /** the workers' spans (tracing on): recorded, exported, failed, dropped */
+  spans?: SpanCounts;
 }
 
 export async function runThroughputOnce(opts: ThroughputOptions, transport: Transport, ctx: BenchContext, observed?: ObservedRun): Promise<ThroughputRun> {
@@ -74,6 +77,7 @@ export async function runThroughputOnce(opts: ThroughputOptions, transport: Tran
       else process.env[k] = v;
     }
   }
+  let result: ThroughputRun | undefined;
   try {
     const relay = loadAgent('relay');
     const n = opts.agentsPerWorker * opts.workers;
@@ -114,12 +118,15 @@ export async function runThroughputOnce(opts: ThroughputOptions, transport: Tran
     // Tokens handed back to the bench endpoint are deliveries too; every
     // accepted message is either delivered, dead-lettered or still in flight.
     const lost = s.accepted - s.delivered - s.deadLettered - s.inFlight;
-    return {
+    return (result = {
       transport, sent: s.accepted, delivered: s.delivered, deadLettered: s.deadLettered, lost: lost + s.inFlight,
       elapsedSeconds, messagesPerSecond: Math.round(s.delivered / elapsedSeconds), tokensBack: back,
-    };
+    });
   } finally {
     await rt.shutdown(5000);
+    // After shutdown: every recorded span has been exported, failed or dropped.
+    const spans = rt.metricsSnapshot().spans;
+    if (result && spans) result.spans = spans;
     await tracing?.shutdown();
     if (logger) await new Promise<void>((resolve) => logger!.flush(() => resolve()));
   }
@@ -200,6 +207,8 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
       lost: obs.on.lost,
       exportRequests: obs.exportRequests,
       exportedBytes: obs.exportedBytes,
+      // the kept "on" run's spans: recorded on the workers, then exported or dropped (export queue full)
+      spans: obs.on.spans,
       ratioToOff: round(obs.on.messagesPerSecond / Math.max(1, bus.messagesPerSecond), 3),
     },
   };

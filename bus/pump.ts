@@ -14,6 +14,9 @@
  *  3. waits with Atomics.waitAsync on its doorbell, which keeps this thread's
  *     event loop free for control messages while it sleeps. Producers only
  *     notify when they see SLEEPING (bus/ring.ts wakeConsumer).
+ * Just before it sleeps it calls `beforeSleep`, if given: work that can wait
+ * for a quiet moment (a worker's span batch) is done then, not after every
+ * drain that happens to find the rings empty for a few microseconds.
  */
 import { DOORBELL_AWAKE, DOORBELL_SLEEPING } from './layout.js';
 
@@ -35,14 +38,16 @@ export class Pump {
   private scheduled = false;
   private sleeping = false;
   private readonly tick: () => void;
+  private readonly beforeSleep: (() => void) | undefined;
 
-  constructor(i32: Int32Array, doorbellIndex: number, drain: () => number, hasData: () => boolean, options: PumpOptions) {
+  constructor(i32: Int32Array, doorbellIndex: number, drain: () => number, hasData: () => boolean, options: PumpOptions, beforeSleep?: () => void) {
     this.i32 = i32;
     this.doorbell = doorbellIndex;
     this.drain = drain;
     this.hasData = hasData;
     this.spinMs = options.spinMicros / 1000;
     this.maxSleepMs = options.maxSleepMs;
+    this.beforeSleep = beforeSleep;
     // One bound function, made once: no closure per iteration.
     this.tick = this.loop.bind(this);
   }
@@ -94,6 +99,7 @@ export class Pump {
         }
       } while (performance.now() < until);
     }
+    if (this.beforeSleep !== undefined) this.beforeSleep();
     Atomics.store(this.i32, this.doorbell, DOORBELL_SLEEPING);
     if (this.hasData()) {
       Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);

@@ -27,6 +27,8 @@ export interface HostTaskInput {
   readonly options: HostOptions;
   /** baseline transport only: one port per other worker thread, keyed by thread index */
   readonly peers?: Record<number, MessagePort>;
+  /** tracing on: where span batches go (a port of the span export thread, runtime/span-export.ts) */
+  readonly spans?: MessagePort;
 }
 
 export interface AgentPlacement {

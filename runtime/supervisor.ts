@@ -22,7 +22,8 @@ import {
   RUN_STATE_STOPPED, type Performative, FRAME_PERFORMATIVE, HANDLE_BUCKETS, M_ACCEPTED, M_BUSY_MS, M_DELIVERED,
   M_HANDLE_BUCKET, M_HANDLE_SUM_US, HANDLE_TIMING_SAMPLE, FLAG_TRACE_SAMPLED,
 } from '../bus/layout.js';
-import { hexToBytes } from './tracing.js';
+import { hexToBytes, otlpEnabled } from './tracing.js';
+import { SpanExport, type SpanCounts } from './span-export.js';
 import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
   AgentExistsError, AgentInitFailedError, AgentNotFoundError, reviveError, isCaxtonError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
@@ -186,6 +187,8 @@ export interface RuntimeMetrics {
   workers: { worker: number; busySeconds: number; utilisation: number }[];
   agentsByState: Record<string, number>;
   mailboxDepth: { agent: string; depth: number }[];
+  /** the workers' spans, when tracing is on (runtime/span-export.ts) */
+  spans?: SpanCounts;
 }
 
 export interface Endpoint {
@@ -267,6 +270,8 @@ export class Runtime {
   private readonly msgHi = (SUPERVISOR << 24) | 1;
   private state: 'starting' | 'running' | 'draining' | 'stopped' = 'starting';
   private watchdog: NodeJS.Timeout | undefined;
+  /** the span export thread, when tracing is on (runtime/span-export.ts) */
+  private spanExport: SpanExport | undefined;
   private workerRestarts = 0;
   private supervisorDelivered = 0;
   private supervisorDeadLettered = 0;
@@ -355,6 +360,8 @@ export class Runtime {
   }
 
   private async boot(): Promise<void> {
+    // Before the workers: they record spans only when there is a thread to export them.
+    if (otlpEnabled('TRACES')) this.spanExport = await SpanExport.start();
     for (let t = 1; t <= this.workers; t++) this.slots[t] = new WorkerSlot(t);
     if (this.options.transport === 'postmessage') this.wireBaseline();
     await Promise.all(this.slots.slice(1).map((s) => this.startWorker(s)));
@@ -404,9 +411,12 @@ export class Runtime {
       else this.onWorkerMessage(slot, m);
     });
     const peers = slot.baselinePeers;
-    const transferList = [port2, ...Object.values(peers)];
+    const transferList: MessagePort[] = [port2, ...Object.values(peers)];
+    // Tracing on: the worker sends its span batches straight to the export thread.
+    const spans = this.spanExport?.connect();
+    if (spans) transferList.push(spans);
     slot.task = this.pool.run(
-      { thread: slot.thread, bus: this.bus.init, port: port2, options: this.hostOptions(), peers },
+      { thread: slot.thread, bus: this.bus.init, port: port2, options: this.hostOptions(), peers, ...(spans ? { spans } : {}) },
       { transferList: transferList as never, signal: slot.abort.signal },
     );
     slot.baselinePeers = {};
@@ -1231,7 +1241,10 @@ export class Runtime {
     }
     // Bucket k < last holds calls under 2^k µs.
     const bounds = Array.from({ length: HANDLE_BUCKETS - 1 }, (_, k) => 2 ** k);
-    return { byPerformative, handleTime: { boundsUs: bounds, counts: buckets, sumUs, oneIn: HANDLE_TIMING_SAMPLE }, workers, agentsByState, mailboxDepth };
+    return {
+      byPerformative, handleTime: { boundsUs: bounds, counts: buckets, sumUs, oneIn: HANDLE_TIMING_SAMPLE }, workers, agentsByState, mailboxDepth,
+      ...(this.spanExport ? { spans: this.spanExport.counts() } : {}),
+    };
   }
 
   private readonly lastBusy: { at: number; busyMs: number }[] = [];
@@ -1382,6 +1395,8 @@ export class Runtime {
       for (const s of this.slots.slice(1)) s.abort.abort(new Error('shutdown: the worker did not stop'));
       await tasks;
     }
+    // The workers have sent their last span batches: export them.
+    await this.spanExport?.shutdown();
     this.pump.stop();
     for (const p of this.baselinePorts) p?.close();
     await this.pool.destroy();

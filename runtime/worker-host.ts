@@ -25,7 +25,8 @@ import {
   T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS, T_STAT_TRAPS, T_WD_CURRENT, T_WD_PROGRESS,
   T_WD_RING, FLAG_TRACE_SAMPLED, HANDLE_BUCKETS, HANDLE_TIMING_SAMPLE, M_ACCEPTED, M_BUSY_MS, M_DELIVERED, M_HANDLE_BUCKET, M_HANDLE_SUM_US,
 } from '../bus/layout.js';
-import { SpanKind, bytesToHex, endSpan, hexToWords, startTracing, wordsToHex, type Span, type Tracing } from './tracing.js';
+import { wordsToHex } from './tracing.js';
+import { SpanRecorder } from './span-recorder.js';
 import type { MessageContext } from './logger.js';
 import { idToString } from '../bus/frame.js';
 import { AbiVersionMismatchError, AgentInitFailedError, DeadLetterReason, type SerializedError } from './errors.js';
@@ -166,8 +167,9 @@ export class WorkerHost {
   private ctxWord = 0;
   /** trace id (4 words) + this thread's handling span id (2 words), when the message is sampled */
   private readonly spanWords = new Int32Array(6);
-  /** undefined = tracing off (runtime/tracing.ts): sampled flags are passed on untouched */
-  private tracing: Tracing | undefined;
+  /** undefined = tracing off: sampled flags are passed on untouched (runtime/span-recorder.ts) */
+  private readonly spans: SpanRecorder | undefined;
+  private readonly spanPort: MessagePort | undefined;
   /** debug level: one line per handled message (decided once; the level is fixed for the run) */
   private readonly logMessages: boolean;
   /** f64 index of this thread's metrics block (bus/layout.ts M_*) */
@@ -253,6 +255,9 @@ export class WorkerHost {
     this.agentCounters = this.bus.layout.agentCountersOffset >> 3;
     this.metrics = this.bus.metricsF64(this.thread);
     this.logMessages = input.options.logLevel <= 20;
+    const spanPort = input.spans as unknown as MessagePort | undefined;
+    this.spanPort = spanPort;
+    this.spans = spanPort ? new SpanRecorder(this.thread, (batch, transfer) => spanPort.postMessage(batch, transfer)) : undefined;
     this.timeHandles = process.env.CAXTON_HANDLE_TIMING !== 'off';
     this.timeMask = process.env.CAXTON_HANDLE_TIMING === 'all' ? 0 : HANDLE_TIMING_SAMPLE - 1;
     this.tap = new ConversationTap(this.bus, this.thread, this.producers);
@@ -271,13 +276,13 @@ export class WorkerHost {
       message_id_hi: () => (this.current ? this.current.lastMsgHi : 0),
     };
 
-    this.pump = new Pump(this.b32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), input.options);
+    // A worker about to sleep hands on its span batch (runtime/span-recorder.ts).
+    const spans = this.spans;
+    this.pump = new Pump(this.b32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), input.options, spans ? () => spans.flush() : undefined);
     this.done = new Promise((resolve) => { this.finished = resolve; });
   }
 
   async run(): Promise<void> {
-    // Before 'ready': no message is handled before tracing is set up (or known to be off).
-    this.tracing = await startTracing(`worker-${this.thread}`);
     this.port.on('message', (m: ToWorker) => this.control(m));
     if (this.baseline) {
       for (const p of this.peers) p?.on('message', (frame: Uint8Array) => this.deliverCopy(frame));
@@ -332,11 +337,12 @@ export class WorkerHost {
         this.pump.stop();
         for (const a of this.agents) if (a) this.clearTimers(a);
         this.flush();
+        // Spans still batched go to the export thread, then its port closes (it waits for that).
+        this.spans?.flush();
+        this.spanPort?.close();
         this.port.close();
         for (const p of this.peers) p?.close();
-        // Spans still batched are exported before the thread ends.
-        if (this.tracing) void this.tracing.shutdown().catch(() => undefined).finally(() => this.finished());
-        else this.finished();
+        this.finished();
         break;
     }
   }
@@ -470,7 +476,9 @@ export class WorkerHost {
     // Busy time for worker utilisation: two clock reads per batch, not per message.
     const startedAt = performance.now();
     const n = this.drainRings();
-    this.f64[this.metrics + M_BUSY_MS]! += performance.now() - startedAt;
+    const endedAt = performance.now();
+    this.f64[this.metrics + M_BUSY_MS]! += endedAt - startedAt;
+    if (this.spans !== undefined) this.spans.flushIfOld(endedAt);
     return n;
   }
 
@@ -550,12 +558,17 @@ export class WorkerHost {
     this.ctxWord = w;
     // The message's trace context goes on to what the agent sends: as it
     // came when tracing is off or the message is not sampled, or with this
-    // thread's span as the parent when it is sampled (runtime/tracing.ts).
-    let span: Span | undefined;
+    // thread's span as the parent when it is sampled (runtime/span-recorder.ts).
+    const spans = this.spans;
+    this.traceFlags = (head >>> 16) & FLAG_TRACE_SAMPLED;
     this.traceSrc = src;
     this.traceWord = w + W_TRACE;
-    this.traceFlags = (head >>> 16) & FLAG_TRACE_SAMPLED;
-    if (this.traceFlags !== 0 && this.tracing !== undefined) span = this.beginSpan(agent, src, w, perf);
+    const recording = this.traceFlags !== 0 && spans !== undefined;
+    if (recording) {
+      spans.begin(src, w + W_TRACE, this.spanWords, src[w + W_CONV_LO]!, src[w + W_CONV_HI]!, perf, agent.name, this.nameOf(src[w + W_SRC]!));
+      this.traceSrc = this.spanWords;
+      this.traceWord = 0;
+    }
     let rc: number;
     if (this.timeHandles && (++this.handleSeq & this.timeMask) === 0) {
       const startedAt = performance.now();
@@ -565,7 +578,7 @@ export class WorkerHost {
       rc = this.call(agent, src, w, len, ring);
     }
     if (rc === 0 && perf < PERFORMATIVE_COUNT) this.f64[this.metrics + M_DELIVERED + perf]! += 1;
-    if (span !== undefined) endSpan(span, rc === 0, rc === TRAPPED ? this.lastTrap : `caxton_handle returned ${rc}`);
+    if (recording) spans.end(rc, rc === 0 ? '' : rc === TRAPPED ? this.lastTrap : `caxton_handle returned ${rc}`);
     if (this.logMessages) this.logHandled(agent, perf, rc);
     this.ctxSrc = NO_FRAME;
     return rc;
@@ -579,28 +592,6 @@ export class WorkerHost {
     const f64 = this.f64;
     f64[this.metrics + M_HANDLE_BUCKET + k]! += 1;
     f64[this.metrics + M_HANDLE_SUM_US]! += us;
-  }
-
-  /** A sampled message: this thread's span, child of the sender's, becomes the parent of the agent's sends. */
-  private beginSpan(agent: HostedAgent, src: Int32Array, w: number, perf: number): Span {
-    const u8 = src === this.b32 ? this.bu8 : new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-    const at = w * 4;
-    const performative = PERFORMATIVES[perf] ?? `unknown(${perf})`;
-    // Few attributes: each one costs about a quarter of a microsecond, and a
-    // sampled conversation makes a span per hop. The ids are on the log lines,
-    // which carry this span's id; the worker is the resource's caxton.thread.
-    const span = this.tracing!.startFromFrame(`caxton handle ${performative}`, SpanKind.CONSUMER, bytesToHex(u8, at + W_TRACE * 4, 16), bytesToHex(u8, at + W_TRACE * 4 + 16, 8), {
-      'caxton.agent': agent.name,
-      'caxton.sender': this.nameOf(src[w + W_SRC]!),
-      'caxton.conversation_id': idToString(src[w + W_CONV_LO]!, src[w + W_CONV_HI]!),
-    });
-    const sc = span.spanContext();
-    hexToWords(sc.traceId, this.spanWords, 0);
-    hexToWords(sc.spanId, this.spanWords, 4);
-    this.traceSrc = this.spanWords;
-    this.traceWord = 0;
-    this.traceFlags = sc.traceFlags & FLAG_TRACE_SAMPLED;
-    return span;
   }
 
   /** The ids of the message being handled, for a log line (off the hot path: only when a line is written). */

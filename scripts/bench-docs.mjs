@@ -49,10 +49,11 @@ for (const r of by('throughput')) {
   const o = r.observability;
   if (o) {
     lines.push('### With observability on', '');
-    lines.push(`The same traffic with tracing at ${n(o.tracingSampleRatio * 100)} % (parent-based trace-id ratio sampler at the point each message enters; a sampled message's every hop is a span, exported over OTLP/HTTP protobuf to an in-process receiver) and the log at ${o.logLevel} level, written to a rotated file through pino's logging thread. Runs alternate off, on, off, on in the same process; the best of each is shown (the "off" row is the throughput above).`, '');
+    lines.push(`The same traffic with tracing at ${n(o.tracingSampleRatio * 100)} % (parent-based trace-id ratio sampler at the point each message enters; a sampled message's every hop is a span, recorded by the workers and exported by the span export thread over OTLP/HTTP protobuf to an in-process receiver) and the log at ${o.logLevel} level, written to a rotated file through pino's logging thread. Runs alternate off, on, off, on in the same process; the best of each is shown (the "off" row is the throughput above).`, '');
     lines.push('| | messages/s | lost | OTLP export requests | bytes exported |', '|---|---:|---:|---:|---:|');
     lines.push(`| off | ${n(r.messagesPerSecond)} | ${n(r.lost)} | — | — |`);
     lines.push(`| tracing ${n(o.tracingSampleRatio * 100)} % + ${o.logLevel} logs | ${n(o.messagesPerSecond)} | ${n(o.lost)} | ${n(o.exportRequests)} | ${n(o.exportedBytes)} |`, '');
+    if (o.spans) lines.push(`Spans in the "on" run shown: ${n(o.spans.received)} recorded by the workers, ${n(o.spans.exported)} exported, ${n(o.spans.dropped)} dropped because the export queue was full, ${n(o.spans.failed)} failed.`, '');
     lines.push(`Kept: **${n(Math.round(o.ratioToOff * 1000) / 10)} %** of the throughput with both off. Target: ≥ 90 % (${mark(o.ratioToOff >= 0.9)}).`, '');
   }
 }

@@ -21,6 +21,11 @@ export interface ReceivedSpan {
   attributes: Record<string, unknown>;
   /** the resource attributes of the batch the span came in (service.name, caxton.thread...) */
   resource: Record<string, unknown>;
+  /** start and end, nanoseconds since the epoch (decimal) */
+  startNanos: string;
+  endNanos: string;
+  /** code 0 unset, 1 ok, 2 error */
+  status: { code: number; message: string };
   /** how the span arrived */
   encoding: 'json' | 'protobuf';
 }
@@ -222,7 +227,9 @@ export function decodeJsonRequest(body: any): ReceivedSpan[] {
       for (const s of ss.spans ?? []) {
         out.push({
           traceId: jsonId(s.traceId, 16), spanId: jsonId(s.spanId, 8), parentSpanId: jsonId(s.parentSpanId, 8),
-          name: String(s.name), kind: Number(s.kind ?? 0), attributes: jsonAttributes(s.attributes), resource, encoding: 'json',
+          name: String(s.name), kind: Number(s.kind ?? 0), attributes: jsonAttributes(s.attributes), resource,
+          startNanos: String(BigInt(s.startTimeUnixNano ?? 0)), endNanos: String(BigInt(s.endTimeUnixNano ?? 0)),
+          status: { code: Number(s.status?.code ?? 0), message: String(s.status?.message ?? '') }, encoding: 'json',
         });
       }
     }
@@ -313,7 +320,10 @@ export function decodeProtobufRequest(body: Uint8Array): ReceivedSpan[] {
     const resource = res ? pbAttributes(fields(res.bytes!).filter((f) => f.no === 1)) : {};
     for (const ss of parts.filter((f) => f.no === 2)) {
       for (const sp of fields(ss.bytes!).filter((f) => f.no === 2)) {
-        const s: ReceivedSpan = { traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, attributes: {}, resource, encoding: 'protobuf' };
+        const s: ReceivedSpan = {
+          traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, attributes: {}, resource,
+          startNanos: '0', endNanos: '0', status: { code: 0, message: '' }, encoding: 'protobuf',
+        };
         const attrs: Field[] = [];
         for (const f of fields(sp.bytes!)) {
           if (f.no === 1) s.traceId = hex(f.bytes);
@@ -321,7 +331,15 @@ export function decodeProtobufRequest(body: Uint8Array): ReceivedSpan[] {
           else if (f.no === 4) s.parentSpanId = hex(f.bytes);
           else if (f.no === 5) s.name = utf8.decode(f.bytes!);
           else if (f.no === 6) s.kind = Number(f.varint);
+          else if (f.no === 7) s.startNanos = String(Buffer.from(f.bytes!).readBigUInt64LE(0));
+          else if (f.no === 8) s.endNanos = String(Buffer.from(f.bytes!).readBigUInt64LE(0));
           else if (f.no === 9) attrs.push(f);
+          else if (f.no === 15) {
+            for (const g of fields(f.bytes!)) {
+              if (g.no === 2) s.status.message = utf8.decode(g.bytes!);
+              else if (g.no === 3) s.status.code = Number(g.varint);
+            }
+          }
         }
         s.attributes = pbAttributes(attrs);
         out.push(s);

@@ -1,0 +1,150 @@
+/**
+ * Span recording on a worker thread (docs/decisions/0010-span-recording.md).
+ *
+ * A sampled message costs its worker a few stores into preallocated typed
+ * arrays, not an OpenTelemetry SDK span: building and exporting a span with
+ * the SDK took about 5 µs of the worker's time, and a sampled conversation
+ * makes one per hop. Batches go, typed arrays transferred (not copied), over
+ * a port of the worker's own to the span export thread
+ * (runtime/span-export-thread.ts), which encodes them as OTLP and sends them
+ * with the OpenTelemetry exporter's transport.
+ *
+ * One record per handled sampled message, REC_WORDS int32 words:
+ *   trace id (4 words, as the frame holds it), parent span id (2, the
+ *   sender's span), span id (2, this hop's, made here), conversation id (lo,
+ *   hi), performative, caxton_handle's return code;
+ * two f64 (start and end, ms since the epoch) and REC_STRINGS strings
+ * (agent, sender, error message or '').
+ *
+ * A batch leaves when it is full, when the worker is about to sleep (its
+ * pump's beforeSleep: not after every drain that finds the rings empty for
+ * a moment, which under load posted thousands of tiny batches a second), or
+ * when its first record is older than MAX_AGE_MS, so spans reach the
+ * exporter soon after a quiet moment without a timer per record. Records of a worker that
+ * is killed (watchdog) before its batch left are lost, as the spans of an SDK
+ * that dies with its thread would be.
+ */
+export const REC_WORDS = 12;
+export const R_TRACE = 0;
+export const R_PARENT = 4;
+export const R_SPAN = 6;
+export const R_CONV_LO = 8;
+export const R_CONV_HI = 9;
+export const R_PERF = 10;
+export const R_STATUS = 11;
+export const REC_STRINGS = 3;
+
+/** Records per batch: a few dozen batches a second per worker at the benchmark's span rate. */
+export const BATCH_RECORDS = 512;
+/** A batch with records leaves at the latest this long after its first record (ms). */
+export const MAX_AGE_MS = 500;
+
+export interface SpanBatch {
+  readonly type: 'spans';
+  /** the worker thread that recorded them (the spans' resource says so) */
+  readonly thread: number;
+  readonly count: number;
+  /** count × REC_WORDS */
+  readonly words: Int32Array;
+  /** count × 2: start, end (ms since the epoch) */
+  readonly times: Float64Array;
+  /** count × REC_STRINGS */
+  readonly strings: string[];
+}
+
+/** Span ids drawn per refill of the random pool (two words each). */
+const ID_POOL_WORDS = 1024;
+
+export class SpanRecorder {
+  private readonly thread: number;
+  private readonly send: (batch: SpanBatch, transfer: ArrayBuffer[]) => void;
+  private words = new Int32Array(BATCH_RECORDS * REC_WORDS);
+  private times = new Float64Array(BATCH_RECORDS * 2);
+  private strings: string[] = [];
+  private count = 0;
+  private firstAt = 0;
+  /** random words for span ids, refilled from crypto when used up */
+  private readonly ids = new Int32Array(ID_POOL_WORDS);
+  private idAt = ID_POOL_WORDS;
+  /** records handed on since the thread started */
+  recorded = 0;
+
+  constructor(thread: number, send: (batch: SpanBatch, transfer: ArrayBuffer[]) => void) {
+    this.thread = thread;
+    this.send = send;
+  }
+
+  /**
+   * Open the record of a sampled message whose trace context is
+   * `src[tw..tw+5]` (trace id, sender's span id). This hop's span context
+   * (trace id, new span id) is written to `out[0..5]`: the agent's sends
+   * carry it as their parent.
+   */
+  begin(src: Int32Array, tw: number, out: Int32Array, convLo: number, convHi: number, perf: number, agent: string, sender: string): void {
+    const w = this.words;
+    const r = this.count * REC_WORDS;
+    w[r + R_TRACE] = out[0] = src[tw]!;
+    w[r + R_TRACE + 1] = out[1] = src[tw + 1]!;
+    w[r + R_TRACE + 2] = out[2] = src[tw + 2]!;
+    w[r + R_TRACE + 3] = out[3] = src[tw + 3]!;
+    w[r + R_PARENT] = src[tw + 4]!;
+    w[r + R_PARENT + 1] = src[tw + 5]!;
+    // A span id is 8 random bytes, never all zero (W3C trace context).
+    let lo: number;
+    let hi: number;
+    do {
+      if (this.idAt === ID_POOL_WORDS) {
+        crypto.getRandomValues(this.ids);
+        this.idAt = 0;
+      }
+      lo = this.ids[this.idAt++]!;
+      hi = this.ids[this.idAt++]!;
+    } while ((lo | hi) === 0);
+    w[r + R_SPAN] = out[4] = lo;
+    w[r + R_SPAN + 1] = out[5] = hi;
+    w[r + R_CONV_LO] = convLo;
+    w[r + R_CONV_HI] = convHi;
+    w[r + R_PERF] = perf;
+    this.strings.push(agent, sender);
+    this.times[this.count * 2] = performance.timeOrigin + performance.now();
+  }
+
+  /**
+   * Close the record `begin` opened (calls do not nest on a thread):
+   * caxton_handle's return code, and what went wrong when it is not 0.
+   */
+  end(status: number, error: string): void {
+    this.words[this.count * REC_WORDS + R_STATUS] = status;
+    const now = performance.now();
+    this.times[this.count * 2 + 1] = performance.timeOrigin + now;
+    this.strings.push(error);
+    if (this.count++ === 0) this.firstAt = now;
+    if (this.count === BATCH_RECORDS) this.flush();
+  }
+
+  /** Hand on a batch whose first record is older than MAX_AGE_MS (`now`: performance.now()). */
+  flushIfOld(now: number): void {
+    if (this.count !== 0 && now - this.firstAt >= MAX_AGE_MS) this.flush();
+  }
+
+  /** Transfer what is recorded (if anything) and start a new batch. */
+  flush(): void {
+    const n = this.count;
+    if (n === 0) return;
+    const batch: SpanBatch = {
+      type: 'spans', thread: this.thread, count: n,
+      words: n === BATCH_RECORDS ? this.words : this.words.slice(0, n * REC_WORDS),
+      times: n === BATCH_RECORDS ? this.times : this.times.slice(0, n * 2),
+      strings: this.strings,
+    };
+    this.recorded += n;
+    // A full batch's arrays are transferred and replaced; a partial one was copied by slice.
+    if (n === BATCH_RECORDS) {
+      this.words = new Int32Array(BATCH_RECORDS * REC_WORDS);
+      this.times = new Float64Array(BATCH_RECORDS * 2);
+    }
+    this.strings = [];
+    this.count = 0;
+    this.send(batch, [batch.words.buffer as ArrayBuffer, batch.times.buffer as ArrayBuffer]);
+  }
+}
