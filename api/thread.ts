@@ -86,8 +86,12 @@ async function main(): Promise<void> {
     grpc!.server.forceShutdown();
     await http?.close();
     bus.close();
-    await tracing?.shutdown().catch(() => undefined);
-    await otelMetrics?.shutdown().catch(() => undefined);
+    // Last spans and metrics out, but a collector that has gone away must not
+    // hold the exit while the exporters retry: 5 s at most, as for the workers' spans.
+    await Promise.race([
+      Promise.all([tracing?.shutdown().catch(() => undefined), otelMetrics?.shutdown().catch(() => undefined)]),
+      new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
     post({ type: 'closed' });
     input.controlPort.close();
     input.busPort.close();

@@ -1,17 +1,17 @@
 /**
- * OpenTelemetry tracing, one tracer provider per thread (docs/observability.md).
+ * OpenTelemetry tracing settings and helpers (docs/observability.md).
  *
- * Every thread that handles messages (the workers, the API thread) builds its
- * own provider from the standard OTEL_* variables: worker threads inherit the
- * process's environment. Spans are batched per thread and exported over OTLP;
- * the trace context crosses threads inside the frame header (trace id @48,
- * span id @64, FLAG_TRACE_SAMPLED), never through a shared provider.
+ * The API thread builds an SDK tracer provider from the standard OTEL_*
+ * variables (tracing-sdk.ts, loaded only when tracing is on). The workers
+ * load no SDK: they record sampled hops and the span export thread exports
+ * them (span-recorder.ts, span-export-thread.ts, decision 0010). The trace
+ * context crosses threads inside the frame header (trace id @48, span id
+ * @64, FLAG_TRACE_SAMPLED), never through shared SDK state.
  *
  * Tracing is on when OTEL_TRACES_EXPORTER is "otlp", or when it is unset and
  * an OTLP endpoint is configured; OTEL_SDK_DISABLED=true or
- * OTEL_TRACES_EXPORTER=none turn it off. When it is off, `startTracing`
- * returns undefined and the hot paths test one field and go on: an
- * unsampled message costs a flag test. The SDK itself is in tracing-sdk.ts.
+ * OTEL_TRACES_EXPORTER=none turn it off. When it is off an unsampled
+ * message costs a flag test per hop.
  */
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Tracing } from './tracing-sdk.js';
@@ -55,23 +55,6 @@ export async function startTracing(thread: string, env: NodeJS.ProcessEnv = proc
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** `n` bytes of `u8` from `at` as lowercase hex. */
-export function bytesToHex(u8: Uint8Array, at: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += HEX[u8[at + i]!];
-  return s;
-}
-
-/** Write a hex id into `words` (little-endian i32s, as the frame header holds it) from word `at`. */
-export function hexToWords(hex: string, words: Int32Array, at: number): void {
-  const n = hex.length >> 3;
-  for (let i = 0; i < n; i++) {
-    let v = 0;
-    for (let b = 3; b >= 0; b--) v = (v << 8) | parseInt(hex.substr(i * 8 + b * 2, 2), 16);
-    words[at + i] = v;
-  }
-}
-
 /** `n` little-endian i32 words (a frame header's id fields) as lowercase hex. */
 export function wordsToHex(words: Int32Array, at: number, n: number): string {
   let s = '';
@@ -89,7 +72,3 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
-export function endSpan(span: Span, ok: boolean, message?: string): void {
-  if (!ok) span.setStatus({ code: SpanStatusCode.ERROR, message });
-  span.end();
-}

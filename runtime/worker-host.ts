@@ -26,7 +26,7 @@ import {
   T_WD_RING, FLAG_TRACE_SAMPLED, HANDLE_BUCKETS, HANDLE_TIMING_SAMPLE, M_ACCEPTED, M_BUSY_MS, M_DELIVERED, M_HANDLE_BUCKET, M_HANDLE_SUM_US,
 } from '../bus/layout.js';
 import { wordsToHex } from './tracing.js';
-import { SpanRecorder } from './span-recorder.js';
+import { IDLE_FLUSH_MS, MAX_AGE_MS, SpanRecorder } from './span-recorder.js';
 import type { MessageContext } from './logger.js';
 import { idToString } from '../bus/frame.js';
 import { AbiVersionMismatchError, AgentInitFailedError, DeadLetterReason, type SerializedError } from './errors.js';
@@ -278,7 +278,7 @@ export class WorkerHost {
 
     // A worker about to sleep hands on its span batch (runtime/span-recorder.ts).
     const spans = this.spans;
-    this.pump = new Pump(this.b32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), input.options, spans ? () => spans.flush() : undefined);
+    this.pump = new Pump(this.b32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), input.options, spans ? () => spans.flushIfOld(performance.now(), IDLE_FLUSH_MS) : undefined);
     this.done = new Promise((resolve) => { this.finished = resolve; });
   }
 
@@ -478,7 +478,7 @@ export class WorkerHost {
     const n = this.drainRings();
     const endedAt = performance.now();
     this.f64[this.metrics + M_BUSY_MS]! += endedAt - startedAt;
-    if (this.spans !== undefined) this.spans.flushIfOld(endedAt);
+    if (this.spans !== undefined) this.spans.flushIfOld(endedAt, MAX_AGE_MS);
     return n;
   }
 

@@ -2,6 +2,7 @@
 // that misbehaves. Real worker threads, agents built from this repository.
 import t from 'tap';
 import { Runtime } from '../../dist/runtime/index.js';
+import { silentLogger } from '../../dist/runtime/logger.js';
 import { example, fixture } from '../helpers/agents.js';
 
 function echoes(rt: Runtime, to: string, n: number): Promise<unknown[]> {
@@ -9,7 +10,7 @@ function echoes(rt: Runtime, to: string, n: number): Promise<unknown[]> {
 }
 
 t.test('a trap dead-letters the message and restarts only that agent', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(() => rt.shutdown(2000));
   await rt.deploy([
     { name: 'trapper', module: fixture('trap'), worker: 1 },
@@ -31,7 +32,7 @@ t.test('a trap dead-letters the message and restarts only that agent', async (t)
 });
 
 t.test('a memory bomb is stopped at its limit and harms nobody else', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(() => rt.shutdown(2000));
   await rt.deploy([
     { name: 'bomb', module: fixture('membomb'), worker: 1, memoryLimitBytes: 2 * 1024 * 1024 },
@@ -48,7 +49,7 @@ t.test('a memory bomb is stopped at its limit and harms nobody else', async (t) 
 });
 
 t.test('repeated traps restart with back-off; waiting messages are delivered after the restart', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(() => rt.shutdown(2000));
   await rt.deploy({ name: 'trapper', module: fixture('trap'), worker: 2 });
   rt.send({ to: 'trapper', performative: 'request', content: 'trap' });
@@ -63,7 +64,7 @@ t.test('repeated traps restart with back-off; waiting messages are delivered aft
 });
 
 t.test('an endless loop: the watchdog replaces the worker, neighbours get every message', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(() => rt.shutdown(5000));
   let replaced = 0;
   rt.onWorkerReplaced(() => replaced++);
@@ -91,7 +92,7 @@ t.test('an endless loop: the watchdog replaces the worker, neighbours get every 
 });
 
 t.test('a module whose start function never returns is refused; the server keeps serving', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(() => rt.shutdown(5000));
   await rt.deploy({ name: 'resident', module: example('counter'), worker: 1, config: { start: 7 } });
   await t.rejects(rt.deploy({ name: 'hangs', module: fixture('start-loop'), worker: 1, timeLimitMs: 150 }), {
@@ -103,7 +104,7 @@ t.test('a module whose start function never returns is refused; the server keeps
 });
 
 t.test('an agent that keeps timing out is marked failed instead of taking its worker down forever', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(() => rt.shutdown(5000));
   await rt.deploy([
     { name: 'spinner', module: fixture('infinite-loop'), worker: 2, timeLimitMs: 100 },

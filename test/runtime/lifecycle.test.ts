@@ -2,10 +2,11 @@
 // from examples/ with the AssemblyScript SDK.
 import t from 'tap';
 import { Runtime, decodeFrame, type DecodedFrame } from '../../dist/runtime/index.js';
+import { silentLogger } from '../../dist/runtime/logger.js';
 import { example, Inbox } from '../helpers/agents.js';
 
 t.test('lifecycle', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(() => rt.shutdown(2000));
 
   t.test('echo replies with the same content, conversation and in-reply-to', async (t) => {
@@ -79,7 +80,7 @@ t.test('lifecycle', async (t) => {
 });
 
 t.test('graceful shutdown drains every accepted message', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   await rt.deploy([{ name: 'c1', module: example('counter'), worker: 1 }, { name: 'c2', module: example('counter'), worker: 2 }]);
   let sent = 0;
   for (let i = 0; i < 5000; i++) {

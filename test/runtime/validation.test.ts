@@ -3,10 +3,11 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { Runtime } from '../../dist/runtime/index.js';
+import { silentLogger } from '../../dist/runtime/logger.js';
 import { example, fixture } from '../helpers/agents.js';
 
 t.test('bad modules are refused with a clear error', async (t) => {
-  const rt = await Runtime.start({ workers: 2 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(() => rt.shutdown(2000));
 
   const notWasm = readFileSync(new URL('../fixtures/not-wasm.wasm.txt', import.meta.url));
@@ -41,7 +42,7 @@ t.test('bad modules are refused with a clear error', async (t) => {
 });
 
 t.test('oversized messages are refused before they are accepted', async (t) => {
-  const rt = await Runtime.start({ workers: 2, maxFrameBytes: 4096, ringCapacity: 1 << 16 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger(), maxFrameBytes: 4096, ringCapacity: 1 << 16 });
   t.teardown(() => rt.shutdown(2000));
   await rt.deploy({ name: 'echo', module: example('echo') });
   t.throws(() => rt.send({ to: 'echo', performative: 'inform', content: 'x'.repeat(5000) }), { code: 'FRAME_TOO_LARGE', details: { limit: 4096 } });
@@ -52,7 +53,7 @@ t.test('a full mailbox pushes back on the sender, nothing is lost', async (t) =>
   // Worker 1 is kept busy by an agent stuck in its handler, so the ring from
   // the supervisor to worker 1 cannot drain: the burst below must fill it.
   // (FIFO: the stuck call is first in line, everything else waits behind it.)
-  const rt = await Runtime.start({ workers: 2, ringCapacity: 1 << 14, maxFrameBytes: 4096 });
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger(), ringCapacity: 1 << 14, maxFrameBytes: 4096 });
   t.teardown(() => rt.shutdown(5000));
   await rt.deploy([
     { name: 'spinner', module: fixture('infinite-loop'), worker: 1, timeLimitMs: 1500 },
