@@ -22,6 +22,13 @@ import { CAXTON_VERSION } from '../runtime/version.js';
 export const VERSION = CAXTON_VERSION;
 const API_ENDPOINT = '$api';
 
+/**
+ * The Invoke latency tricks of the API thread (api/bus-client.ts), on unless
+ * the server's environment says CAXTON_API_LATENCY_TRICKS=off (the same
+ * switch as the options apiEagerPublish: false, apiReplyPollMicros: 0).
+ */
+const LATENCY_TRICKS = process.env.CAXTON_API_LATENCY_TRICKS !== 'off';
+
 export interface ServerOptions {
   /** where the token (and, with the CLI, the fleet) lives; default .caxton */
   dataDir?: string;
@@ -36,6 +43,18 @@ export interface ServerOptions {
   runtime?: RuntimeOptions;
   /** API thread busy-poll after a drain, µs (default 0: it serves sockets too) */
   apiSpinMicros?: number;
+  /**
+   * an Invoke made while no other waits publishes its frame at once, not at
+   * the end of the job (api/bus-client.ts); default true
+   * (false with CAXTON_API_LATENCY_TRICKS=off)
+   */
+  apiEagerPublish?: boolean;
+  /**
+   * while such a lone Invoke waits, the API thread polls for its reply
+   * instead of sleeping, for at most this long without a frame arriving, µs
+   * (bus/pump.ts); default 500 (0 with CAXTON_API_LATENCY_TRICKS=off); 0 = off
+   */
+  apiReplyPollMicros?: number;
   /** the log file the runtime's logger writes (runtime/logger.ts logFileBase), read back by LogService.Tail and `caxton logs` */
   logFile?: string;
   /** Invoke's limit when a call has no deadline (default 30 s) */
@@ -94,7 +113,10 @@ export class CaxtonServer {
     const input: ApiThreadInput = {
       bus: runtime.bus.init, join, busPort: busChannel.port2, controlPort: controlChannel.port2, token,
       host: opts.host ?? '127.0.0.1', grpcPort: opts.grpcPort ?? 50051, httpPort: opts.httpPort ?? 8080,
-      spinMicros: opts.apiSpinMicros ?? 0, defaultInvokeTimeoutMs: opts.defaultInvokeTimeoutMs ?? 30_000,
+      spinMicros: opts.apiSpinMicros ?? 0,
+      eagerPublish: opts.apiEagerPublish ?? LATENCY_TRICKS,
+      replyPollMicros: opts.apiReplyPollMicros ?? (LATENCY_TRICKS ? 500 : 0),
+      defaultInvokeTimeoutMs: opts.defaultInvokeTimeoutMs ?? 30_000,
       retryAfterMs: opts.retryAfterMs ?? 10, logLevel: runtime.logger.levelVal, logFile: opts.logFile,
     };
     const api = new Worker(new URL('./thread.js', import.meta.url), {

@@ -27,6 +27,8 @@ export interface ApiThreadInput {
   /** false = no HTTP gateway */
   httpPort: number | false;
   spinMicros: number;
+  eagerPublish: boolean;
+  replyPollMicros: number;
   defaultInvokeTimeoutMs: number;
   retryAfterMs: number;
   /** pino level number of the server's logger: 20 (debug) or lower logs each Send/Invoke */
@@ -47,7 +49,9 @@ const input = workerData as ApiThreadInput;
 const post = (m: FromApiThread): void => parentPort!.postMessage(m);
 
 async function main(): Promise<void> {
-  const bus = new BusClient(input.bus, input.join, input.busPort, { spinMicros: input.spinMicros, retryAfterMs: input.retryAfterMs });
+  const bus = new BusClient(input.bus, input.join, input.busPort, {
+    spinMicros: input.spinMicros, retryAfterMs: input.retryAfterMs, eagerPublish: input.eagerPublish, replyPollMicros: input.replyPollMicros,
+  });
   const control = new ControlClient(input.controlPort);
   const tracing = await startTracing('api');
   const debug = input.logLevel <= 20

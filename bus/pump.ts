@@ -14,6 +14,17 @@
  *  3. waits with Atomics.waitAsync on its doorbell, which keeps this thread's
  *     event loop free for control messages while it sleeps. Producers only
  *     notify when they see SLEEPING (bus/ring.ts wakeConsumer).
+ *
+ * A thread that knows a reply is due (the API thread with a lone Invoke
+ * pending: `expecting()`) can ask for step 3 to be replaced by polling: it
+ * re-runs the loop with setImmediate, which lets the event loop serve its
+ * sockets between checks, instead of sleeping. The reply is then seen on the
+ * next turn of the loop rather than after a cross-thread wake-up (an
+ * Atomics.notify that reaches a waitAsync through libuv costs tens of µs on
+ * small VMs). Polling stops after `pollMicros` without any frame arriving, so
+ * a slow agent costs at most that much CPU per quiet period; `pollMicros: 0`
+ * turns it off.
+ *
  * Just before it sleeps it calls `beforeSleep`, if given: work that can wait
  * for a quiet moment (a worker's span batch) is done then, not after every
  * drain that happens to find the rings empty for a few microseconds.
@@ -25,7 +36,19 @@ export interface PumpOptions {
   readonly spinMicros: number;
   /** upper bound on one sleep, so a lost wake-up can never hang a thread (ms) */
   readonly maxSleepMs: number;
+  /** while `expecting()` is true, poll (setImmediate) instead of sleeping for up to this long without progress (µs; 0 or absent = never) */
+  readonly pollMicros?: number;
 }
+
+/** What a thread can plug into its drain loop (both optional). */
+export interface PumpHooks {
+  /** a reply is due: poll instead of sleeping, for up to `pollMicros` without progress */
+  readonly expecting?: () => boolean;
+  /** called just before the loop sleeps (work that can wait for a quiet moment) */
+  readonly beforeSleep?: () => void;
+}
+
+const NEVER = (): boolean => false;
 
 export class Pump {
   private readonly i32: Int32Array;
@@ -34,20 +57,26 @@ export class Pump {
   private readonly hasData: () => boolean;
   private readonly spinMs: number;
   private readonly maxSleepMs: number;
+  private readonly pollMs: number;
+  private readonly expecting: () => boolean;
+  /** performance.now() when the current run of polls without progress began (0 = not polling) */
+  private pollingSince = 0;
   private running = false;
   private scheduled = false;
   private sleeping = false;
   private readonly tick: () => void;
   private readonly beforeSleep: (() => void) | undefined;
 
-  constructor(i32: Int32Array, doorbellIndex: number, drain: () => number, hasData: () => boolean, options: PumpOptions, beforeSleep?: () => void) {
+  constructor(i32: Int32Array, doorbellIndex: number, drain: () => number, hasData: () => boolean, options: PumpOptions, hooks: PumpHooks = {}) {
     this.i32 = i32;
     this.doorbell = doorbellIndex;
     this.drain = drain;
     this.hasData = hasData;
     this.spinMs = options.spinMicros / 1000;
     this.maxSleepMs = options.maxSleepMs;
-    this.beforeSleep = beforeSleep;
+    this.pollMs = (options.pollMicros ?? 0) / 1000;
+    this.expecting = hooks.expecting ?? NEVER;
+    this.beforeSleep = hooks.beforeSleep;
     // One bound function, made once: no closure per iteration.
     this.tick = this.loop.bind(this);
   }
@@ -85,6 +114,7 @@ export class Pump {
     }
     if (!this.running) return;
     if (this.drain() > 0) {
+      this.pollingSince = 0;
       this.scheduled = true;
       setImmediate(this.tick);
       return;
@@ -99,6 +129,16 @@ export class Pump {
         }
       } while (performance.now() < until);
     }
+    if (this.pollMs > 0 && this.expecting()) {
+      const now = performance.now();
+      if (this.pollingSince === 0) this.pollingSince = now;
+      if (now - this.pollingSince < this.pollMs) {
+        this.scheduled = true;
+        setImmediate(this.tick);
+        return;
+      }
+    }
+    this.pollingSince = 0;
     if (this.beforeSleep !== undefined) this.beforeSleep();
     Atomics.store(this.i32, this.doorbell, DOORBELL_SLEEPING);
     if (this.hasData()) {

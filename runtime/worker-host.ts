@@ -278,7 +278,8 @@ export class WorkerHost {
 
     // A worker about to sleep hands on its span batch (runtime/span-recorder.ts).
     const spans = this.spans;
-    this.pump = new Pump(this.b32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), input.options, spans ? () => spans.flushIfOld(performance.now(), IDLE_FLUSH_MS) : undefined);
+    this.pump = new Pump(this.b32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), input.options,
+      spans ? { beforeSleep: () => spans.flushIfOld(performance.now(), IDLE_FLUSH_MS) } : {});
     this.done = new Promise((resolve) => { this.finished = resolve; });
   }
 
