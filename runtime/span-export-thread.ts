@@ -11,7 +11,8 @@
  * leaves when OTEL_BSP_MAX_EXPORT_BATCH_SIZE spans (default 512) are queued,
  * or OTEL_BSP_SCHEDULE_DELAY ms (default 5000) after the oldest was queued;
  * one request is in flight at a time; records that arrive while
- * OTEL_BSP_MAX_QUEUE_SIZE (default 2048) are queued are dropped and counted.
+ * OTEL_BSP_MAX_QUEUE_SIZE are queued (default 8192: four worker batches, see
+ * maxQueue) are dropped and counted.
  *
  * Counters (a shared Float64Array written only here, read by the supervisor):
  * [0] records received, [1] spans exported, [2] spans whose export failed,
@@ -26,7 +27,7 @@ import type { IExporterMetricsHelper, ISerializer } from '@opentelemetry/otlp-tr
 import type { Attributes } from '@opentelemetry/api';
 import { caxtonResource } from './otel-resource.js';
 import { ProtobufSpanEncoder, encodeJson, type SpanRange, type SpanSource } from './otlp-spans.js';
-import type { SpanBatch } from './span-recorder.js';
+import { BATCH_RECORDS, type SpanBatch } from './span-recorder.js';
 import { C_DROPPED, C_EXPORTED, C_FAILED, C_RECEIVED, type FromSpanExport, type SpanExportInput, type SpanSourceMessage, type ToSpanExport } from './span-export.js';
 import { otlpProtocol } from './tracing.js';
 import { CAXTON_VERSION } from './version.js';
@@ -59,7 +60,12 @@ class SpanQueue {
   private readonly counters: Float64Array;
   private readonly delegate: IOtlpExportDelegate<Request>;
   private readonly maxBatch = getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512;
-  private readonly maxQueue = Math.max(this.maxBatch, getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048);
+  /**
+   * The SDK's default queue (2048) is one SDK's, fed span by span. This one
+   * is fed by every worker in batches of up to BATCH_RECORDS: by default it
+   * holds four such batches, or OTEL_BSP_MAX_QUEUE_SIZE when that is set.
+   */
+  private readonly maxQueue = Math.max(this.maxBatch, getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 4 * BATCH_RECORDS);
   private readonly delayMs = getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY') ?? 5000;
   private readonly queue: SpanRange[] = [];
   private queued = 0;
