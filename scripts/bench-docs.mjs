@@ -87,7 +87,7 @@ for (const r of by('api')) {
   lines.push(`| Caxton Invoke | ${n(r.p50Us)} µs | ${n(r.p99Us)} µs | ${n(r.p999Us)} µs | ${n(r.callsPerSecond)} |`);
   lines.push(`| bare grpc-js echo | ${n(r.baseline?.p50Us)} µs | ${n(r.baseline?.p99Us)} µs | ${n(r.baseline?.p999Us)} µs | ${n(r.baseline?.callsPerSecond)} |`, '');
   lines.push(`Added: p50 **${n(r.addedP50Us)} µs**, p99 **${n(r.addedP99Us)} µs**; throughput ratio **${n(r.throughputRatio)}**. Targets: ≤ 100 µs p50 added (${mark(r.addedP50Us <= 100)}), < 1 ms p99 added (${mark(r.addedP99Us < 1000)}), ratio ≥ 0.8 (${mark(r.throughputRatio >= 0.8)}).`, '');
-  lines.push('Most of the added latency is two cross-thread wake-ups per call (API thread → worker, worker → API thread) while the threads sleep in `Atomics.waitAsync` (docs/decisions/0006). On a 2-core machine, letting workers spin longer (`spinMicros` 2000) measured about 99 µs added p50 but cost throughput (ratio 0.65): the spin takes the core the client and the API thread need.', '');
+  lines.push('Where the added time goes (decision 0006, measured step by step): waking the worker that sleeps in `Atomics.waitAsync` (about 30 µs), the API thread\'s own work before and after the bus (about 35 µs), and the agent. A lone Invoke no longer pays the second wake-up: its frame is published at once and the API thread polls for the reply (`CAXTON_API_LATENCY_TRICKS=off` turns both off). Letting workers spin longer instead (`spinMicros`) cost throughput on 2 cores: the spin takes the core the client and the API thread need.', '');
 }
 lines.push('## Raw output', '', '```json', ...results.map((r) => JSON.stringify(r)), '```', '');
 writeFileSync(new URL('docs/benchmarks.md', root), lines.join('\n'));
