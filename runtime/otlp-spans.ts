@@ -21,7 +21,7 @@
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import { idToString } from '../bus/frame.js';
 import { PERFORMATIVES } from '../bus/layout.js';
-import { R_CONV_HI, R_CONV_LO, R_PARENT, R_PERF, R_SPAN, R_STATUS, R_TRACE, REC_STRINGS, REC_WORDS, type SpanBatch } from './span-recorder.js';
+import { R_AGENT, R_CONV_HI, R_CONV_LO, R_ERROR, R_PARENT, R_PERF, R_SENDER, R_SPAN, R_STATUS, R_TRACE, REC_WORDS, recordText, type SpanBatch } from './span-recorder.js';
 import { wordsToHex } from './tracing.js';
 
 /** Records `start` to `end` of one worker's batch: what one export request carries from it. */
@@ -248,16 +248,15 @@ export class ProtobufSpanEncoder {
       for (const { batch: b, start, end } of list) {
         for (let i = start; i < end; i++, k++) {
           const r = i * REC_WORDS;
-          const s = i * REC_STRINGS;
-          const agent = utf8Size(b.strings[s]!);
-          const sender = utf8Size(b.strings[s + 1]!);
+          const agent = utf8Size(recordText(b, i, R_AGENT));
+          const sender = utf8Size(recordText(b, i, R_SENDER));
           const conv = idToString(b.words[r + R_CONV_LO]!, b.words[r + R_CONV_HI]!);
           convIds.push(conv);
           let size = 18 + 10 + 10 + lenField(this.name(b.words[r + R_PERF]!).length) + 2 + 9 + 9
             + lenField(stringKvSize(this.keyAgent.length, agent))
             + lenField(stringKvSize(this.keySender.length, sender))
             + lenField(stringKvSize(this.keyConversation.length, conv.length));
-          if (b.words[r + R_STATUS] !== 0) size += lenField(lenField(utf8Size(b.strings[s + 2]!)) + 2);
+          if (b.words[r + R_STATUS] !== 0) size += lenField(lenField(utf8Size(recordText(b, i, R_ERROR))) + 2);
           sizes[k * 4] = size;
           sizes[k * 4 + 1] = agent;
           sizes[k * 4 + 2] = sender;
@@ -285,7 +284,6 @@ export class ProtobufSpanEncoder {
         const words = b.words;
         for (let i = start; i < end; i++, k++) {
           const r = i * REC_WORDS;
-          const s = i * REC_STRINGS;
           w.len(2, sizes[k * 4]!); // ScopeSpans.spans
           w.words(1, words, r + R_TRACE, 4); // trace_id
           w.words(2, words, r + R_SPAN, 2); // span_id
@@ -297,13 +295,13 @@ export class ProtobufSpanEncoder {
           w.varint(SPAN_KIND_CONSUMER);
           w.nanos(7, b.times[i * 2]!);
           w.nanos(8, b.times[i * 2 + 1]!);
-          w.stringKv(9, this.keyAgent, b.strings[s]!, sizes[k * 4 + 1]!);
-          w.stringKv(9, this.keySender, b.strings[s + 1]!, sizes[k * 4 + 2]!);
+          w.stringKv(9, this.keyAgent, recordText(b, i, R_AGENT), sizes[k * 4 + 1]!);
+          w.stringKv(9, this.keySender, recordText(b, i, R_SENDER), sizes[k * 4 + 2]!);
           const conv = convIds[k]!;
           w.stringKv(9, this.keyConversation, conv, conv.length);
           if (words[r + R_STATUS] !== 0) {
             // Status { message = 2, code = 3 }
-            const message = b.strings[s + 2]!;
+            const message = recordText(b, i, R_ERROR);
             const n = utf8Size(message);
             w.len(15, lenField(n) + 2);
             w.string(2, message, n);
@@ -342,7 +340,6 @@ export function encodeJson(ranges: readonly SpanRange[], source: SpanSource): Ui
     const w = b.words;
     for (let i = start; i < end; i++) {
       const r = i * REC_WORDS;
-      const s = i * REC_STRINGS;
       spans.push({
         traceId: wordsToHex(w, r + R_TRACE, 4),
         spanId: wordsToHex(w, r + R_SPAN, 2),
@@ -352,11 +349,11 @@ export function encodeJson(ranges: readonly SpanRange[], source: SpanSource): Ui
         startTimeUnixNano: jsonNanos(b.times[i * 2]!),
         endTimeUnixNano: jsonNanos(b.times[i * 2 + 1]!),
         attributes: [
-          { key: KEY_AGENT, value: { stringValue: b.strings[s]! } },
-          { key: KEY_SENDER, value: { stringValue: b.strings[s + 1]! } },
+          { key: KEY_AGENT, value: { stringValue: recordText(b, i, R_AGENT) } },
+          { key: KEY_SENDER, value: { stringValue: recordText(b, i, R_SENDER) } },
           { key: KEY_CONVERSATION, value: { stringValue: idToString(w[r + R_CONV_LO]!, w[r + R_CONV_HI]!) } },
         ],
-        status: w[r + R_STATUS] === 0 ? {} : { code: STATUS_CODE_ERROR, message: b.strings[s + 2]! },
+        status: w[r + R_STATUS] === 0 ? {} : { code: STATUS_CODE_ERROR, message: recordText(b, i, R_ERROR) },
       });
     }
   }

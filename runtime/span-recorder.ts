@@ -12,9 +12,13 @@
  * One record per handled sampled message, REC_WORDS int32 words:
  *   trace id (4 words, as the frame holds it), parent span id (2, the
  *   sender's span), span id (2, this hop's, made here), conversation id (lo,
- *   hi), performative, caxton_handle's return code;
- * two f64 (start and end, ms since the epoch) and REC_STRINGS strings
- * (agent, sender, error message or '').
+ *   hi), performative, caxton_handle's return code, and the indexes of the
+ *   agent's name, the sender's name and the error message (-1: none) in the
+ *   batch's `names`;
+ * and two f64 (start and end, ms since the epoch). A batch carries each
+ * distinct string once: cloning three strings per record into the export
+ * thread cost the throughput benchmark several per cent, a few hundred
+ * distinct names per batch cost nothing measurable.
  *
  * A batch leaves when it is full, when the worker is about to sleep and the
  * batch is IDLE_FLUSH_MS old (the pump's beforeSleep), or at the first drain
@@ -23,7 +27,7 @@
  * is killed (watchdog) before its batch left are lost, as the spans of an SDK
  * that dies with its thread would be.
  */
-export const REC_WORDS = 12;
+export const REC_WORDS = 15;
 export const R_TRACE = 0;
 export const R_PARENT = 4;
 export const R_SPAN = 6;
@@ -31,7 +35,9 @@ export const R_CONV_LO = 8;
 export const R_CONV_HI = 9;
 export const R_PERF = 10;
 export const R_STATUS = 11;
-export const REC_STRINGS = 3;
+export const R_AGENT = 12;
+export const R_SENDER = 13;
+export const R_ERROR = 14;
 
 /**
  * Records per batch. Every batch sent wakes the export thread, and on a
@@ -55,8 +61,14 @@ export interface SpanBatch {
   readonly words: Int32Array;
   /** count × 2: start, end (ms since the epoch) */
   readonly times: Float64Array;
-  /** count × REC_STRINGS */
-  readonly strings: string[];
+  /** the batch's distinct strings (names, error messages), indexed by R_AGENT, R_SENDER, R_ERROR */
+  readonly names: string[];
+}
+
+/** The string a record's R_AGENT, R_SENDER or R_ERROR word points at ('' for -1). */
+export function recordText(b: SpanBatch, record: number, field: number): string {
+  const k = b.words[record * REC_WORDS + field]!;
+  return k < 0 ? '' : b.names[k]!;
 }
 
 /** Span ids drawn per refill of the random pool (two words each). */
@@ -67,7 +79,8 @@ export class SpanRecorder {
   private readonly send: (batch: SpanBatch, transfer: ArrayBuffer[]) => void;
   private words = new Int32Array(BATCH_RECORDS * REC_WORDS);
   private times = new Float64Array(BATCH_RECORDS * 2);
-  private strings: string[] = [];
+  private names: string[] = [];
+  private readonly nameIndex = new Map<string, number>();
   private count = 0;
   private firstAt = 0;
   /** random words for span ids, refilled from crypto when used up */
@@ -112,7 +125,8 @@ export class SpanRecorder {
     w[r + R_CONV_LO] = convLo;
     w[r + R_CONV_HI] = convHi;
     w[r + R_PERF] = perf;
-    this.strings.push(agent, sender);
+    w[r + R_AGENT] = this.intern(agent);
+    w[r + R_SENDER] = this.intern(sender);
     this.times[this.count * 2] = performance.timeOrigin + performance.now();
   }
 
@@ -124,7 +138,7 @@ export class SpanRecorder {
     this.words[this.count * REC_WORDS + R_STATUS] = status;
     const now = performance.now();
     this.times[this.count * 2 + 1] = performance.timeOrigin + now;
-    this.strings.push(error);
+    this.words[this.count * REC_WORDS + R_ERROR] = error === '' ? -1 : this.intern(error);
     if (this.count++ === 0) this.firstAt = now;
     if (this.count === BATCH_RECORDS) this.flush();
   }
@@ -132,6 +146,16 @@ export class SpanRecorder {
   /** Hand on a batch whose first record is at least `ageMs` old (`now`: performance.now()). */
   flushIfOld(now: number, ageMs: number): void {
     if (this.count !== 0 && now - this.firstAt >= ageMs) this.flush();
+  }
+
+  private intern(s: string): number {
+    let k = this.nameIndex.get(s);
+    if (k === undefined) {
+      k = this.names.length;
+      this.names.push(s);
+      this.nameIndex.set(s, k);
+    }
+    return k;
   }
 
   /** Transfer what is recorded (if anything) and start a new batch. */
@@ -142,7 +166,7 @@ export class SpanRecorder {
       type: 'spans', thread: this.thread, count: n,
       words: n === BATCH_RECORDS ? this.words : this.words.slice(0, n * REC_WORDS),
       times: n === BATCH_RECORDS ? this.times : this.times.slice(0, n * 2),
-      strings: this.strings,
+      names: this.names,
     };
     this.recorded += n;
     // A full batch's arrays are transferred and replaced; a partial one was copied by slice.
@@ -150,7 +174,8 @@ export class SpanRecorder {
       this.words = new Int32Array(BATCH_RECORDS * REC_WORDS);
       this.times = new Float64Array(BATCH_RECORDS * 2);
     }
-    this.strings = [];
+    this.names = [];
+    this.nameIndex.clear();
     this.count = 0;
     this.send(batch, [batch.words.buffer as ArrayBuffer, batch.times.buffer as ArrayBuffer]);
   }

@@ -12,7 +12,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { ProtobufSpanEncoder, encodeJson, nanosWords, spanName, type SpanRange, type SpanSource } from '../../dist/runtime/otlp-spans.js';
-import { REC_STRINGS, REC_WORDS, R_CONV_HI, R_CONV_LO, R_PARENT, R_PERF, R_SPAN, R_STATUS, R_TRACE, type SpanBatch } from '../../dist/runtime/span-recorder.js';
+import { REC_WORDS, R_AGENT, R_CONV_HI, R_CONV_LO, R_ERROR, R_PARENT, R_PERF, R_SENDER, R_SPAN, R_STATUS, R_TRACE, SpanRecorder, recordText, type SpanBatch } from '../../dist/runtime/span-recorder.js';
 import { wordsToHex } from '../../dist/runtime/tracing.js';
 import { idToString } from '../../dist/bus/frame.js';
 import { PERFORMATIVES } from '../../dist/bus/layout.js';
@@ -44,17 +44,27 @@ const record: fc.Arbitrary<Rec> = fc.record({
   agent: r.agent, sender: r.sender, error: r.status === 0 ? '' : r.error || 'caxton_handle returned 1',
 }));
 
+/** The records as a worker's SpanRecorder batches them (its own begin/end, times and strings as given). */
 function batchOf(thread: number, recs: Rec[]): SpanBatch {
-  const words = new Int32Array(recs.length * REC_WORDS);
-  const times = new Float64Array(recs.length * 2);
-  const strings: string[] = [];
-  recs.forEach((r, i) => {
-    words.set(r.words, i * REC_WORDS);
-    times[i * 2] = r.start;
-    times[i * 2 + 1] = r.end;
-    strings.push(r.agent, r.sender, r.error);
+  let batch: SpanBatch | undefined;
+  const rec = new SpanRecorder(thread, (b) => { batch = b; });
+  const src = new Int32Array(6);
+  const out = new Int32Array(6);
+  recs.forEach((r) => {
+    src.set([...r.words.slice(R_TRACE, R_TRACE + 4), ...r.words.slice(R_PARENT, R_PARENT + 2)]);
+    rec.begin(src, 0, out, r.words[R_CONV_LO]!, r.words[R_CONV_HI]!, r.words[R_PERF]!, r.agent, r.sender);
+    rec.end(r.words[R_STATUS]!, r.error);
   });
-  return { type: 'spans', thread, count: recs.length, words, times, strings };
+  rec.flush();
+  // The recorder draws its own span ids and clock: put the generated ones back.
+  const b = batch!;
+  recs.forEach((r, i) => {
+    b.words[i * REC_WORDS + R_SPAN] = r.words[R_SPAN]!;
+    b.words[i * REC_WORDS + R_SPAN + 1] = r.words[R_SPAN + 1]!;
+    b.times[i * 2] = r.start;
+    b.times[i * 2 + 1] = r.end;
+  });
+  return b;
 }
 
 const RESOURCE = (thread: number): Attributes => ({
@@ -71,7 +81,6 @@ function readable(ranges: SpanRange[]): ReadableSpan[] {
     for (let i = start; i < end; i++) {
       const w = b.words;
       const r = i * REC_WORDS;
-      const s = i * REC_STRINGS;
       const traceId = wordsToHex(w, r + R_TRACE, 4);
       const startTime = millisToHrTime(b.times[i * 2]!);
       const endTime = millisToHrTime(b.times[i * 2 + 1]!);
@@ -80,9 +89,9 @@ function readable(ranges: SpanRange[]): ReadableSpan[] {
         spanContext: () => ({ traceId, spanId: wordsToHex(w, r + R_SPAN, 2), traceFlags: TraceFlags.SAMPLED }),
         parentSpanContext: { traceId, spanId: wordsToHex(w, r + R_PARENT, 2), traceFlags: TraceFlags.SAMPLED, isRemote: true },
         startTime, endTime, duration: hrTimeDuration(startTime, endTime),
-        status: w[r + R_STATUS] === 0 ? { code: SpanStatusCode.UNSET } : { code: SpanStatusCode.ERROR, message: b.strings[s + 2]! },
+        status: w[r + R_STATUS] === 0 ? { code: SpanStatusCode.UNSET } : { code: SpanStatusCode.ERROR, message: recordText(b, i, R_ERROR) },
         attributes: {
-          'caxton.agent': b.strings[s]!, 'caxton.sender': b.strings[s + 1]!,
+          'caxton.agent': recordText(b, i, R_AGENT), 'caxton.sender': recordText(b, i, R_SENDER),
           'caxton.conversation_id': idToString(w[r + R_CONV_LO]!, w[r + R_CONV_HI]!),
         },
         links: [], events: [], ended: true, resource, instrumentationScope: { name: 'caxton', version: '1.2.3' },
