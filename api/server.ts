@@ -18,6 +18,7 @@ import { isCaxtonError } from '../runtime/errors.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 
 import { CAXTON_VERSION } from '../runtime/version.js';
+import { checkOtlpEndpoint } from '../runtime/tracing.js';
 
 export const VERSION = CAXTON_VERSION;
 const API_ENDPOINT = '$api';
@@ -105,6 +106,8 @@ export class CaxtonServer {
     const { token, source } = opts.token ? { token: opts.token, source: 'option' as const } : loadOrCreateToken(dataDir);
     // Before any thread starts: a store that cannot be read stops the start cleanly.
     const store = opts.persistFleet !== false ? new FleetStore(dataDir) : undefined;
+    // The API thread pushes OTel metrics: a bad endpoint is refused before anything starts.
+    checkOtlpEndpoint('METRICS');
     const runtime = await Runtime.start({ ...opts.runtime, peerThreads: 1 });
     const busChannel = new MessageChannel();
     const controlChannel = new MessageChannel();

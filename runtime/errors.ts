@@ -304,6 +304,16 @@ export class LogsUnavailableError extends CaxtonError {
   }
 }
 
+/** An OpenTelemetry setting the server cannot use (checked once, at start). */
+export class TelemetryConfigError extends CaxtonError {
+  readonly code = 'TELEMETRY_CONFIG_INVALID';
+  constructor(variable: string, value: string, problem: string) {
+    super(`${variable}="${value}" ${problem}`,
+      `Set ${variable} to the collector's URL, e.g. http://collector:4318 for OTLP over HTTP or http://collector:4317 for gRPC; or unset it (OTEL_SDK_DISABLED=true turns OpenTelemetry off).`,
+      { variable, value });
+  }
+}
+
 /** What a gateway reports for anything that is not a CaxtonError (a bug). */
 export class InternalError extends CaxtonError {
   readonly code = 'INTERNAL';

@@ -22,7 +22,7 @@ import {
   RUN_STATE_STOPPED, type Performative, FRAME_PERFORMATIVE, HANDLE_BUCKETS, M_ACCEPTED, M_BUSY_MS, M_DELIVERED,
   M_HANDLE_BUCKET, M_HANDLE_SUM_US, HANDLE_TIMING_SAMPLE, FLAG_TRACE_SAMPLED,
 } from '../bus/layout.js';
-import { hexToBytes, otlpEnabled } from './tracing.js';
+import { checkOtlpEndpoint, hexToBytes, otlpEnabled } from './tracing.js';
 import { SpanExport, type SpanCounts } from './span-export.js';
 import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
@@ -354,6 +354,8 @@ export class Runtime {
 
   /** Start a runtime: bus, workers, watchdog. */
   static async start(opts: RuntimeOptions = {}): Promise<Runtime> {
+    // Settings are refused before any thread exists.
+    checkOtlpEndpoint('TRACES');
     const rt = new Runtime(opts);
     await rt.boot();
     return rt;

@@ -15,6 +15,7 @@
  */
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Tracing } from './tracing-sdk.js';
+import { TelemetryConfigError } from './errors.js';
 
 export { SpanKind, SpanStatusCode, type Span, type Tracing };
 
@@ -32,6 +33,19 @@ export function otlpEnabled(signal: OtlpSignal, env: NodeJS.ProcessEnv = process
   if (exporters.includes('none')) return false;
   if (exporters.includes('otlp')) return true;
   return exporters.length === 0 && Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
+}
+
+/**
+ * Refuse, before any thread starts, an OTLP endpoint that is not a URL: the
+ * HTTP exporters would fail every export quietly and the gRPC ones throw
+ * inside a thread. Only checked when the signal is exported.
+ */
+export function checkOtlpEndpoint(signal: OtlpSignal, env: NodeJS.ProcessEnv = process.env): void {
+  if (!otlpEnabled(signal, env)) return;
+  for (const variable of [`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`, 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    const value = env[variable];
+    if (value && !URL.canParse(value)) throw new TelemetryConfigError(variable, value, 'is not a URL');
+  }
 }
 
 /** The OTLP protocol the standard variables ask for a signal (default http/protobuf, as the spec says). */
