@@ -3,28 +3,18 @@
 // dry-run), agents list/get/remove in every output format, send, invoke,
 // invoke time-out, health, exit codes, SIGKILL with the fleet restored.
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { agentsDir, runCli, type CliRun } from '../helpers/cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
-const agentsDir = fileURLToPath(new URL('../../dist/agents/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'caxton-cli-'));
 const dataDir = join(dir, 'data');
 const env = { ...process.env, CAXTON_DATA_DIR: dataDir, CAXTON_TOKEN: '', CAXTON_SERVER: '' };
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function caxton(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const caxton = (...args: string[]): Promise<CliRun> => runCli(args, env);
 
 async function json(...args: string[]): Promise<any> {
   const r = await caxton(...args, '-o', 'json');
@@ -74,17 +64,13 @@ t.test('server status and health', async (t) => {
   t.equal(again.code, 7, 'a second server on the same data directory is refused');
   t.match(again.stderr, /SERVER_RUNNING/);
   const running = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
-  const other = await new Promise<Run>((resolve) => {
-    execFile(process.execPath, [cli, 'server', 'start', '--grpc-port', String(running.grpcPort), '--http-port', '0', '--workers', '1'],
-      { env: { ...env, CAXTON_DATA_DIR: join(dir, 'other') } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
-  });
+  const other = await runCli(['server', 'start', '--grpc-port', String(running.grpcPort), '--http-port', '0', '--workers', '1'],
+    { ...env, CAXTON_DATA_DIR: join(dir, 'other') });
   t.equal(other.code, 7, 'a port in use is a conflict, not a crash');
   t.match(other.stderr, /PORT_IN_USE/);
   t.match(other.stderr, /hint: .*--grpc-port/);
-  const shortToken = await new Promise<Run>((resolve) => {
-    execFile(process.execPath, [cli, 'server', 'start', '--grpc-port', '0', '--http-port', '0', '--workers', '1'],
-      { env: { ...env, CAXTON_DATA_DIR: join(dir, 'short'), CAXTON_TOKEN: 'abc' } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
-  });
+  const shortToken = await runCli(['server', 'start', '--grpc-port', '0', '--http-port', '0', '--workers', '1'],
+    { ...env, CAXTON_DATA_DIR: join(dir, 'short'), CAXTON_TOKEN: 'abc' });
   t.equal(shortToken.code, 1, 'a too-short CAXTON_TOKEN is a usage error');
   t.match(shortToken.stderr, /CAXTON_TOKEN/);
 });
@@ -171,9 +157,7 @@ t.test('send and invoke', async (t) => {
 });
 
 t.test('wrong token and unreachable server', async (t) => {
-  const wrong = await new Promise<Run>((resolve) => {
-    execFile(process.execPath, [cli, 'agents', 'list'], { env: { ...env, CAXTON_TOKEN: 'definitely-not-the-token' } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
-  });
+  const wrong = await runCli(['agents', 'list'], { ...env, CAXTON_TOKEN: 'definitely-not-the-token' });
   t.equal(wrong.code, 5);
   t.match(wrong.stderr, /UNAUTHENTICATED/);
   const away = await caxton('agents', 'list', '--server', '127.0.0.1:1');

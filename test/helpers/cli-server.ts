@@ -6,11 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
 
-export const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
+import { cli } from './cli.js';
+
+export { cli };
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 

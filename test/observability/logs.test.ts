@@ -4,27 +4,17 @@
 // the backlog and the live part meet with nothing missed or repeated, also
 // across log-file rotation (the server rotates at 8 KiB here).
 import t from 'tap';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { agentsDir, cli, runCli, type CliRun } from '../helpers/cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
-const agentsDir = fileURLToPath(new URL('../../dist/agents/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'caxton-logs-'));
 const dataDir = join(dir, 'data');
 const env = { ...process.env, CAXTON_DATA_DIR: dataDir, CAXTON_TOKEN: '', CAXTON_SERVER: '' };
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function caxton(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const caxton = (...args: string[]): Promise<CliRun> => runCli(args, env);
 
 async function ok(...args: string[]): Promise<string> {
   const r = await caxton(...args);

@@ -2,13 +2,12 @@
 // TELEMETRY_CONFIG_INVALID and a hint, embedded (Runtime.start) and from the
 // real CLI (exit 1, no stack trace), for traces and for metrics.
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../../dist/runtime/index.js';
 import { silentLogger } from '../../dist/runtime/logger.js';
-import { cli } from '../helpers/cli-server.js';
+import { runCli } from '../helpers/cli.js';
 
 const BAD = 'http://[not-a-host';
 
@@ -34,10 +33,7 @@ for (const signal of ['TRACES', 'METRICS'] as const) {
     for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
     Object.assign(env, { [`OTEL_${signal}_EXPORTER`]: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: BAD });
     const dataDir = mkdtempSync(join(tmpdir(), 'caxton-otel-config-'));
-    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [cli, 'server', 'start', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '1'],
-        { env, timeout: 60_000 }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }));
-    });
+    const r = await runCli(['server', 'start', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '1'], env, 60_000);
     t.equal(r.code, 1, 'exit 1');
     t.match(r.stderr, `TELEMETRY_CONFIG_INVALID: OTEL_EXPORTER_OTLP_ENDPOINT="${BAD}" is not a URL`);
     t.match(r.stderr, /hint: Set OTEL_EXPORTER_OTLP_ENDPOINT to the collector's URL/);

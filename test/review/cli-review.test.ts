@@ -1,27 +1,15 @@
 // Review reproductions for the CLI (cli/commands/deploy.ts, cli/commands/server.ts)
 // and server start-up (api/server.ts). The real CLI runs as a subprocess.
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { agentsDir, runCli, type CliRun } from '../helpers/cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
-const agentsDir = fileURLToPath(new URL('../../dist/agents/', import.meta.url));
-
-interface Run { code: number; stdout: string; stderr: string; killed: boolean }
-
-function caxton(env: NodeJS.ProcessEnv, args: string[], timeout = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { ...process.env, CAXTON_LOG_PRETTY: '0', ...env }, timeout }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { killed?: boolean; code?: unknown }) | null;
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr, killed: !!e?.killed });
-    });
-  });
-}
+const caxton = (env: NodeJS.ProcessEnv, args: string[], timeout = 120_000): Promise<CliRun> =>
+  runCli(args, { ...process.env, CAXTON_LOG_PRETTY: '0', ...env }, timeout);
 
 function workdir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'caxton-review-'));
