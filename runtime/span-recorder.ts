@@ -4,7 +4,7 @@
  * A sampled message costs its worker a few stores into preallocated typed
  * arrays, not an OpenTelemetry SDK span: building and exporting a span with
  * the SDK took about 5 µs of the worker's time, and a sampled conversation
- * makes one per hop. Batches go, typed arrays transferred (not copied), over
+ * makes one per hop. Batches go, copied (never transferred: see flush), over
  * a port of the worker's own to the span export thread
  * (runtime/span-export-thread.ts), which encodes them as OTLP and sends them
  * with the OpenTelemetry exporter's transport.
@@ -76,9 +76,9 @@ const ID_POOL_WORDS = 1024;
 
 export class SpanRecorder {
   private readonly thread: number;
-  private readonly send: (batch: SpanBatch, transfer: ArrayBuffer[]) => void;
-  private words = new Int32Array(BATCH_RECORDS * REC_WORDS);
-  private times = new Float64Array(BATCH_RECORDS * 2);
+  private readonly send: (batch: SpanBatch) => void;
+  private readonly words = new Int32Array(BATCH_RECORDS * REC_WORDS);
+  private readonly times = new Float64Array(BATCH_RECORDS * 2);
   private names: string[] = [];
   private readonly nameIndex = new Map<string, number>();
   private count = 0;
@@ -89,7 +89,8 @@ export class SpanRecorder {
   /** records handed on since the thread started */
   recorded = 0;
 
-  constructor(thread: number, send: (batch: SpanBatch, transfer: ArrayBuffer[]) => void) {
+  /** `send` posts the batch (structured clone: the receiver gets copies of its arrays). */
+  constructor(thread: number, send: (batch: SpanBatch) => void) {
     this.thread = thread;
     this.send = send;
   }
@@ -158,25 +159,34 @@ export class SpanRecorder {
     return k;
   }
 
-  /** Transfer what is recorded (if anything) and start a new batch. */
+  /**
+   * Hand on what is recorded (if anything) and start a new batch in the same
+   * arrays.
+   *
+   * The batch is copied by the structured clone, never transferred. Detaching
+   * an ArrayBuffer (which a transfer does) invalidates V8's isolate-wide
+   * "array buffer detaching" protector for good, and from then on every
+   * optimised typed-array access on this thread, ring-buffer reads and
+   * writes included, carries a detached-buffer check. Transferring
+   * 20 batches a second cost the throughput benchmark about 15 % on
+   * every message; copying 150 KiB 20 times a second costs nothing
+   * measurable (docs/decisions/0010-span-recording.md).
+   */
   flush(): void {
     const n = this.count;
     if (n === 0) return;
+    // A full batch is cloned as it is; a partial one is cut first, so that only its records are copied.
+    const full = n === BATCH_RECORDS;
     const batch: SpanBatch = {
       type: 'spans', thread: this.thread, count: n,
-      words: n === BATCH_RECORDS ? this.words : this.words.slice(0, n * REC_WORDS),
-      times: n === BATCH_RECORDS ? this.times : this.times.slice(0, n * 2),
+      words: full ? this.words : this.words.slice(0, n * REC_WORDS),
+      times: full ? this.times : this.times.slice(0, n * 2),
       names: this.names,
     };
+    this.send(batch);
     this.recorded += n;
-    // A full batch's arrays are transferred and replaced; a partial one was copied by slice.
-    if (n === BATCH_RECORDS) {
-      this.words = new Int32Array(BATCH_RECORDS * REC_WORDS);
-      this.times = new Float64Array(BATCH_RECORDS * 2);
-    }
     this.names = [];
     this.nameIndex.clear();
     this.count = 0;
-    this.send(batch, [batch.words.buffer as ArrayBuffer, batch.times.buffer as ArrayBuffer]);
   }
 }

@@ -257,7 +257,7 @@ export class WorkerHost {
     this.logMessages = input.options.logLevel <= 20;
     const spanPort = input.spans as unknown as MessagePort | undefined;
     this.spanPort = spanPort;
-    this.spans = spanPort ? new SpanRecorder(this.thread, (batch, transfer) => spanPort.postMessage(batch, transfer)) : undefined;
+    this.spans = spanPort ? new SpanRecorder(this.thread, (batch) => spanPort.postMessage(batch)) : undefined;
     this.timeHandles = process.env.CAXTON_HANDLE_TIMING !== 'off';
     this.timeMask = process.env.CAXTON_HANDLE_TIMING === 'all' ? 0 : HANDLE_TIMING_SAMPLE - 1;
     this.tap = new ConversationTap(this.bus, this.thread, this.producers);

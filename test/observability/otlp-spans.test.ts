@@ -47,7 +47,7 @@ const record: fc.Arbitrary<Rec> = fc.record({
 /** The records as a worker's SpanRecorder batches them (its own begin/end, times and strings as given). */
 function batchOf(thread: number, recs: Rec[]): SpanBatch {
   let batch: SpanBatch | undefined;
-  const rec = new SpanRecorder(thread, (b) => { batch = b; });
+  const rec = new SpanRecorder(thread, (b) => { batch = structuredClone(b); });
   const src = new Int32Array(6);
   const out = new Int32Array(6);
   recs.forEach((r) => {
