@@ -93,44 +93,97 @@ class Writer {
   /** `n` words as the frame holds them (little-endian i32 = the id's bytes in order). */
   words(field: number, w: Int32Array, at: number, n: number): void {
     this.len(field, n * 4);
+    const b = this.buf;
+    let p = this.pos;
     for (let i = 0; i < n; i++) {
-      this.buf.writeInt32LE(w[at + i]!, this.pos);
-      this.pos += 4;
+      const v = w[at + i]!;
+      b[p] = v & 0xff;
+      b[p + 1] = (v >>> 8) & 0xff;
+      b[p + 2] = (v >>> 16) & 0xff;
+      b[p + 3] = v >>> 24;
+      p += 4;
     }
+    this.pos = p;
+  }
+  /** A little-endian 32-bit word (0..2^32-1 or any int32). */
+  private u32(v: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v & 0xff;
+    b[p + 1] = (v >>> 8) & 0xff;
+    b[p + 2] = (v >>> 16) & 0xff;
+    b[p + 3] = (v >>> 24) & 0xff;
+    this.pos = p + 4;
   }
   /** fixed64 nanoseconds since the epoch of `ms` (a millisecond float), exactly in doubles. */
   nanos(field: number, ms: number): void {
     this.tag(field, WIRE_FIXED64);
-    const [lo, hi] = nanosWords(ms);
-    this.buf.writeUInt32LE(lo, this.pos);
-    this.buf.writeUInt32LE(hi, this.pos + 4);
-    this.pos += 8;
+    splitNanos(ms);
+    this.u32(nanosLo);
+    this.u32(nanosHi);
   }
-  stringKv(field: number, key: Buffer, value: string, valueSize: number): void {
-    this.len(field, stringKvSize(key.length, valueSize));
+  /** A KeyValue whose string value is already UTF-8 bytes. */
+  bytesKv(field: number, key: Buffer, value: Uint8Array): void {
+    this.len(field, stringKvSize(key.length, value.length));
     this.len(1, key.length);
     this.raw(key);
-    this.len(2, lenField(valueSize));
-    this.string(1, value, valueSize);
+    this.len(2, lenField(value.length));
+    this.len(1, value.length);
+    this.raw(value);
+  }
+  /** A KeyValue whose value is the 16 hex digits of the id (lo, hi), as idToString writes it. */
+  hexIdKv(field: number, key: Buffer, lo: number, hi: number): void {
+    this.len(field, stringKvSize(key.length, 16));
+    this.len(1, key.length);
+    this.raw(key);
+    this.len(2, lenField(16));
+    this.len(1, 16);
+    this.hexWord(hi);
+    this.hexWord(lo);
+  }
+  /** The 8 lowercase hex digits of a 32-bit word, most significant first. */
+  private hexWord(v: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const byte = (v >>> shift) & 0xff;
+      b[p++] = HEX_DIGITS[byte >>> 4]!;
+      b[p++] = HEX_DIGITS[byte & 0xf]!;
+    }
+    this.pos = p;
   }
 }
 
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
+
+/** splitNanos's result (module state, so the encoder's per-span path allocates nothing). */
+let nanosLo = 0;
+let nanosHi = 0;
+
 /**
  * Epoch milliseconds (a double with sub-microsecond precision) as the two
- * 32-bit words of the unsigned 64-bit nanosecond count. Every intermediate
- * stays below 2^53, so no BigInt is needed.
+ * 32-bit words of the unsigned 64-bit nanosecond count, left in nanosLo and
+ * nanosHi. Every intermediate stays below 2^53, so no BigInt is needed.
  */
-export function nanosWords(ms: number): [number, number] {
+function splitNanos(ms: number): void {
   const sec = Math.floor(ms / 1000);
   const ns = Math.round((ms - sec * 1000) * 1e6);
   // sec * 1e9 + ns = (secHi * 1e9) * 2^16 + secLo * 1e9 + ns
   const secHi = Math.floor(sec / 65536);
   const secLo = sec - secHi * 65536;
   const upper = secHi * 1e9;
-  const low = secLo * 1e9 + ns + (upper % 65536) * 65536;
-  const lo = low % 4294967296;
-  const hi = Math.floor(upper / 65536) + Math.floor(low / 4294967296);
-  return [lo, hi];
+  // (x - floor(x / m) * m rather than x % m: the doubles' % is a call to fmod)
+  const upperHi = Math.floor(upper / 65536);
+  const low = secLo * 1e9 + ns + (upper - upperHi * 65536) * 65536;
+  const lowHi = Math.floor(low / 4294967296);
+  nanosLo = low - lowHi * 4294967296;
+  nanosHi = upperHi + lowHi;
+}
+
+/** The two 32-bit words (lo, hi) of the unsigned 64-bit nanosecond count of epoch milliseconds `ms`. */
+export function nanosWords(ms: number): [number, number] {
+  splitNanos(ms);
+  return [nanosLo, nanosHi];
 }
 
 /** AnyValue payload of a resource attribute (strings, booleans, numbers, arrays of them). */
@@ -209,8 +262,9 @@ export class ProtobufSpanEncoder {
   private readonly keyAgent = Buffer.from(KEY_AGENT);
   private readonly keySender = Buffer.from(KEY_SENDER);
   private readonly keyConversation = Buffer.from(KEY_CONVERSATION);
-  /** per-span scratch: payload size of the span message, then of its attributes' values */
+  /** per-span scratch: the payload size of each span message */
   private sizes = new Int32Array(1024);
+  private readonly nameBytes = new WeakMap<SpanBatch, Buffer[]>();
 
   constructor(source: SpanSource) {
     this.source = source;
@@ -225,6 +279,20 @@ export class ProtobufSpanEncoder {
     return this.names[perf] ?? Buffer.from(spanName(perf));
   }
 
+  /**
+   * A batch's distinct strings (agent names, senders, error messages) as
+   * UTF-8, made once per batch rather than once per span; a batch is spread
+   * over several requests, so the bytes are kept until it is collected.
+   */
+  private bytesOf(b: SpanBatch): Buffer[] {
+    let bytes = this.nameBytes.get(b);
+    if (bytes === undefined) {
+      bytes = b.names.map((n) => Buffer.from(n, 'utf8'));
+      this.nameBytes.set(b, bytes);
+    }
+    return bytes;
+  }
+
   /** ExportTraceServiceRequest for the ranges: one ResourceSpans per worker thread. */
   encode(ranges: readonly SpanRange[]): Uint8Array {
     const byThread = new Map<number, SpanRange[]>();
@@ -235,31 +303,27 @@ export class ProtobufSpanEncoder {
       else byThread.set(r.batch.thread, [r]);
       total += r.end - r.start;
     }
-    if (this.sizes.length < total * 4) this.sizes = new Int32Array(total * 4);
+    if (this.sizes.length < total) this.sizes = new Int32Array(total);
     const sizes = this.sizes;
+    const convKv = lenField(stringKvSize(this.keyConversation.length, 16));
 
-    // Pass 1: sizes. Per span k: [4k] span payload, [4k+1..3] string sizes (agent, sender, conversation).
-    const convIds: string[] = [];
+    // Pass 1: sizes (sizes[k]: the payload of span k).
     const groups: { thread: number; ranges: SpanRange[]; scopeSpans: number; resourceSpans: number }[] = [];
     let request = 0;
     let k = 0;
     for (const [thread, list] of byThread) {
       let spans = 0;
       for (const { batch: b, start, end } of list) {
+        const words = b.words;
+        const bytes = this.bytesOf(b);
         for (let i = start; i < end; i++, k++) {
           const r = i * REC_WORDS;
-          const agent = utf8Size(recordText(b, i, R_AGENT));
-          const sender = utf8Size(recordText(b, i, R_SENDER));
-          const conv = idToString(b.words[r + R_CONV_LO]!, b.words[r + R_CONV_HI]!);
-          convIds.push(conv);
-          let size = 18 + 10 + 10 + lenField(this.name(b.words[r + R_PERF]!).length) + 2 + 9 + 9
-            + lenField(stringKvSize(this.keyAgent.length, agent))
-            + lenField(stringKvSize(this.keySender.length, sender))
-            + lenField(stringKvSize(this.keyConversation.length, conv.length));
-          if (b.words[r + R_STATUS] !== 0) size += lenField(lenField(utf8Size(recordText(b, i, R_ERROR))) + 2);
-          sizes[k * 4] = size;
-          sizes[k * 4 + 1] = agent;
-          sizes[k * 4 + 2] = sender;
+          let size = 18 + 10 + 10 + lenField(this.name(words[r + R_PERF]!).length) + 2 + 9 + 9
+            + lenField(stringKvSize(this.keyAgent.length, textAt(bytes, words[r + R_AGENT]!).length))
+            + lenField(stringKvSize(this.keySender.length, textAt(bytes, words[r + R_SENDER]!).length))
+            + convKv;
+          if (words[r + R_STATUS] !== 0) size += lenField(lenField(textAt(bytes, words[r + R_ERROR]!).length) + 2);
+          sizes[k] = size;
           spans += lenField(size);
         }
       }
@@ -282,9 +346,11 @@ export class ProtobufSpanEncoder {
       w.raw(this.scope);
       for (const { batch: b, start, end } of g.ranges) {
         const words = b.words;
+        const times = b.times;
+        const bytes = this.bytesOf(b);
         for (let i = start; i < end; i++, k++) {
           const r = i * REC_WORDS;
-          w.len(2, sizes[k * 4]!); // ScopeSpans.spans
+          w.len(2, sizes[k]!); // ScopeSpans.spans
           w.words(1, words, r + R_TRACE, 4); // trace_id
           w.words(2, words, r + R_SPAN, 2); // span_id
           w.words(4, words, r + R_PARENT, 2); // parent_span_id
@@ -293,18 +359,17 @@ export class ProtobufSpanEncoder {
           w.raw(name);
           w.tag(6, WIRE_VARINT); // kind
           w.varint(SPAN_KIND_CONSUMER);
-          w.nanos(7, b.times[i * 2]!);
-          w.nanos(8, b.times[i * 2 + 1]!);
-          w.stringKv(9, this.keyAgent, recordText(b, i, R_AGENT), sizes[k * 4 + 1]!);
-          w.stringKv(9, this.keySender, recordText(b, i, R_SENDER), sizes[k * 4 + 2]!);
-          const conv = convIds[k]!;
-          w.stringKv(9, this.keyConversation, conv, conv.length);
+          w.nanos(7, times[i * 2]!);
+          w.nanos(8, times[i * 2 + 1]!);
+          w.bytesKv(9, this.keyAgent, textAt(bytes, words[r + R_AGENT]!));
+          w.bytesKv(9, this.keySender, textAt(bytes, words[r + R_SENDER]!));
+          w.hexIdKv(9, this.keyConversation, words[r + R_CONV_LO]!, words[r + R_CONV_HI]!);
           if (words[r + R_STATUS] !== 0) {
             // Status { message = 2, code = 3 }
-            const message = recordText(b, i, R_ERROR);
-            const n = utf8Size(message);
-            w.len(15, lenField(n) + 2);
-            w.string(2, message, n);
+            const message = textAt(bytes, words[r + R_ERROR]!);
+            w.len(15, lenField(message.length) + 2);
+            w.len(2, message.length);
+            w.raw(message);
             w.tag(3, WIRE_VARINT);
             w.varint(STATUS_CODE_ERROR);
           }
@@ -315,6 +380,10 @@ export class ProtobufSpanEncoder {
     return w.buf;
   }
 }
+
+const NO_BYTES = Buffer.alloc(0);
+/** The UTF-8 of a batch string index (-1: none, the empty string). */
+const textAt = (bytes: Buffer[], k: number): Buffer => (k < 0 ? NO_BYTES : bytes[k]!);
 
 // ---------------------------------------------------------------- JSON
 
