@@ -210,16 +210,11 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
     })),
     Invoke: unary('MessageService.Invoke', async (r, call) => {
       // grpc-js also emits 'cancelled' when a finished call's stream closes:
-      // only a call still waiting is given up.
-      const cancelled = new AbortController();
-      let answered = false;
-      call.once('cancelled', () => {
-        if (!answered) cancelled.abort();
-      });
+      // the bus client ignores a cancel for a call that is no longer waiting.
       const { reply, latencyUs } = await ops.invoke({
         agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'), conversationId: r.conversationId,
         headers: () => call.metadata.getMap(), operation: 'MessageService/Invoke',
-      }, msUntil(call.getDeadline()), cancelled.signal).finally(() => { answered = true; });
+      }, msUntil(call.getDeadline()), (cancel) => { call.once('cancelled', cancel); });
       return { reply: messageToProto(reply), latencyUs };
     }),
     StreamConversation(call) {

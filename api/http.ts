@@ -155,12 +155,9 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: { type: 'integer' } } },
       async handle({ params, body, res, raw }) {
         const timeout = num(body, 'timeoutMs');
-        const gone = new AbortController();
-        const onClose = (): void => {
-          if (!res.writableEnded) gone.abort();
-        };
-        res.once('close', onClose);
-        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), headers: () => raw.headers, operation: 'MessageService/Invoke' }, timeout, gone.signal);
+        // 'close' also comes after the reply was written: the bus client
+        // ignores a cancel for a call that is no longer waiting.
+        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), headers: () => raw.headers, operation: 'MessageService/Invoke' }, timeout, (cancel) => { res.once('close', cancel); });
       },
     },
     {

@@ -10,7 +10,7 @@ import { conversationKey } from '../runtime/acl/bridge.js';
 import { levelNumber, tailLog, type LogLine } from './log-tail.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract-net.js';
 import type { DeadLetter, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
-import type { ApiMessage, BusClient, FrameTrace } from './bus-client.js';
+import type { ApiMessage, BusClient, FrameTrace, OnCancel } from './bus-client.js';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, hexToBytes, type Span, type Tracing } from '../runtime/tracing.js';
 import type { AgentView, ControlClient, DeployArgs, ServerInfoView } from './control.js';
@@ -198,19 +198,19 @@ export class Operations {
   }
 
   /** `timeoutMs` undefined = the default; the gRPC deadline or REST timeoutMs otherwise. */
-  invoke(m: MessageInput, timeoutMs: number | undefined, signal?: AbortSignal): Promise<{ reply: ApiMessage; latencyUs: number }> {
+  invoke(m: MessageInput, timeoutMs: number | undefined, onCancel?: OnCancel): Promise<{ reply: ApiMessage; latencyUs: number }> {
     this.assertAccepting();
     const agent = required(m.agent, 'agent', 'the name of the agent to call');
     const ms = timeoutMs ?? this.options.defaultInvokeTimeoutMs;
     if (!(ms > 0)) throw new InvalidArgumentError('timeout_ms', `must be positive, got ${ms}`, 'Give a positive timeout (gRPC: a deadline in the future).');
     const performative = m.performative || 'request';
     const input = { agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo };
-    if (this.tracing === undefined && this.debug === undefined) return this.bus.invoke(input, Math.min(ms, 2 ** 31 - 1), signal);
-    return this.invokeObserved(m, input, Math.min(ms, 2 ** 31 - 1), signal);
+    if (this.tracing === undefined && this.debug === undefined) return this.bus.invoke(input, Math.min(ms, 2 ** 31 - 1), onCancel);
+    return this.invokeObserved(m, input, Math.min(ms, 2 ** 31 - 1), onCancel);
   }
 
   /** Invoke with spans and/or debug lines (only when tracing or debug logging is on). */
-  private async invokeObserved(m: MessageInput, input: { agent: string; performative: string; content: unknown; conversationId?: string | undefined; inReplyTo?: string | undefined }, ms: number, signal: AbortSignal | undefined): Promise<{ reply: ApiMessage; latencyUs: number }> {
+  private async invokeObserved(m: MessageInput, input: { agent: string; performative: string; content: unknown; conversationId?: string | undefined; inReplyTo?: string | undefined }, ms: number, onCancel: OnCancel | undefined): Promise<{ reply: ApiMessage; latencyUs: number }> {
     const spans = this.tracing ? this.beginSpans(m, input.agent, input.performative, 'MessageService.Invoke') : undefined;
     // Named here so that the lines and spans about the request carry it too.
     input.conversationId ||= this.bus.nextInvokeConversation();
@@ -218,7 +218,7 @@ export class Operations {
     spans?.send.setAttribute('caxton.conversation_id', input.conversationId);
     let pending: Promise<{ reply: ApiMessage; latencyUs: number }>;
     try {
-      pending = this.bus.invoke({ ...input, trace: spans?.frame }, ms, signal);
+      pending = this.bus.invoke({ ...input, trace: spans?.frame }, ms, onCancel);
     } catch (e) {
       if (spans) this.endSpans(spans, e);
       throw e;

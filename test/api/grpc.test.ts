@@ -189,6 +189,31 @@ t.test('Invoke honours the gRPC deadline', async (t) => {
   t.ok(deadLetters.some((d: any) => d.reason === 'NO_WAITER' && d.from === 'slow'), 'the late reply is in the dead-letter queue');
 });
 
+t.test('a cancelled Invoke stops waiting: the late reply is dead-lettered NO_WAITER and the server keeps serving', async (t) => {
+  await settle();
+  const countLate = async (): Promise<number> => {
+    const { deadLetters } = await s.call(s.management, 'ListDeadLetters', { limit: 1000 });
+    return deadLetters.filter((d: any) => d.reason === 'NO_WAITER' && d.from === 'slow').length;
+  };
+  const before = await countLate();
+  let call: { cancel(): void } | undefined;
+  const outcome = new Promise<any>((resolve) => {
+    call = (s.messages as any).Invoke({ agent: 'slow', contentJson: '600' }, s.metadata(), { deadline: Date.now() + 30_000 }, (e: unknown, v: unknown) => resolve(e ?? v));
+  });
+  // cancel once the request is on the bus (the agent is handling it)
+  for (;;) {
+    const st = await s.call(s.management, 'Stats', {});
+    if (st.inFlight > 0) break;
+  }
+  call!.cancel();
+  const err = await outcome;
+  t.equal(err.code, status.CANCELLED, 'the client sees its own cancel');
+  const stats = await settle();
+  t.equal(stats.inFlight, 0);
+  t.equal(await countLate(), before + 1, 'the reply that came after the cancel is a NO_WAITER dead letter, not lost');
+  t.equal((await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: '"after cancel"' })).reply.contentJson, '"after cancel"');
+});
+
 t.test('a slow agent does not delay calls to other agents', async (t) => {
   const order: string[] = [];
   const slowCall = s.call(s.messages, 'Invoke', { agent: 'slow', contentJson: '1500' }, { deadlineMs: 30_000 }).then(() => order.push('slow'));
