@@ -29,7 +29,10 @@
  * for a quiet moment (a worker's span batch) is done then, not after every
  * drain that happens to find the rings empty for a few microseconds.
  */
+import { performance } from 'node:perf_hooks';
 import { DOORBELL_AWAKE, DOORBELL_SLEEPING } from './layout.js';
+// (performance imported, not the global: in a worker thread the global is a
+// lazy accessor, and the spin loop reads it on every turn)
 
 export interface PumpOptions {
   /** busy-poll this long before sleeping (0 = never spin) */

@@ -27,6 +27,11 @@
  * is killed (watchdog) before its batch left are lost, as the spans of an SDK
  * that dies with its thread would be.
  */
+import { performance } from 'node:perf_hooks';
+
+/** This thread's time origin (epoch ms), read once: the getter calls into C++ each time. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 export const REC_WORDS = 15;
 export const R_TRACE = 0;
 export const R_PARENT = 4;
@@ -128,7 +133,7 @@ export class SpanRecorder {
     w[r + R_PERF] = perf;
     w[r + R_AGENT] = this.intern(agent);
     w[r + R_SENDER] = this.intern(sender);
-    this.times[this.count * 2] = performance.timeOrigin + performance.now();
+    this.times[this.count * 2] = TIME_ORIGIN + performance.now();
   }
 
   /**
@@ -138,7 +143,7 @@ export class SpanRecorder {
   end(status: number, error: string): void {
     this.words[this.count * REC_WORDS + R_STATUS] = status;
     const now = performance.now();
-    this.times[this.count * 2 + 1] = performance.timeOrigin + now;
+    this.times[this.count * 2 + 1] = TIME_ORIGIN + now;
     this.words[this.count * REC_WORDS + R_ERROR] = error === '' ? -1 : this.intern(error);
     if (this.count++ === 0) this.firstAt = now;
     if (this.count === BATCH_RECORDS) this.flush();

@@ -15,6 +15,7 @@
  *   published, so a worker killed mid-call loses nothing that was accepted.
  */
 import { MessagePort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import { Bus } from '../bus/shared.js';
 import { RingConsumer, RingProducer } from '../bus/ring.js';
 import { Pump } from '../bus/pump.js';
@@ -52,6 +53,8 @@ const W_MSG_LO = 6;
 const W_MSG_HI = 7;
 const W_CONV_LO = 8;
 const W_CONV_HI = 9;
+/** This thread's time origin (epoch ms): performance.timeOrigin is a getter that calls into C++ each time. */
+const TIME_ORIGIN = performance.timeOrigin;
 const W_TRACE = 12; // 6 words: trace id (4) + span id (2)
 const W_PARAMS_LENGTH = 18;
 const W_PROTOCOL = 19; // low byte = protocol code (runtime/protocols.ts)
@@ -184,7 +187,15 @@ export class WorkerHost {
   private readonly timeMask: number;
   private handleSeq = 0;
   /** performatives of this call's sends, taken back out of "accepted" if the call traps */
-  private readonly callPerfs: number[] = [];
+  /**
+   * The performatives of the current call's sends (taken back out of
+   * "accepted" if the call traps): a stack in a typed array, reset by its
+   * count. An array emptied with `length = 0` after every call gave its
+   * backing store back and grew a new one at the next send: an allocation
+   * per message, and a scavenge every few milliseconds under load.
+   */
+  private callPerfs = new Int32Array(64);
+  private callPerfCount = 0;
   private msgLo = 0;
   private msgHi: number;
 
@@ -269,7 +280,7 @@ export class WorkerHost {
       lookup: this.lookup.bind(this),
       self_slot: () => (this.current ? this.current.slot : -1),
       log: (level: number, ptr: number, len: number) => this.log(level, ptr, len),
-      now: () => performance.timeOrigin + performance.now(),
+      now: () => TIME_ORIGIN + performance.now(),
       set_timer: this.setTimer.bind(this),
       cancel_timer: this.cancelTimer.bind(this),
       message_id_lo: () => (this.current ? this.current.lastMsgLo : 0),
@@ -666,7 +677,7 @@ export class WorkerHost {
   private publishSends(): void {
     const ps = this.producers;
     for (let i = 0; i < ps.length; i++) ps[i]!.publish();
-    if (this.callPerfs.length !== 0) this.callPerfs.length = 0;
+    this.callPerfCount = 0;
   }
 
   private rollbackSends(): void {
@@ -674,8 +685,8 @@ export class WorkerHost {
     for (let i = 0; i < ps.length; i++) ps[i]!.rollback();
     // The call's sends never happened: take them back out of "accepted".
     const perfs = this.callPerfs;
-    for (let i = 0; i < perfs.length; i++) this.f64[this.metrics + M_ACCEPTED + perfs[i]!]! -= 1;
-    perfs.length = 0;
+    for (let i = 0; i < this.callPerfCount; i++) this.f64[this.metrics + M_ACCEPTED + perfs[i]!]! -= 1;
+    this.callPerfCount = 0;
   }
 
   /** The agent trapped: drop its sends from this call and restart it (with back-off when it keeps failing). */
@@ -927,7 +938,12 @@ export class WorkerHost {
     const perf = (a32[w + W_VERSION]! >>> 8) & 0xff;
     if (perf < PERFORMATIVE_COUNT) {
       this.f64[this.metrics + M_ACCEPTED + perf]! += 1;
-      this.callPerfs.push(perf);
+      if (this.callPerfCount === this.callPerfs.length) {
+        const grown = new Int32Array(this.callPerfs.length * 2);
+        grown.set(this.callPerfs);
+        this.callPerfs = grown;
+      }
+      this.callPerfs[this.callPerfCount++] = perf;
     }
     return SEND_OK;
   }
