@@ -29,12 +29,11 @@ import {
 import { wordsToHex } from './tracing.js';
 import { IDLE_FLUSH_MS, MAX_AGE_MS, SpanRecorder } from './span-recorder.js';
 import type { MessageContext } from './logger.js';
-import { idToString } from '../bus/frame.js';
 import { AbiVersionMismatchError, AgentInitFailedError, DeadLetterReason, type SerializedError } from './errors.js';
 import { ABI_VERSION, envSeed } from './abi.js';
 import { ConversationTable, type Conversation, type Verdict } from './conversations.js';
 import { protocolByCode } from './protocols.js';
-import { encodeFrame, msgpack } from '../bus/frame.js';
+import { encodeFrame, idToString, msgpack } from '../bus/frame.js';
 import { FLAG_HOST_GENERATED, PERFORMATIVES, SEND_PROTOCOL_VIOLATION, T_STAT_CONVERSATIONS, T_STAT_SYNTHESIZED, AC_FAILED, AC_HANDLED } from '../bus/layout.js';
 import { ConversationTap } from '../bus/tap.js';
 import { NameTable } from '../bus/names.js';
@@ -53,8 +52,6 @@ const W_MSG_LO = 6;
 const W_MSG_HI = 7;
 const W_CONV_LO = 8;
 const W_CONV_HI = 9;
-/** This thread's time origin (epoch ms): performance.timeOrigin is a getter that calls into C++ each time. */
-const TIME_ORIGIN = performance.timeOrigin;
 const W_TRACE = 12; // 6 words: trace id (4) + span id (2)
 const W_PARAMS_LENGTH = 18;
 const W_PROTOCOL = 19; // low byte = protocol code (runtime/protocols.ts)
@@ -68,6 +65,8 @@ const BACKOFF_FIRST_MS = 10;
 const BACKOFF_MAX_MS = 5000;
 const FAILURE_WINDOW_MS = 10_000;
 const NO_TRACE = new Int32Array(6);
+/** This thread's time origin (epoch ms): performance.timeOrigin is a getter that calls into C++ each time. */
+const TIME_ORIGIN = performance.timeOrigin;
 /** stands for "no message is being handled" in the log context */
 const NO_FRAME = new Int32Array(20);
 const PERFORMATIVE_COUNT = PERFORMATIVES.length;
@@ -186,7 +185,6 @@ export class WorkerHost {
   private readonly timeHandles: boolean;
   private readonly timeMask: number;
   private handleSeq = 0;
-  /** performatives of this call's sends, taken back out of "accepted" if the call traps */
   /**
    * The performatives of the current call's sends (taken back out of
    * "accepted" if the call traps): a stack in a typed array, reset by its
