@@ -33,7 +33,7 @@ export async function startOtelMetrics(ops: Operations, prom: Metrics, env: Node
   const { caxtonResource } = await import('../runtime/otel-resource.js');
   const exporter = await metricExporter(otlpProtocol('METRICS', env));
   const provider = new MeterProvider({
-    resource: caxtonResource('api', env),
+    resource: caxtonResource('api'),
     readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000 })],
   });
   const meter = provider.getMeter('caxton', CAXTON_VERSION);

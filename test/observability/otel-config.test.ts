@@ -40,3 +40,18 @@ for (const signal of ['TRACES', 'METRICS'] as const) {
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 }
+
+t.test('the resource: service.name defaults to caxton, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME override it', async (t) => {
+  const { caxtonResource } = await import('../../dist/runtime/otel-resource.js');
+  const saved = { OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES: process.env.OTEL_RESOURCE_ATTRIBUTES };
+  t.teardown(() => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  });
+  delete process.env.OTEL_SERVICE_NAME;
+  delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+  t.match(caxtonResource('api').attributes, { 'service.name': 'caxton', 'caxton.thread': 'api' });
+  process.env.OTEL_RESOURCE_ATTRIBUTES = 'service.name=fleet-a,deployment.environment=test';
+  t.match(caxtonResource('worker-1').attributes, { 'service.name': 'fleet-a', 'deployment.environment': 'test', 'caxton.thread': 'worker-1' });
+  process.env.OTEL_SERVICE_NAME = 'fleet-b';
+  t.equal(caxtonResource('api').attributes['service.name'], 'fleet-b', 'OTEL_SERVICE_NAME wins');
+});
