@@ -1211,7 +1211,9 @@ export class Runtime {
     const f64 = this.bus.f64;
     const threads = this.bus.layout.threads;
     const byPerformative: RuntimeMetrics['byPerformative'] = {};
-    for (const p of PERFORMATIVES) byPerformative[p] = { accepted: 0, delivered: 0, deadLettered: this.deadLettersByPerformative.get(p) ?? 0 };
+    for (const p of PERFORMATIVES) byPerformative[p] = { accepted: 0, delivered: 0, deadLettered: 0 };
+    // Dead letters also come as 'unknown' (an unreadable frame) or unknown(N) (a bad performative code).
+    for (const [p, n] of this.deadLettersByPerformative) (byPerformative[p] ??= { accepted: 0, delivered: 0, deadLettered: 0 }).deadLettered = n;
     const buckets = new Array<number>(HANDLE_BUCKETS).fill(0);
     let sumUs = 0;
     const workers: RuntimeMetrics['workers'] = [];
