@@ -5,6 +5,7 @@
  * rich details (api/errors.ts). Auth is one server interceptor, so it covers
  * every service (reflection included) except health.
  */
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -305,13 +306,15 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
         try {
           for await (const line of lines) {
             // Back-pressure: a slow reader pauses the file reading, nothing piles up here.
-            if (!call.write(logLineToProto(line.fields, line.text))) await new Promise((r) => call.once('drain', r));
+            // A client gone while the stream is full never drains: the abort ends the wait.
+            if (!call.write(logLineToProto(line.fields, line.text))) await once(call, 'drain', { signal: stop.signal });
             if (stop.signal.aborted) break;
           }
           if (!stop.signal.aborted) call.end();
         } catch (e) {
+          if (stop.signal.aborted) return;
           if (!isCaxtonError(e)) metrics.bug(e, 'LogService.Tail');
-          if (!stop.signal.aborted) call.emit('error', toServiceError(e));
+          call.emit('error', toServiceError(e));
         }
       })();
     },

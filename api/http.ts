@@ -7,6 +7,7 @@
  *
  * Content is JSON on this side (not JSON text as in gRPC): `"content": {...}`.
  */
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, StreamTooSlowError, UnknownRouteError, isCaxtonError } from '../runtime/errors.js';
@@ -196,11 +197,12 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
         void (async () => {
           try {
             for await (const line of lines) {
-              // Back-pressure: a slow reader pauses the file reading.
-              if (!res.write(`${line.text}\n`)) await new Promise((r) => res.once('drain', r));
+              // Back-pressure: a slow reader pauses the file reading. A client
+              // gone while the response is full never drains: the abort ends the wait.
+              if (!res.write(`${line.text}\n`)) await once(res, 'drain', { signal: stop.signal });
             }
           } catch (e) {
-            if (!res.writableEnded) res.write(`${JSON.stringify(httpErrorBody(toCaxtonError(e)), jsonReplacer)}\n`);
+            if (!stop.signal.aborted && !res.writableEnded) res.write(`${JSON.stringify(httpErrorBody(toCaxtonError(e)), jsonReplacer)}\n`);
           }
           if (!res.writableEnded) res.end();
         })();
