@@ -198,7 +198,7 @@ t.test('a cancelled Invoke stops waiting: the late reply is dead-lettered NO_WAI
   const before = await countLate();
   let call: { cancel(): void } | undefined;
   const outcome = new Promise<any>((resolve) => {
-    call = (s.messages as any).Invoke({ agent: 'slow', contentJson: '600' }, s.metadata(), { deadline: Date.now() + 30_000 }, (e: unknown, v: unknown) => resolve(e ?? v));
+    call = (s.messages as any).Invoke({ agent: 'slow', contentJson: '2000' }, s.metadata(), { deadline: Date.now() + 30_000 }, (e: unknown, v: unknown) => resolve(e ?? v));
   });
   // cancel once the request is on the bus (the agent is handling it)
   for (;;) {

@@ -106,6 +106,8 @@ t.test('a collector that hangs: the queue drops spans and counts them; the bus g
   const rt = await startTraced({
     OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint, OTEL_BSP_SCHEDULE_DELAY: '20',
     OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '50',
+    // the held request must not time out (the exporter's default is 10 s): it would count as failed
+    OTEL_EXPORTER_OTLP_TIMEOUT: '120000',
   });
   let stopped = false;
   t.teardown(async () => { if (!stopped) await rt.shutdown(5000); });
