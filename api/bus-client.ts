@@ -245,7 +245,7 @@ export class BusClient {
       performative: code, destinationSlot: slot, destinationGeneration: entry >>> ROUTE_GENERATION_SHIFT,
       sourceSlot: this.endpointSlot, sourceGeneration: this.endpointGeneration, messageIdLo: lo, messageIdHi: this.msgHi,
       conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi,
-      ...(input.trace ? { traceId: input.trace.traceId, spanId: input.trace.spanId, flags: input.trace.sampled ? FLAG_TRACE_SAMPLED : 0 } : {}),
+      traceId: input.trace?.traceId, spanId: input.trace?.spanId, flags: input.trace?.sampled ? FLAG_TRACE_SAMPLED : 0,
     }, input.content);
     if (frame.byteLength > this.maxFrame) throw new FrameTooLargeError(frame.byteLength, this.maxFrame);
     const p = this.producers[entry & ROUTE_THREAD_MASK]!;
@@ -256,19 +256,14 @@ export class BusClient {
     }
     this.u8.set(frame, at);
     this.f64[this.metrics + M_ACCEPTED + code]! += 1;
-    if (!this.publishScheduled) {
+    if (publishNow) p.publish();
+    else if (!this.publishScheduled) {
       this.publishScheduled = true;
       queueMicrotask(this.publishAll);
     }
-    if (publishNow) p.publish();
     return { messageId: idToString(lo, this.msgHi), conversationId: convKey, lo, convKey };
   }
 
-  /**
-   * Request-reply: send, then resolve with the first reply in the same
-   * conversation (an "agree" is skipped: fipa-request's result follows it).
-   * Rejects with REPLY_TIMEOUT after timeoutMs.
-   */
   /**
    * The conversation the next Invoke without one gets: the call's own
    * message id (this thread's ids are unique per run) with the top bit set,
@@ -278,6 +273,11 @@ export class BusClient {
     return idToString(this.msgLo + 1, this.msgHi | 0x80000000 | 0);
   }
 
+  /**
+   * Request-reply: send, then resolve with the first reply in the same
+   * conversation (an "agree" is skipped: fipa-request's result follows it).
+   * Rejects with REPLY_TIMEOUT after timeoutMs.
+   */
   invoke(input: SendInput, timeoutMs: number, onCancel?: OnCancel): Promise<{ reply: ApiMessage; latencyUs: number }> {
     const conversationId = input.conversationId || this.nextInvokeConversation();
     if (conversationKey(conversationId) === NO_CONVERSATION) throw noConversation('conversation_id');
@@ -417,7 +417,7 @@ export class BusClient {
     const decoded = decodeFrame(this.u8.slice(off, off + len));
     if (streams) this.emit(streams, decoded);
     if (!call) return;
-    if (this.u8[off + FRAME_PERFORMATIVE] === PERF_AGREE) return; // the result follows
+    if (perf === PERF_AGREE) return; // the result follows
     this.forget(call);
     if (decoded.params && '$undecodable' in decoded.params) {
       call.reject(new InvalidReplyError(call.agent, 'its parameters are not a valid msgpack map'));

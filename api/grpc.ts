@@ -207,14 +207,14 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   const messages: MessageServiceHandlers = {
     Send: unary('MessageService.Send', (r, call) => ops.send({
       agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'),
-      conversationId: r.conversationId, inReplyTo: r.inReplyTo, headers: () => call.metadata.getMap(), operation: 'MessageService/Send',
+      conversationId: r.conversationId, inReplyTo: r.inReplyTo, headers: () => call.metadata.getMap(),
     })),
     Invoke: unary('MessageService.Invoke', async (r, call) => {
       // grpc-js also emits 'cancelled' when a finished call's stream closes:
       // the bus client ignores a cancel for a call that is no longer waiting.
       const { reply, latencyUs } = await ops.invoke({
         agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'), conversationId: r.conversationId,
-        headers: () => call.metadata.getMap(), operation: 'MessageService/Invoke',
+        headers: () => call.metadata.getMap(),
       }, msUntil(call.getDeadline()), (cancel) => { call.once('cancelled', cancel); });
       return { reply: messageToProto(reply), latencyUs };
     }),

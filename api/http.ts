@@ -145,7 +145,7 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, inReplyTo: { type: 'string' } } },
       status: 202,
       handle({ params, body, res, raw }) {
-        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo'), headers: () => raw.headers, operation: 'MessageService/Send' });
+        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo'), headers: () => raw.headers });
         res.statusCode = 202;
         return r;
       },
@@ -158,7 +158,7 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
         const timeout = num(body, 'timeoutMs');
         // 'close' also comes after the reply was written: the bus client
         // ignores a cancel for a call that is no longer waiting.
-        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), headers: () => raw.headers, operation: 'MessageService/Invoke' }, timeout, (cancel) => { res.once('close', cancel); });
+        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), headers: () => raw.headers }, timeout, (cancel) => { res.once('close', cancel); });
       },
     },
     {

@@ -12,7 +12,7 @@ import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract
 import type { DeadLetter, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
 import type { ApiMessage, BusClient, FrameTrace, OnCancel } from './bus-client.js';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { SpanKind, SpanStatusCode, hexToBytes, type Span, type Tracing } from '../runtime/tracing.js';
+import { SpanKind, SpanStatusCode, type Span, type Tracing } from '../runtime/tracing.js';
 import type { AgentView, ControlClient, DeployArgs, ServerInfoView } from './control.js';
 
 export interface OperationsOptions {
@@ -35,8 +35,6 @@ export interface MessageInput {
   inReplyTo?: string | undefined;
   /** the request's headers or gRPC metadata, for its W3C trace context (traceparent); read only when tracing is on */
   headers?: (() => Record<string, unknown>) | undefined;
-  /** the gateway's name of the call, for its span ("MessageService.Invoke") */
-  operation?: string | undefined;
 }
 
 /** JSON text for a field of the API, or undefined when empty. */
@@ -155,7 +153,7 @@ export class Operations {
     this.assertAccepting();
     const agent = required(m.agent, 'agent', 'the name of the agent to send to');
     const performative = m.performative || 'inform';
-    const spans = this.tracing ? this.beginSpans(m, agent, performative, 'MessageService.Send') : undefined;
+    const spans = this.tracing ? this.beginSpans(m, agent, performative, 'MessageService/Send') : undefined;
     let r: ReturnType<BusClient['send']>;
     try {
       r = this.bus.send({ agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo, trace: spans?.frame });
@@ -179,12 +177,12 @@ export class Operations {
   private beginSpans(m: MessageInput, agent: string, performative: string, operation: string): CallSpans {
     const tracing = this.tracing!;
     const parent = m.headers ? tracing.extract(m.headers()) : ROOT_CONTEXT;
-    const server = tracing.start(`caxton.v1.${m.operation ?? operation}`, SpanKind.SERVER, parent, { 'rpc.system': 'caxton', 'caxton.agent': agent });
+    const server = tracing.start(`caxton.v1.${operation}`, SpanKind.SERVER, parent, { 'rpc.system': 'caxton', 'caxton.agent': agent });
     const send = tracing.start(`caxton send ${performative}`, SpanKind.PRODUCER, trace.setSpan(parent, server), {
       'messaging.system': 'caxton', 'messaging.operation.type': 'send', 'caxton.agent': agent, 'caxton.performative': performative,
     });
     const sc = send.spanContext();
-    return { server, send, frame: { traceId: hexToBytes(sc.traceId), spanId: hexToBytes(sc.spanId), sampled: (sc.traceFlags & 1) === 1 }, traceId: sc.traceId, spanId: sc.spanId };
+    return { server, send, frame: { traceId: Buffer.from(sc.traceId, 'hex'), spanId: Buffer.from(sc.spanId, 'hex'), sampled: (sc.traceFlags & 1) === 1 }, traceId: sc.traceId, spanId: sc.spanId };
   }
 
   private endSpans(spans: CallSpans, error?: unknown): void {
@@ -211,7 +209,7 @@ export class Operations {
 
   /** Invoke with spans and/or debug lines (only when tracing or debug logging is on). */
   private async invokeObserved(m: MessageInput, input: { agent: string; performative: string; content: unknown; conversationId?: string | undefined; inReplyTo?: string | undefined }, ms: number, onCancel: OnCancel | undefined): Promise<{ reply: ApiMessage; latencyUs: number }> {
-    const spans = this.tracing ? this.beginSpans(m, input.agent, input.performative, 'MessageService.Invoke') : undefined;
+    const spans = this.tracing ? this.beginSpans(m, input.agent, input.performative, 'MessageService/Invoke') : undefined;
     // Named here so that the lines and spans about the request carry it too.
     input.conversationId ||= this.bus.nextInvokeConversation();
     spans?.server.setAttribute('caxton.conversation_id', input.conversationId);

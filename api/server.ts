@@ -20,7 +20,6 @@ import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 import { CAXTON_VERSION } from '../runtime/version.js';
 import { checkOtlpEndpoint } from '../runtime/tracing.js';
 
-export const VERSION = CAXTON_VERSION;
 const API_ENDPOINT = '$api';
 
 /**
@@ -221,7 +220,7 @@ export class CaxtonServer {
       serverInfo: async () => {
         const i = rt.serverInfo();
         return {
-          version: VERSION, uptimeSeconds: i.uptimeSeconds, workers: i.workers, agents: i.agents, abiVersion: i.abiVersion,
+          version: CAXTON_VERSION, uptimeSeconds: i.uptimeSeconds, workers: i.workers, agents: i.agents, abiVersion: i.abiVersion,
           nodeVersion: process.version, state: this.stopping ? 'draining' : 'running',
         };
       },

@@ -23,6 +23,9 @@ import type { Transport } from '../runtime/protocol.js';
 import type { SpanCounts } from '../runtime/span-export.js';
 
 /** Observability switched on for a run: tracing at this sampling ratio, and the server's log at info to a rotated file. */
+/** The server log's level in an observed run. */
+const OBSERVED_LOG_LEVEL = 'info';
+
 export interface ObservedRun {
   sampleRatio: number;
   /** the OTLP/HTTP endpoint spans are exported to (an in-process sink, started by observabilityScenario) */
@@ -65,7 +68,7 @@ export async function runThroughputOnce(opts: ThroughputOptions, transport: Tran
       saved[k] = process.env[k];
       process.env[k] = v;
     }
-    logger = createLogger('info', { file: join(observed.logDir, 'caxton.log'), stderr: false });
+    logger = createLogger(OBSERVED_LOG_LEVEL, { file: join(observed.logDir, 'caxton.log'), stderr: false });
     tracing = await startTracing('bench');
   }
   let rt: Runtime;
@@ -156,7 +159,7 @@ async function startSpanSink(): Promise<{ server: Server; endpoint: string; requ
  * OTLP/HTTP protobuf to an in-process receiver) and the log at info level,
  * written to a rotated file through pino's logging thread.
  */
-export async function observabilityRuns(opts: ThroughputOptions, ctx: BenchContext, sampleRatio = 0.01, pairs = 2): Promise<{ off: ThroughputRun; on: ThroughputRun; exportRequests: number; exportedBytes: number }> {
+export async function observabilityRuns(opts: ThroughputOptions, ctx: BenchContext, sampleRatio = 0.01, pairs = 2): Promise<{ off: ThroughputRun; on: ThroughputRun; sampleRatio: number; exportRequests: number; exportedBytes: number }> {
   const sink = await startSpanSink();
   const logDir = mkdtempSync(join(tmpdir(), 'caxton-bench-logs-'));
   try {
@@ -168,7 +171,7 @@ export async function observabilityRuns(opts: ThroughputOptions, ctx: BenchConte
       const b = await runThroughputOnce(opts, 'bus', ctx, { sampleRatio, endpoint: sink.endpoint, logDir });
       if (!on || b.messagesPerSecond > on.messagesPerSecond) on = b;
     }
-    return { off: off!, on: on!, exportRequests: sink.requests(), exportedBytes: sink.bytes() };
+    return { off: off!, on: on!, sampleRatio, exportRequests: sink.requests(), exportedBytes: sink.bytes() };
   } finally {
     sink.server.close();
     rmSync(logDir, { recursive: true, force: true });
@@ -201,8 +204,8 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
     },
     ratio: round(bus.messagesPerSecond / Math.max(1, base.messagesPerSecond), 2),
     observability: {
-      tracingSampleRatio: 0.01,
-      logLevel: 'info',
+      tracingSampleRatio: obs.sampleRatio,
+      logLevel: OBSERVED_LOG_LEVEL,
       messagesPerSecond: obs.on.messagesPerSecond,
       lost: obs.on.lost,
       exportRequests: obs.exportRequests,

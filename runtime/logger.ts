@@ -61,20 +61,22 @@ export interface LoggerOptions {
 
 export function createLogger(level = process.env.CAXTON_LOG_LEVEL ?? 'info', opts: LoggerOptions = {}): Logger {
   const stderr = opts.stderr ?? true;
+  // The terminal's pretty form, in the logging thread (with a file) or in this one.
+  const pretty = { destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' };
   if (opts.file) {
     const targets: TransportTargetOptions[] = [{
       target: 'pino-roll', level,
       options: { file: opts.file, size: opts.rotateSize ?? '10m', limit: { count: opts.keep ?? 5 }, mkdir: true },
     }];
     if (stderr && opts.pretty) {
-      targets.push({ target: 'pino-pretty', level, options: { destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' } });
+      targets.push({ target: 'pino-pretty', level, options: pretty });
     } else if (stderr) {
       targets.push({ target: 'pino/file', level, options: { destination: 2 } });
     }
     return pino({ name: 'caxton', level }, pino.transport({ targets }));
   }
   if (opts.pretty) {
-    return pino({ name: 'caxton', level }, PinoPretty({ destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' }));
+    return pino({ name: 'caxton', level }, PinoPretty(pretty));
   }
   return pino({ name: 'caxton', level }, pino.destination({ fd: 2, sync: false }));
 }

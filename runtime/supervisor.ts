@@ -22,7 +22,7 @@ import {
   RUN_STATE_STOPPED, type Performative, FRAME_PERFORMATIVE, HANDLE_BUCKETS, M_ACCEPTED, M_BUSY_MS, M_DELIVERED,
   M_HANDLE_BUCKET, M_HANDLE_SUM_US, HANDLE_TIMING_SAMPLE, FLAG_TRACE_SAMPLED,
 } from '../bus/layout.js';
-import { checkOtlpEndpoint, hexToBytes, otlpEnabled } from './tracing.js';
+import { checkOtlpEndpoint, otlpEnabled } from './tracing.js';
 import { SpanExport, type SpanCounts } from './span-export.js';
 import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
@@ -1424,5 +1424,5 @@ function parseTraceparent(tp: string): { traceId: Uint8Array; spanId: Uint8Array
     throw new InvalidArgumentError('traceparent', `is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>, ids not all zero), got "${tp}"`,
       'Pass the traceparent header of the request you are handling, or leave it out.');
   }
-  return { traceId: hexToBytes(m[1]!), spanId: hexToBytes(m[2]!), flags: (parseInt(m[3]!, 16) & 1) === 1 ? FLAG_TRACE_SAMPLED : 0 };
+  return { traceId: Buffer.from(m[1]!, 'hex'), spanId: Buffer.from(m[2]!, 'hex'), flags: (parseInt(m[3]!, 16) & 1) === 1 ? FLAG_TRACE_SAMPLED : 0 };
 }

@@ -47,19 +47,15 @@ export class Tracing {
     return propagator.extract(ROOT_CONTEXT, headers, HEADER_GETTER);
   }
 
-  /** A child of the span whose ids a frame carries (hex), as a remote parent. */
+  /** A span, child of `parent` (an extracted request context), or a root. */
   start(name: string, kind: SpanKind, parent: Context | undefined, attributes?: Attributes): Span {
     return this.tracer.startSpan(name, { kind, attributes }, parent ?? ROOT_CONTEXT);
   }
 
+  /** A child of the span whose ids a frame carries (hex), as a remote parent. */
   startFromFrame(name: string, kind: SpanKind, traceId: string, spanId: string, attributes?: Attributes): Span {
     const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
     return this.tracer.startSpan(name, { kind, attributes }, parent);
-  }
-
-  /** Export what is batched (tests, before a thread ends). */
-  flush(): Promise<void> {
-    return this.provider.forceFlush();
   }
 
   shutdown(): Promise<void> {

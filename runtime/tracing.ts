@@ -65,24 +65,10 @@ export async function startTracing(thread: string, env: NodeJS.ProcessEnv = proc
   return new Impl(thread);
 }
 
-// ---- frame bytes <-> W3C hex ids (only on sampled messages) ----
+// ---- frame words -> W3C hex ids (log lines and OTLP/JSON of sampled messages) ----
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** `n` little-endian i32 words (a frame header's id fields) as lowercase hex. */
+/** `n` little-endian i32 words (a frame header's id fields: the id's bytes in order) as lowercase hex. */
 export function wordsToHex(words: Int32Array, at: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) {
-    const v = words[at + i]!;
-    s += HEX[v & 0xff]! + HEX[(v >>> 8) & 0xff]! + HEX[(v >>> 16) & 0xff]! + HEX[v >>> 24]!;
-  }
-  return s;
-}
-
-/** Hex id -> bytes (frames built with encodeFrame). */
-export function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
-  return out;
+  return Buffer.from(words.buffer, words.byteOffset + at * 4, n * 4).toString('hex');
 }
 

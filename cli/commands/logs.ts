@@ -4,6 +4,7 @@
  * server wrote it (NDJSON); `-o pretty` formats it with pino-pretty.
  */
 import type { Argv } from 'yargs';
+import { status } from '@grpc/grpc-js';
 import { prettyFactory } from 'pino-pretty';
 import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
@@ -24,7 +25,7 @@ export function logsCommand(y: Argv): Argv {
 
 export async function runLogs(a: any): Promise<void> {
   const output: 'json' | 'pretty' = a.output ?? (process.stdout.isTTY ? 'pretty' : 'json');
-  if (a.conversation !== undefined && a.conversation === '') throw new UsageError('--conversation needs an id');
+  if (a.conversation === '') throw new UsageError('--conversation needs an id');
   const sinceUnixMs = a.since ? Date.now() - durationFlag(a.since, '--since') : 0;
   const pretty = output === 'pretty' ? prettyFactory({ colorize: Boolean(process.stdout.isTTY), ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }) : undefined;
   const conn = new Connection(a);
@@ -50,7 +51,7 @@ export async function runLogs(a: any): Promise<void> {
         }
       });
       stream.on('end', resolve);
-      stream.on('error', (e: any) => (e.code === 1 /* CANCELLED by Ctrl-C */ ? resolve() : reject(conn.toCliError(e))));
+      stream.on('error', (e: any) => (e.code === status.CANCELLED /* by Ctrl-C */ ? resolve() : reject(conn.toCliError(e))));
     });
   } finally {
     process.off('SIGINT', stop);
