@@ -10,7 +10,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { InternalError, isCaxtonError, reviveError, type SerializedError } from '../runtime/errors.js';
-import type { AgentInfo, AgentSpec, DeadLetter, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
+import type { AgentInfo, AgentSpec, DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract-net.js';
 
 /** An agent as the API shows it: the registry's view plus its counters. */
@@ -40,8 +40,8 @@ export interface ControlHandlers {
   list(): Promise<AgentView[]>;
   get(a: { name: string }): Promise<AgentView>;
   stats(): Promise<RuntimeStats>;
-  /** by performative, handle times, utilisation, agents by state, mailbox depths (/metrics) */
-  metrics(): Promise<RuntimeMetrics>;
+  /** by performative, handle times, utilisation (over `reader`'s own window), agents by state, mailbox depths (/metrics, OTel) */
+  metrics(a: { reader: MetricsReader }): Promise<RuntimeMetrics>;
   serverInfo(): Promise<ServerInfoView>;
   deadLetters(a: { limit: number }): Promise<DeadLetter[]>;
   drain(a: { timeoutMs: number; shutdown: boolean }): Promise<{ drained: boolean; stats: RuntimeStats }>;

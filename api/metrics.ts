@@ -80,7 +80,7 @@ export class Metrics {
     fromRuntime('caxton_worker_busy_seconds_total', 'Time each worker thread spent handling messages (rate() of it is the utilisation)', ['worker'], 'counter', (m, set) => {
       for (const w of m.workers) set({ worker: w.worker }, w.busySeconds);
     });
-    fromRuntime('caxton_worker_utilisation', 'Share of wall time each worker spent handling messages since the previous scrape (0..1)', ['worker'], 'gauge', (m, set) => {
+    fromRuntime('caxton_worker_utilisation', 'Share of wall time each worker spent handling messages since the previous /metrics scrape (0..1; OTel exports do not reset it)', ['worker'], 'gauge', (m, set) => {
       for (const w of m.workers) set({ worker: w.worker }, w.utilisation);
     });
     fromRuntime('caxton_trace_spans_total', 'Spans of the workers when tracing is on: recorded (reached the export thread), then exported, failed (the collector refused or did not answer) or dropped (export queue full)', ['outcome'], 'counter', (m, set) => {

@@ -9,7 +9,7 @@ import { InvalidArgumentError, LogsUnavailableError, ServerDrainingError } from 
 import { conversationKey } from '../runtime/acl/bridge.js';
 import { levelNumber, tailLog, type LogLine } from './log-tail.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract-net.js';
-import type { DeadLetter, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
+import type { DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
 import type { ApiMessage, BusClient, FrameTrace, OnCancel } from './bus-client.js';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, type Span, type Tracing } from '../runtime/tracing.js';
@@ -270,8 +270,9 @@ export class Operations {
     return this.control.call('stats');
   }
 
-  metrics(): Promise<RuntimeMetrics> {
-    return this.control.call('metrics');
+  /** `reader` ('prometheus', 'otel'): whose utilisation window this reading ends and restarts */
+  metrics(reader: MetricsReader): Promise<RuntimeMetrics> {
+    return this.control.call('metrics', { reader });
   }
 
   // ------------------------------------------------------------ logs

@@ -45,13 +45,13 @@ export async function startOtelMetrics(ops: Operations, prom: Metrics, env: Node
   const inFlight = gauge('caxton.messages.in_flight', 'Accepted messages not yet delivered or dead-lettered', '{message}');
   const depth = gauge('caxton.mailbox.depth', 'Messages waiting for each agent', '{message}');
   const agents = gauge('caxton.agents', 'Agents by state', '{agent}');
-  const utilisation = gauge('caxton.worker.utilisation', 'Share of time each worker spent handling messages since the previous reading');
+  const utilisation = gauge('caxton.worker.utilisation', 'Share of time each worker spent handling messages since the previous OTel export (/metrics scrapes do not reset it)');
   const handleTime = counter('caxton.handle.time', 'Time agents spent in caxton_handle (timed calls only, see docs/observability.md)', 's');
   const handled = counter('caxton.handle.timed_calls', 'caxton_handle calls timed for caxton.handle.time', '{call}');
   const calls = counter('caxton.api.calls', 'API calls by gateway, operation and status', '{call}');
   const spans = counter('caxton.trace.spans', 'Spans of the workers: recorded, then exported, failed or dropped', '{span}');
   meter.addBatchObservableCallback(async (result) => {
-    const [stats, m] = await Promise.all([ops.stats(), ops.metrics()]);
+    const [stats, m] = await Promise.all([ops.stats(), ops.metrics('otel')]);
     for (const [performative, c] of Object.entries(m.byPerformative)) {
       result.observe(accepted, c.accepted, { performative });
       result.observe(delivered, c.delivered, { performative });

@@ -216,7 +216,7 @@ export class CaxtonServer {
       list: async () => rt.list().map((i) => this.view(i, false)),
       get: async (a) => this.view(rt.get(a.name), true),
       stats: async () => rt.stats(),
-      metrics: async () => rt.metricsSnapshot(),
+      metrics: async (a) => rt.metricsSnapshot(a.reader),
       serverInfo: async () => {
         const i = rt.serverInfo();
         return {

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const ops = new Operations(bus, control, { defaultInvokeTimeoutMs: input.defaultInvokeTimeoutMs, tracing, debug, logFile: input.logFile });
   const tokens = new TokenCheck(input.token);
   const bug = (e: unknown, operation: string): void => post({ type: 'log', level: 'error', msg: `bug in ${operation}: ${(e as Error)?.stack ?? String(e)}`, operation });
-  const metrics = new Metrics(() => ops.stats(), bug, () => ops.metrics());
+  const metrics = new Metrics(() => ops.stats(), bug, () => ops.metrics('prometheus'));
   const otelMetrics = await startOtelMetrics(ops, metrics);
   let grpc: GrpcGateway | undefined;
   let http: HttpGateway | undefined;

@@ -28,7 +28,7 @@ import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
   AgentExistsError, AgentInitFailedError, AgentNotFoundError, reviveError, isCaxtonError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
   DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, InvalidArgumentError, MailboxFullError, ReplyTimeoutError,
-  RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError, InvalidReplyError,
+  RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError, InvalidReplyError, InternalError,
 } from './errors.js';
 import { Registry, isAgent, type AgentRecord, type EndpointRecord, type RequestedSpec } from './registry.js';
 import { Directory } from './directory.js';
@@ -184,12 +184,25 @@ export interface RuntimeMetrics {
   byPerformative: Record<string, { accepted: number; delivered: number; deadLettered: number }>;
   /** caxton_handle durations: counts[k] for k < boundsUs.length is calls in (boundsUs[k-1], boundsUs[k]]; the last, the rest */
   handleTime: { boundsUs: number[]; counts: number[]; sumUs: number; oneIn: number };
+  /**
+   * busySeconds: total since start. utilisation: busy time / wall time (0..1)
+   * since the same reader's previous snapshot (or since start), see
+   * metricsSnapshot().
+   */
   workers: { worker: number; busySeconds: number; utilisation: number }[];
   agentsByState: Record<string, number>;
   mailboxDepth: { agent: string; depth: number }[];
   /** the workers' spans, when tracing is on (runtime/span-export.ts) */
   spans?: SpanCounts;
 }
+
+/**
+ * The readers of metricsSnapshot() that get their own utilisation window: a
+ * Prometheus scrape does not shorten the OTel export's window, nor the other
+ * way round. A fixed list, so the windows kept stay bounded.
+ */
+export const METRICS_READERS = ['prometheus', 'otel'] as const;
+export type MetricsReader = (typeof METRICS_READERS)[number];
 
 export interface Endpoint {
   readonly name: string;
@@ -198,6 +211,13 @@ export interface Endpoint {
 }
 
 const SUPERVISOR = 0;
+
+/** A worker's busy-time counter (ms) read at `at` (performance.now()). */
+interface BusyMark {
+  at: number;
+  busyMs: number;
+}
+
 /** dead letters logged one by one per second; the rest are counted in one line */
 const DEAD_LETTER_LINES_PER_SECOND = 100;
 /** an agent that times out this many times within the window is marked failed */
@@ -1206,8 +1226,21 @@ export class Runtime {
    * performative, the handle-time histogram, worker utilisation, agents by
    * state and mailbox depths. Off the hot path: read from the bus counters
    * when scraped (one pass over the rings for the depths).
+   *
+   * Worker utilisation is busy time / wall time since `reader`'s previous
+   * snapshot (since start for its first): each reader has its own window, so
+   * readers do not shorten each other's. Without a reader (tests, the bench),
+   * it is since start and no window moves.
    */
-  metricsSnapshot(): RuntimeMetrics {
+  metricsSnapshot(reader?: MetricsReader): RuntimeMetrics {
+    let window: BusyMark[] | undefined;
+    if (reader !== undefined) {
+      window = this.busyWindows.get(reader);
+      if (window === undefined) {
+        if (!METRICS_READERS.includes(reader)) throw new InternalError(`unknown metrics reader ${JSON.stringify(reader)}`);
+        this.busyWindows.set(reader, (window = []));
+      }
+    }
     const f64 = this.bus.f64;
     const threads = this.bus.layout.threads;
     const byPerformative: RuntimeMetrics['byPerformative'] = {};
@@ -1227,11 +1260,11 @@ export class Runtime {
       for (let k = 0; k < HANDLE_BUCKETS; k++) buckets[k]! += f64[m + M_HANDLE_BUCKET + k]!;
       sumUs += f64[m + M_HANDLE_SUM_US]!;
       if (t >= 1 && t <= this.workers) {
-        // Utilisation since the previous snapshot (or since start): busy time / wall time.
+        // Utilisation since this reader's previous snapshot (or since start): busy time / wall time.
         const busyMs = f64[m + M_BUSY_MS]!;
-        const prev = this.lastBusy[t] ?? { at: this.metricsSince, busyMs: 0 };
+        const prev = window?.[t] ?? this.metricsStart;
         const utilisation = now > prev.at ? Math.min(1, Math.max(0, (busyMs - prev.busyMs) / (now - prev.at))) : 0;
-        this.lastBusy[t] = { at: now, busyMs };
+        if (window !== undefined) window[t] = { at: now, busyMs };
         workers.push({ worker: t, busySeconds: busyMs / 1000, utilisation });
       }
     }
@@ -1251,8 +1284,9 @@ export class Runtime {
     };
   }
 
-  private readonly lastBusy: { at: number; busyMs: number }[] = [];
-  private readonly metricsSince = performance.now();
+  /** per reader, per worker thread: where its utilisation window starts (its previous snapshot) */
+  private readonly busyWindows = new Map<MetricsReader, BusyMark[]>();
+  private readonly metricsStart: BusyMark = { at: performance.now(), busyMs: 0 };
   private deadLetterLogWindow = 0;
   private deadLetterLines = 0;
   private deadLetterLinesSkipped = 0;

@@ -190,3 +190,80 @@ t.test('/metrics parses as Prometheus text and its counters match the messages s
     t.ok(u >= 0 && u <= 1, `worker ${w}: utilisation ${u} in [0, 1] on the next scrape`);
   }
 });
+
+t.test('worker utilisation: /metrics and OTel each read it over their own window', async (t) => {
+  // Reader A is /metrics (reader 'prometheus', through the API thread), reader
+  // B is what the OTel export calls (reader 'otel'), called directly. Each
+  // reading must be busy time / wall time since the same reader's previous
+  // one, whatever the other read in between. The supervisor runs on this
+  // thread, so performance.now() here is its clock: a reading was taken
+  // between `from` and `to`, and its utilisation must lie between busy / the
+  // longest and busy / the shortest window those allow. A window restarted
+  // by the other reader's read is far shorter and holds next to no busy time
+  // (the reads are apart from the traffic), so it cannot fall in that range.
+  const rt = s.server.runtime;
+  const workers = ['1', '2'];
+  type Reading = { from: number; to: number; busyMs: Record<string, number>; utilisation: Record<string, number> };
+  const otel = (): Reading => {
+    const from = performance.now();
+    const m = rt.metricsSnapshot('otel');
+    const to = performance.now();
+    t.same(m.workers.map((w) => String(w.worker)), workers, 'one entry per worker');
+    return {
+      from, to,
+      busyMs: Object.fromEntries(m.workers.map((w) => [String(w.worker), w.busySeconds * 1000])),
+      utilisation: Object.fromEntries(m.workers.map((w) => [String(w.worker), w.utilisation])),
+    };
+  };
+  const prometheus = async (): Promise<Reading> => {
+    const from = performance.now();
+    const { m } = await scrape();
+    const to = performance.now();
+    return {
+      from, to,
+      busyMs: Object.fromEntries(workers.map((w) => [w, m.value('caxton_worker_busy_seconds_total', { worker: w }) * 1000])),
+      utilisation: Object.fromEntries(workers.map((w) => [w, m.value('caxton_worker_utilisation', { worker: w })])),
+    };
+  };
+  /** Busy time on both workers: informs to sink (worker 2), requests to echo (worker 1). */
+  const traffic = async (): Promise<void> => {
+    const before = (await s.call(s.management, 'Stats', {})).delivered as number;
+    await Promise.all([
+      ...Array.from({ length: 100 }, (_, i) => s.call(s.messages, 'Send', { agent: 'sink', performative: 'inform', contentJson: String(i) })),
+      ...Array.from({ length: 50 }, (_, i) => s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: String(i) })),
+    ]);
+    await settled(before + 100 + 2 * 50);
+  };
+  const busyBetween = (a: Reading, b: Reading, w: string): number => b.busyMs[w]! - a.busyMs[w]!;
+  /** `later`'s utilisation is its busy time over [earlier, later], its own reader's window. */
+  const overOwnWindow = (what: string, earlier: Reading, later: Reading): void => {
+    for (const w of workers) {
+      const busy = busyBetween(earlier, later, w);
+      const low = Math.min(1, busy / (later.to - earlier.from));
+      const high = later.from > earlier.to ? Math.min(1, busy / (later.from - earlier.to)) : 1;
+      const u = later.utilisation[w]!;
+      t.ok(u >= low * (1 - 1e-9) && u <= high * (1 + 1e-9),
+        `${what}, worker ${w}: utilisation ${u} is ${busy.toFixed(3)} ms busy over its own window (${low.toFixed(6)} to ${high.toFixed(6)})`);
+    }
+  };
+
+  const b0 = otel();
+  await traffic();
+  const a0 = await prometheus();
+  rt.metricsSnapshot(); // no reader (the bench, tests): moves no window
+  await sleep(250);
+  const b1 = otel();
+  for (const w of workers) t.ok(busyBetween(b0, a0, w) > 0, `worker ${w} was busy in OTel's window before the scrape`);
+  overOwnWindow('OTel reading after a scrape', b0, b1);
+
+  await traffic();
+  const b2 = otel();
+  rt.metricsSnapshot();
+  await sleep(250);
+  const a1 = await prometheus();
+  for (const w of workers) t.ok(busyBetween(a0, b2, w) > 0, `worker ${w} was busy in the scrape's window before the OTel reading`);
+  overOwnWindow('scrape after OTel readings', a0, a1);
+  overOwnWindow('the next OTel reading', b1, b2);
+
+  t.throws(() => rt.metricsSnapshot('grafana' as never), /unknown metrics reader "grafana"/, 'only the known readers get a window');
+});
