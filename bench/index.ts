@@ -19,8 +19,10 @@ export interface BenchOptions {
   rounds: number;
   densityCounts: number[];
   spinMicros: number;
-  /** sequential Invoke calls per latency phase (api) */
+  /** sequential Invoke calls per target, in alternating rounds (api) */
   apiCalls: number;
+  /** alternating throughput phase pairs (api); the ratio is their median */
+  apiPairs: number;
   /** Invoke calls kept in flight for the api throughput phases */
   apiConcurrency: number;
   json: boolean;
@@ -35,7 +37,8 @@ export const BENCH_DEFAULTS: BenchOptions = {
   rounds: 200_000,
   densityCounts: [1000, 10_000],
   spinMicros: 50,
-  apiCalls: 10_000,
+  apiCalls: 20_000,
+  apiPairs: 8,
   apiConcurrency: 32,
   json: false,
 };
@@ -56,7 +59,7 @@ export async function runBench(o: BenchOptions, emit: (result: Record<string, un
     emit(await contractNetScenario({ durationSeconds: o.durationSeconds, workers: o.workers, contractors: 10, concurrency: 64 }, ctx));
   }
   if (want('api')) {
-    emit(await apiScenario({ calls: o.apiCalls, durationSeconds: o.durationSeconds, concurrency: o.apiConcurrency, workers: o.workers }, ctx));
+    emit(await apiScenario({ calls: o.apiCalls, pairs: o.apiPairs, durationSeconds: o.durationSeconds, concurrency: o.apiConcurrency, workers: o.workers }, ctx));
   }
 }
 
@@ -74,7 +77,7 @@ export function formatResult(r: Record<string, unknown>): string {
           const o = r.observability as Record<string, unknown>;
           const sp = o.spans as Record<string, number> | undefined;
           return [
-            `            with tracing at ${n((o.tracingSampleRatio as number) * 100)} % and ${n(o.logLevel)} logs: ${n(o.messagesPerSecond)} msg/s  ->  ${n(o.ratioToOff)} of off`,
+            `            with tracing at ${n((o.tracingSampleRatio as number) * 100)} % and ${n(o.logLevel)} logs: ${n(o.messagesPerSecond)} msg/s  ->  ${n(o.ratioToOff)} of off (median of ${n(o.pairs)} pairs, ${n(o.ratioToOffMin)}-${n(o.ratioToOffMax)})`,
             ...(sp ? [`            spans: ${n(sp.received)} recorded, ${n(sp.exported)} exported, ${n(sp.dropped)} dropped (queue full), ${n(sp.failed)} failed`] : []),
           ];
         })() : []),
@@ -89,7 +92,7 @@ export function formatResult(r: Record<string, unknown>): string {
       return [
         `api         Invoke on echo over gRPC: p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs, ${n(r.callsPerSecond)} calls/s (${n(r.concurrency)} in flight)`,
         `            bare grpc-js echo: p50 ${n(b.p50Us)} µs, p99 ${n(b.p99Us)} µs, ${n(b.callsPerSecond)} calls/s`,
-        `            added p50 ${n(r.addedP50Us)} µs, p99 ${n(r.addedP99Us)} µs; throughput ratio ${n(r.throughputRatio)}`,
+        `            added p50 ${n(r.addedP50Us)} µs, p99 ${n(r.addedP99Us)} µs; throughput ratio ${n(r.throughputRatio)} (median of ${n(r.throughputPairs)} pairs, ${n(r.throughputRatioMin)}-${n(r.throughputRatioMax)})`,
       ].join('\n');
     }
     case 'density':

@@ -153,29 +153,75 @@ async function startSpanSink(): Promise<{ server: Server; endpoint: string; requ
 }
 
 /**
- * Throughput with observability off and on, in the same process, in turns
- * (off, on, off, on) so that a noisy neighbour hurts both alike; the best run
- * of each is compared. "On" is tracing at `sampleRatio` (spans exported over
- * OTLP/HTTP protobuf to an in-process receiver) and the log at info level,
- * written to a rotated file through pino's logging thread.
+ * Throughput with observability off and on, in the same process, in
+ * `pairs` adjacent pairs, the order inside a pair swapped every pair (off,
+ * on, on, off, off, on...), so that a machine whose speed drifts hurts both
+ * alike (decision 0011). The ratio is the median of the pairs' on/off
+ * ratios; the runs shown are the median "off" and "on" runs. "On" is tracing
+ * at `sampleRatio` (spans exported over OTLP/HTTP protobuf to an in-process
+ * receiver) and the log at info level, written to a rotated file through
+ * pino's logging thread.
  */
-export async function observabilityRuns(opts: ThroughputOptions, ctx: BenchContext, sampleRatio = 0.01, pairs = 2): Promise<{ off: ThroughputRun; on: ThroughputRun; sampleRatio: number; exportRequests: number; exportedBytes: number }> {
+export async function observabilityRuns(opts: ThroughputOptions, ctx: BenchContext, sampleRatio = 0.01, pairs = OBSERVABILITY_PAIRS): Promise<ObservabilityRuns> {
   const sink = await startSpanSink();
   const logDir = mkdtempSync(join(tmpdir(), 'caxton-bench-logs-'));
   try {
-    let off: ThroughputRun | undefined;
-    let on: ThroughputRun | undefined;
+    const offs: ThroughputRun[] = [];
+    const ons: ThroughputRun[] = [];
+    const ratios: number[] = [];
+    const runOff = (): Promise<ThroughputRun> => runThroughputOnce(opts, 'bus', ctx);
+    const runOn = (): Promise<ThroughputRun> => runThroughputOnce(opts, 'bus', ctx, { sampleRatio, endpoint: sink.endpoint, logDir });
     for (let i = 0; i < pairs; i++) {
-      const a = await runThroughputOnce(opts, 'bus', ctx);
-      if (!off || a.messagesPerSecond > off.messagesPerSecond) off = a;
-      const b = await runThroughputOnce(opts, 'bus', ctx, { sampleRatio, endpoint: sink.endpoint, logDir });
-      if (!on || b.messagesPerSecond > on.messagesPerSecond) on = b;
+      let off: ThroughputRun;
+      let on: ThroughputRun;
+      if (i % 2 === 0) {
+        off = await runOff();
+        on = await runOn();
+      } else {
+        on = await runOn();
+        off = await runOff();
+      }
+      offs.push(off);
+      ons.push(on);
+      ratios.push(on.messagesPerSecond / Math.max(1, off.messagesPerSecond));
     }
-    return { off: off!, on: on!, sampleRatio, exportRequests: sink.requests(), exportedBytes: sink.bytes() };
+    return {
+      off: medianRun(offs), on: medianRun(ons), ratio: median(ratios), ratios, sampleRatio,
+      lost: [...offs, ...ons].reduce((n, r) => n + r.lost, 0),
+      exportRequests: sink.requests(), exportedBytes: sink.bytes(),
+    };
   } finally {
     sink.server.close();
     rmSync(logDir, { recursive: true, force: true });
   }
+}
+
+/** Off/on pairs of the observability comparison. */
+export const OBSERVABILITY_PAIRS = 5;
+
+export interface ObservabilityRuns {
+  /** the median runs (by messages/s) */
+  off: ThroughputRun;
+  on: ThroughputRun;
+  /** median of the pairs' on/off ratios, and every pair's */
+  ratio: number;
+  ratios: number[];
+  sampleRatio: number;
+  /** messages lost over every run, off and on (must be 0) */
+  lost: number;
+  exportRequests: number;
+  exportedBytes: number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The run with the median messages/s (the lower middle one of an even count). */
+function medianRun(runs: ThroughputRun[]): ThroughputRun {
+  return [...runs].sort((a, b) => a.messagesPerSecond - b.messagesPerSecond)[(runs.length - 1) >> 1]!;
 }
 
 export async function throughputScenario(opts: ThroughputOptions, ctx: BenchContext): Promise<Record<string, unknown>> {
@@ -203,6 +249,9 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
       messagesPerSecond: base.messagesPerSecond,
     },
     ratio: round(bus.messagesPerSecond / Math.max(1, base.messagesPerSecond), 2),
+    // every bus run of the scenario (the shown one is the median of several)
+    busRuns: 2 * obs.ratios.length,
+    lostAllRuns: obs.lost + base.lost,
     observability: {
       tracingSampleRatio: obs.sampleRatio,
       logLevel: OBSERVED_LOG_LEVEL,
@@ -210,9 +259,12 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
       lost: obs.on.lost,
       exportRequests: obs.exportRequests,
       exportedBytes: obs.exportedBytes,
-      // the kept "on" run's spans: recorded on the workers, then exported or dropped (export queue full)
+      // the median "on" run's spans: recorded on the workers, then exported or dropped (export queue full)
       spans: obs.on.spans,
-      ratioToOff: round(obs.on.messagesPerSecond / Math.max(1, bus.messagesPerSecond), 3),
+      pairs: obs.ratios.length,
+      ratioToOff: round(obs.ratio, 3),
+      ratioToOffMin: round(Math.min(...obs.ratios), 3),
+      ratioToOffMax: round(Math.max(...obs.ratios), 3),
     },
   };
 }

@@ -15,7 +15,8 @@ export function benchOptions(y: Argv) {
     .option('rounds', { type: 'number', default: BENCH_DEFAULTS.rounds, describe: 'round trips (pingpong)' })
     .option('density', { type: 'string', default: BENCH_DEFAULTS.densityCounts.join(','), describe: 'agent counts for the density scenario, comma-separated' })
     .option('spin', { type: 'number', default: BENCH_DEFAULTS.spinMicros, describe: 'µs a thread busy-polls before sleeping (0 = off)' })
-    .option('api-calls', { type: 'number', default: BENCH_DEFAULTS.apiCalls, describe: 'sequential Invoke calls per latency phase (api)' })
+    .option('api-calls', { type: 'number', default: BENCH_DEFAULTS.apiCalls, describe: 'sequential Invoke calls per target, in alternating rounds (api)' })
+    .option('api-pairs', { type: 'number', default: BENCH_DEFAULTS.apiPairs, describe: 'alternating throughput phase pairs; the ratio is their median (api)' })
     .option('api-concurrency', { type: 'number', default: BENCH_DEFAULTS.apiConcurrency, describe: 'Invoke calls in flight for throughput (api)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per scenario per line' })
     .check((a) => {
@@ -25,6 +26,7 @@ export function benchOptions(y: Argv) {
       if (!Number.isInteger(a.tokens) || a.tokens < 1) throw new UsageError('--tokens must be a positive integer');
       if (!Number.isInteger(a.rounds) || a.rounds < 1) throw new UsageError('--rounds must be a positive integer');
       if (!Number.isInteger(a['api-calls']) || a['api-calls'] < 1) throw new UsageError('--api-calls must be a positive integer');
+      if (!Number.isInteger(a['api-pairs']) || a['api-pairs'] < 1) throw new UsageError('--api-pairs must be a positive integer');
       if (!Number.isInteger(a['api-concurrency']) || a['api-concurrency'] < 1) throw new UsageError('--api-concurrency must be a positive integer');
       if (!Number.isInteger(a.spin) || a.spin < 0) throw new UsageError('--spin must be a whole number of microseconds >= 0');
       if (!a.density.split(',').every((s) => /^\d+$/.test(s.trim()) && Number(s) > 0)) throw new UsageError('--density takes positive integers separated by commas, e.g. 1000,10000');
@@ -47,10 +49,13 @@ export async function runBenchCommand(a: BenchArgs): Promise<number> {
     densityCounts: a.density.split(',').map((s) => Number(s.trim())),
     spinMicros: a.spin,
     apiCalls: a['api-calls'],
+    apiPairs: a['api-pairs'],
     apiConcurrency: a['api-concurrency'],
     json: a.json,
   }, (r) => {
-    if (typeof r.lost === 'number') lost += r.lost;
+    // A scenario that shows the median of several runs reports the losses of all of them.
+    if (typeof r.lostAllRuns === 'number') lost += r.lostAllRuns;
+    else if (typeof r.lost === 'number') lost += r.lost;
     process.stdout.write(a.json ? `${JSON.stringify(r)}\n` : `${formatResult(r)}\n`);
   });
   if (lost !== 0) {

@@ -11,7 +11,7 @@ function caxton(...args: string[]) {
 }
 
 t.test('bench --scenario all --json (small sizes)', async (t) => {
-  const r = caxton('bench', '--scenario', 'all', '--json', '--duration', '0.5', '--agents', '4', '--tokens', '64', '--rounds', '2000', '--density', '200', '--api-calls', '300', '--api-concurrency', '4');
+  const r = caxton('bench', '--scenario', 'all', '--json', '--duration', '0.5', '--agents', '4', '--tokens', '64', '--rounds', '2000', '--density', '200', '--api-calls', '300', '--api-pairs', '3', '--api-concurrency', '4');
   t.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   t.same(lines.map((l) => l.scenario), ['throughput', 'pingpong', 'density', 'contract-net', 'api']);
@@ -35,7 +35,9 @@ t.test('bench --scenario all --json (small sizes)', async (t) => {
   t.equal(cn.lost, 0);
   for (const k of ['p50Us', 'p99Us', 'callsPerSecond', 'addedP50Us', 'addedP99Us', 'throughputRatio']) t.type(api[k], 'number', `api.${k}`);
   for (const k of ['p50Us', 'p99Us', 'callsPerSecond']) t.ok(api.baseline[k]! > 0, `api.baseline.${k} > 0`);
-  t.equal(api.calls, 600, 'two latency phases of 300 Invoke calls through the server');
+  t.equal(api.calls, 300, '300 sequential Invoke calls through the server, in alternating rounds');
+  t.equal(api.throughputPairs, 3, 'three throughput pairs');
+  t.ok(api.throughputRatioMin! <= api.throughputRatio! && api.throughputRatio! <= api.throughputRatioMax!, 'the median ratio lies within the pairs\' range');
   t.equal(api.errors, 0, 'no call failed');
   t.ok(api.p50Us! > 0 && api.p50Us! <= api.p99Us!);
 });
