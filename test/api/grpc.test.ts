@@ -4,6 +4,7 @@ import t from 'tap';
 import { status } from '@grpc/grpc-js';
 import { example } from '../helpers/agents.js';
 import { rich, startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { waitUntil, within } from '../helpers/wait.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;
 
@@ -21,6 +22,22 @@ async function settle(): Promise<any> {
   const r = await s.call(s.management, 'Drain', { timeoutMs: 10_000 });
   if (!r.drained) throw new Error('the server did not settle');
   return r.stats;
+}
+
+/** Poll Stats until a message is on the bus (an agent is handling it). */
+function somethingInFlight(): Promise<any> {
+  return waitUntil(() => s.call(s.management, 'Stats', {}), (st) => st.inFlight > 0, 'a message in flight (Stats.inFlight > 0)', { intervalMs: 0 });
+}
+
+/** The teardown of a stream: cancel it (the CANCELLED error it then emits is expected). */
+function cancel(stream: { on(event: 'error', f: () => void): unknown; cancel(): void }): void {
+  stream.on('error', () => undefined);
+  stream.cancel();
+}
+
+/** `call.once(event)`, with a deadline. */
+function once(call: { once(event: string, f: (...a: any[]) => void): unknown }, event: string, what: string): Promise<unknown> {
+  return within(new Promise((resolve) => call.once(event, resolve)), what);
 }
 
 t.test('AgentService: Deploy, List, Get, Undeploy', async (t) => {
@@ -76,6 +93,7 @@ t.test('MessageService.Send: fire and forget', async (t) => {
 t.test('MessageService.StreamConversation sees every message of a conversation', async (t) => {
   const conversation = 'order-42';
   const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: conversation }, s.metadata());
+  t.teardown(() => cancel(stream));
   const received: any[] = [];
   const gotTwo = new Promise<void>((resolve, reject) => {
     stream.on('data', (m: any) => {
@@ -85,9 +103,9 @@ t.test('MessageService.StreamConversation sees every message of a conversation',
     stream.on('error', (e: any) => { if (e.code !== status.CANCELLED) reject(e); });
   });
   // The server sends headers once the watch is in place.
-  await new Promise((resolve) => stream.once('metadata', resolve));
+  await once(stream, 'metadata', 'the stream\'s headers (its watch in place)');
   const r = await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: '{"item":7}', conversationId: conversation });
-  await gotTwo;
+  await within(gotTwo, 'the request and the reply on the stream', { seen: () => received });
   stream.cancel();
   t.match(received[0], { performative: 'request', sender: '$api', receiver: 'echo', contentJson: '{"item":7}' }, 'the request, as echo got it');
   t.match(received[1], { performative: 'inform', sender: 'echo', receiver: '$api', messageId: r.reply.messageId }, 'the reply');
@@ -201,10 +219,7 @@ t.test('a cancelled Invoke stops waiting: the late reply is dead-lettered NO_WAI
     call = (s.messages as any).Invoke({ agent: 'slow', contentJson: '2000' }, s.metadata(), { deadline: Date.now() + 30_000 }, (e: unknown, v: unknown) => resolve(e ?? v));
   });
   // cancel once the request is on the bus (the agent is handling it)
-  for (;;) {
-    const st = await s.call(s.management, 'Stats', {});
-    if (st.inFlight > 0) break;
-  }
+  await somethingInFlight();
   call!.cancel();
   const err = await outcome;
   t.equal(err.code, status.CANCELLED, 'the client sees its own cancel');
@@ -218,10 +233,7 @@ t.test('a slow agent does not delay calls to other agents', async (t) => {
   const order: string[] = [];
   const slowCall = s.call(s.messages, 'Invoke', { agent: 'slow', contentJson: '1500' }, { deadlineMs: 30_000 }).then(() => order.push('slow'));
   // make sure the slow call's request is on the bus before calling echo
-  for (;;) {
-    const st = await s.call(s.management, 'Stats', {});
-    if (st.inFlight > 0) break;
-  }
+  await somethingInFlight();
   for (let i = 0; i < 20; i++) {
     await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: String(i) });
     order.push('echo');
@@ -264,7 +276,8 @@ t.test('a full mailbox turns into RESOURCE_EXHAUSTED with a retry delay; nothing
 t.test('a stream whose client stops reading is closed with STREAM_TOO_SLOW, not buffered without limit', async (t) => {
   const conversation = 'firehose';
   const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: conversation }, s.metadata());
-  await new Promise((resolve) => stream.once('metadata', resolve));
+  t.teardown(() => cancel(stream));
+  await once(stream, 'metadata', 'the stream\'s headers (its watch in place)');
   stream.pause(); // the client stops reading
   const closed = new Promise<any>((resolve) => stream.on('error', resolve));
   const big = JSON.stringify('x'.repeat(8000));
@@ -275,7 +288,7 @@ t.test('a stream whose client stops reading is closed with STREAM_TOO_SLOW, not 
     await Promise.all(Array.from({ length: 20 }, () => s.call(s.messages, 'Send', { agent: 'echo', contentJson: big, conversationId: conversation })));
   }
   stream.resume();
-  const err = ended ?? await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+  const err = ended ?? await within(closed, 'the server closing the stream of a client that stopped reading');
   t.ok(err, 'the server closed the stream');
   t.equal(err.code, status.RESOURCE_EXHAUSTED);
   t.equal(rich(err).reason, 'STREAM_TOO_SLOW');
