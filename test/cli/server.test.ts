@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { agentsDir, runCli, type CliRun } from '../helpers/cli.js';
+import { agentsDir, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'caxton-cli-'));
 const dataDir = join(dir, 'data');
@@ -50,9 +50,7 @@ t.before(async () => {
   const r = await caxton('server', 'start', '--detach', '--grpc-port', '0', '--http-port', '0', '--workers', '2');
   if (r.code !== 0) throw new Error(`server start failed: ${r.stderr}`);
 });
-t.teardown(async () => {
-  await caxton('server', 'stop');
-});
+t.teardown(() => stopDetachedServer(dataDir, env));
 
 t.test('server status and health', async (t) => {
   const st = await json('server', 'status');
