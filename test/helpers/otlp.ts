@@ -2,11 +2,13 @@
 // trace and metric exports in every encoding the exporters send (http/json
 // and http/protobuf over node:http, or protobuf over gRPC with a grpc-js
 // server), decodes every span and data point it is sent, and lets a test
-// await what it expects (no sleeps: each arrival re-checks).
+// await what it expects (no sleeps: each arrival re-checks; a deadline ends
+// the wait with what did arrive).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
+import { within, type WaitOptions } from './wait.js';
 
 /** OTLP SpanKind numbers (opentelemetry/proto/trace/v1/trace.proto). */
 export const KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -31,7 +33,7 @@ export interface ReceivedSpan {
 }
 
 /** One data point of a sum, gauge (its value) or histogram (its count). */
-export interface MetricPoint {
+interface MetricPoint {
   attributes: Record<string, string>;
   value: number;
 }
@@ -46,8 +48,12 @@ export interface OtlpReceiver {
   requests: { signal: 'traces' | 'metrics'; contentType: string; items: number }[];
   /** request bodies that could not be decoded, or unexpected requests (a test should assert this stays empty) */
   errors: string[];
-  /** resolves with the result of `pick` once it returns something (re-checked at every export received) */
-  waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined): Promise<T>;
+  /**
+   * resolves with the result of `pick` once it returns something (re-checked
+   * at every export received); rejects after `opts.timeoutMs` (default 30 s)
+   * naming `what` and `opts.seen()`, by default a summary of what arrived
+   */
+  waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined, what: string, opts?: WaitOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -78,15 +84,26 @@ class Collected {
     for (const f of w) f();
   }
 
-  waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined): Promise<T> {
-    return new Promise<T>((resolve) => {
-      const check = (): void => {
+  waitFor<T>(pick: (spans: ReceivedSpan[]) => T | undefined, what: string, opts: WaitOptions = {}): Promise<T> {
+    let check: (() => void) | undefined;
+    const found = new Promise<T>((resolve) => {
+      check = (): void => {
         const v = pick(this.spans);
         if (v !== undefined) resolve(v);
-        else this.waiters.push(check);
+        else this.waiters.push(check!);
       };
       check();
     });
+    return within(found, what, { timeoutMs: opts.timeoutMs, seen: opts.seen ?? (() => this.summary()) }).finally(() => {
+      this.waiters = this.waiters.filter((w) => w !== check);
+    });
+  }
+
+  /** What arrived, for a wait's error message. */
+  summary(): string {
+    const metrics = [...this.metrics].map(([name, points]) => `${name} ${JSON.stringify(points.map((p) => [p.attributes, p.value]))}`);
+    return `${this.requests.length} export(s); ${this.spans.length} span(s): ${this.spans.map((s) => `${s.name} (${s.resource['caxton.thread']})`).join(', ')}`
+      + `; newest metrics: ${metrics.join('; ') || 'none'}; errors: ${JSON.stringify(this.errors)}`;
   }
 }
 
@@ -127,7 +144,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     endpoint: `http://127.0.0.1:${port}`,
     spans: c.spans, requests: c.requests, errors: c.errors,
     get metrics() { return c.metrics; },
-    waitFor: (pick) => c.waitFor(pick),
+    waitFor: (pick, what, opts) => c.waitFor(pick, what, opts),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -172,7 +189,7 @@ export async function startOtlpGrpcReceiver(): Promise<OtlpReceiver> {
     endpoint: `http://127.0.0.1:${port}`,
     spans: c.spans, requests: c.requests, errors: c.errors,
     get metrics() { return c.metrics; },
-    waitFor: (pick) => c.waitFor(pick),
+    waitFor: (pick, what, opts) => c.waitFor(pick, what, opts),
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }
@@ -355,7 +372,7 @@ export function decodeProtobufRequest(body: Uint8Array): ReceivedSpan[] {
 // A number point holds attributes(7), as_double(4) or as_int(6); a
 // histogram point's value here is its count(4).
 
-export function decodeJsonMetrics(body: any): Map<string, MetricPoint[]> {
+function decodeJsonMetrics(body: any): Map<string, MetricPoint[]> {
   if (typeof body !== 'object' || body === null || !Array.isArray(body.resourceMetrics)) throw new Error('no resourceMetrics array');
   const out = new Map<string, MetricPoint[]>();
   for (const rm of body.resourceMetrics) {
@@ -372,7 +389,7 @@ export function decodeJsonMetrics(body: any): Map<string, MetricPoint[]> {
   return out;
 }
 
-export function decodeProtobufMetrics(body: Uint8Array): Map<string, MetricPoint[]> {
+function decodeProtobufMetrics(body: Uint8Array): Map<string, MetricPoint[]> {
   const out = new Map<string, MetricPoint[]>();
   for (const rm of fields(body).filter((f) => f.no === 1)) {
     for (const sm of fields(rm.bytes!).filter((f) => f.no === 2)) {

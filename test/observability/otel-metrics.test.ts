@@ -32,8 +32,11 @@ for (const protocol of ['http/json', 'http/protobuf', 'grpc'] as const) {
     await s.call(s.agents, 'Deploy', { name: 'greeter', module: example('greeter') });
     for (let i = 0; i < 3; i++) await s.call(s.messages, 'Invoke', { agent: 'greeter', contentJson: `"n${i}"` });
     // Each export received re-checks; no sleeps.
-    await receiver.waitFor(() => (value('caxton.api.calls', { gateway: 'grpc', operation: 'MessageService.Invoke', status: 'OK' }) === 3
-      && value('caxton.messages.delivered', { performative: 'inform' }) === 3) || undefined);
+    const invokes = (): number | undefined => value('caxton.api.calls', { gateway: 'grpc', operation: 'MessageService.Invoke', status: 'OK' });
+    const informs = (): number | undefined => value('caxton.messages.delivered', { performative: 'inform' });
+    await receiver.waitFor(() => (invokes() === 3 && informs() === 3) || undefined, 'an export counting 3 Invoke calls and 3 informs delivered', {
+      seen: () => `${receiver.requests.length} export(s); Invoke calls ${invokes()}, informs delivered ${informs()}; errors ${JSON.stringify(receiver.errors)}`,
+    });
     t.same(receiver.errors, [], 'every export decoded');
     t.ok(receiver.requests.length > 0, `${receiver.requests.length} export(s) received`);
     for (const q of receiver.requests) t.equal(q.signal, 'metrics', 'metrics only (traces are off)');

@@ -12,23 +12,6 @@ import { KIND, roots, startOtlpGrpcReceiver, startOtlpReceiver, type OtlpReceive
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 
-/**
- * A generous backstop, not a timing assumption: spans that never come fail
- * the subtest with what did come, and its teardown still stops the server
- * (tap's own time-out would end this process and leave the server running).
- */
-async function within<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what()}`)), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const NAMES = {
   server: 'caxton.v1.MessageService/Invoke',
   send: 'caxton send request',
@@ -38,9 +21,13 @@ const NAMES = {
 
 interface InvokeTrace { server: ReceivedSpan; send: ReceivedSpan; handle: ReceivedSpan; receive: ReceivedSpan; all: ReceivedSpan[] }
 
-/** Resolves once the four spans of one Invoke's trace have all arrived. */
+/**
+ * Resolves once the four spans of one Invoke's trace have all arrived. Spans
+ * that never come fail the subtest (after waitFor's deadline) with what did
+ * come, and its teardown still stops the server.
+ */
 function traceOf(receiver: OtlpReceiver, isServerSpan: (s: ReceivedSpan) => boolean): Promise<InvokeTrace> {
-  return within(receiver.waitFor((spans) => {
+  return receiver.waitFor((spans) => {
     const server = spans.find((s) => s.name === NAMES.server && isServerSpan(s));
     if (!server) return undefined;
     const all = spans.filter((s) => s.traceId === server.traceId);
@@ -48,7 +35,7 @@ function traceOf(receiver: OtlpReceiver, isServerSpan: (s: ReceivedSpan) => bool
     const handle = all.find((s) => s.name === NAMES.handle);
     const receive = all.find((s) => s.name === NAMES.receive);
     return send && handle && receive ? { server, send, handle, receive, all } : undefined;
-  }), 30_000, () => `the four spans of the Invoke; received ${receiver.spans.length}: ${receiver.spans.map((s) => `${s.name} (${s.resource['caxton.thread']})`).join(', ')}; errors ${JSON.stringify(receiver.errors)}`);
+  }, 'the four spans of the Invoke');
 }
 
 /** Every check on one Invoke's trace; `remoteParent` = the caller's span id when it sent a traceparent. */
