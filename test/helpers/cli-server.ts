@@ -10,19 +10,18 @@ import * as grpc from '@grpc/grpc-js';
 import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
 
 import { cli } from './cli.js';
-
-export { cli };
+import { waitUntil, within } from './wait.js';
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
-export interface Sub {
+interface Sub {
   child: ChildProcess;
   dataDir: string;
   token: string;
   agents: Client;
   messages: Client;
   stderr: () => string;
-  /** SIGTERM (the server drains, flushes its spans and exits); resolves with the exit code */
+  /** SIGTERM (the server drains, flushes its spans and exits); resolves with the exit code. After 60 s: SIGKILL and an error. */
   stop(): Promise<number | null>;
   call<T = any>(client: Client, method: string, req: unknown, md?: Record<string, string>): Promise<T>;
 }
@@ -50,23 +49,22 @@ export async function startServer(otel: Record<string, string>): Promise<Sub> {
   }));
 
   // Ready once server.json names this process (written after both gateways listen).
-  let info: { pid: number; grpcPort: number } | undefined;
   let gone = false;
   void exited.then(() => { gone = true; });
-  const deadline = Date.now() + 60_000;
-  while (!info) {
-    if (gone) throw new Error(`the server exited (${how}) while starting:\n${err}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the server did not write server.json within 60 s:\n${err}`);
-    }
-    try {
-      const f = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8'));
-      if (f.pid === child.pid) info = f;
-    } catch {
-      // not written yet
-    }
-    if (!info) await new Promise((r) => setTimeout(r, 50));
+  type ServerFile = { pid: number; grpcPort: number };
+  let info: ServerFile;
+  try {
+    info = await waitUntil((): ServerFile | string => {
+      if (gone) throw new Error(`the server exited (${how}) while starting`);
+      try {
+        return JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')) as ServerFile;
+      } catch {
+        return 'not written yet';
+      }
+    }, (f): f is ServerFile => typeof f === 'object' && f.pid === child.pid, `server.json naming the server (pid ${child.pid})`, { timeoutMs: 60_000, intervalMs: 50 });
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}:\n${err}`);
   }
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
   const target = `127.0.0.1:${info.grpcPort}`;
@@ -80,7 +78,13 @@ export async function startServer(otel: Record<string, string>): Promise<Sub> {
       agents.close();
       messages.close();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+      try {
+        return await within(exited, 'the server exiting on SIGTERM', { timeoutMs: 60_000, seen: () => err.slice(-4000) });
+      } catch (e) {
+        child.kill('SIGKILL');
+        await exited;
+        throw e;
+      }
     },
     call(client, method, req, extra = {}) {
       const md = new grpc.Metadata();

@@ -72,6 +72,8 @@ export async function within<T>(p: Promise<T>, what: string, opts: WaitOptions =
  * the last value observed. An error thrown by `observe` ends the wait with
  * that error.
  */
+export function waitUntil<T, U extends T>(observe: () => T | Promise<T>, done: (value: T) => value is U, what: string, opts?: PollOptions): Promise<U>;
+export function waitUntil<T>(observe: () => T | Promise<T>, done: (value: T) => boolean, what: string, opts?: PollOptions): Promise<T>;
 export async function waitUntil<T>(observe: () => T | Promise<T>, done: (value: T) => boolean, what: string, opts: PollOptions = {}): Promise<T> {
   const interval = opts.intervalMs ?? 10;
   let last: { value: T } | undefined;
