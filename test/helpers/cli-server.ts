@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
 
 import { cli } from './cli.js';
+import { otelEnv } from './otel-env.js';
 import { waitUntil, within } from './wait.js';
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -29,9 +30,7 @@ interface Sub {
 /** `caxton server start` in the foreground, with `otel` added to a clean environment. */
 export async function startServer(otel: Record<string, string>): Promise<Sub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'caxton-otel-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, CAXTON_TOKEN: '', CAXTON_SERVER: '', CAXTON_LOG_PRETTY: '0' };
-  for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
-  Object.assign(env, otel);
+  const env = otelEnv(otel, { ...process.env, CAXTON_TOKEN: '', CAXTON_SERVER: '', CAXTON_LOG_PRETTY: '0' });
   const child = spawn(process.execPath, [cli, 'server', 'start', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '3', '--log-level', 'info'], {
     env, stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -15,6 +15,7 @@ import { silentLogger } from '../../dist/runtime/logger.js';
 import { decodeFrame } from '../../dist/bus/frame.js';
 import { example, Inbox } from '../helpers/agents.js';
 import { decodeProtobufRequest, type ReceivedSpan } from '../helpers/otlp.js';
+import { setOtelEnv } from '../helpers/otel-env.js';
 
 /** An OTLP/HTTP protobuf receiver whose answers can be held back (a collector that hangs). */
 async function receiver() {
@@ -43,14 +44,11 @@ async function receiver() {
 
 /** Runtime.start with these OTEL_* variables (the threads read them when they start). */
 async function startTraced(env: Record<string, string>): Promise<Runtime> {
-  const saved = { ...process.env };
-  for (const k of Object.keys(process.env)) if (k.startsWith('OTEL_')) delete process.env[k];
-  Object.assign(process.env, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_METRICS_EXPORTER: 'none', ...env });
+  const restore = setOtelEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_METRICS_EXPORTER: 'none', ...env });
   try {
     return await Runtime.start({ workers: 2, logger: silentLogger() });
   } finally {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
+    restore();
   }
 }
 
