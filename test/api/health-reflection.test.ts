@@ -12,6 +12,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { SERVICE_NAMES } from '../../dist/api/grpc.js';
 import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { within } from '../helpers/wait.js';
 
 const require = createRequire(import.meta.url);
 // The same descriptor codec @grpc/reflection encodes with.
@@ -41,10 +42,10 @@ function serviceCtor(file: string, path: string[]): Ctor {
   return o as Ctor;
 }
 
-/** Messages of a readable call, one at a time, in order; rejects once the call ends or fails with nothing left. */
+/** Messages of a readable call, one at a time, in order; rejects once the call ends or fails with nothing left, or after 30 s without one. */
 class Stream<T> {
   private readonly items: T[] = [];
-  private readonly waiters: { resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
+  private waiters: { resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
   private ended: unknown;
   readonly status: Promise<grpc.StatusObject>;
 
@@ -68,7 +69,15 @@ class Stream<T> {
   next(): Promise<T> {
     if (this.items.length) return Promise.resolve(this.items.shift()!);
     if (this.ended) return Promise.reject(this.ended);
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    let waiter: { resolve: (v: T) => void; reject: (e: unknown) => void } | undefined;
+    const next = new Promise<T>((resolve, reject) => {
+      waiter = { resolve, reject };
+      this.waiters.push(waiter);
+    });
+    return within(next, 'the next message on the stream').catch((e: unknown) => {
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+      throw e;
+    });
   }
 }
 

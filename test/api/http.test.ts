@@ -12,6 +12,7 @@ import { routes } from '../../dist/api/http.js';
 import { conversationKey } from '../../dist/runtime/acl/bridge.js';
 import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
 import { example } from '../helpers/agents.js';
+import { waitUntil, within } from '../helpers/wait.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -108,21 +109,24 @@ async function openStream(s: TestServer, id: string) {
   return {
     res,
     lines,
-    /** read until `done(lines)` holds (no timer: the test's timeout is the limit) */
-    async until(done: (lines: any[]) => boolean): Promise<any[]> {
-      reader ??= res.body!.getReader();
-      while (!done(lines)) {
-        const { value, done: ended } = await reader.read();
-        if (ended) throw new Error(`the stream ended after ${lines.length} lines`);
-        buffered += decoder.decode(value, { stream: true });
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          lines.push(JSON.parse(line));
+    /** read until `done(lines)` holds; fails after 30 s with the lines read (close() ends the read left pending) */
+    until(done: (lines: any[]) => boolean): Promise<any[]> {
+      const r = (reader ??= res.body!.getReader());
+      const read = async (): Promise<any[]> => {
+        while (!done(lines)) {
+          const { value, done: ended } = await r.read();
+          if (ended) throw new Error(`the stream ended after ${lines.length} lines`);
+          buffered += decoder.decode(value, { stream: true });
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            lines.push(JSON.parse(line));
+          }
         }
-      }
-      return lines;
+        return lines;
+      };
+      return within(read(), `the lines awaited on the stream of ${id}`, { seen: () => lines });
     },
     close(): void {
       ac.abort();
@@ -297,14 +301,14 @@ t.test('REST gateway', async (t) => {
     t.equal(refused?.body.error.details.limit, 64);
     for (const st of open.splice(0)) st.close();
     // the server releases a slot when it sees the connection close: wait on responses, not a timer
-    const until = Date.now() + 30_000;
-    let again = await openStream(s, 'slot-after');
-    while (again.res.status !== 200 && Date.now() < until) {
-      await again.res.text();
+    let again: Awaited<ReturnType<typeof openStream>> | undefined;
+    await waitUntil(async () => {
       again = await openStream(s, 'slot-after');
-    }
-    open.push(again);
-    t.equal(again.res.status, 200, 'a stream opens again once the others are gone');
+      if (again.res.status === 200) open.push(again);
+      else await again.res.text();
+      return again.res.status;
+    }, (status) => status === 200, 'HTTP 200 for a new stream once the others are closed', { intervalMs: 0 });
+    t.equal(again?.res.status, 200, 'a stream opens again once the others are gone');
   });
 
   t.test('contract net over REST with the example fleet', async (t) => {

@@ -22,10 +22,13 @@ export interface TestServer {
   management: Client;
   /** a unary call with the token (or `token`), rejecting with the grpc error */
   call<T = any>(client: Client, method: string, req: unknown, opts?: { token?: string | null; deadlineMs?: number }): Promise<T>;
-  /** an HTTP request with the token, JSON in and out */
+  /** an HTTP request with the token, JSON in and out; fails after 60 s without the whole answer */
   http(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; headers: Headers; body: any; text: string }>;
   metadata(token?: string | null): grpc.Metadata;
 }
+
+/** An HTTP request's deadline: longer than any wait a request asks the server for (an invoke's timeoutMs of 30 s). */
+const HTTP_MS = 60_000;
 
 export async function startTestServer(opts: ServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'caxton-test-'));
@@ -59,8 +62,16 @@ export async function startTestServer(opts: ServerOptions = {}): Promise<TestSer
       const headers: Record<string, string> = {};
       if (token !== null) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-      const text = await res.text();
+      const signal = AbortSignal.timeout(HTTP_MS);
+      let res: Response;
+      let text: string;
+      try {
+        res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body), signal });
+        text = await res.text();
+      } catch (e) {
+        if (signal.aborted) throw new Error(`${method} ${path}: no answer within ${HTTP_MS} ms`);
+        throw e;
+      }
       let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;

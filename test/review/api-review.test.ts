@@ -6,6 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { example, fixture } from '../helpers/agents.js';
 import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
 import { G_WATCH_COUNT } from '../../dist/bus/layout.js';
+import { waitUntil, within } from '../helpers/wait.js';
 
 /** Is the API thread still serving? (a gRPC call and an HTTP probe, each answered or refused, no timers) */
 async function apiAlive(s: TestServer): Promise<boolean> {
@@ -20,14 +21,15 @@ t.test('an HTTP request whose target URL cannot be parsed must not kill the API 
   t.ok(await apiAlive(s), 'serving before');
   // No token needed: the URL is parsed before routing and auth, outside the try block of serve().
   const sock = net.connect(s.server.httpPort!, '127.0.0.1');
+  t.teardown(() => sock.destroy());
   sock.on('error', () => undefined);
-  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+  await within(new Promise<void>((resolve) => sock.once('connect', () => resolve())), 'the connection to the HTTP port');
   sock.write('GET //[ HTTP/1.1\r\nHost: x\r\n\r\n');
   // Either an answer (fixed: a 400) or the connection dropping (the thread died).
-  const first = await new Promise<string>((resolve) => {
+  const first = await within(new Promise<string>((resolve) => {
     sock.once('data', (d) => resolve(d.toString('latin1')));
     sock.once('close', () => resolve('closed'));
-  });
+  }), 'an answer to the malformed request, or the connection closing');
   sock.destroy();
   t.match(first, /^HTTP\/1\.1 4\d\d/, 'the malformed request gets a 4xx answer');
   t.ok(await apiAlive(s), 'the API still serves gRPC and HTTP afterwards');
@@ -53,10 +55,14 @@ t.test('streaming conversation "0" must not corrupt the watch table for other st
   const i32 = s.server.runtime.bus.i32;
   const open = (id: string) => {
     const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: id }, s.metadata());
-    const opened = new Promise<'open' | any>((resolve) => {
+    t.teardown(() => {
+      stream.on('error', () => undefined); // CANCELLED
+      stream.cancel();
+    });
+    const opened = within(new Promise<'open' | any>((resolve) => {
       stream.once('metadata', () => resolve('open'));
       stream.once('error', (e: any) => resolve(e));
-    });
+    }), `the stream of conversation "${id}" opened or refused`);
     return { stream, opened };
   };
   // "0" is the all-zero conversation key ("no conversation"). Rejecting it is a fine fix too.
@@ -78,14 +84,13 @@ t.test('streaming conversation "0" must not corrupt the watch table for other st
     zero.stream.on('error', () => undefined);
     zero.stream.cancel();
     // wait (on the shared count, not a timer) until the server has dropped the "0" watch
-    const until = Date.now() + 30_000;
-    while (Atomics.load(i32, G_WATCH_COUNT) >= before && Date.now() < until) await new Promise((r) => setImmediate(r));
+    await waitUntil(() => Atomics.load(i32, G_WATCH_COUNT), (n) => n < before, `the watch count below ${before}`, { intervalMs: 0 });
     t.equal(Atomics.load(i32, G_WATCH_COUNT), before - 1, 'the "0" stream is gone');
   }
   await s.call(s.messages, 'Send', { agent: 'echo', performative: 'inform', contentJson: '"hi"', conversationId: 'order-7' });
   // The request copy (a tap made by the worker before echo runs) precedes echo's reply
   // on the same worker -> API ring, so once the reply is here the copy must be too.
-  await gotReply;
+  await within(gotReply, 'echo\'s reply on the stream', { seen: () => received });
   other.stream.cancel();
   t.ok(received.some((m) => m.sender === '$api' && m.receiver === 'echo'), 'the stream saw the request delivered to echo (its watch entry survived)');
 });
