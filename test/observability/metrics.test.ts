@@ -3,10 +3,10 @@
 // strict Prometheus text-format parser (test/helpers/prometheus.ts) and its
 // counters are checked against the exact traffic this test sends.
 import t from 'tap';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { example } from '../helpers/agents.js';
 import { parseExposition, type Exposition } from '../helpers/prometheus.js';
 import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 // Every agent call is timed (the default times one in 16), so that the
 // histogram's count is exact. Worker threads copy process.env when created.
@@ -36,15 +36,10 @@ async function scrape(): Promise<{ text: string; m: Exposition; contentType: str
   return { text: r.text, m: parseExposition(r.text), contentType: r.headers.get('content-type') ?? '' };
 }
 
-/** Poll Stats until nothing is in flight and `delivered` messages were delivered. */
-async function settled(delivered: number): Promise<any> {
-  const backstop = Date.now() + 30_000; // fail with the numbers rather than hang
-  for (;;) {
-    const st = await s.call(s.management, 'Stats', {});
-    if (st.inFlight === 0 && st.delivered >= delivered) return st;
-    if (Date.now() > backstop) throw new Error(`not settled within 30 s: ${JSON.stringify(st)}`);
-    await sleep(10);
-  }
+/** Poll Stats until nothing is in flight and `delivered` messages were delivered (failing with the numbers rather than hanging). */
+function settled(delivered: number): Promise<any> {
+  return waitUntil(() => s.call(s.management, 'Stats', {}), (st) => st.inFlight === 0 && st.delivered >= delivered,
+    `Stats settled: nothing in flight, ${delivered} delivered`);
 }
 
 t.test('the parser is strict: it refuses what is not the exposition format', async (t) => {

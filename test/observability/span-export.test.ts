@@ -16,6 +16,7 @@ import { decodeFrame } from '../../dist/bus/frame.js';
 import { example, Inbox } from '../helpers/agents.js';
 import { decodeProtobufRequest, type ReceivedSpan } from '../helpers/otlp.js';
 import { setOtelEnv } from '../helpers/otel-env.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** An OTLP/HTTP protobuf receiver whose answers can be held back (a collector that hangs). */
 async function receiver() {
@@ -52,15 +53,6 @@ async function startTraced(env: Record<string, string>): Promise<Runtime> {
   }
 }
 
-/** Resolves once `done()` holds, re-checked after each turn of the event loop (no fixed sleeps). */
-async function until(done: () => boolean, what: () => string, backstopMs = 30_000): Promise<void> {
-  const deadline = Date.now() + backstopMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not within ${backstopMs} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** `n` sampled requests to echo-1 and echo-2 (one per worker) in one trace; resolves when every reply is back. */
 async function traffic(rt: Runtime, n: number, traceId: string, parent: string): Promise<void> {
   const box = new Inbox<unknown>();
@@ -84,7 +76,7 @@ t.test('every sampled message handled is one exported span, child of its sender'
   for (let i = 0; i < 50; i++) rt.send({ to: 'echo-1', performative: 'request', content: i, traceparent: `00-${randomBytes(16).toString('hex')}-${parent}-00` }, quiet);
   await traffic(rt, 600, traceId, parent);
 
-  await until(() => (rt.metricsSnapshot().spans?.exported ?? 0) >= 600, () => JSON.stringify(rt.metricsSnapshot().spans));
+  await waitUntil(() => rt.metricsSnapshot().spans, (sp) => (sp?.exported ?? 0) >= 600, '600 spans exported', { intervalMs: 5 });
   await rt.shutdown(5000);
   stopped = true;
   t.same(rt.metricsSnapshot().spans, { received: 600, exported: 600, failed: 0, dropped: 0 }, 'recorded 600, exported 600, none failed or dropped');
@@ -112,7 +104,7 @@ t.test('a collector that hangs: the queue drops spans and counts them; the bus g
   await rt.deploy([{ name: 'echo-1', module: example('echo'), worker: 1 }, { name: 'echo-2', module: example('echo'), worker: 2 }]);
   // Every message is delivered although no export completes.
   await traffic(rt, 1000, randomBytes(16).toString('hex'), randomBytes(8).toString('hex'));
-  await until(() => rt.metricsSnapshot().spans?.received === 1000, () => JSON.stringify(rt.metricsSnapshot().spans));
+  await waitUntil(() => rt.metricsSnapshot().spans, (sp) => sp?.received === 1000, '1000 spans received by the export queue', { intervalMs: 5 });
   // One request (≤ 50 spans) is in flight and held, the queue holds ≤ 100: the rest was dropped.
   const held = rt.metricsSnapshot().spans!;
   t.equal(held.exported, 0, 'nothing exported while the collector hangs');

@@ -8,6 +8,7 @@
 import t from 'tap';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { BATCH_RECORDS, REC_WORDS, R_CONV_HI, R_CONV_LO, R_PARENT, R_SPAN, R_STATUS, R_TRACE, SpanRecorder, recordText, R_AGENT, R_SENDER, R_ERROR, type SpanBatch } from '../../dist/runtime/span-recorder.js';
+import { within } from '../helpers/wait.js';
 
 /** Record `n` messages; message i has conversation id (i, thread) and agent `a<i mod 7>`. */
 function recordMany(rec: SpanRecorder, thread: number, from: number, n: number): void {
@@ -39,7 +40,7 @@ t.test('batches posted over a MessageChannel arrive whole while the recorder reu
   const total = 2 * BATCH_RECORDS + 37;
   recordMany(rec, 2, 0, total);
   rec.flush();
-  const batches = await arrived;
+  const batches = await within(arrived, 'three batches over the MessageChannel');
 
   t.same(batches.map((b) => b.count), [BATCH_RECORDS, BATCH_RECORDS, 37]);
   t.equal(rec.recorded, total);
