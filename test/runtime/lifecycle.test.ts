@@ -81,6 +81,7 @@ t.test('lifecycle', async (t) => {
 
 t.test('graceful shutdown drains every accepted message', async (t) => {
   const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
+  t.teardown(() => rt.shutdown(2000)); // nothing to do once the test has shut it down
   await rt.deploy([{ name: 'c1', module: example('counter'), worker: 1 }, { name: 'c2', module: example('counter'), worker: 2 }]);
   let sent = 0;
   for (let i = 0; i < 5000; i++) {
@@ -104,6 +105,7 @@ t.test("agents' log lines reach the server log with the agent's name", async (t)
   const sink = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb(); } });
   const seen = new Inbox<Record<string, unknown>>();
   const rt = await Runtime.start({ workers: 2, logger: pino({ level: 'debug' }, sink), onLog: (r) => seen.push(r as never) });
+  t.teardown(() => rt.shutdown(2000)); // nothing to do once the test has shut it down
   await rt.deploy({ name: 'lonely', module: example('ping-pong'), config: { peer: 'nobody', reportTo: 'nobody', rounds: 1 } });
   rt.send({ to: 'lonely', performative: 'request', content: 'start' });
   const record = await seen.next();

@@ -5,6 +5,7 @@ import { nextState, END } from '../../dist/runtime/protocols.js';
 import { ConversationTable } from '../../dist/runtime/conversations.js';
 import { Runtime, silentLogger, decodeFrame, type DecodedFrame } from '../../dist/runtime/index.js';
 import { example, Inbox } from '../helpers/agents.js';
+import { within } from '../helpers/wait.js';
 
 type P = Parameters<typeof nextState>[0];
 type S = Parameters<typeof nextState>[2];
@@ -64,7 +65,7 @@ t.test('conversation table: finished conversations are released; reply-by times 
   const t2 = new ConversationTable({ idleMs: 60_000, lateGraceMs: 60_000, onTimeout: () => timeoutFired() });
   const open = t2.check('fipa-query', 5, true, 6, 1, 0, 'query-ref', Date.now() - 1);
   if (open.ok) open.apply();
-  await fired;
+  await within(fired, 'the reply-by time-out of the conversation');
   const late = t2.check('fipa-query', 5, false, 6, 1, 0, 'inform', 0);
   t.notOk(late.ok);
   t.ok(!late.ok && late.late, 'a reply after the reply-by is late');

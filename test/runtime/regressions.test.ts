@@ -1,6 +1,6 @@
 // Regression tests for defects found in review and fixed in runtime/supervisor.ts
 // and runtime/worker-host.ts. Each test failed (or hung, turned into a failure by
-// `settle`) before its fix. Real worker threads; the misbehaving agents are the
+// `within`) before its fix. Real worker threads; the misbehaving agents are the
 // WAT fixtures test/fixtures/wat/r-*.wat.
 //
 // No sleeps: every test waits for replies, for waitIdle(), or (test 4) for one
@@ -9,6 +9,7 @@ import t from 'tap';
 import { Runtime, silentLogger } from '../../dist/runtime/index.js';
 import { RouterTable } from '../../dist/bus/router.js';
 import { example, fixture } from '../helpers/agents.js';
+import { waitUntil, within } from '../helpers/wait.js';
 
 /** Generous: only reached when a test is failing. */
 const REPLY_MS = 10_000;
@@ -17,7 +18,7 @@ async function runtime(t: { teardown(fn: () => unknown): void }): Promise<Runtim
   const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
   t.teardown(async () => {
     try {
-      await settle(rt.shutdown(2000), REPLY_MS, 'shutdown()');
+      await within(rt.shutdown(2000), 'shutdown()', { timeoutMs: REPLY_MS });
     } catch (e) {
       // A worker stuck in agent code that nothing watches (test 1's defect)
       // never answers 'shutdown': terminate the threads so that the failure
@@ -27,15 +28,6 @@ async function runtime(t: { teardown(fn: () => unknown): void }): Promise<Runtim
     }
   });
   return rt;
-}
-
-/** Reject instead of hanging when `p` never settles (the symptom of several of these defects). */
-function settle<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
 }
 
 function echoes(rt: Runtime, to: string, n: number): Promise<unknown[]> {
@@ -140,14 +132,15 @@ t.test('4. remove() and deploy() issued while a worker is being replaced both re
   const worker1 = (rt as unknown as { slots: { restarting: boolean; port: unknown }[] }).slots[1]!;
   const oldPort = worker1.port;
   rt.send({ to: 'spinner', performative: 'request', content: 'spin' });
-  while (!(worker1.restarting && worker1.port !== oldPort) && replaced === 0) await new Promise((r) => setImmediate(r));
+  await waitUntil(() => ({ restarting: worker1.restarting, newPort: worker1.port !== oldPort, replaced }), (w) => (w.restarting && w.newPort) || w.replaced > 0,
+    'worker 1 restarting on a new control port (or replaced)', { intervalMs: 0 });
   t.ok(worker1.restarting && worker1.port !== oldPort, 'the requests below are made while the replacement thread starts');
   const removed = rt.remove('victim');
   const deployed = rt.deploy({ name: 'late', module: example('echo'), worker: 1 });
   // Before the fix both were parked in the worker's pending map after it had
   // been read for replay: they were never posted and never resolved.
-  await settle(removed, REPLY_MS, 'remove(victim)');
-  const [late] = await settle(deployed, REPLY_MS, 'deploy(late)');
+  await within(removed, 'remove(victim)', { timeoutMs: REPLY_MS });
+  const [late] = await within(deployed, 'deploy(late)', { timeoutMs: REPLY_MS });
   t.equal(late!.state, 'running');
   t.throws(() => rt.get('victim'), { code: 'AGENT_NOT_FOUND' });
   t.throws(() => rt.send({ to: 'victim', performative: 'request', content: 'alive?' }), { code: 'AGENT_NOT_FOUND' });
@@ -209,7 +202,7 @@ t.test('7. an undecodable reply rejects request() with INVALID_REPLY', async (t)
   await rt.deploy({ name: 'garbler', module: fixture('r-bad-reply') });
   // Before the fix the decode error was swallowed after the reply timer had
   // been cleared: the promise never settled.
-  await t.rejects(settle(rt.request({ to: 'garbler', performative: 'request', content: 1 }, 5000), 8000, 'request()'), {
+  await t.rejects(within(rt.request({ to: 'garbler', performative: 'request', content: 1 }, 5000), 'request()', { timeoutMs: 8000 }), {
     code: 'INVALID_REPLY', message: /garbler/,
   });
   const s = await rt.waitIdle(REPLY_MS);

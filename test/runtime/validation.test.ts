@@ -2,9 +2,10 @@
 // the server keeps serving afterwards.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { Runtime } from '../../dist/runtime/index.js';
+import { Runtime, type DecodedFrame } from '../../dist/runtime/index.js';
 import { silentLogger } from '../../dist/runtime/logger.js';
 import { example, fixture } from '../helpers/agents.js';
+import { waitUntil } from '../helpers/wait.js';
 
 t.test('bad modules are refused with a clear error', async (t) => {
   const rt = await Runtime.start({ workers: 2, logger: silentLogger() });
@@ -76,16 +77,17 @@ t.test('a full mailbox pushes back on the sender, nothing is lost', async (t) =>
   t.ok(accepted > 50 && accepted < 200, 'a 16 KiB ring holds ~170 such frames');
   // The watchdog frees worker 1; every accepted message then reaches the counter.
   // Like any client, retry while the mailbox is full, after the delay it asks for.
-  let count;
-  for (;;) {
+  type Refusal = { code: 'MAILBOX_FULL'; details: { retryAfterMs: number } };
+  const refused = (r: unknown): r is Refusal => (r as { code?: string }).code === 'MAILBOX_FULL';
+  const count = await waitUntil(async (): Promise<DecodedFrame | Refusal> => {
     try {
-      count = await rt.request({ to: 'counter', performative: 'query-ref', content: null }, 30_000);
-      break;
+      return await rt.request({ to: 'counter', performative: 'query-ref', content: null }, 30_000);
     } catch (e) {
-      if ((e as { code?: string }).code !== 'MAILBOX_FULL') throw e;
-      await new Promise((r) => setTimeout(r, (e as { details: { retryAfterMs: number } }).details.retryAfterMs));
+      if (!refused(e)) throw e;
+      await new Promise((r) => setTimeout(r, e.details.retryAfterMs));
+      return e;
     }
-  }
+  }, (r): r is DecodedFrame => !refused(r), 'the counter\'s answer once its mailbox has room', { intervalMs: 0, timeoutMs: 60_000 });
   t.equal(count.content, accepted, 'every accepted message reached the counter');
   const s = await rt.waitIdle(10_000);
   t.equal(s.inFlight, 0);
