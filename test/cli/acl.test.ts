@@ -42,7 +42,7 @@ t.test('malformed input exits 1 and names the position', async (t) => {
   const unknown = caxton('(shout :content "x")', 'parse');
   t.equal(unknown.status, 1);
   t.match(unknown.stderr, /UNKNOWN_PERFORMATIVE/);
-  const none = spawnSync(process.execPath, [cli, 'acl'], { encoding: 'utf8' });
+  const none = spawnSync(process.execPath, [cli, 'acl'], { encoding: 'utf8', timeout: 30_000 });
   t.equal(none.status, 1);
   t.match(none.stderr, /caxton acl parse/);
 });
