@@ -200,10 +200,12 @@ function writeAnyValue(w: Writer | undefined, v: AttributeValue | undefined): nu
     return 2;
   }
   if (typeof v === 'number') {
-    if (Number.isInteger(v) && v >= 0 && v < 2 ** 31) {
+    // Every integer is an int64 intValue, as the SDK's serializers write it.
+    if (Number.isSafeInteger(v)) {
+      const bytes = int64Varint(v);
       w?.tag(3, WIRE_VARINT);
-      w?.varint(v);
-      return 1 + varintSize(v);
+      w?.raw(bytes);
+      return 1 + bytes.length;
     }
     w?.tag(4, WIRE_FIXED64);
     if (w) {
@@ -226,6 +228,22 @@ function writeAnyValue(w: Writer | undefined, v: AttributeValue | undefined): nu
     return lenField(inner);
   }
   return writeAnyValue(w, String(v));
+}
+
+/**
+ * The varint of a protobuf int64: two's complement over 64 bits, so a
+ * negative number takes ten bytes. Only resource attributes use it (encoded
+ * once per resource, not per span), so BigInt is fine here.
+ */
+function int64Varint(v: number): Uint8Array {
+  let u = BigInt.asUintN(64, BigInt(v));
+  const out: number[] = [];
+  while (u >= 0x80n) {
+    out.push(Number(u & 0x7fn) | 0x80);
+    u >>= 7n;
+  }
+  out.push(Number(u));
+  return Uint8Array.from(out);
 }
 
 /** Resource { repeated KeyValue attributes = 1 } as a complete message. */

@@ -212,8 +212,9 @@ function jsonValue(v: Record<string, unknown> | undefined): unknown {
   if (!v) return undefined;
   if ('stringValue' in v) return v.stringValue;
   if ('boolValue' in v) return v.boolValue;
+  // intValue stays a plain number and doubleValue is tagged, so a test sees which one was sent.
   if ('intValue' in v) return Number(v.intValue);
-  if ('doubleValue' in v) return Number(v.doubleValue);
+  if ('doubleValue' in v) return { doubleValue: Number(v.doubleValue) };
   if ('arrayValue' in v) return ((v.arrayValue as { values?: Record<string, unknown>[] }).values ?? []).map(jsonValue);
   if ('kvlistValue' in v) return jsonAttributes((v.kvlistValue as { values?: JsonKeyValue[] }).values);
   if ('bytesValue' in v) return v.bytesValue;
@@ -226,13 +227,11 @@ function jsonAttributes(kvs: JsonKeyValue[] | undefined): Record<string, unknown
   return out;
 }
 
-/** OTLP/JSON ids are hex strings (the spec's JSON mapping); accept base64 too, in case. */
+/** OTLP/JSON ids are hex strings (the spec's JSON mapping, not base64). */
 function jsonId(v: unknown, bytes: number): string {
-  if (typeof v !== 'string' || v === '') return '';
-  if (new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v)) return v.toLowerCase();
-  const b = Buffer.from(v, 'base64');
-  if (b.length !== bytes) throw new Error(`id "${v}" is neither ${bytes * 2} hex digits nor ${bytes} base64 bytes`);
-  return b.toString('hex');
+  if (v === undefined || v === '') return '';
+  if (typeof v !== 'string' || !new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(v)) throw new Error(`id ${JSON.stringify(v)} is not ${bytes * 2} lowercase hex digits (OTLP/JSON ids are hex)`);
+  return v;
 }
 
 export function decodeJsonRequest(body: any): ReceivedSpan[] {
@@ -305,7 +304,7 @@ function pbAnyValue(buf: Uint8Array): unknown {
       case 1: return utf8.decode(f.bytes!);
       case 2: return f.varint !== 0n;
       case 3: return Number(BigInt.asIntN(64, f.varint!));
-      case 4: return Buffer.from(f.bytes!).readDoubleLE(0);
+      case 4: return { doubleValue: Buffer.from(f.bytes!).readDoubleLE(0) };
       case 5: return fields(f.bytes!).filter((g) => g.no === 1).map((g) => pbAnyValue(g.bytes!));
       case 6: return pbAttributes(fields(f.bytes!).filter((g) => g.no === 1));
       case 7: return Buffer.from(f.bytes!).toString('base64');

@@ -70,6 +70,8 @@ function batchOf(thread: number, recs: Rec[]): SpanBatch {
 const RESOURCE = (thread: number): Attributes => ({
   'service.name': 'caxton', 'service.version': '1.2.3', 'caxton.thread': `worker-${thread}`,
   'deployment.environment': 'test', 'host.cpus': 2, 'feature.on': true, 'ratio': 0.25, 'tags': ['a', 'b'],
+  // integers beyond int32 and negative ones are int64 intValues too, as the SDK writes them
+  'process.started.ms': 1_764_000_000_000, 'offset': -7, 'big.negative': -(2 ** 40), 'counts': [1, 2 ** 33, -1],
 });
 const source: SpanSource = { resource: RESOURCE, scopeName: 'caxton', scopeVersion: '1.2.3' };
 
