@@ -3,7 +3,8 @@
  * The `caxton` command line. Exit codes (docs/cli.md, cli/client.ts EXIT):
  *   0 success, 1 usage or validation error, 2 server unreachable, 3 not found,
  *   4 a check failed, 5 not authenticated, 6 timed out, 7 conflict, 8 busy,
- *   70 internal error.
+ *   70 internal error; 130/143 `server start --detach` interrupted by
+ *   SIGINT/SIGTERM while waiting.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';

@@ -6,8 +6,9 @@
  * <dataDir>/server.json (pid, host, ports) and <dataDir>/server.pid, so other
  * commands on the machine find it without --server.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -91,12 +92,15 @@ export function serverCommand(y: Argv): Argv {
       .option('log-level', { type: 'string', describe: 'trace, debug, info, warn, error (default info)' })
       .option('log-max-size', { type: 'string', describe: 'rotate <data-dir>/logs/caxton.N.log at this size (default 10m; k, m, g)' })
       .option('config', { type: 'string', describe: 'a YAML file of settings (lower precedence than flags and CAXTON_*)' })
-      .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/logs/ (start-up failures to <data-dir>/server.log)' }), async (a) => {
+      .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/logs/ (start-up failures to <data-dir>/server.log)' })
+      .option('ready-timeout', { type: 'string', describe: 'with --detach: how long to wait for the server to become ready before stopping it and failing (default 60s)' }), async (a) => {
       const settings = resolveSettings({
         dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
         logMaxSize: a['log-max-size'],
       }, process.env, a.config);
-      if (a.detach) await startDetached(settings);
+      const readyTimeout = a['ready-timeout'] === undefined ? undefined : durationFlag(a['ready-timeout'], '--ready-timeout');
+      if (readyTimeout !== undefined && !a.detach) throw new UsageError('--ready-timeout applies only with --detach (a server in the foreground does not wait to be ready)');
+      if (a.detach) await startDetached(settings, readyTimeout);
       else await startForeground(settings);
     })
     .command('stop', 'drain in-flight messages and stop the server', (c) => c
@@ -191,7 +195,58 @@ async function startForeground(s: ServerSettings): Promise<void> {
   await new Promise<never>(() => undefined);
 }
 
-async function startDetached(s: ServerSettings): Promise<void> {
+/** How long `start --detach` waits for the server to become ready, unless --ready-timeout says otherwise. */
+const DETACH_READY_TIMEOUT_MS = 60_000;
+/** How long a server that failed to start gets to exit on SIGTERM before it is sent SIGKILL. */
+const STOP_GRACE_MS = 5_000;
+
+function showMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/**
+ * Stop a child that failed to start: SIGTERM, SIGKILL after `graceMs`, and
+ * wait for it to exit. False when it is still alive after all that.
+ */
+async function stopChild(child: ChildProcess, graceMs: number): Promise<boolean> {
+  // exitCode/signalCode are set when the child is reaped; until then its pid
+  // cannot belong to another process, so signalling it is safe.
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  if (child.pid === undefined || exited()) return true;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  const within = async (ms: number): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+    try {
+      return await Promise.race([gone.then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  child.kill('SIGTERM');
+  if (await within(graceMs)) return true;
+  if (!exited()) child.kill('SIGKILL');
+  return within(5_000);
+}
+
+/** Remove the pid and state files (and half-written temporary files) a stopped child left in `dataDir`. */
+function removeFilesOf(dataDir: string, pid: number): void {
+  if (readServerFile(dataDir)?.pid === pid) rmSync(join(dataDir, SERVER_FILE), { force: true });
+  try {
+    if (Number(readFileSync(join(dataDir, PID_FILE), 'utf8')) === pid) rmSync(join(dataDir, PID_FILE), { force: true });
+  } catch {
+    // not written
+  }
+  // writeFileAtomic's and the token's temporary files: <name>.<pid>[.<time>].tmp
+  const tmp = new RegExp(`\\.${pid}(\\.\\d+)?\\.tmp$`);
+  try {
+    for (const f of readdirSync(dataDir)) if (tmp.test(f)) rmSync(join(dataDir, f), { force: true });
+  } catch {
+    // nothing to clean
+  }
+}
+
+async function startDetached(s: ServerSettings, readyTimeoutMs = DETACH_READY_TIMEOUT_MS): Promise<void> {
   mkdirSync(s.dataDir, { recursive: true });
   refuseIfRunning(s.dataDir);
   rmSync(join(s.dataDir, SERVER_FILE), { force: true });
@@ -202,27 +257,83 @@ async function startDetached(s: ServerSettings): Promise<void> {
   // precedence), and never --detach.
   const args = ['server', 'start', '--data-dir', s.dataDir, '--host', s.host, '--grpc-port', String(s.grpcPort), '--http-port', String(s.httpPort), '--log-level', s.logLevel, '--log-max-size', s.logMaxSize];
   if (s.workers) args.push('--workers', String(s.workers));
-  const child = spawn(process.execPath, [cli, ...args], {
-    detached: true, stdio: ['ignore', out, out], env: { ...process.env, CAXTON_LOG_PRETTY: '0', CAXTON_LOG_STDERR: '0' },
-  });
-  closeSync(out);
-  child.unref();
-  // Ready when it has written server.json and answers a health check.
-  const deadline = Date.now() + 60_000;
+  // Ctrl-C or SIGTERM while waiting: stop the child (below), then fail.
+  // Installed before the spawn, so no signal finds a child and no handler.
+  let interrupted: NodeJS.Signals | undefined;
+  let wake = (): void => undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupted = sig;
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let child: ChildProcess | undefined;
+  try {
+    child = spawn(process.execPath, [cli, ...args], {
+      detached: true, stdio: ['ignore', out, out], env: { ...process.env, CAXTON_LOG_PRETTY: '0', CAXTON_LOG_STDERR: '0' },
+    });
+    let spawnError: Error | undefined;
+    child.once('error', (e) => { spawnError = e; });
+    closeSync(out);
+    // Never keeps this process alive: on success it exits and the server runs on.
+    child.unref();
+    await waitReady(child, s, logFile, readyTimeoutMs, () => interrupted ?? spawnError, (w) => { wake = w; });
+    child = undefined; // ready: it is no longer ours to stop
+  } catch (e) {
+    // Whatever went wrong, the child this start spawned does not outlive it.
+    if (child?.pid === undefined) throw e;
+    const pid = child.pid;
+    const wasRunning = child.exitCode === null && child.signalCode === null;
+    const stopped = await stopChild(child, STOP_GRACE_MS);
+    removeFilesOf(s.dataDir, pid);
+    if (!(e instanceof CliError)) throw e;
+    if (!stopped) {
+      throw new CliError(`${e.message}; it could not be stopped and is still running`, e.code, `Kill it with \`kill -9 ${pid}\`. ${e.hint}`, e.exitCode);
+    }
+    throw wasRunning ? new CliError(`${e.message}; it was stopped`, e.code, e.hint, e.exitCode) : e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Resolves once `child` has written server.json and answers a health check with SERVING; a CliError otherwise. */
+async function waitReady(child: ChildProcess, s: ServerSettings, logFile: string, readyTimeoutMs: number,
+  failed: () => NodeJS.Signals | Error | undefined, onWake: (wake: () => void) => void): Promise<void> {
+  const deadline = Date.now() + readyTimeoutMs;
+  const target = (port: number): string => `${s.host.includes(':') ? `[${s.host}]` : s.host}:${port}`;
+  const checkFailed = (): void => {
+    const why = failed();
+    if (why instanceof Error) {
+      throw new CliError(`could not start the server process: ${why.message}`, 'SERVER_START_FAILED', `See ${logFile}.`, EXIT.INTERNAL);
+    }
+    if (why) {
+      throw new CliError(`interrupted by ${why} while waiting for the server (pid ${child.pid}) to start`, 'SERVER_START_FAILED',
+        `Start it again; what it wrote so far is in ${logFile} and ${join(s.dataDir, 'logs')}.`, 128 + (osConstants.signals[why] ?? 0));
+    }
+  };
   for (;;) {
+    checkFailed();
     const info = readServerFile(s.dataDir);
     if (info && info.pid === child.pid) {
-      const st = await healthCheck(`${s.host.includes(':') ? `[${s.host}]` : s.host}:${info.grpcPort}`).catch(() => 'UNREACHABLE');
+      const st = await healthCheck(target(info.grpcPort), Math.max(100, Math.min(5000, deadline - Date.now()))).catch(() => 'UNREACHABLE');
       if (st === 'SERVING') {
         process.stdout.write(`caxton server started in the background (pid ${child.pid}), gRPC ${s.host}:${info.grpcPort}${info.httpPort ? `, HTTP ${s.host}:${info.httpPort}` : ''}; logs: ${logFile}\n`);
         return;
       }
     }
-    if (child.exitCode !== null || (child.pid !== undefined && !pidAlive(child.pid))) {
-      throw new CliError(`the server exited while starting; see ${logFile}`, 'SERVER_START_FAILED', `Read the end of ${logFile} for the reason (a port in use? a bad setting?).`, EXIT.INTERNAL);
+    checkFailed();
+    if (child.exitCode !== null || child.signalCode !== null || (child.pid !== undefined && !pidAlive(child.pid))) {
+      throw new CliError(`the server (pid ${child.pid}) exited while starting; see ${logFile}`, 'SERVER_START_FAILED', `Read the end of ${logFile} for the reason (a port in use? a bad setting?).`, EXIT.INTERNAL);
     }
-    if (Date.now() > deadline) throw new CliError('the server did not become ready within 60 s', 'SERVER_START_FAILED', `See ${logFile}.`, EXIT.INTERNAL);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline) {
+      throw new CliError(`the server (pid ${child.pid}) did not become ready within ${showMs(readyTimeoutMs)}`, 'SERVER_START_FAILED',
+        `See ${logFile} and ${join(s.dataDir, 'logs')}. A slow start (a large fleet to restore, a busy machine) can be given longer with --ready-timeout.`, EXIT.INTERNAL);
+    }
+    await new Promise<void>((r) => {
+      const timer = setTimeout(r, 100);
+      onWake(() => { clearTimeout(timer); r(); });
+    });
   }
 }
 

@@ -27,7 +27,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeout = 120_000
 }
 
 /** Is `pid` alive and a server of `dataDir` (its command line names the directory)? */
-function serverRunning(pid: number, dataDir: string): boolean {
+export function serverRunning(pid: number, dataDir: string): boolean {
   try {
     process.kill(pid, 0);
   } catch {
