@@ -3,6 +3,7 @@
 // strict Prometheus text-format parser (test/helpers/prometheus.ts) and its
 // counters are checked against the exact traffic this test sends.
 import t from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { example } from '../helpers/agents.js';
 import { parseExposition, type Exposition } from '../helpers/prometheus.js';
 import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
