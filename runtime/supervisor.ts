@@ -1290,6 +1290,8 @@ export class Runtime {
   private deadLetterLogWindow = 0;
   private deadLetterLines = 0;
   private deadLetterLinesSkipped = 0;
+  /** the timer that writes a storm's summary when its second ends */
+  private deadLetterSummary: NodeJS.Timeout | undefined;
   private readonly deadLettersByPerformative = new Map<string, number>();
 
   private recordDeadLetter(r: DeadLetterRecord, thread?: WorkerSlot): void {
@@ -1311,16 +1313,13 @@ export class Runtime {
     const perf = d?.performative ?? 'unknown';
     this.deadLettersByPerformative.set(perf, (this.deadLettersByPerformative.get(perf) ?? 0) + (r.count ?? 1));
     // One warning per dead letter, with the message's ids (docs/observability.md);
-    // a storm is cut at DEAD_LETTER_LINES_PER_SECOND and summed up once a second.
+    // a storm is cut at DEAD_LETTER_LINES_PER_SECOND and summed up when its
+    // second ends (a timer, so the summary comes even if no dead letter follows).
     const now = Date.now();
-    if (now - this.deadLetterLogWindow >= 1000) {
-      if (this.deadLetterLinesSkipped > 0) this.logger.warn({ skipped: this.deadLetterLinesSkipped }, `${this.deadLetterLinesSkipped} more dead letter(s) not logged (more than ${DEAD_LETTER_LINES_PER_SECOND} per second); see ListDeadLetters`);
-      this.deadLetterLogWindow = now;
-      this.deadLetterLines = 0;
-      this.deadLetterLinesSkipped = 0;
-    }
+    if (now - this.deadLetterLogWindow >= 1000) this.endDeadLetterWindow(now);
     if (++this.deadLetterLines > DEAD_LETTER_LINES_PER_SECOND) {
       this.deadLetterLinesSkipped += r.count ?? 1;
+      this.deadLetterSummary ??= setTimeout(this.endDeadLetterWindowNow, Math.max(0, this.deadLetterLogWindow + 1000 - now)).unref();
       return;
     }
     this.logger.warn({
@@ -1328,6 +1327,25 @@ export class Runtime {
       traceId: d?.traceId || undefined, spanId: d?.spanId || undefined, count: r.count,
     }, `dead letter (${r.reason}): ${r.detail}`);
   }
+
+  /** Close the dead-letter log window: the storm summary, if lines were skipped, then a new window from `now`. */
+  private endDeadLetterWindow(now: number): void {
+    if (this.deadLetterSummary !== undefined) {
+      clearTimeout(this.deadLetterSummary);
+      this.deadLetterSummary = undefined;
+    }
+    if (this.deadLetterLinesSkipped > 0) {
+      this.logger.warn({ skipped: this.deadLetterLinesSkipped }, `${this.deadLetterLinesSkipped} more dead letter(s) not logged (more than ${DEAD_LETTER_LINES_PER_SECOND} per second); see ListDeadLetters`);
+    }
+    this.deadLetterLogWindow = now;
+    this.deadLetterLines = 0;
+    this.deadLetterLinesSkipped = 0;
+  }
+
+  private readonly endDeadLetterWindowNow = (): void => {
+    this.deadLetterSummary = undefined;
+    this.endDeadLetterWindow(Date.now());
+  };
 
   /** The most recent dead letters (oldest first); `stats().deadLettered` counts every one ever. */
   listDeadLetters(limit = 100): DeadLetter[] {
@@ -1438,6 +1456,8 @@ export class Runtime {
     this.pump.stop();
     for (const p of this.baselinePorts) p?.close();
     await this.pool.destroy();
+    // A storm's summary still pending is written now, not lost.
+    this.endDeadLetterWindow(Date.now());
     this.logger.flush();
     return { drained: stats.inFlight === 0, stats };
   }

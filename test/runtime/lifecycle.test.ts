@@ -120,3 +120,27 @@ t.test("agents' log lines reach the server log with the agent's name", async (t)
   t.ok(lines.some((l) => l.agent === 'lonely' && l.msg === 'handler returned -2' && l.messageId === line?.messageId), 'the debug line about the call');
   t.ok(lines.some((l) => l.msg === 'dead letter (HANDLER_FAILED): caxton_handle returned -2' && l.messageId === line?.messageId), 'the dead letter, with the same message id');
 });
+
+t.test('a dead-letter storm is cut at 100 lines a second and summed up when its second ends, with no later dead letter needed', async (t) => {
+  const { pino } = await import('pino');
+  const { Writable } = await import('node:stream');
+  const { waitUntil } = await import('../helpers/wait.js');
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb(); } });
+  const rt = await Runtime.start({ workers: 2, logger: pino({ level: 'warn' }, sink) });
+  t.teardown(() => rt.shutdown(2000));
+  // Every request makes this agent's handler fail: one HANDLER_FAILED dead letter each.
+  await rt.deploy({ name: 'lonely', module: example('ping-pong'), config: { peer: 'nobody', reportTo: 'nobody', rounds: 1 } });
+  // 400 dead letters: at 100 lines a second, fewer than four seconds of them would need a window without skips.
+  const storm = 400;
+  for (let i = 0; i < storm; i++) rt.send({ to: 'lonely', performative: 'request', content: 'start' });
+  await waitUntil(() => rt.stats().deadLettered, (n) => n === storm, `${storm} dead letters`);
+  const deadLetterLines = (): number => lines.filter((l) => /^dead letter \(HANDLER_FAILED\)/.test(String(l.msg))).length;
+  const skipped = (): number => lines.filter((l) => /more dead letter\(s\) not logged/.test(String(l.msg))).reduce((n, l) => n + Number(l.skipped), 0);
+  // No dead letter follows the storm: the summary must come from the timer, before shutdown.
+  await waitUntil(() => deadLetterLines() + skipped(), (n) => n === storm, 'every dead letter logged or counted in a summary', { timeoutMs: 10_000 });
+  t.ok(skipped() > 0, `lines were skipped (${skipped()}) and summed up`);
+  t.ok(deadLetterLines() < storm, 'not every dead letter had its own line');
+  const summary = lines.find((l) => /more dead letter\(s\) not logged/.test(String(l.msg)));
+  t.match(summary, { level: 40, msg: /not logged \(more than 100 per second\); see ListDeadLetters/ });
+});
