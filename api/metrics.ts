@@ -6,7 +6,7 @@
  * f64 counters in the bus. API calls are counted as they happen, by
  * gateway, operation and status, with children made at registration.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
 
 type Collected = Gauge | Counter;
@@ -92,7 +92,7 @@ export class Metrics {
     });
     // The histogram's buckets are the workers' (powers of two µs), so it is
     // written in the text format directly rather than re-observed.
-    new HandleTimeHistogram(this.registry, () => self.runtime);
+    registerHandleTimeHistogram(this.registry, () => self.runtime);
   }
 
   get contentType(): string {
@@ -118,39 +118,38 @@ export class Metrics {
   }
 }
 
+/** The handle-time buckets' upper bounds: powers of two µs, as the workers count them. */
+const HANDLE_BOUNDS_US = Array.from({ length: 20 }, (_, k) => 2 ** k);
+
 /**
  * caxton_handle_duration_seconds: a Prometheus histogram whose buckets the
  * workers fill in shared memory. prom-client's Histogram only takes
- * observations, so this one overrides get() to return the workers' counts.
+ * observations, so this is a plain metric object given to
+ * Registry.registerMetric: the registry renders whatever its get() returns.
  */
-class HandleTimeHistogram extends Histogram<never> {
-  constructor(registry: Registry, private readonly read: () => RuntimeMetrics | undefined) {
-    super({
-      name: 'caxton_handle_duration_seconds',
-      help: 'Time agents spend in caxton_handle, sampled: one call in 16 is timed (CAXTON_HANDLE_TIMING=all times every call)',
-      buckets: Array.from({ length: 20 }, (_, k) => 2 ** k / 1e6),
-      registers: [registry],
-    });
-  }
-
-  // Registry.metrics() renders a histogram through getForPromString() (and
-  // prom-client's get() calls it too): the values are the workers' counts.
-  async getForPromString(): Promise<Awaited<ReturnType<Histogram<never>['get']>>> {
-    // @ts-expect-error getForPromString is prom-client's, not in its typings
-    const base = (await super.getForPromString()) as Awaited<ReturnType<Histogram<never>['get']>>;
-    const m = this.read();
-    if (!m) return base;
-    const { boundsUs, counts, sumUs } = m.handleTime;
-    const values: typeof base.values = [];
-    let cumulative = 0;
-    for (let k = 0; k < boundsUs.length; k++) {
-      cumulative += counts[k]!;
-      values.push({ metricName: 'caxton_handle_duration_seconds_bucket', labels: { le: boundsUs[k]! / 1e6 }, value: cumulative });
-    }
-    cumulative += counts[boundsUs.length]!;
-    values.push({ metricName: 'caxton_handle_duration_seconds_bucket', labels: { le: '+Inf' }, value: cumulative });
-    values.push({ metricName: 'caxton_handle_duration_seconds_sum', labels: {}, value: sumUs / 1e6 });
-    values.push({ metricName: 'caxton_handle_duration_seconds_count', labels: {}, value: cumulative });
-    return { ...base, values };
-  }
+function registerHandleTimeHistogram(registry: Registry, read: () => RuntimeMetrics | undefined): void {
+  const name = 'caxton_handle_duration_seconds';
+  const help = 'Time agents spend in caxton_handle, sampled: one call in 16 is timed (CAXTON_HANDLE_TIMING=all times every call)';
+  const metric = {
+    name, help, type: 'histogram' as const, aggregator: 'sum' as const,
+    get() {
+      const m = read()?.handleTime;
+      const boundsUs = m?.boundsUs ?? HANDLE_BOUNDS_US;
+      const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+      let cumulative = 0;
+      for (let k = 0; k < boundsUs.length; k++) {
+        cumulative += m?.counts[k] ?? 0;
+        values.push({ metricName: `${name}_bucket`, labels: { le: boundsUs[k]! / 1e6 }, value: cumulative });
+      }
+      cumulative += m?.counts[boundsUs.length] ?? 0;
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: cumulative });
+      values.push({ metricName: `${name}_sum`, labels: {}, value: (m?.sumUs ?? 0) / 1e6 });
+      values.push({ metricName: `${name}_count`, labels: {}, value: cumulative });
+      return Promise.resolve({ name, help, type: 'histogram' as const, aggregator: 'sum' as const, values });
+    },
+    reset() {
+      // The counts are the workers'; nothing to reset here.
+    },
+  };
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
 }
