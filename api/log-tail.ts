@@ -14,7 +14,6 @@ import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { watch, type FSWatcher } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { LEVEL_VALUES } from '../runtime/logger.js';
 
 export interface LogFilter {
   conversationId?: string | undefined;
@@ -73,10 +72,6 @@ function matches(text: string, f: LogFilter): Record<string, unknown> | undefine
   if (f.minLevel && !(typeof fields.level === 'number' && fields.level >= f.minLevel)) return undefined;
   if (f.sinceMs && !(typeof fields.time === 'number' && fields.time >= f.sinceMs)) return undefined;
   return fields;
-}
-
-export function levelNumber(name: string): number | undefined {
-  return LEVEL_VALUES[name.toLowerCase()];
 }
 
 /**

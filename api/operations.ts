@@ -7,7 +7,8 @@
  */
 import { InvalidArgumentError, LogsUnavailableError, ServerDrainingError } from '../runtime/errors.js';
 import { conversationKey } from '../runtime/acl/bridge.js';
-import { levelNumber, tailLog, type LogLine } from './log-tail.js';
+import { tailLog, type LogLine } from './log-tail.js';
+import { levelNumber } from '../runtime/logger.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract-net.js';
 import type { DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
 import type { ApiMessage, BusClient, FrameTrace, OnCancel } from './bus-client.js';

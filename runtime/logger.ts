@@ -22,6 +22,18 @@ export const LEVEL_NAMES: readonly string[] = ['trace', 'debug', 'info', 'warn',
 /** pino's numeric levels; caxton.log levels (docs/agent-abi.md) are the same numbers. */
 export const LEVEL_VALUES: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
+/** The numeric level of a level name (any case); undefined for an unknown name. */
+export function levelNumber(name: string): number | undefined {
+  return LEVEL_VALUES[name.toLowerCase()];
+}
+
+/**
+ * How lines look in pretty form, on the server's terminal and in `caxton
+ * logs -o pretty` alike: local time (SYS:), and without the fields every
+ * line shares.
+ */
+export const PRETTY_FORMAT = { ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' } as const;
+
 export function levelName(level: number): LevelName {
   if (level <= 10) return 'trace';
   if (level <= 20) return 'debug';
@@ -62,7 +74,7 @@ export interface LoggerOptions {
 export function createLogger(level = process.env.CAXTON_LOG_LEVEL ?? 'info', opts: LoggerOptions = {}): Logger {
   const stderr = opts.stderr ?? true;
   // The terminal's pretty form, in the logging thread (with a file) or in this one.
-  const pretty = { destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' };
+  const pretty = { destination: 2, colorize: process.stderr.isTTY, ...PRETTY_FORMAT };
   if (opts.file) {
     const targets: TransportTargetOptions[] = [{
       target: 'pino-roll', level,

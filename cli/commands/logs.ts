@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { prettyFactory } from 'pino-pretty';
 import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
-import { LEVEL_NAMES } from '../../runtime/logger.js';
+import { LEVEL_NAMES, PRETTY_FORMAT } from '../../runtime/logger.js';
 
 /** what a line can have: every level but "silent" */
 const LEVELS = LEVEL_NAMES.filter((l) => l !== 'silent');
@@ -27,7 +27,7 @@ export async function runLogs(a: any): Promise<void> {
   const output: 'json' | 'pretty' = a.output ?? (process.stdout.isTTY ? 'pretty' : 'json');
   if (a.conversation === '') throw new UsageError('--conversation needs an id');
   const sinceUnixMs = a.since ? Date.now() - durationFlag(a.since, '--since') : 0;
-  const pretty = output === 'pretty' ? prettyFactory({ colorize: Boolean(process.stdout.isTTY), ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }) : undefined;
+  const pretty = output === 'pretty' ? prettyFactory({ colorize: Boolean(process.stdout.isTTY), ...PRETTY_FORMAT }) : undefined;
   const conn = new Connection(a);
   const stream = conn.stream('logs', 'Tail', {
     conversationId: a.conversation ?? '', agent: a.agent ?? '', level: a.level ?? '', sinceUnixMs, follow: Boolean(a.follow),
