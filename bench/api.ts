@@ -184,6 +184,7 @@ export async function apiScenario(o: ApiBenchOptions, ctx: BenchContext): Promis
       throughputPairs: pairs,
       throughputRatioMin: round(Math.min(...ratios), 2),
       throughputRatioMax: round(Math.max(...ratios), 2),
+      throughputPairRatios: ratios.map((r) => round(r, 2)),
     };
   } finally {
     baseline.client.close();

@@ -187,6 +187,7 @@ export async function observabilityRuns(opts: ThroughputOptions, ctx: BenchConte
     }
     return {
       off: medianRun(offs), on: medianRun(ons), ratio: median(ratios), ratios, sampleRatio,
+      pairRuns: offs.map((off, i) => ({ off: off.messagesPerSecond, on: ons[i]!.messagesPerSecond, ratio: round(ratios[i]!, 3) })),
       lost: [...offs, ...ons].reduce((n, r) => n + r.lost, 0),
       exportRequests: sink.requests(), exportedBytes: sink.bytes(),
     };
@@ -206,6 +207,8 @@ export interface ObservabilityRuns {
   /** median of the pairs' on/off ratios, and every pair's */
   ratio: number;
   ratios: number[];
+  /** every pair, in order: messages/s off and on, and their ratio */
+  pairRuns: { off: number; on: number; ratio: number }[];
   sampleRatio: number;
   /** messages lost over every run, off and on (must be 0) */
   lost: number;
@@ -265,6 +268,7 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
       ratioToOff: round(obs.ratio, 3),
       ratioToOffMin: round(Math.min(...obs.ratios), 3),
       ratioToOffMax: round(Math.max(...obs.ratios), 3),
+      pairRuns: obs.pairRuns,
     },
   };
 }
