@@ -16,7 +16,7 @@ function documentedCodes(section: string): Set<string> {
 }
 
 function errorClasses(): (new (...args: unknown[]) => errors.CaxtonError)[] {
-  return Object.values(errors).filter(
+  return (Object.values(errors) as unknown[]).filter(
     (v): v is new (...args: unknown[]) => errors.CaxtonError =>
       typeof v === 'function' && v.prototype instanceof errors.CaxtonError,
   );

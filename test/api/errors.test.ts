@@ -10,7 +10,7 @@ import { STATUS_OF_CODE, HTTP_OF_STATUS, toServiceError, decodeStatusDetails, ER
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
 function codes(): string[] {
-  return Object.values(errors)
+  return (Object.values(errors) as unknown[])
     .filter((v): v is new (...a: unknown[]) => errors.CaxtonError => typeof v === 'function' && v.prototype instanceof errors.CaxtonError)
     .map((C) => new C('a', 'b', 'c', 1).code);
 }
