@@ -41,7 +41,7 @@ lines.push('Regenerate with `npm run bench:docs` (runs `caxton bench --scenario 
 
 for (const r of by('throughput')) {
   lines.push('## Throughput', '');
-  lines.push(`${n(r.agents)} relay agents (AssemblyScript, \`examples/relay\`) on ${n(r.workers)} workers pass ${n(r.tokens)} circulating messages for ${n(r.durationSeconds)} s; every hop crosses to another worker. The baseline carries the same agents and traffic with one \`postMessage\` per frame between the same threads, in the same run.`, '');
+  lines.push(`${n(r.agents)} relay agents (AssemblyScript, \`examples/relay\`) on ${n(r.workers)} workers pass ${n(r.tokens)} circulating messages; every hop crosses to another worker. Each run measures ${n(r.durationSeconds)} s after a 1 s warm-up that is not counted (decision 0011). The baseline carries the same agents and traffic with one \`postMessage\` per frame between the same threads, in the same run.`, '');
   lines.push('| | messages/s | sent | delivered | lost |', '|---|---:|---:|---:|---:|');
   lines.push(`| shared-memory bus | ${n(r.messagesPerSecond)} | ${n(r.sent)} | ${n(r.delivered)} | ${n(r.lost)} |`);
   lines.push(`| postMessage baseline | ${n(r.baseline?.messagesPerSecond)} | ${n(r.baseline?.sent)} | ${n(r.baseline?.delivered)} | ${n(r.baseline?.lost)} |`, '');
