@@ -77,6 +77,7 @@ export function messageToProto(m: ApiMessage): Message {
     messageId: m.messageId, conversationId: m.conversationId, performative: m.performative, sender: m.sender, receiver: m.receiver,
     inReplyTo: m.inReplyTo, contentJson: toJsonText(m.content), protocol: m.protocol,
     paramsJson: m.params ? toJsonText(m.params) : '', observedAtUnixMs: m.observedAtUnixMs,
+    traceId: m.traceId, spanId: m.spanId, sampled: m.sampled,
   };
 }
 

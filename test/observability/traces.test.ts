@@ -117,6 +117,8 @@ for (const protocol of ['http/json', 'http/protobuf', 'grpc'] as const) {
       t.match(r.reply, { performative: 'inform', sender: 'greeter', contentJson: '"hello, otel"' });
       const tr = await traceOf(receiver, (sp) => sp.attributes['caxton.conversation_id'] === r.reply.conversationId);
       checkTrace(t, tr, 'greeter', r.reply.conversationId);
+      // The reply names its trace and the span of the handling that sent it, so a client can look it up.
+      t.match(r.reply, { traceId: tr.server.traceId, spanId: tr.handle.spanId, sampled: true }, 'the reply carries its trace context');
     });
 
     await t.test('an Invoke with a traceparent continues the caller\'s trace', async (t) => {
@@ -127,11 +129,13 @@ for (const protocol of ['http/json', 'http/protobuf', 'grpc'] as const) {
       const tr = await traceOf(receiver, (sp) => sp.traceId === traceId);
       t.equal(tr.server.traceId, traceId, 'the trace id is the caller\'s');
       checkTrace(t, tr, 'greeter', r.reply.conversationId, parent);
+      t.match(r.reply, { traceId, spanId: tr.handle.spanId, sampled: true }, 'the reply carries the caller\'s trace');
     });
 
     await t.test('a traceparent that is not sampled exports nothing (parentbased_always_on)', async (t) => {
       const r = await s.call(s.messages, 'Invoke', { agent: 'greeter', contentJson: '"quiet"' }, { traceparent: `00-${unsampledTrace}-${randomBytes(8).toString('hex')}-00` });
       t.equal(r.reply.contentJson, '"hello, quiet"', 'the call itself works');
+      t.match(r.reply, { traceId: unsampledTrace, spanId: /^[0-9a-f]{16}$/, sampled: false }, 'the reply carries the unsampled trace on');
       // checked once the server has stopped and flushed every thread's batch, below
     });
 

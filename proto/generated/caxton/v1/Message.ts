@@ -47,6 +47,17 @@ export interface Message {
    * Milliseconds since the Unix epoch when the API thread saw it.
    */
   'observedAtUnixMs'?: (number | string | Long);
+  /**
+   * W3C trace context the message carried (docs/observability.md): the trace
+   * id (32 hex digits) and its sender's span id (16 hex digits), both empty
+   * when it carries none (tracing off, or a message that started no trace).
+   */
+  'traceId'?: (string);
+  'spanId'?: (string);
+  /**
+   * Whether that trace is sampled (its spans are recorded and exported).
+   */
+  'sampled'?: (boolean);
 }
 
 /**
@@ -93,4 +104,15 @@ export interface Message__Output {
    * Milliseconds since the Unix epoch when the API thread saw it.
    */
   'observedAtUnixMs': (number);
+  /**
+   * W3C trace context the message carried (docs/observability.md): the trace
+   * id (32 hex digits) and its sender's span id (16 hex digits), both empty
+   * when it carries none (tracing off, or a message that started no trace).
+   */
+  'traceId': (string);
+  'spanId': (string);
+  /**
+   * Whether that trace is sampled (its spans are recorded and exported).
+   */
+  'sampled': (boolean);
 }
