@@ -10,6 +10,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { InvalidArgumentError, StreamTooSlowError, UnknownRouteError, isCaxtonError } from '../runtime/errors.js';
 import { STREAM_BUFFER_LIMIT } from './grpc.js';
 import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError } from './errors.js';
@@ -37,29 +38,57 @@ interface CompiledRoute {
   route: Route;
   pattern: RegExp;
   names: string[];
+  /** the body's JSON Schema (the route's `body`, as /v1/openapi.json shows it), compiled once */
+  validate: ValidateFunction | undefined;
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
 
+// Bodies are checked against their route's schema before a handler runs
+// (bodyValidator), so these only read fields of the declared types.
 function str(body: Record<string, unknown>, field: string): string | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new InvalidArgumentError(field, `must be a string, got ${typeof v}`, `Send "${field}" as a JSON string.`);
-  return v;
+  return body[field] as string | undefined;
 }
 
 function num(body: Record<string, unknown>, field: string): number | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(field, `must be a number, got ${JSON.stringify(v)}`, `Send "${field}" as a JSON number.`);
-  return v;
+  return body[field] as number | undefined;
 }
 
 function strings(body: Record<string, unknown>, field: string): string[] | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new InvalidArgumentError(field, 'must be a list of strings', `Send "${field}" as a JSON array of strings.`);
-  return v as string[];
+  return body[field] as string[] | undefined;
+}
+
+/** base64 (standard or URL-safe alphabet), the OpenAPI "byte" format of a module. */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** One validator per route body, compiled when the gateway starts (a JSON Schema 2020-12 validator, Ajv). */
+function bodyValidators(): (route: Route) => ValidateFunction | undefined {
+  const ajv = new Ajv2020({ allErrors: false, strict: true });
+  ajv.addFormat('byte', BASE64);
+  return (route) => (route.body ? ajv.compile({ type: 'object', ...route.body }) : undefined);
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a JSON string', integer: 'a whole JSON number', number: 'a JSON number', boolean: 'true or false',
+  array: 'a JSON array', object: 'a JSON object',
+};
+
+/** The first schema violation of a body as INVALID_ARGUMENT naming the field, with how to fix it. */
+function bodyError(e: ErrorObject, operationId: string): InvalidArgumentError {
+  const docs = `the ${operationId} body is described in /v1/openapi.json`;
+  if (e.keyword === 'required') {
+    const field = String((e.params as { missingProperty: string }).missingProperty);
+    return new InvalidArgumentError(field, 'is required', `Add "${field}" to the JSON body (${docs}).`);
+  }
+  const field = e.instancePath.slice(1).replaceAll('/', '.') || 'body';
+  if (e.keyword === 'format' && (e.params as { format: string }).format === 'byte') {
+    return new InvalidArgumentError(field, 'is not base64', 'Send the .wasm bytes base64-encoded, e.g. `base64 -w0 dist/agents/echo.wasm`.');
+  }
+  if (e.keyword === 'type') {
+    const type = String((e.params as { type: string }).type);
+    return new InvalidArgumentError(field, e.message ?? `must be ${type}`, `Send "${field}" as ${TYPE_WORDS[type] ?? type} (${docs}).`);
+  }
+  return new InvalidArgumentError(field, e.message ?? 'is not valid', `Fix "${field}" (${docs}).`);
 }
 
 /** The route table: every REST operation and its documentation. */
@@ -109,9 +138,6 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       status: 201,
       async handle({ body, res }) {
         const b64 = str(body, 'module');
-        if (b64 !== undefined && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) {
-          throw new InvalidArgumentError('module', 'is not base64', 'Send the .wasm bytes base64-encoded, e.g. `base64 -w0 dist/agents/echo.wasm`.');
-        }
         const agent = await ops.deploy({
           name: str(body, 'name') ?? '', module: b64 ? Buffer.from(b64, 'base64') : new Uint8Array(0), config: body.config,
           capabilities: strings(body, 'capabilities') ?? [], memoryLimitBytes: num(body, 'memoryLimitBytes') ?? 0,
@@ -262,13 +288,16 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
 
 let openApiDocument: unknown;
 
-function compile(route: Route): CompiledRoute {
-  const names: string[] = [];
-  const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_m, n: string) => {
-    names.push(n);
-    return '([^/]+)';
-  })}$`);
-  return { route, pattern, names };
+function compiler(): (route: Route) => CompiledRoute {
+  const validatorOf = bodyValidators();
+  return (route) => {
+    const names: string[] = [];
+    const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_m, n: string) => {
+      names.push(n);
+      return '([^/]+)';
+    })}$`);
+    return { route, pattern, names, validate: validatorOf(route) };
+  };
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -317,7 +346,7 @@ export interface HttpGateway {
 export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number): Promise<HttpGateway> {
   const table = routes(ops, metrics);
   openApiDocument = buildOpenApi(table);
-  const compiled = table.map(compile);
+  const compiled = table.map(compiler());
   const server = createServer((req, res) => {
     serve(req, res).catch((e: unknown) => {
       metrics.bug(e, 'http');
@@ -351,7 +380,7 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
         if (pathMatched) res.setHeader('allow', compiled.filter((c) => c.pattern.test(url.pathname)).map((c) => c.route.method).join(', '));
         throw new UnknownRouteError(method, url.pathname);
       }
-      const { route, names } = found.c;
+      const { route, names, validate } = found.c;
       operation = route.operationId;
       if (!route.public) {
         const err = tokens.check(req.headers.authorization);
@@ -366,6 +395,11 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
         }
       });
       const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
+      if (validate !== undefined) {
+        // A null field means the same as an absent one (as gRPC's defaults do).
+        for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
+        if (!validate(body)) throw bodyError(validate.errors![0]!, route.operationId);
+      }
       const result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
       status = res.statusCode;
       if (result !== undefined && !res.headersSent) {

@@ -520,6 +520,21 @@ t.test('REST gateway', async (t) => {
     t.equal(bad.status, 'INVALID_ARGUMENT');
     t.equal(expectError(await s.http('POST', '/v1/agents/echo/messages', '[1,2]'), 400, 'INVALID_ARGUMENT', 'a JSON array').details.argument, 'body');
     t.equal(expectError(await s.http('POST', '/v1/agents/echo/invoke', { content: 1, timeoutMs: 'soon' }), 400, 'INVALID_ARGUMENT', 'a string timeout').details.argument, 'timeoutMs');
+    // Every body is checked against its route's schema (the one /v1/openapi.json shows) before the handler runs.
+    const typed = expectError(await s.http('POST', '/v1/agents/echo/messages', { performative: 5, content: 1 }), 400, 'INVALID_ARGUMENT', 'a number performative');
+    t.equal(typed.details.argument, 'performative');
+    t.match(typed.message, /performative/);
+    t.match(typed.hint, /a JSON string.*openapi\.json/, 'the hint names the type and where the schema is');
+    t.equal(expectError(await s.http('POST', '/v1/agents/echo/invoke', { content: 1, timeoutMs: 1.5 }), 400, 'INVALID_ARGUMENT', 'a fractional timeout').details.argument, 'timeoutMs');
+    const missing = expectError(await s.http('POST', '/v1/tasks/contract-net', { capability: 'x' }), 400, 'INVALID_ARGUMENT', 'a task without its task');
+    t.equal(missing.details.argument, 'task');
+    t.match(missing.message, /task.*required/);
+    t.equal(expectError(await deploy({ name: 'x', module: b64(example('echo')), capabilities: ['ok', 1] }), 400, 'INVALID_ARGUMENT', 'a capability that is not a string').details.argument, 'capabilities.1');
+    t.equal(expectError(await s.http('POST', '/v1/drain', { shutdown: 'yes' }), 400, 'INVALID_ARGUMENT', 'a string shutdown').details.argument, 'shutdown');
+    // null means absent, as before the schemas
+    const nulls = await s.http('POST', '/v1/agents/echo/invoke', { content: 'n', conversationId: null, performative: null });
+    t.equal(nulls.status, 200, 'null fields are taken as absent');
+    t.equal(nulls.body?.reply?.content, 'n');
 
     const perf = expectError(await s.http('POST', '/v1/agents/echo/messages', { performative: 'shout', content: 1 }), 400, 'UNKNOWN_PERFORMATIVE', 'send shout');
     t.equal(perf.details.performative, 'shout');
