@@ -92,7 +92,10 @@ export class Connection {
     this.token = readClientToken(this.dataDir);
     const v1 = loadCaxtonGrpc().caxton.v1;
     const creds = grpc.credentials.createInsecure();
-    const opts = { 'grpc.max_send_message_length': 64 * 1024 * 1024 };
+    // No receive limit (grpc-js's default is 4 MiB): the CLI reads what its
+    // server sends, and a window of dead letters (`caxton dead-letters`, up
+    // to the 10,000 a server keeps) can be larger than that.
+    const opts = { 'grpc.max_send_message_length': 64 * 1024 * 1024, 'grpc.max_receive_message_length': -1 };
     this.clients = {
       agents: new v1.AgentService(this.target, creds, opts) as never,
       messages: new v1.MessageService(this.target, creds, opts) as never,
@@ -133,7 +136,7 @@ export class Connection {
     const rich = decodeStatusDetails(e.metadata);
     const code = rich?.reason ?? grpc.status[e.code] ?? 'UNKNOWN';
     let hint = rich?.hint ?? '';
-    if (e.code === grpc.status.DEADLINE_EXCEEDED && !hint) hint = 'Raise --timeout, or check that the agent answers (caxton agents get NAME, its dead letters).';
+    if (e.code === grpc.status.DEADLINE_EXCEEDED && !hint) hint = 'Raise --timeout, or check that the agent answers (caxton agents get NAME, caxton dead-letters --agent NAME).';
     if (e.code === grpc.status.UNAUTHENTICATED && this.token === undefined) {
       hint = `No token found: set $CAXTON_TOKEN, or run the CLI where it can read the server's data directory (--data-dir, now ${this.dataDir}). ${hint}`;
     }
