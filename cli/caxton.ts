@@ -18,6 +18,7 @@ import { taskCommand } from './commands/task.js';
 import { agentsCommand } from './commands/agents.js';
 import { invokeCommand, runInvoke, runSend, sendCommand } from './commands/messages.js';
 import { logsCommand, runLogs } from './commands/logs.js';
+import { deadLettersCommand, runDeadLetters } from './commands/dead-letters.js';
 import { CliError, EXIT, healthCheck, targetOf } from './client.js';
 
 export const EXIT_OK = 0;
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
     .command('send <agent>', 'send a message to an agent (fire and forget)', sendCommand, runSend)
     .command('invoke <agent>', 'send a request and print the reply', invokeCommand, runInvoke)
     .command('logs', 'show the server\'s log, filtered by conversation, agent, level or time; --follow for new lines', logsCommand, runLogs)
+    .command('dead-letters', 'show the most recent dead letters (messages that could not be delivered), filtered by agent, reason or conversation', deadLettersCommand, runDeadLetters)
     .command('health', 'is the server serving (gRPC health check, no token needed)', (c) => c, async (a) => {
       const target = targetOf(a as never);
       const st = await healthCheck(target).catch((e: Error) => {
