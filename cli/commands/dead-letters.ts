@@ -13,6 +13,7 @@ import { UsageError, durationFlag } from '../usage.js';
 import { table } from '../output.js';
 import { DeadLetterReason } from '../../runtime/errors.js';
 import { conversationKey } from '../../runtime/acl/bridge.js';
+import type { DeadLetter } from '../../runtime/supervisor.js';
 
 /** What ListDeadLetters accepts at most (api/operations.ts). */
 export const SERVER_MAX_LIMIT = 100_000;
@@ -25,19 +26,7 @@ const COLUMNS = ['time', 'reason', 'agent', 'from', 'performative', 'conversatio
 const DETAIL_WIDTH = 100;
 
 /** One dead letter as the CLI prints it: every field of the proto, content parsed (REST's shape). */
-interface DeadLetterView {
-  seq: number;
-  at: string;
-  reason: string;
-  hint: string;
-  detail: string;
-  agent: string;
-  from: string;
-  performative: string;
-  messageId: string;
-  conversationId: string;
-  content: unknown;
-}
+type DeadLetterView = Omit<DeadLetter, 'reason'> & { reason: string };
 
 interface Filters {
   reasons?: Set<string> | undefined;
