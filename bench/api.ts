@@ -25,7 +25,7 @@ import * as hdr from 'hdr-histogram-js';
 import { CaxtonServer } from '../api/server.js';
 import { loadCaxtonGrpc } from '../api/grpc.js';
 import { silentLogger } from '../runtime/logger.js';
-import { loadAgent, type BenchContext } from './common.js';
+import { loadAgent, median, pairInTurn, type BenchContext } from './common.js';
 import { round } from './throughput.js';
 import type { MessageServiceClient } from '../proto/generated/caxton/v1/MessageService.js';
 
@@ -96,12 +96,6 @@ async function throughputPhase(t: Target, seconds: number, concurrency: number):
   return done / elapsed;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 function summary(t: Target): Record<string, number> {
   const us = (p: number): number => round(t.histogram.getValueAtPercentile(p) / 1000, 1);
   return { p50Us: us(50), p99Us: us(99), p999Us: us(99.9), callsPerSecond: Math.round(t.completed / t.seconds), calls: t.histogram.totalCount, errors: t.errors };
@@ -157,15 +151,7 @@ export async function apiScenario(o: ApiBenchOptions, ctx: BenchContext): Promis
     const ratios: number[] = [];
     const tbar = ctx.progress(`api throughput (${o.concurrency} in flight)`, 2 * pairs);
     for (let p = 0; p < pairs; p++) {
-      let b = 0;
-      let x = 0;
-      if (p % 2 === 0) {
-        b = await throughputPhase(baseline, phaseSeconds, o.concurrency);
-        x = await throughputPhase(caxton, phaseSeconds, o.concurrency);
-      } else {
-        x = await throughputPhase(caxton, phaseSeconds, o.concurrency);
-        b = await throughputPhase(baseline, phaseSeconds, o.concurrency);
-      }
+      const [b, x] = await pairInTurn(p, () => throughputPhase(baseline, phaseSeconds, o.concurrency), () => throughputPhase(caxton, phaseSeconds, o.concurrency));
       ratios.push(x / Math.max(1e-9, b));
       tbar.update(2 * (p + 1));
     }

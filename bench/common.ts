@@ -58,3 +58,24 @@ export async function withTicker<T>(p: Promise<T>, everyMs: number, fn: () => vo
     fn();
   }
 }
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Pair `i` of an alternating comparison (decision 0011): runs `a` and `b`
+ * one after the other, `a` first in even pairs and `b` first in odd ones, so
+ * that a steady drift of the machine's speed favours neither. Returns
+ * [a's result, b's result].
+ */
+export async function pairInTurn<A, B>(i: number, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  if (i % 2 === 0) {
+    const x = await a();
+    return [x, await b()];
+  }
+  const y = await b();
+  return [await a(), y];
+}

@@ -25,7 +25,7 @@ import { Runtime } from '../runtime/supervisor.js';
 import { decodeFrame } from '../bus/frame.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { SpanKind, startTracing, type Tracing } from '../runtime/tracing.js';
-import { loadAgent, withTicker, type BenchContext } from './common.js';
+import { loadAgent, median, pairInTurn, withTicker, type BenchContext } from './common.js';
 import type { Transport } from '../runtime/protocol.js';
 import type { SpanCounts } from '../runtime/span-export.js';
 
@@ -186,26 +186,16 @@ export async function observabilityRuns(opts: ThroughputOptions, ctx: BenchConte
   try {
     const offs: ThroughputRun[] = [];
     const ons: ThroughputRun[] = [];
-    const ratios: number[] = [];
-    const runOff = (): Promise<ThroughputRun> => runThroughputOnce(opts, 'bus', ctx);
-    const runOn = (): Promise<ThroughputRun> => runThroughputOnce(opts, 'bus', ctx, { sampleRatio, endpoint: sink.endpoint, logDir });
     for (let i = 0; i < pairs; i++) {
-      let off: ThroughputRun;
-      let on: ThroughputRun;
-      if (i % 2 === 0) {
-        off = await runOff();
-        on = await runOn();
-      } else {
-        on = await runOn();
-        off = await runOff();
-      }
+      const [off, on] = await pairInTurn(i,
+        () => runThroughputOnce(opts, 'bus', ctx),
+        () => runThroughputOnce(opts, 'bus', ctx, { sampleRatio, endpoint: sink.endpoint, logDir }));
       offs.push(off);
       ons.push(on);
-      ratios.push(on.messagesPerSecond / Math.max(1, off.messagesPerSecond));
     }
+    const pairRuns = offs.map((off, i) => ({ off: off.messagesPerSecond, on: ons[i]!.messagesPerSecond, ratio: ons[i]!.messagesPerSecond / Math.max(1, off.messagesPerSecond) }));
     return {
-      off: medianRun(offs), on: medianRun(ons), ratio: median(ratios), ratios, sampleRatio,
-      pairRuns: offs.map((off, i) => ({ off: off.messagesPerSecond, on: ons[i]!.messagesPerSecond, ratio: round(ratios[i]!, 3) })),
+      off: medianRun(offs), on: medianRun(ons), ratio: median(pairRuns.map((p) => p.ratio)), pairRuns, sampleRatio,
       lost: [...offs, ...ons].reduce((n, r) => n + r.lost, 0),
       exportRequests: sink.requests(), exportedBytes: sink.bytes(),
     };
@@ -222,9 +212,8 @@ export interface ObservabilityRuns {
   /** the median runs (by messages/s) */
   off: ThroughputRun;
   on: ThroughputRun;
-  /** median of the pairs' on/off ratios, and every pair's */
+  /** median of the pairs' on/off ratios */
   ratio: number;
-  ratios: number[];
   /** every pair, in order: messages/s off and on, and their ratio */
   pairRuns: { off: number; on: number; ratio: number }[];
   sampleRatio: number;
@@ -232,12 +221,6 @@ export interface ObservabilityRuns {
   lost: number;
   exportRequests: number;
   exportedBytes: number;
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The run with the median messages/s (the lower middle one of an even count). */
@@ -271,7 +254,7 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
     },
     ratio: round(bus.messagesPerSecond / Math.max(1, base.messagesPerSecond), 2),
     // every bus run of the scenario (the shown one is the median of several)
-    busRuns: 2 * obs.ratios.length,
+    busRuns: 2 * obs.pairRuns.length,
     lostAllRuns: obs.lost + base.lost,
     observability: {
       tracingSampleRatio: obs.sampleRatio,
@@ -282,11 +265,11 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
       exportedBytes: obs.exportedBytes,
       // the median "on" run's spans: recorded on the workers, then exported or dropped (export queue full)
       spans: obs.on.spans,
-      pairs: obs.ratios.length,
+      pairs: obs.pairRuns.length,
       ratioToOff: round(obs.ratio, 3),
-      ratioToOffMin: round(Math.min(...obs.ratios), 3),
-      ratioToOffMax: round(Math.max(...obs.ratios), 3),
-      pairRuns: obs.pairRuns,
+      ratioToOffMin: round(Math.min(...obs.pairRuns.map((p) => p.ratio)), 3),
+      ratioToOffMax: round(Math.max(...obs.pairRuns.map((p) => p.ratio)), 3),
+      pairRuns: obs.pairRuns.map((p) => ({ ...p, ratio: round(p.ratio, 3) })),
     },
   };
 }
