@@ -40,6 +40,8 @@ interface CompiledRoute {
   names: string[];
   /** the body's JSON Schema (the route's `body`, as /v1/openapi.json shows it), compiled once */
   validate: ValidateFunction | undefined;
+  /** the body fields with a declared type, where null is taken as absent */
+  nullable: string[];
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -296,7 +298,8 @@ function compiler(): (route: Route) => CompiledRoute {
       names.push(n);
       return '([^/]+)';
     })}$`);
-    return { route, pattern, names, validate: validatorOf(route) };
+    const typed = Object.entries(route.body?.properties ?? {}).filter(([, schema]) => (schema as { type?: unknown }).type !== undefined);
+    return { route, pattern, names, validate: validatorOf(route), nullable: typed.map(([k]) => k) };
   };
 }
 
@@ -380,7 +383,7 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
         if (pathMatched) res.setHeader('allow', compiled.filter((c) => c.pattern.test(url.pathname)).map((c) => c.route.method).join(', '));
         throw new UnknownRouteError(method, url.pathname);
       }
-      const { route, names, validate } = found.c;
+      const { route, names, validate, nullable } = found.c;
       operation = route.operationId;
       if (!route.public) {
         const err = tokens.check(req.headers.authorization);
@@ -396,8 +399,9 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
       });
       const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
       if (validate !== undefined) {
-        // A null field means the same as an absent one (as gRPC's defaults do).
-        for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
+        // A null typed field means the same as an absent one (as gRPC's
+        // defaults do); a null free-form value (content, config, task) is JSON null.
+        for (const k of nullable) if (body[k] === null) delete body[k];
         if (!validate(body)) throw bodyError(validate.errors![0]!, route.operationId);
       }
       const result = await route.handle({ params, query: url.searchParams, body, raw: req, res });

@@ -535,6 +535,10 @@ t.test('REST gateway', async (t) => {
     const nulls = await s.http('POST', '/v1/agents/echo/invoke', { content: 'n', conversationId: null, performative: null });
     t.equal(nulls.status, 200, 'null fields are taken as absent');
     t.equal(nulls.body?.reply?.content, 'n');
+    // ...but a null content is the JSON value null, sent as such (echo returns it)
+    const nullContent = await s.http('POST', '/v1/agents/echo/invoke', { content: null });
+    t.equal(nullContent.status, 200);
+    t.equal(nullContent.body?.reply?.content, null, 'content null is not dropped');
 
     const perf = expectError(await s.http('POST', '/v1/agents/echo/messages', { performative: 'shout', content: 1 }), 400, 'UNKNOWN_PERFORMATIVE', 'send shout');
     t.equal(perf.details.performative, 'shout');
