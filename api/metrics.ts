@@ -7,6 +7,7 @@
  * gateway, operation and status, with children made at registration.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { HANDLE_BUCKETS } from '../bus/layout.js';
 import type { RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
 
 type Collected = Gauge | Counter;
@@ -118,8 +119,8 @@ export class Metrics {
   }
 }
 
-/** The handle-time buckets' upper bounds: powers of two µs, as the workers count them. */
-const HANDLE_BOUNDS_US = Array.from({ length: 20 }, (_, k) => 2 ** k);
+/** The handle-time buckets' upper bounds: powers of two µs, as the workers count them (the last bucket is +Inf). */
+const HANDLE_BOUNDS_US = Array.from({ length: HANDLE_BUCKETS - 1 }, (_, k) => 2 ** k);
 
 /**
  * caxton_handle_duration_seconds: a Prometheus histogram whose buckets the

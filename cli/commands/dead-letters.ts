@@ -54,6 +54,7 @@ function filtersOf(a: any): Filters {
   }
   if (a.reason !== undefined) {
     const asked = String(a.reason).split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+    if (asked.length === 0) throw new UsageError('--reason needs at least one reason, e.g. --reason HANDLER_FAILED,NO_WAITER');
     const unknown = asked.filter((r) => !REASONS.includes(r));
     if (unknown.length) throw new UsageError(`--reason: unknown dead-letter reason ${unknown.map((r) => `"${r}"`).join(', ')} (known: ${REASONS.join(', ')})`);
     f.reasons = new Set(asked);

@@ -198,7 +198,7 @@ async function startForeground(s: ServerSettings): Promise<void> {
 /** How long `start --detach` waits for the server to become ready, unless --ready-timeout says otherwise. */
 const DETACH_READY_TIMEOUT_MS = 60_000;
 /** How long a server that failed to start gets to exit on SIGTERM before it is sent SIGKILL. */
-const STOP_GRACE_MS = 5_000;
+export const STOP_GRACE_MS = 5_000;
 
 function showMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
@@ -285,7 +285,8 @@ async function startDetached(s: ServerSettings, readyTimeoutMs = DETACH_READY_TI
     const pid = child.pid;
     const wasRunning = child.exitCode === null && child.signalCode === null;
     const stopped = await stopChild(child, STOP_GRACE_MS);
-    removeFilesOf(s.dataDir, pid);
+    // A server still alive keeps its files: without them nothing could find and stop it.
+    if (stopped) removeFilesOf(s.dataDir, pid);
     if (!(e instanceof CliError)) throw e;
     if (!stopped) {
       throw new CliError(`${e.message}; it could not be stopped and is still running`, e.code, `Kill it with \`kill -9 ${pid}\`. ${e.hint}`, e.exitCode);

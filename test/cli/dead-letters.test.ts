@@ -201,6 +201,7 @@ t.test('bad flags are usage errors', async (t) => {
     [['--limit', 'lots'], /--limit takes a whole number .*got "lots"/],
     [['--limit', '1.5'], /--limit takes a whole number/],
     [['--reason', 'EXPLODED'], /--reason: unknown dead-letter reason "EXPLODED" \(known: AGENT_TRAPPED, /],
+    [['--reason', ','], /--reason needs at least one reason/],
     [['--agent', ''], /--agent needs a value/],
     [['--conversation', ''], /--conversation needs a value/],
     [['--since', 'soon'], /--since takes a duration/],

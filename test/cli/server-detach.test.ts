@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, runCli, serverRunning, stopDetachedServer } from '../helpers/cli.js';
 import { waitUntil, within } from '../helpers/wait.js';
+import { STOP_GRACE_MS } from '../../dist/cli/commands/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'caxton-detach-'));
 const baseEnv = { ...process.env, CAXTON_TOKEN: '', CAXTON_SERVER: '', CAXTON_DATA_DIR: '' };
@@ -28,8 +29,9 @@ const { join } = require('node:path');
 const argv = process.argv;
 if (argv.includes('server') && argv.includes('start') && !argv.includes('--detach')) {
   const dataDir = argv[argv.indexOf('--data-dir') + 1];
-  writeFileSync(dataDir + '.started', String(process.pid));
   if (process.env.HANG_IGNORE_SIGTERM === '1') process.on('SIGTERM', () => {});
+  // Written after the handler: a .started file means a SIGTERM from now on is ignored.
+  writeFileSync(dataDir + '.started', String(process.pid));
   writeFileSync(join(dataDir, 'fleet.json.' + process.pid + '.1700000000000.tmp'), '{"agents":[');
   writeFileSync(join(dataDir, 'server.pid'), process.pid + '\\n');
   writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ pid: process.pid, host: '127.0.0.1', grpcPort: 1, startedAt: new Date().toISOString() }));
@@ -90,10 +92,17 @@ function assertStopped(t: Test, stderr: string, dataDir: string, pid: number): v
 t.test('the readiness limit passes: the server is stopped (SIGTERM, or SIGKILL when it ignores SIGTERM)', async (t) => {
   for (const ignoreSigterm of [false, true]) {
     const { dataDir, env } = hanging(`limit-${ignoreSigterm ? 'sigkill' : 'sigterm'}`, ignoreSigterm);
-    const r = await runCli(['server', 'start', '--detach', '--ready-timeout', '300ms', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '1'], env, 60_000);
+    const began = performance.now();
+    const r = await runCli(['server', 'start', '--detach', '--ready-timeout', '2s', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '1'], env, 60_000);
+    const tookMs = performance.now() - began;
     t.equal(r.code, 70, `exit code 70 (ignores SIGTERM: ${ignoreSigterm})`);
-    t.match(r.stderr, /^caxton: SERVER_START_FAILED: the server \(pid \d+\) did not become ready within 300 ms; it was stopped\n {2}hint: .*--ready-timeout/);
+    t.match(r.stderr, /^caxton: SERVER_START_FAILED: the server \(pid \d+\) did not become ready within 2 s; it was stopped\n {2}hint: .*--ready-timeout/);
+    // The hang must have run (and, when it ignores SIGTERM, installed its handler) within the limit,
+    // or this would not test the stop: a clear failure here means the machine took over 2 s to start node.
+    t.ok(existsSync(`${dataDir}.started`), 'the hanging server started within the limit');
     assertStopped(t, r.stderr, dataDir, startedPid(dataDir));
+    // SIGTERM ignored: only SIGKILL, after the grace period, can have stopped it.
+    if (ignoreSigterm) t.ok(tookMs >= STOP_GRACE_MS, `the server was killed after the ${STOP_GRACE_MS} ms grace (took ${Math.round(tookMs)} ms)`);
   }
 });
 
