@@ -301,14 +301,13 @@ t.test('REST gateway', async (t) => {
     t.equal(refused?.body.error.details.limit, 64);
     for (const st of open.splice(0)) st.close();
     // the server releases a slot when it sees the connection close: wait on responses, not a timer
-    let again: Awaited<ReturnType<typeof openStream>> | undefined;
+    // (waitUntil fails the test, naming the last status, if it never comes)
     await waitUntil(async () => {
-      again = await openStream(s, 'slot-after');
+      const again = await openStream(s, 'slot-after');
       if (again.res.status === 200) open.push(again);
       else await again.res.text();
       return again.res.status;
-    }, (status) => status === 200, 'HTTP 200 for a new stream once the others are closed', { intervalMs: 0 });
-    t.equal(again?.res.status, 200, 'a stream opens again once the others are gone');
+    }, (status) => status === 200, 'a stream opens again (HTTP 200) once the others are closed', { intervalMs: 0 });
   });
 
   t.test('contract net over REST with the example fleet', async (t) => {

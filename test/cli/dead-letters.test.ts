@@ -137,6 +137,7 @@ t.test('the table: one row each, each reason\'s hint once', async (t) => {
   const lines = r.stdout.trimEnd().split('\n');
   t.match(lines[0], /^TIME +REASON +AGENT +FROM +PERFORMATIVE +CONVERSATION +DETAIL$/);
   t.match(lines[1], new RegExp(`^\\S+Z +HANDLER_FAILED +lonely +\\$api +request +${conversationKey('order-1')} +caxton_handle returned -2$`));
+  t.match(lines[2], new RegExp(`^\\S+Z +HANDLER_FAILED +lonely +\\$api +request +${conversationKey('order-1')} +caxton_handle returned -2$`), 'the second letter of order-1');
   t.match(lines[3], /^\S+Z +HANDLER_FAILED +lonely +\$api +request +caxton_handle returned -2$/, 'no conversation: an empty cell');
   t.match(lines[4], new RegExp(`^\\S+Z +NO_WAITER +\\$api +echo +inform +${conversationKey('order-2')} +no call waits`));
   t.equal(lines[5], '', 'a blank line, then the hints');

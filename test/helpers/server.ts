@@ -8,6 +8,7 @@ import { CaxtonServer, type ServerOptions } from '../../dist/api/server.js';
 import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
 import { decodeStatusDetails, type RichError } from '../../dist/api/errors.js';
 import { silentLogger } from '../../dist/runtime/logger.js';
+import { setOtelEnv } from './otel-env.js';
 
 export type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
@@ -32,10 +33,19 @@ const HTTP_MS = 60_000;
 
 export async function startTestServer(opts: ServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'caxton-test-'));
-  const server = await CaxtonServer.start({
-    grpcPort: 0, httpPort: 0, ...opts, dataDir,
-    runtime: { workers: 2, logger: silentLogger(), ...opts.runtime },
-  });
+  // No OTEL_* setting of the machine reaches the server's threads (they read
+  // them when they start): with an endpoint set, OTel metrics would read the
+  // runtime's metrics on their own schedule, and tracing would be on.
+  const restoreOtel = setOtelEnv({});
+  let server: CaxtonServer;
+  try {
+    server = await CaxtonServer.start({
+      grpcPort: 0, httpPort: 0, ...opts, dataDir,
+      runtime: { workers: 2, logger: silentLogger(), ...opts.runtime },
+    });
+  } finally {
+    restoreOtel();
+  }
   const target = `127.0.0.1:${server.grpcPort}`;
   const pkg = loadCaxtonGrpc();
   const creds = grpc.credentials.createInsecure();
