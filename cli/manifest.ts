@@ -538,6 +538,27 @@ interface ManifestDoc {
 }
 
 /**
+ * Offset of the first plain `<<` key whose value is not a mapping (or an
+ * alias of one, or a list of those): with merge keys on, yaml cannot turn
+ * such a document into data. A quoted "<<" is an ordinary key.
+ */
+function badMergeKeyAt(doc: Document): number | undefined {
+  const isMapping = (node: unknown): boolean => isMap(isAlias(node) ? node.resolve(doc) : node);
+  let at: number | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      const key = pair.key;
+      // yaml gives a merge key the value Symbol('<<'); a quoted one stays a string
+      if (at !== undefined || !isScalar(key) || typeof key.value !== 'symbol' || key.value.description !== '<<') return;
+      const value = pair.value;
+      if (isMapping(value) || (isSeq(value) && value.items.every(isMapping))) return;
+      at = key.range?.[0] ?? 0;
+    },
+  });
+  return at;
+}
+
+/**
  * Read, validate and resolve a fleet manifest. Throws ManifestError
  * (INVALID_MANIFEST, every problem found, each at its line:column) or
  * ModuleFileNotFoundError (MODULE_FILE_NOT_FOUND, at the `module:` key).
@@ -572,6 +593,14 @@ export function loadManifest(file: string): Fleet {
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
+    const merge = badMergeKeyAt(doc);
+    if (merge !== undefined) {
+      throw new ManifestError(file, [{
+        ...where.at(merge), path: '',
+        message: 'a plain << key merges mappings into its own (a YAML merge key), but this one\'s value is not a mapping; ' +
+          'to use "<<" as an ordinary key, quote it: "<<":',
+      }]);
+    }
     // unresolved alias, or too many aliases (a "billion laughs" file)
     let at = 0;
     visit(doc, { Alias(_key, node) { if (at === 0 && node.resolve(doc) === undefined && node.range) at = node.range[0]; } });

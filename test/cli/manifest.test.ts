@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 import {
   loadManifest, parseSize, parseDuration, suggestField, FLEET_SCHEMA_FILE, MANIFEST_API_VERSION, MANIFEST_KIND,
   type ManifestProblem,
@@ -175,6 +175,22 @@ t.test('bad YAML syntax is INVALID_MANIFEST at the parser\'s line:column', async
   const alias = problemsOf(t, `${HEAD}agents:\n  - name: a\n    module: *nowhere\n`);
   t.same(alias.problems.map((p) => `${p.line}:${p.column}`), ['5:13']);
   t.match(alias.problems[0]!.message, /Unresolved alias/);
+});
+
+t.test('a plain << key is a merge key: a non-mapping value is reported at it; quoted, "<<" is an ordinary key', async (t) => {
+  const agent = `agents:\n  - name: a\n    module: echo.wasm\n    config:\n`;
+  const scalar = problemsOf(t, `${HEAD}${agent}      x: 1\n      <<: 0\n`);
+  t.same(scalar.problems.map((p) => `${p.line}:${p.column}`), ['8:7']);
+  t.match(scalar.problems[0]!.message, /merge key.*not a mapping.*quote it: "<<":/);
+
+  const list = problemsOf(t, `${HEAD}base: &b { y: 2 }\n${agent}      <<: [*b, 3]\n`);
+  t.same(list.problems.map((p) => `${p.line}:${p.column}`), ['8:7']);
+
+  const quoted = loadManifest(manifest(`${HEAD}${agent}      "<<": 0\n      nested: { '<<': { x: 1 } }\n`));
+  t.same(quoted.agents[0]!.config, { '<<': 0, nested: { '<<': { x: 1 } } });
+
+  const merged = loadManifest(manifest(`${HEAD}${agent}      <<: { x: 1 }\n      y: 2\n`));
+  t.same(merged.agents[0]!.config, { x: 1, y: 2 });
 });
 
 t.test('an unknown field is reported at its key, with the closest field name', async (t) => {
@@ -492,6 +508,16 @@ const durationArb: fc.Arbitrary<[number | string, number]> = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 999 })).filter(([s, ms]) => s + ms > 0)
     .map(([s, ms]): [string, number] => [ms === 0 ? `${s}s` : `${s}.${String(ms).padStart(3, '0')}s`, s * 1000 + ms]),
 );
+/**
+ * YAML text of a value. yaml's writer leaves a "<<" key plain, which a
+ * manifest reads as a merge key: a user writing config by hand quotes it,
+ * and so does this.
+ */
+function toYaml(value: unknown): string {
+  const doc = new Document(value);
+  visit(doc, { Pair(_key, pair) { if (isScalar(pair.key) && pair.key.value === '<<') pair.key.type = 'QUOTE_DOUBLE'; } });
+  return doc.toString();
+}
 const configArb = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const entryArb = fc.record({
   name: nameArb,
@@ -523,7 +549,7 @@ t.test('property: any manifest of valid fields loads and gives the values back',
         return a;
       });
       const doc = { apiVersion: 'caxton.dev/v1', kind: 'Fleet', ...(fleetName !== undefined ? { metadata: { name: fleetName } } : {}), agents: yamlAgents };
-      const fleet = loadManifest(manifest(stringify(doc), `prop-${runs++ % 8}.yaml`));
+      const fleet = loadManifest(manifest(toYaml(doc), `prop-${runs++ % 8}.yaml`));
       if (fleet.name !== fleetName) throw new Error(`fleet name ${fleet.name}`);
       const expected = entries.flatMap((e, entry) => {
         const count = e.instances ?? 1;
