@@ -141,10 +141,18 @@ function unaryFor(metrics: Metrics) {
   };
 }
 
-/** Auth for every call but health checks (Kubernetes probes and load balancers send no token). */
-function authInterceptor(tokens: TokenCheck): grpc.ServerInterceptor {
+const INVOKE_PATH = '/caxton.v1.MessageService/Invoke';
+
+/**
+ * Auth for every call but health checks (Kubernetes probes and load
+ * balancers send no token). An authenticated Invoke also pre-wakes its
+ * likely worker here, its earliest moment: only its metadata has been read
+ * (BusClient.prewake).
+ */
+function authInterceptor(tokens: TokenCheck, ops: Operations): grpc.ServerInterceptor {
   return (method, call) => {
     if (method.path.startsWith('/grpc.health.v1.Health/')) return new grpc.ServerInterceptingCall(call);
+    const invoke = method.path === INVOKE_PATH;
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
         next({
@@ -152,6 +160,7 @@ function authInterceptor(tokens: TokenCheck): grpc.ServerInterceptor {
             const value = metadata.get('authorization')[0];
             const err = tokens.check(typeof value === 'string' ? value : undefined);
             if (!err) {
+              if (invoke) ops.prewake();
               nextMetadata(metadata);
               return;
             }
@@ -177,7 +186,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   const definition = loadPackageDefinition();
   const pkg = loadCaxtonGrpc(definition);
   const server = new grpc.Server({
-    interceptors: [authInterceptor(tokens)],
+    interceptors: [authInterceptor(tokens, ops)],
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
   });
 

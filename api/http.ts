@@ -32,6 +32,8 @@ export interface Route extends RouteDoc {
   public?: boolean;
   /** returns the JSON body, or undefined when the handler wrote the response itself */
   handle(req: HttpRequest): Promise<unknown> | unknown;
+  /** called once the request is authenticated and before its body is read (Invoke: pre-wake the agent's worker) */
+  beforeBody?(params: Record<string, string>): void;
 }
 
 interface CompiledRoute {
@@ -182,6 +184,9 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
       method: 'POST', path: '/v1/agents/{name}/invoke', operationId: 'MessageService.Invoke', tag: 'Messages',
       summary: 'Request-reply: send (performative defaults to request) and wait for the reply in the same conversation, up to timeoutMs (default 30000).',
       body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: { type: 'integer' } } },
+      beforeBody(params) {
+        ops.prewake(params.name);
+      },
       async handle({ params, body, res, raw }) {
         const timeout = num(body, 'timeoutMs');
         // 'close' also comes after the reply was written: the bus client
@@ -397,6 +402,7 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
           throw new InvalidArgumentError(n, `"${found!.m[i + 1]}" is not valid percent-encoding`, 'Percent-encode the path segment as UTF-8 (encodeURIComponent), e.g. %20 for a space.');
         }
       });
+      if (route.beforeBody !== undefined) route.beforeBody(params);
       const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
       if (validate !== undefined) {
         // A null typed field means the same as an absent one (as gRPC's

@@ -105,6 +105,17 @@ export class Metrics {
     return this.calls.labels(gateway, operation, status);
   }
 
+  /** A counter of this thread whose value `read` gives at scrape time (e.g. BusClient.prewakes). */
+  counterFrom(name: string, help: string, read: () => number): void {
+    new Counter({
+      name, help, registers: [this.registry],
+      collect(this: Counter) {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
   countCall(gateway: 'grpc' | 'http', operation: string, status: string): void {
     this.calls.inc({ gateway, operation, status });
   }

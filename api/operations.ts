@@ -208,6 +208,11 @@ export class Operations {
     return this.invokeObserved(m, input, Math.min(ms, 2 ** 31 - 1), onCancel);
   }
 
+  /** An Invoke to `agent` (when known) is coming: see BusClient.prewake. */
+  prewake(agent?: string): void {
+    if (!this.draining) this.bus.prewake(agent);
+  }
+
   /** Invoke with spans and/or debug lines (only when tracing or debug logging is on). */
   private async invokeObserved(m: MessageInput, input: { agent: string; performative: string; content: unknown; conversationId?: string | undefined; inReplyTo?: string | undefined }, ms: number, onCancel: OnCancel | undefined): Promise<{ reply: ApiMessage; latencyUs: number }> {
     const spans = this.tracing ? this.beginSpans(m, input.agent, input.performative, 'MessageService/Invoke') : undefined;

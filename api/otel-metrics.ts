@@ -49,6 +49,7 @@ export async function startOtelMetrics(ops: Operations, prom: Metrics, env: Node
   const handleTime = counter('caxton.handle.time', 'Time agents spent in caxton_handle (timed calls only, see docs/observability.md)', 's');
   const handled = counter('caxton.handle.timed_calls', 'caxton_handle calls timed for caxton.handle.time', '{call}');
   const calls = counter('caxton.api.calls', 'API calls by gateway, operation and status', '{call}');
+  const prewakes = counter('caxton.api.prewakes', 'Invokes from a sequential caller for which the API thread woke the likely worker before reading the request', '{call}');
   const spans = counter('caxton.trace.spans', 'Spans of the workers: recorded, then exported, failed or dropped', '{span}');
   meter.addBatchObservableCallback(async (result) => {
     const [stats, m] = await Promise.all([ops.stats(), ops.metrics('otel')]);
@@ -71,6 +72,8 @@ export async function startOtelMetrics(ops: Operations, prom: Metrics, env: Node
     }
     const api = await prom.registry.getSingleMetric('caxton_api_calls_total')?.get();
     for (const v of api?.values ?? []) result.observe(calls, v.value, v.labels as Record<string, string>);
-  }, [accepted, delivered, deadLettered, inFlight, depth, agents, utilisation, handleTime, handled, calls, spans]);
+    const early = await prom.registry.getSingleMetric('caxton_api_prewakes_total')?.get();
+    if (early?.values[0]) result.observe(prewakes, early.values[0].value);
+  }, [accepted, delivered, deadLettered, inFlight, depth, agents, utilisation, handleTime, handled, calls, prewakes, spans]);
   return { shutdown: () => provider.shutdown() };
 }

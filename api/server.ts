@@ -25,7 +25,8 @@ const API_ENDPOINT = '$api';
 /**
  * The Invoke latency tricks of the API thread (api/bus-client.ts), on unless
  * the server's environment says CAXTON_API_LATENCY_TRICKS=off (the same
- * switch as the options apiEagerPublish: false, apiReplyPollMicros: 0).
+ * switch as the options apiEagerPublish: false, apiReplyPollMicros: 0,
+ * apiPrewake: false).
  */
 const LATENCY_TRICKS = process.env.CAXTON_API_LATENCY_TRICKS !== 'off';
 
@@ -55,6 +56,13 @@ export interface ServerOptions {
    * (bus/pump.ts); default 500 (0 with CAXTON_API_LATENCY_TRICKS=off); 0 = off
    */
   apiReplyPollMicros?: number;
+  /**
+   * an Invoke arriving while no other waits wakes its likely worker as soon
+   * as its metadata (gRPC) or path (REST) is read, so the wake-up overlaps
+   * with reading the request (api/bus-client.ts prewake); default true
+   * (false with CAXTON_API_LATENCY_TRICKS=off)
+   */
+  apiPrewake?: boolean;
   /** the log file the runtime's logger writes (runtime/logger.ts logFileBase), read back by LogService.Tail and `caxton logs` */
   logFile?: string;
   /** Invoke's limit when a call has no deadline (default 30 s) */
@@ -118,6 +126,7 @@ export class CaxtonServer {
       spinMicros: opts.apiSpinMicros ?? 0,
       eagerPublish: opts.apiEagerPublish ?? LATENCY_TRICKS,
       replyPollMicros: opts.apiReplyPollMicros ?? (LATENCY_TRICKS ? 500 : 0),
+      prewake: opts.apiPrewake ?? LATENCY_TRICKS,
       defaultInvokeTimeoutMs: opts.defaultInvokeTimeoutMs ?? 30_000,
       retryAfterMs: opts.retryAfterMs ?? 10, logLevel: runtime.logger.levelVal, logFile: opts.logFile,
     };

@@ -29,6 +29,7 @@ export interface ApiThreadInput {
   spinMicros: number;
   eagerPublish: boolean;
   replyPollMicros: number;
+  prewake: boolean;
   defaultInvokeTimeoutMs: number;
   retryAfterMs: number;
   /** pino level number of the server's logger: 20 (debug) or lower logs each Send/Invoke */
@@ -51,6 +52,7 @@ const post = (m: FromApiThread): void => parentPort!.postMessage(m);
 async function main(): Promise<void> {
   const bus = new BusClient(input.bus, input.join, input.busPort, {
     spinMicros: input.spinMicros, retryAfterMs: input.retryAfterMs, eagerPublish: input.eagerPublish, replyPollMicros: input.replyPollMicros,
+    prewake: input.prewake,
   });
   const control = new ControlClient(input.controlPort);
   const tracing = await startTracing('api');
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
   const tokens = new TokenCheck(input.token);
   const bug = (e: unknown, operation: string): void => post({ type: 'log', level: 'error', msg: `bug in ${operation}: ${(e as Error)?.stack ?? String(e)}`, operation });
   const metrics = new Metrics(() => ops.stats(), bug, () => ops.metrics('prometheus'));
+  metrics.counterFrom('caxton_api_prewakes_total', 'Invokes from a sequential caller for which the API thread woke the likely worker before reading the request', () => bus.prewakes);
   const otelMetrics = await startOtelMetrics(ops, metrics);
   let grpc: GrpcGateway | undefined;
   let http: HttpGateway | undefined;
