@@ -19,6 +19,8 @@
  * [0] records received, [1] spans exported, [2] spans whose export failed,
  * [3] spans dropped because the queue was full.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ExportResultCode, getNumberFromEnv, type ExportResult } from '@opentelemetry/core';
 import { createOtlpHttpExportDelegate, convertLegacyHttpOptions } from '@opentelemetry/otlp-exporter-base/node-http';
@@ -154,7 +156,36 @@ class SpanQueue {
   }
 }
 
+/** The export thread's nice value unless CAXTON_SPAN_EXPORT_NICE says otherwise (0 = the workers' priority). */
+const SPAN_EXPORT_NICE = 10;
+
+/**
+ * Run this thread at a lower CPU priority than the workers. When the cores
+ * are busy, the bus's threads get them first and telemetry gets what is
+ * left: a wake-up of this thread then waits for the end of the running
+ * worker's time slice instead of preempting it mid-drain (a preempted worker
+ * also stalls the workers whose messages it holds). If this thread falls
+ * behind, its queue fills and spans are dropped and counted, the bus is
+ * never slowed. In the throughput benchmark the workers' share of the CPU in
+ * traced runs rose from 0.92 to 0.94 of the untraced runs' (three runs
+ * each); at nice 19 spans were dropped.
+ *
+ * Linux only: a thread's nice value is set through its thread id
+ * (/proc/thread-self). Elsewhere, or if the system refuses, nothing changes.
+ */
+function lowerPriority(env: NodeJS.ProcessEnv): void {
+  const nice = env.CAXTON_SPAN_EXPORT_NICE === undefined || env.CAXTON_SPAN_EXPORT_NICE === '' ? SPAN_EXPORT_NICE : Number(env.CAXTON_SPAN_EXPORT_NICE);
+  if (process.platform !== 'linux' || !Number.isInteger(nice) || nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(tid, Math.min(nice, 19));
+  } catch {
+    // no /proc, or not allowed: run at the workers' priority
+  }
+}
+
 function main(): void {
+  lowerPriority(process.env);
   const port = parentPort!;
   const { counters } = workerData as SpanExportInput;
   const resources: Attributes[] = [];

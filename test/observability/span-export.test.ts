@@ -8,6 +8,7 @@
 // goes on.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Runtime } from '../../dist/runtime/index.js';
@@ -117,4 +118,51 @@ t.test('a collector that hangs: the queue drops spans and counts them; the bus g
   t.equal(end.failed, 0);
   t.equal(end.exported + end.dropped, 1000, `exported ${end.exported} + dropped ${end.dropped} = received`);
   t.equal(r.spans.length, end.exported, 'the collector got what was counted as exported');
+});
+
+/** How many of this process's threads run at each nice value (Linux /proc; field 19 of a task's stat). */
+function threadsByNice(): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    counts.set(nice, (counts.get(nice) ?? 0) + 1);
+  }
+  return counts;
+}
+
+t.test('the span export thread runs at nice 10, or as CAXTON_SPAN_EXPORT_NICE says (0: the workers\' priority)', { skip: process.platform !== 'linux' && 'a thread\'s nice value is set through Linux\'s /proc/thread-self' }, async (t) => {
+  const r = await receiver();
+  t.teardown(() => r.close());
+  const saved = process.env.CAXTON_SPAN_EXPORT_NICE;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.CAXTON_SPAN_EXPORT_NICE;
+    else process.env.CAXTON_SPAN_EXPORT_NICE = saved;
+  });
+  const base = threadsByNice();
+  for (const [setting, nice] of [[undefined, 10], ['5', 5], ['0', 0]] as const) {
+    if (setting === undefined) delete process.env.CAXTON_SPAN_EXPORT_NICE;
+    else process.env.CAXTON_SPAN_EXPORT_NICE = setting;
+    const rt = await startTraced({ OTEL_EXPORTER_OTLP_ENDPOINT: r.endpoint, OTEL_BSP_SCHEDULE_DELAY: '20' });
+    try {
+      await rt.deploy([{ name: 'echo-1', module: example('echo'), worker: 1 }, { name: 'echo-2', module: example('echo'), worker: 2 }]);
+      await traffic(rt, 20, randomBytes(16).toString('hex'), randomBytes(8).toString('hex'));
+      // spans exported: the export thread has started and set its priority
+      await waitUntil(() => rt.metricsSnapshot().spans, (sp) => (sp?.exported ?? 0) >= 20, '20 spans exported', { intervalMs: 5 });
+      const now = threadsByNice();
+      const label = setting === undefined ? 'by default' : `with CAXTON_SPAN_EXPORT_NICE=${setting}`;
+      if (nice === 0) {
+        t.same([...now.keys()].filter((n) => n !== 0), [...base.keys()].filter((n) => n !== 0), `${label}: no thread of the runtime runs at another nice value`);
+      } else {
+        t.equal((now.get(nice) ?? 0) - (base.get(nice) ?? 0), 1, `${label}: one more thread (the export thread) at nice ${nice}`);
+      }
+    } finally {
+      await rt.shutdown(5000);
+    }
+  }
 });
