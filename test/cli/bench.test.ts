@@ -1,14 +1,25 @@
 // The real CLI as a subprocess: `caxton bench --json` prints one JSON object
-// per scenario with the documented fields, and bad usage exits 1.
+// per scenario with the documented fields, and bad usage exits 1. Also
+// which tokens the throughput scenario's traced runs trace (tracedToken).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tracedToken } from '../../dist/bench/throughput.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli/caxton.js', import.meta.url));
 
 function caxton(...args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 240_000 });
 }
+
+t.test('tracedToken: exactly the given number of tokens, spread evenly', async (t) => {
+  for (const [traced, tokens] of [[21, 2048], [1, 64], [0, 100], [100, 100], [7, 10], [3, 1000]] as const) {
+    const picked = Array.from({ length: tokens }, (_, i) => i).filter((i) => tracedToken(i, traced, tokens));
+    t.equal(picked.length, traced, `${traced} of ${tokens}`);
+    const gaps = picked.slice(1).map((x, k) => x - picked[k]!);
+    if (gaps.length) t.ok(Math.max(...gaps) - Math.min(...gaps) <= 1, `${traced} of ${tokens}: gaps differ by at most 1`);
+  }
+});
 
 t.test('bench --scenario all --json (small sizes)', async (t) => {
   const r = caxton('bench', '--scenario', 'all', '--json', '--duration', '0.5', '--agents', '4', '--tokens', '64', '--rounds', '2000', '--density', '200', '--api-calls', '300', '--api-pairs', '3', '--api-concurrency', '4');
@@ -24,6 +35,11 @@ t.test('bench --scenario all --json (small sizes)', async (t) => {
   t.equal(tp.sent, tp.delivered! + tp.deadLettered!, 'sent = delivered + dead-lettered');
   t.ok(tp.sent! > 0 && tp.baseline.delivered! > 0, 'both transports carried traffic');
   t.equal(tp.baseline.lost, 0);
+  const obs = (tp as unknown as { observability: Record<string, number> & { spans: { received: number; exported: number } } }).observability;
+  t.equal(obs.tracedTokens, 1, 'observability: 1 % of 64 tokens, rounded up, is one traced token');
+  t.equal(obs.pairs, 5);
+  t.ok(obs.spans.received > 0 && obs.spans.exported === obs.spans.received, 'its hops were recorded and all exported');
+  t.ok(obs.exportRequests! > 0, 'the sink received them');
   for (const k of ['p50Us', 'p99Us', 'p999Us']) t.ok(pp[k]! > 0, `pingpong.${k} > 0`);
   t.ok(pp.p50Us! <= pp.p99Us! && pp.p99Us! <= pp.p999Us!, 'percentiles are ordered');
   t.equal(pp.rounds, 2000);
