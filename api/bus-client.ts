@@ -351,7 +351,8 @@ export class BusClient {
     if (agent !== undefined) {
       const slot = this.names.slotOf(agent);
       const entry = slot !== undefined && slot < this.maxAgents ? Atomics.load(this.i32, this.routerBase + slot) : 0;
-      if (entry !== 0) doorbell = this.bus.threadI32(entry & ROUTE_THREAD_MASK) + T_DOORBELL;
+      if (entry === 0) return; // no such agent: the call will fail, no worker needs waking
+      doorbell = this.bus.threadI32(entry & ROUTE_THREAD_MASK) + T_DOORBELL;
     }
     if (doorbell < 0) return;
     this.prewakes++;

@@ -77,6 +77,11 @@ export function tracedToken(i: number, traced: number, tokens: number): boolean 
   return Math.floor(((i + 1) * traced) / tokens) > Math.floor((i * traced) / tokens);
 }
 
+/** How many of `tokens` a traced run traces at `sampleRatio`: its share, rounded up. */
+export function tracedTokenCount(tokens: number, sampleRatio: number): number {
+  return Math.ceil(tokens * sampleRatio);
+}
+
 export async function runThroughputOnce(opts: ThroughputOptions, transport: Transport, ctx: BenchContext, observed?: ObservedRun): Promise<ThroughputRun> {
   // Worker threads read the OTEL_* variables when they start: set them around Runtime.start only.
   const vars: Record<string, string> = {};
@@ -135,7 +140,7 @@ export async function runThroughputOnce(opts: ThroughputOptions, transport: Tran
       deliveredBefore = rt.stats().delivered;
       resolve();
     }, WARMUP_SECONDS * 1000));
-    const traced = observed ? Math.ceil(opts.tokens * observed.sampleRatio) : 0;
+    const traced = observed ? tracedTokenCount(opts.tokens, observed.sampleRatio) : 0;
     for (let i = 0; i < opts.tokens; i++) {
       if (tracing) {
         // Each token is one trace; a traced token's every hop is a span on the
@@ -280,7 +285,7 @@ export async function throughputScenario(opts: ThroughputOptions, ctx: BenchCont
     observability: {
       tracingSampleRatio: obs.sampleRatio,
       // tokens with a sampled trace context in each "on" run (tracedToken)
-      tracedTokens: Math.ceil(opts.tokens * obs.sampleRatio),
+      tracedTokens: tracedTokenCount(opts.tokens, obs.sampleRatio),
       logLevel: OBSERVED_LOG_LEVEL,
       messagesPerSecond: obs.on.messagesPerSecond,
       lost: obs.on.lost,

@@ -83,8 +83,10 @@ t.test('a sequential caller pre-wakes from its second Invoke on; overlapping cal
   await invokeEcho(t, s, 102);
   t.equal(await prewakes(s), afterOverlap + 2, 'after a lone call, the next ones pre-wake again');
 
+  const known = await prewakes(s);
   const unknown = await s.http('POST', '/v1/agents/nobody/invoke', { content: 1 });
   t.equal(unknown.status, 404, 'an Invoke to an unknown agent is still NOT_FOUND');
+  t.equal(await prewakes(s), known, 'and wakes no worker');
   await invokeEcho(t, s, 103);
 });
 
