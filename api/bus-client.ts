@@ -342,8 +342,8 @@ export class BusClient {
    * must not pre-wake: grpc-js reads all the burst's metadata before any of
    * its handlers run (so none waits yet), and a worker woken that early spins
    * out and sleeps again before the first frame comes, costing a second
-   * notify and a spin's CPU on every burst (the api bench's throughput ratio
-   * fell by about 0.07). Off with `prewake: false`.
+   * notify and a spin's CPU on every burst (the throughput ratio, measured as
+   * the api bench does, fell by about 0.07). Off with `prewake: false`.
    */
   prewake(agent?: string): void {
     if (!this.prewakeOn || !this.sequentialCaller || this.byMessage.size !== 0) return;
