@@ -8,12 +8,12 @@
  * beside the workers so that no drain loop ever waits for telemetry.
  *
  * Batching follows the BatchSpanProcessor's settings, OTEL_BSP_*: a request
- * leaves when OTEL_BSP_MAX_EXPORT_BATCH_SIZE spans (default 2048 here, see
- * maxBatch) are queued,
+ * leaves when OTEL_BSP_MAX_EXPORT_BATCH_SIZE spans (default 8192 here, four
+ * worker batches, see maxBatch) are queued,
  * or OTEL_BSP_SCHEDULE_DELAY ms (default 5000) after the oldest was queued;
  * one request is in flight at a time; records that arrive while
- * OTEL_BSP_MAX_QUEUE_SIZE are queued (default 8192: four worker batches, see
- * maxQueue) are dropped and counted.
+ * OTEL_BSP_MAX_QUEUE_SIZE are queued (default four requests' worth, 32768,
+ * see maxQueue) are dropped and counted.
  *
  * Counters (a shared Float64Array written only here, read by the supervisor):
  * [0] records received, [1] spans exported, [2] spans whose export failed,
@@ -36,6 +36,9 @@ import { otlpProtocol } from './tracing.js';
 import { CAXTON_VERSION } from './version.js';
 
 type Request = readonly SpanRange[];
+
+/** Spans per export request unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: four worker batches. */
+const EXPORT_BATCH_SPANS = 4 * BATCH_RECORDS;
 
 const countItems: IExporterMetricsHelper<Request> = {
   name: 'span',
@@ -64,20 +67,24 @@ class SpanQueue {
   private readonly delegate: IOtlpExportDelegate<Request>;
   /**
    * The SDK's default request (512 spans) is sized for its span objects.
-   * Caxton's spans are about 200 bytes of OTLP each and come from the
-   * workers in batches of BATCH_RECORDS, so by default a request carries one
-   * such batch (2048 spans, about 400 KB; collectors accept 4 MiB by default):
-   * a quarter of the requests, and of their fixed cost on this thread and the
-   * collector's (1.43 to 1.13 µs of this thread's time per span in the
-   * throughput benchmark). OTEL_BSP_MAX_EXPORT_BATCH_SIZE still sets it.
+   * Caxton's spans are about 190 bytes of OTLP each and come from the
+   * workers in batches of BATCH_RECORDS, so by default a request carries
+   * four such batches (8192 spans, about 1.6 MB; collectors accept 4 MiB
+   * over gRPC and 20 MiB over HTTP by default). Each request costs this
+   * thread about a millisecond of the HTTP client's code, which stays cold
+   * at a few requests a second, and costs the collector as much again: in
+   * the throughput benchmark this thread's CPU time fell by a third from
+   * requests of 2048 spans, and the main thread's (the bench's collector)
+   * by a fifth (decision 0010). OTEL_BSP_MAX_EXPORT_BATCH_SIZE still sets it.
    */
-  private readonly maxBatch = getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? BATCH_RECORDS;
+  private readonly maxBatch = getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? EXPORT_BATCH_SPANS;
   /**
    * The SDK's default queue (2048) is one SDK's, fed span by span. This one
    * is fed by every worker in batches of up to BATCH_RECORDS: by default it
-   * holds four such batches, or OTEL_BSP_MAX_QUEUE_SIZE when that is set.
+   * holds four requests (or four worker batches, if requests are smaller),
+   * or OTEL_BSP_MAX_QUEUE_SIZE when that is set.
    */
-  private readonly maxQueue = Math.max(this.maxBatch, getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 4 * BATCH_RECORDS);
+  private readonly maxQueue = Math.max(this.maxBatch, getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 4 * Math.max(this.maxBatch, BATCH_RECORDS));
   private readonly delayMs = getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY') ?? 5000;
   private readonly queue: SpanRange[] = [];
   private queued = 0;
