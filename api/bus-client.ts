@@ -27,9 +27,9 @@ import {
   AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidArgumentError, InvalidReplyError, MailboxFullError,
   ReplyTimeoutError, TooManyStreamsError, UnknownPerformativeError,
 } from '../runtime/errors.js';
-import { conversationKey } from '../runtime/acl/bridge.js';
-import type { DeadLetterRecord, ToWorker } from '../runtime/protocol.js';
-import type { PeerJoin } from '../runtime/supervisor.js';
+import { conversationKey } from '../runtime/fipa/acl/bridge.js';
+import type { DeadLetterRecord, ToWorker } from '../runtime/thread-messages.js';
+import type { PeerJoin } from '../runtime/runtime.js';
 
 const PERF_AGREE = PERFORMATIVE_CODE.agree;
 

@@ -10,8 +10,8 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { InternalError, isCaxtonError, reviveError, type SerializedError } from '../runtime/errors.js';
-import type { AgentInfo, AgentSpec, DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
-import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract-net.js';
+import type { AgentInfo, AgentSpec, DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/runtime.js';
+import type { ContractNetOutcome, ContractNetRequest } from '../runtime/fipa/contract-net.js';
 
 /** An agent as the API shows it: the registry's view plus its counters. */
 export interface AgentView extends AgentInfo {

@@ -14,7 +14,7 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import { ReflectionService } from '@grpc/reflection';
 import { toServiceError } from './errors.js';
 import { InvalidArgumentError, StreamTooSlowError, isCaxtonError } from '../runtime/errors.js';
-import { levelName } from '../runtime/logger.js';
+import { levelName } from '../runtime/observability/logger.js';
 
 /** Bytes (REST) a conversation stream may have waiting for a slow client before it is closed (STREAM_TOO_SLOW). */
 export const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
@@ -40,7 +40,7 @@ import type { ManagementServiceHandlers } from '../proto/generated/caxton/v1/Man
 import type { Agent } from '../proto/generated/caxton/v1/Agent.js';
 import type { Message } from '../proto/generated/caxton/v1/Message.js';
 import type { Stats } from '../proto/generated/caxton/v1/Stats.js';
-import type { RuntimeStats } from '../runtime/supervisor.js';
+import type { RuntimeStats } from '../runtime/runtime.js';
 
 /** proto/ in the source tree and next to dist/ (both are two levels up). */
 export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');

@@ -8,7 +8,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { HANDLE_BUCKETS } from '../bus/layout.js';
-import type { RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
+import type { RuntimeMetrics, RuntimeStats } from '../runtime/runtime.js';
 
 type Collected = Gauge | Counter;
 

@@ -6,14 +6,14 @@
  * their statuses.
  */
 import { InvalidArgumentError, LogsUnavailableError, ServerDrainingError } from '../runtime/errors.js';
-import { conversationKey } from '../runtime/acl/bridge.js';
+import { conversationKey } from '../runtime/fipa/acl/bridge.js';
 import { tailLog, type LogLine } from './log-tail.js';
-import { levelNumber } from '../runtime/logger.js';
-import type { ContractNetOutcome, ContractNetRequest } from '../runtime/contract-net.js';
-import type { DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/supervisor.js';
+import { levelNumber } from '../runtime/observability/logger.js';
+import type { ContractNetOutcome, ContractNetRequest } from '../runtime/fipa/contract-net.js';
+import type { DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/runtime.js';
 import type { ApiMessage, BusClient, FrameTrace, OnCancel } from './bus-client.js';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { SpanKind, SpanStatusCode, type Span, type Tracing } from '../runtime/tracing.js';
+import { SpanKind, SpanStatusCode, type Span, type Tracing } from '../runtime/observability/tracing.js';
 import type { AgentView, ControlClient, DeployArgs, ServerInfoView } from './control.js';
 
 export interface OperationsOptions {

@@ -13,7 +13,7 @@
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { Metrics } from './metrics.js';
 import type { Operations } from './operations.js';
-import { otlpEnabled, otlpProtocol } from '../runtime/tracing.js';
+import { otlpEnabled, otlpProtocol } from '../runtime/observability/tracing.js';
 import { CAXTON_VERSION } from '../runtime/version.js';
 
 export interface OtelMetrics {
@@ -30,7 +30,7 @@ async function metricExporter(protocol: ReturnType<typeof otlpProtocol>): Promis
 export async function startOtelMetrics(ops: Operations, prom: Metrics, env: NodeJS.ProcessEnv = process.env): Promise<OtelMetrics | undefined> {
   if (!otlpEnabled('METRICS', env)) return undefined;
   const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
-  const { caxtonResource } = await import('../runtime/otel-resource.js');
+  const { caxtonResource } = await import('../runtime/observability/otel-resource.js');
   const exporter = await metricExporter(otlpProtocol('METRICS', env));
   const provider = new MeterProvider({
     resource: caxtonResource('api'),

@@ -10,7 +10,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
-import { Runtime, type RuntimeOptions, type RuntimeStats, type AgentInfo } from '../runtime/supervisor.js';
+import { Runtime, type RuntimeOptions, type RuntimeStats, type AgentInfo } from '../runtime/runtime.js';
 import { serveControl, type AgentView, type ControlHandlers } from './control.js';
 import { loadOrCreateToken } from './auth.js';
 import { FleetStore } from '../runtime/store.js';
@@ -18,7 +18,7 @@ import { isCaxtonError } from '../runtime/errors.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 
 import { CAXTON_VERSION } from '../runtime/version.js';
-import { checkOtlpEndpoint } from '../runtime/tracing.js';
+import { checkOtlpEndpoint } from '../runtime/observability/tracing.js';
 
 const API_ENDPOINT = '$api';
 

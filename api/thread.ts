@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { BusInit } from '../bus/shared.js';
-import type { PeerJoin } from '../runtime/supervisor.js';
+import type { PeerJoin } from '../runtime/runtime.js';
 import { BusClient } from './bus-client.js';
 import { ControlClient } from './control.js';
 import { Operations } from './operations.js';
@@ -13,7 +13,7 @@ import { TokenCheck } from './auth.js';
 import { Metrics } from './metrics.js';
 import { startGrpc, type GrpcGateway } from './grpc.js';
 import { startHttp, type HttpGateway } from './http.js';
-import { startTracing } from '../runtime/tracing.js';
+import { startTracing } from '../runtime/observability/tracing.js';
 import { startOtelMetrics } from './otel-metrics.js';
 
 export interface ApiThreadInput {

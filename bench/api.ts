@@ -24,7 +24,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as hdr from 'hdr-histogram-js';
 import { CaxtonServer } from '../api/server.js';
 import { loadCaxtonGrpc } from '../api/grpc.js';
-import { silentLogger } from '../runtime/logger.js';
+import { silentLogger } from '../runtime/observability/logger.js';
 import { loadAgent, median, pairInTurn, type BenchContext } from './common.js';
 import { round } from './throughput.js';
 import type { MessageServiceClient } from '../proto/generated/caxton/v1/MessageService.js';

@@ -6,8 +6,8 @@
  * percentiles come from an HDR histogram.
  */
 import * as hdr from 'hdr-histogram-js';
-import { Runtime } from '../runtime/supervisor.js';
-import { silentLogger } from '../runtime/logger.js';
+import { Runtime } from '../runtime/runtime.js';
+import { silentLogger } from '../runtime/observability/logger.js';
 import { loadAgent, withTicker, type BenchContext } from './common.js';
 import { round } from './throughput.js';
 

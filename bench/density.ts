@@ -4,7 +4,7 @@
  * the whole process (every thread), measured after boot and after deploy.
  * One agent is then invoked to prove the fleet is live.
  */
-import { Runtime } from '../runtime/supervisor.js';
+import { Runtime } from '../runtime/runtime.js';
 import { loadAgent, sleep, type BenchContext } from './common.js';
 import { round } from './throughput.js';
 

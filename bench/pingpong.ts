@@ -5,7 +5,7 @@
  * histogram. Warm-up rounds are recorded separately and discarded.
  */
 import * as hdr from 'hdr-histogram-js';
-import { Runtime } from '../runtime/supervisor.js';
+import { Runtime } from '../runtime/runtime.js';
 import { decodeFrame } from '../bus/frame.js';
 import { loadAgent, withTicker, type BenchContext } from './common.js';
 import { round } from './throughput.js';

@@ -22,13 +22,13 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime } from '../runtime/supervisor.js';
+import { Runtime } from '../runtime/runtime.js';
 import { decodeFrame } from '../bus/frame.js';
-import { createLogger, type Logger } from '../runtime/logger.js';
-import { SpanKind, startTracing, type Tracing } from '../runtime/tracing.js';
+import { createLogger, type Logger } from '../runtime/observability/logger.js';
+import { SpanKind, startTracing, type Tracing } from '../runtime/observability/tracing.js';
 import { loadAgent, median, pairInTurn, withTicker, type BenchContext } from './common.js';
-import type { Transport } from '../runtime/protocol.js';
-import type { SpanCounts } from '../runtime/span-export.js';
+import type { Transport } from '../runtime/thread-messages.js';
+import type { SpanCounts } from '../runtime/observability/span-export.js';
 
 /** Observability switched on for a run: tracing at this sampling ratio, and the server's log at info to a rotated file. */
 /** The server log's level in an observed run. */

@@ -4,8 +4,8 @@
  * with the position of the fault.
  */
 import type { Argv } from 'yargs';
-import { parseAcl, formatAcl } from '../../runtime/acl/string-codec.js';
-import { validateMessage } from '../../runtime/acl/message.js';
+import { parseAcl, formatAcl } from '../../runtime/fipa/acl/string-codec.js';
+import { validateMessage } from '../../runtime/fipa/acl/message.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 
 async function readStdin(): Promise<string> {

@@ -12,8 +12,8 @@ import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
 import { table } from '../output.js';
 import { DeadLetterReason } from '../../runtime/errors.js';
-import { conversationKey } from '../../runtime/acl/bridge.js';
-import type { DeadLetter } from '../../runtime/supervisor.js';
+import { conversationKey } from '../../runtime/fipa/acl/bridge.js';
+import type { DeadLetter } from '../../runtime/runtime.js';
 
 /** What ListDeadLetters accepts at most (api/operations.ts). */
 export const SERVER_MAX_LIMIT = 100_000;

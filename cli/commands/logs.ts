@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { prettyFactory } from 'pino-pretty';
 import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
-import { LEVEL_NAMES, PRETTY_FORMAT } from '../../runtime/logger.js';
+import { LEVEL_NAMES, PRETTY_FORMAT } from '../../runtime/observability/logger.js';
 
 /** what a line can have: every level but "silent" */
 const LEVELS = LEVEL_NAMES.filter((l) => l !== 'silent');

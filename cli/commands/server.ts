@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Argv } from 'yargs';
 import { CaxtonServer } from '../../api/server.js';
-import { LEVEL_NAMES, createLogger, logFileBase } from '../../runtime/logger.js';
+import { LEVEL_NAMES, createLogger, logFileBase } from '../../runtime/observability/logger.js';
 import { writeFileAtomic } from '../../runtime/store.js';
 import { CliError, Connection, EXIT, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';

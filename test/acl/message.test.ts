@@ -6,7 +6,7 @@ import t from 'tap';
 import {
   validateMessage, normalizeIsoDateTime, toPerformative, isUserDefinedName, PERFORMATIVES,
   DEFAULT_MAX_CONTENT_BYTES, MAX_AGENT_IDENTIFIER_DEPTH, type ValidateOptions,
-} from '../../dist/runtime/acl/message.js';
+} from '../../dist/runtime/fipa/acl/message.js';
 import { CaxtonError } from '../../dist/runtime/errors.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');

@@ -6,8 +6,8 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert';
-import { parseAcl, formatAcl, formatDateTime, parseDateTime } from '../../dist/runtime/acl/string-codec.js';
-import { PERFORMATIVES, validateMessage, type AclMessage, type AgentIdentifier } from '../../dist/runtime/acl/message.js';
+import { parseAcl, formatAcl, formatDateTime, parseDateTime } from '../../dist/runtime/fipa/acl/string-codec.js';
+import { PERFORMATIVES, validateMessage, type AclMessage, type AgentIdentifier } from '../../dist/runtime/fipa/acl/message.js';
 import { AclSyntaxError, CaxtonError, UnknownPerformativeError } from '../../dist/runtime/errors.js';
 
 const aid = (name: string, extra: Partial<AgentIdentifier> = {}): AgentIdentifier => ({ name, ...extra });

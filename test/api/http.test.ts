@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { routes } from '../../dist/api/http.js';
-import { conversationKey } from '../../dist/runtime/acl/bridge.js';
+import { conversationKey } from '../../dist/runtime/fipa/acl/bridge.js';
 import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
 import { example } from '../helpers/agents.js';
 import { waitUntil, within } from '../helpers/wait.js';

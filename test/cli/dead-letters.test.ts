@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
-import { conversationKey } from '../../dist/runtime/acl/bridge.js';
+import { conversationKey } from '../../dist/runtime/fipa/acl/bridge.js';
 import { agentsDir, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/wait.js';
 

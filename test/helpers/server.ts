@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CaxtonServer, type ServerOptions } from '../../dist/api/server.js';
 import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
 import { decodeStatusDetails, type RichError } from '../../dist/api/errors.js';
-import { silentLogger } from '../../dist/runtime/logger.js';
+import { silentLogger } from '../../dist/runtime/observability/logger.js';
 import { setOtelEnv } from './otel-env.js';
 
 export type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../../dist/runtime/index.js';
-import { silentLogger } from '../../dist/runtime/logger.js';
+import { silentLogger } from '../../dist/runtime/observability/logger.js';
 import { runCli } from '../helpers/cli.js';
 import { otelEnv, setOtelEnv } from '../helpers/otel-env.js';
 
@@ -40,7 +40,7 @@ for (const signal of ['TRACES', 'METRICS'] as const) {
 }
 
 t.test('the resource: service.name defaults to caxton, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME override it', async (t) => {
-  const { caxtonResource } = await import('../../dist/runtime/otel-resource.js');
+  const { caxtonResource } = await import('../../dist/runtime/observability/otel-resource.js');
   t.teardown(setOtelEnv({})); // no OTEL_SERVICE_NAME, no OTEL_RESOURCE_ATTRIBUTES
   t.match(caxtonResource('api').attributes, { 'service.name': 'caxton', 'caxton.thread': 'api' });
   process.env.OTEL_RESOURCE_ATTRIBUTES = 'service.name=fleet-a,deployment.environment=test';

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Runtime } from '../../dist/runtime/index.js';
-import { silentLogger } from '../../dist/runtime/logger.js';
+import { silentLogger } from '../../dist/runtime/observability/logger.js';
 import { decodeFrame } from '../../dist/bus/frame.js';
 import { example, Inbox } from '../helpers/agents.js';
 import { decodeProtobufRequest, type ReceivedSpan } from '../helpers/otlp.js';

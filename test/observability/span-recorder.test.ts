@@ -7,7 +7,7 @@
 // the same arrays, and that no buffer was detached on the way.
 import t from 'tap';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { BATCH_RECORDS, REC_WORDS, R_CONV_HI, R_CONV_LO, R_PARENT, R_SPAN, R_STATUS, R_TRACE, SpanRecorder, recordText, R_AGENT, R_SENDER, R_ERROR, type SpanBatch } from '../../dist/runtime/span-recorder.js';
+import { BATCH_RECORDS, REC_WORDS, R_CONV_HI, R_CONV_LO, R_PARENT, R_SPAN, R_STATUS, R_TRACE, SpanRecorder, recordText, R_AGENT, R_SENDER, R_ERROR, type SpanBatch } from '../../dist/runtime/observability/span-recorder.js';
 import { within } from '../helpers/wait.js';
 
 /** Record `n` messages; message i has conversation id (i, thread) and agent `a<i mod 7>`. */

@@ -2,7 +2,7 @@
 // that misbehaves. Real worker threads, agents built from this repository.
 import t from 'tap';
 import { Runtime } from '../../dist/runtime/index.js';
-import { silentLogger } from '../../dist/runtime/logger.js';
+import { silentLogger } from '../../dist/runtime/observability/logger.js';
 import { example, fixture } from '../helpers/agents.js';
 
 function echoes(rt: Runtime, to: string, n: number): Promise<unknown[]> {

@@ -2,7 +2,7 @@
 // from examples/ with the AssemblyScript SDK.
 import t from 'tap';
 import { Runtime, decodeFrame, type DecodedFrame } from '../../dist/runtime/index.js';
-import { silentLogger } from '../../dist/runtime/logger.js';
+import { silentLogger } from '../../dist/runtime/observability/logger.js';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { example, Inbox } from '../helpers/agents.js';

@@ -1,8 +1,8 @@
 // Interaction protocols: the state machines (unit), conversation release and
 // reply-by (unit, with real timers), and the host enforcing them end to end.
 import t from 'tap';
-import { nextState, END } from '../../dist/runtime/protocols.js';
-import { ConversationTable } from '../../dist/runtime/conversations.js';
+import { nextState, END } from '../../dist/runtime/fipa/protocols.js';
+import { ConversationTable } from '../../dist/runtime/fipa/conversations.js';
 import { Runtime, silentLogger, decodeFrame, type DecodedFrame } from '../../dist/runtime/index.js';
 import { example, Inbox } from '../helpers/agents.js';
 import { within } from '../helpers/wait.js';

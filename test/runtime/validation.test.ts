@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { Runtime, type DecodedFrame } from '../../dist/runtime/index.js';
-import { silentLogger } from '../../dist/runtime/logger.js';
+import { silentLogger } from '../../dist/runtime/observability/logger.js';
 import { example, fixture } from '../helpers/agents.js';
 import { waitUntil } from '../helpers/wait.js';
 

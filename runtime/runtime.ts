@@ -22,24 +22,24 @@ import {
   RUN_STATE_STOPPED, type Performative, FRAME_PERFORMATIVE, HANDLE_BUCKETS, M_ACCEPTED, M_BUSY_MS, M_DELIVERED,
   M_HANDLE_BUCKET, M_HANDLE_SUM_US, HANDLE_TIMING_SAMPLE, FLAG_TRACE_SAMPLED,
 } from '../bus/layout.js';
-import { checkOtlpEndpoint, otlpEnabled } from './tracing.js';
-import { SpanExport, type SpanCounts } from './span-export.js';
+import { checkOtlpEndpoint, otlpEnabled } from './observability/tracing.js';
+import { SpanExport, type SpanCounts } from './observability/span-export.js';
 import { validateAgentModule, WASM_PAGE } from './abi.js';
 import {
   AgentExistsError, AgentInitFailedError, AgentNotFoundError, reviveError, isCaxtonError, AgentStoppedError, CaxtonError, DEAD_LETTER_HINTS,
   DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError, InvalidArgumentError, MailboxFullError, ReplyTimeoutError,
   RuntimeNotRunningError, TooManyAgentsError, UnknownPerformativeError, InvalidReplyError, InternalError,
 } from './errors.js';
-import { Registry, isAgent, type AgentRecord, type EndpointRecord, type RequestedSpec } from './registry.js';
-import { Directory } from './directory.js';
-import { validateMessage, type AclMessage } from './acl/message.js';
-import { aclToFrames, frameToAcl } from './acl/bridge.js';
-import { ContractNetService, type ContractNetOutcome, type ContractNetRequest } from './contract-net.js';
+import { Registry, isAgent, type AgentRecord, type EndpointRecord, type RequestedSpec } from './supervisor/registry.js';
+import { Directory } from './fipa/directory.js';
+import { validateMessage, type AclMessage } from './fipa/acl/message.js';
+import { aclToFrames, frameToAcl } from './fipa/acl/bridge.js';
+import { ContractNetService, type ContractNetOutcome, type ContractNetRequest } from './fipa/contract-net.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostOptions, ToWorker, Transport,
-} from './protocol.js';
+} from './thread-messages.js';
 import { msgpack } from '../bus/frame.js';
-import { createLogger, levelName, type Logger } from './logger.js';
+import { createLogger, levelName, type Logger } from './observability/logger.js';
 import { ConversationTap } from '../bus/tap.js';
 import { AC_FAILED, AC_HANDLED, FRAME_HEADER_BYTES, T_STAT_TAPS_RECEIVED, T_STAT_TAPS_SENT } from '../bus/layout.js';
 
@@ -343,7 +343,7 @@ export class Runtime {
       for (let c = 0; c < threads; c++) this.ringCounters.push(new RingCounters(this.bus, t, c));
     }
     this.pool = new Piscina({
-      filename: new URL('./worker-host.js', import.meta.url).href,
+      filename: new URL('./host/worker-host.js', import.meta.url).href,
       minThreads: this.workers,
       maxThreads: this.workers,
       concurrentTasksPerWorker: 1,

@@ -16,30 +16,30 @@
  */
 import { MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { Bus } from '../bus/shared.js';
-import { RingConsumer, RingProducer } from '../bus/ring.js';
-import { Pump } from '../bus/pump.js';
+import { Bus } from '../../bus/shared.js';
+import { RingConsumer, RingProducer } from '../../bus/ring.js';
+import { Pump } from '../../bus/pump.js';
 import {
   FRAME_HEADER_BYTES, FRAME_VERSION, RECORD_ALIGN, ROUTE_GENERATION_SHIFT, ROUTE_STOPPED, ROUTE_THREAD_MASK,
   SEND_AGENT_STOPPED, SEND_BAD_FRAME, SEND_MAILBOX_FULL, SEND_OK, SEND_TOO_LARGE, SEND_TOO_MANY_TIMERS,
   SEND_UNKNOWN_DESTINATION, T_DOORBELL, T_OWNER_EPOCH, T_STAT_AGENTS, T_STAT_BASELINE_SENT, T_STAT_DEAD_LETTERED,
   T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS, T_STAT_TRAPS, T_WD_CURRENT, T_WD_PROGRESS,
   T_WD_RING, FLAG_TRACE_SAMPLED, HANDLE_BUCKETS, HANDLE_TIMING_SAMPLE, M_ACCEPTED, M_BUSY_MS, M_DELIVERED, M_HANDLE_BUCKET, M_HANDLE_SUM_US,
-} from '../bus/layout.js';
-import { wordsToHex } from './tracing.js';
-import { IDLE_FLUSH_MS, MAX_AGE_MS, SpanRecorder } from './span-recorder.js';
-import type { MessageContext } from './logger.js';
-import { AbiVersionMismatchError, AgentInitFailedError, DeadLetterReason, type SerializedError } from './errors.js';
-import { ABI_VERSION, envSeed } from './abi.js';
-import { ConversationTable, type Conversation, type Verdict } from './conversations.js';
-import { protocolByCode } from './protocols.js';
-import { encodeFrame, idToString, msgpack } from '../bus/frame.js';
-import { FLAG_HOST_GENERATED, PERFORMATIVES, SEND_PROTOCOL_VIOLATION, T_STAT_CONVERSATIONS, T_STAT_SYNTHESIZED, AC_FAILED, AC_HANDLED } from '../bus/layout.js';
-import { ConversationTap } from '../bus/tap.js';
-import { NameTable } from '../bus/names.js';
+} from '../../bus/layout.js';
+import { wordsToHex } from '../observability/tracing.js';
+import { IDLE_FLUSH_MS, MAX_AGE_MS, SpanRecorder } from '../observability/span-recorder.js';
+import type { MessageContext } from '../observability/logger.js';
+import { AbiVersionMismatchError, AgentInitFailedError, DeadLetterReason, type SerializedError } from '../errors.js';
+import { ABI_VERSION, envSeed } from '../abi.js';
+import { ConversationTable, type Conversation, type Verdict } from '../fipa/conversations.js';
+import { protocolByCode } from '../fipa/protocols.js';
+import { encodeFrame, idToString, msgpack } from '../../bus/frame.js';
+import { FLAG_HOST_GENERATED, PERFORMATIVES, SEND_PROTOCOL_VIOLATION, T_STAT_CONVERSATIONS, T_STAT_SYNTHESIZED, AC_FAILED, AC_HANDLED } from '../../bus/layout.js';
+import { ConversationTap } from '../../bus/tap.js';
+import { NameTable } from '../../bus/names.js';
 import type {
   AgentLogRecord, AgentPlacement, DeadLetterRecord, FromWorker, HostTaskInput, ToWorker,
-} from './protocol.js';
+} from '../thread-messages.js';
 
 // Header word indices (byte offset / 4), see bus/layout.ts FRAME_*.
 const W_LENGTH = 0;

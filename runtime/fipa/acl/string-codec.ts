@@ -30,7 +30,7 @@
  * identifier as :receiver / :reply-to, any Expression as a parameter value
  * (kept as text). Every value is a string in the model (message.ts).
  */
-import { AclSyntaxError, InvalidMessageError, UnknownPerformativeError } from '../errors.js';
+import { AclSyntaxError, InvalidMessageError, UnknownPerformativeError } from '../../errors.js';
 import {
   FIPA_PARAMETER_NAMES, MAX_AGENT_IDENTIFIER_DEPTH, calendarFieldsValid, isUserDefinedName, isoFromTime,
   toPerformative, utcTime, validateMessage,

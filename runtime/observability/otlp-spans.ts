@@ -19,8 +19,8 @@
  * common/v1/common.proto.
  */
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
-import { idToString } from '../bus/frame.js';
-import { PERFORMATIVES } from '../bus/layout.js';
+import { idToString } from '../../bus/frame.js';
+import { PERFORMATIVES } from '../../bus/layout.js';
 import { R_AGENT, R_CONV_HI, R_CONV_LO, R_ERROR, R_PARENT, R_PERF, R_SENDER, R_SPAN, R_STATUS, R_TRACE, REC_WORDS, recordText, type SpanBatch } from './span-recorder.js';
 import { wordsToHex } from './tracing.js';
 

@@ -11,10 +11,10 @@
  * normalised message; each fault is a CaxtonError with a stable code that names
  * the field, so API and CLI callers get the same answers.
  */
-import { PERFORMATIVES, type Performative } from '../../bus/layout.js';
+import { PERFORMATIVES, type Performative } from '../../../bus/layout.js';
 import {
   ContentTooLargeError, InvalidMessageError, ReplyByInPastError, UnknownPerformativeError,
-} from '../errors.js';
+} from '../../errors.js';
 
 export { PERFORMATIVES };
 export type { Performative };

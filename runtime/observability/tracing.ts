@@ -15,7 +15,7 @@
  */
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Tracing } from './tracing-sdk.js';
-import { TelemetryConfigError } from './errors.js';
+import { TelemetryConfigError } from '../errors.js';
 
 export { SpanKind, SpanStatusCode, type Span, type Tracing };
 

@@ -5,7 +5,7 @@
  * (caxton.thread). Loaded only with the SDK.
  */
 import { detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { CAXTON_VERSION } from './version.js';
+import { CAXTON_VERSION } from '../version.js';
 
 export function caxtonResource(thread: string): Resource {
   // Defaults first, then what the environment says (the env detector reads

@@ -3,8 +3,8 @@
  * record, slot allocation with generations. Workers see only the router table
  * and a name map pushed to them; this is the one place that decides.
  */
-import { ROUTE_MAX_GENERATION } from '../bus/layout.js';
-import { TooManyAgentsError } from './errors.js';
+import { ROUTE_MAX_GENERATION } from '../../bus/layout.js';
+import { TooManyAgentsError } from '../errors.js';
 
 export type AgentState = 'starting' | 'running' | 'stopped' | 'failed' | 'removing';
 

@@ -10,7 +10,7 @@
  * timed-out entry is kept only for a grace period (to recognise late
  * replies), and entries idle for `idleMs` are swept.
  */
-import type { Performative } from '../bus/layout.js';
+import type { Performative } from '../../bus/layout.js';
 import { END, expected, nextState, type Protocol, type Side } from './protocols.js';
 
 export interface Conversation {

@@ -12,7 +12,7 @@
  * conversation. The frame header carries the protocol as a small code
  * (byte 76, PROTOCOL_CODES) so that frames outside a protocol cost nothing.
  */
-import type { Performative } from '../bus/layout.js';
+import type { Performative } from '../../bus/layout.js';
 
 export const PROTOCOLS = ['fipa-request', 'fipa-query', 'fipa-contract-net', 'fipa-subscribe'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];

@@ -12,9 +12,9 @@
  * message in and out is kept in the outcome's transcript.
  */
 import { randomBytes } from 'node:crypto';
-import type { DecodedFrame } from '../bus/frame.js';
-import type { Performative } from '../bus/layout.js';
-import { InvalidArgumentError } from './errors.js';
+import type { DecodedFrame } from '../../bus/frame.js';
+import type { Performative } from '../../bus/layout.js';
+import { InvalidArgumentError } from '../errors.js';
 
 export interface ContractNetRequest {
   /** ask every agent offering this capability (directory search) */

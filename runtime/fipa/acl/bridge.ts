@@ -9,8 +9,8 @@
  *   itself when it is 1-16 hex digits, otherwise an FNV-1a hash of its UTF-8
  *   bytes; the string travels in params so the other side sees it unchanged.
  */
-import type { DecodedFrame } from '../../bus/frame.js';
-import type { Performative } from '../../bus/layout.js';
+import type { DecodedFrame } from '../../../bus/frame.js';
+import type { Performative } from '../../../bus/layout.js';
 import type { AclMessage, AgentIdentifier } from './message.js';
 
 const FNV_OFFSET = 0xcbf29ce484222325n;

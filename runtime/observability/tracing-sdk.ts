@@ -12,7 +12,7 @@ import { OTLPTraceExporter as OtlpHttpProto } from '@opentelemetry/exporter-trac
 import { OTLPTraceExporter as OtlpGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { otlpProtocol } from './tracing.js';
 import { caxtonResource } from './otel-resource.js';
-import { CAXTON_VERSION } from './version.js';
+import { CAXTON_VERSION } from '../version.js';
 
 function exporterFor(protocol: ReturnType<typeof otlpProtocol>): SpanExporter {
   // Each exporter reads its endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_*.
