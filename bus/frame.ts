@@ -8,11 +8,8 @@ import {
   FRAME_HEADER_BYTES, FRAME_LENGTH, FRAME_VERSION, FRAME_VERSION_BYTE, FRAME_PERFORMATIVE, FRAME_FLAGS,
   FRAME_DST_SLOT, FRAME_DST_GEN, FRAME_SRC_SLOT, FRAME_SRC_GEN, FRAME_MSG_ID_LO, FRAME_MSG_ID_HI,
   FRAME_CONV_LO, FRAME_CONV_HI, FRAME_REPLY_TO_LO, FRAME_REPLY_TO_HI, FRAME_TRACE_ID, FRAME_SPAN_ID,
-  FRAME_PARAMS_LENGTH, FRAME_PROTOCOL, FRAME_RESERVED, PERFORMATIVES, type Performative,
+  FRAME_PARAMS_LENGTH, FRAME_PROTOCOL, FRAME_RESERVED, PERFORMATIVES, protocolByCode, protocolCode, type Performative,
 } from './layout.js';
-
-/** Interaction protocols with a header code (runtime/protocols.ts keeps the state machines). */
-const PROTOCOL_NAMES = ['fipa-request', 'fipa-query', 'fipa-contract-net', 'fipa-subscribe'] as const;
 
 /** One shared msgpack codec; `useRecords: false` keeps the output plain msgpack any agent can read. */
 export const msgpack = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' });
@@ -109,7 +106,7 @@ export function writeHeader(view: DataView, offset: number, f: FrameFields, para
 export function encodeFrame(f: FrameFields, content: unknown, params?: Record<string, unknown>): Uint8Array {
   const paramBytes = params && Object.keys(params).length > 0 ? msgpack.pack(params) : undefined;
   if (f.protocol === undefined && typeof params?.protocol === 'string') {
-    const code = PROTOCOL_NAMES.indexOf(params.protocol as (typeof PROTOCOL_NAMES)[number]) + 1;
+    const code = protocolCode(params.protocol);
     if (code > 0) f = { ...f, protocol: code };
   }
   const contentBytes = msgpack.pack(content);
@@ -163,7 +160,7 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame {
     inReplyTo: idToString(view.getUint32(FRAME_REPLY_TO_LO, true), view.getUint32(FRAME_REPLY_TO_HI, true)),
     traceId: traceHex(bytes.subarray(FRAME_TRACE_ID, FRAME_TRACE_ID + 16)),
     spanId: traceHex(bytes.subarray(FRAME_SPAN_ID, FRAME_SPAN_ID + 8)),
-    protocol: PROTOCOL_NAMES[view.getUint8(FRAME_PROTOCOL) - 1],
+    protocol: protocolByCode(view.getUint8(FRAME_PROTOCOL)),
     params,
     content,
   };

@@ -142,9 +142,37 @@ export const FRAME_REPLY_TO_HI = 44;
 export const FRAME_TRACE_ID = 48; // 16 bytes
 export const FRAME_SPAN_ID = 64; // 8 bytes
 export const FRAME_PARAMS_LENGTH = 72;
-export const FRAME_PROTOCOL = 76; // u8: interaction protocol code (runtime/protocols.ts), 0 = none
+export const FRAME_PROTOCOL = 76; // u8: interaction protocol code (PROTOCOLS below), 0 = none
 export const FRAME_RESERVED = 77; // 3 bytes, 0
 export const FRAME_BODY = 80;
+
+/**
+ * The same header fields as i32 word indices (byte offset / 4), for code that
+ * reads and writes headers through an Int32Array view (the workers copy
+ * frames word by word and never decode them).
+ */
+export const W_LENGTH = FRAME_LENGTH >> 2;
+/** one word: version (low byte), performative (next byte), flags (high half) */
+export const W_VERSION = FRAME_VERSION_BYTE >> 2;
+export const W_PERFORMATIVE_SHIFT = 8;
+export const W_FLAGS_SHIFT = 16;
+export const W_DST = FRAME_DST_SLOT >> 2;
+export const W_DST_GEN = FRAME_DST_GEN >> 2;
+export const W_SRC = FRAME_SRC_SLOT >> 2;
+export const W_SRC_GEN = FRAME_SRC_GEN >> 2;
+export const W_MSG_LO = FRAME_MSG_ID_LO >> 2;
+export const W_MSG_HI = FRAME_MSG_ID_HI >> 2;
+export const W_CONV_LO = FRAME_CONV_LO >> 2;
+export const W_CONV_HI = FRAME_CONV_HI >> 2;
+export const W_REPLY_TO_LO = FRAME_REPLY_TO_LO >> 2;
+export const W_REPLY_TO_HI = FRAME_REPLY_TO_HI >> 2;
+/** 6 words: trace id (4) then span id (2) */
+export const W_TRACE = FRAME_TRACE_ID >> 2;
+export const W_TRACE_WORDS = 6;
+export const W_PARAMS_LENGTH = FRAME_PARAMS_LENGTH >> 2;
+/** low byte = interaction protocol code (PROTOCOLS) */
+export const W_PROTOCOL = FRAME_PROTOCOL >> 2;
+export const FRAME_HEADER_WORDS = FRAME_HEADER_BYTES >> 2;
 
 export const FLAG_TRACE_SAMPLED = 1;
 /** the host made this message (e.g. a reply-by time-out failure), not the agent in sourceSlot */
@@ -198,6 +226,23 @@ export type Performative = (typeof PERFORMATIVES)[number];
 export const PERFORMATIVE_CODE: Readonly<Record<Performative, number>> = Object.freeze(
   Object.fromEntries(PERFORMATIVES.map((p, i) => [p, i])) as Record<Performative, number>,
 );
+
+/**
+ * FIPA interaction protocols with a header code (byte 76): the code is the
+ * index + 1, 0 = no protocol. runtime/fipa/protocols.ts keeps their state machines.
+ */
+export const PROTOCOLS = ['fipa-request', 'fipa-query', 'fipa-contract-net', 'fipa-subscribe'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** The protocol named by a header code, or undefined for 0 and unknown codes. */
+export function protocolByCode(code: number): Protocol | undefined {
+  return PROTOCOLS[code - 1];
+}
+
+/** The header code of a protocol name (0 when it has none). */
+export function protocolCode(name: string): number {
+  return PROTOCOLS.indexOf(name as Protocol) + 1;
+}
 
 export interface BusLayout {
   readonly threads: number;

@@ -343,7 +343,7 @@ export class Runtime {
       for (let c = 0; c < threads; c++) this.ringCounters.push(new RingCounters(this.bus, t, c));
     }
     this.pool = new Piscina({
-      filename: new URL('./host/worker-host.js', import.meta.url).href,
+      filename: new URL('./host/task.js', import.meta.url).href,
       minThreads: this.workers,
       maxThreads: this.workers,
       concurrentTasksPerWorker: 1,

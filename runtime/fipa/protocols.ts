@@ -10,19 +10,12 @@
  *
  * Any state also accepts not-understood from either side, which ends the
  * conversation. The frame header carries the protocol as a small code
- * (byte 76, PROTOCOL_CODES) so that frames outside a protocol cost nothing.
+ * (byte 76, bus/layout.ts PROTOCOLS) so that frames outside a protocol cost nothing.
  */
-import type { Performative } from '../../bus/layout.js';
+import { PROTOCOLS, protocolByCode, type Performative, type Protocol } from '../../bus/layout.js';
 
-export const PROTOCOLS = ['fipa-request', 'fipa-query', 'fipa-contract-net', 'fipa-subscribe'] as const;
-export type Protocol = (typeof PROTOCOLS)[number];
-/** Header code of each protocol (0 = none). */
-export const PROTOCOL_CODES: Readonly<Record<Protocol, number>> = Object.freeze({
-  'fipa-request': 1, 'fipa-query': 2, 'fipa-contract-net': 3, 'fipa-subscribe': 4,
-});
-export function protocolByCode(code: number): Protocol | undefined {
-  return PROTOCOLS[code - 1];
-}
+// The list and its header codes are part of the frame layout (bus/layout.ts).
+export { PROTOCOLS, protocolByCode, type Protocol };
 
 /** Who sent the message, relative to the conversation. */
 export type Side = 'initiator' | 'participant';

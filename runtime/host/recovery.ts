@@ -1,0 +1,137 @@
+/**
+ * What a worker does when one of its agents traps: the call's sends are
+ * rolled back (decision 0002: a failed call has no effects), the agent gets
+ * a fresh instance at once, and if it traps again within FAILURE_WINDOW_MS
+ * it restarts with back-off (10 ms doubling to 5 s). Messages that arrive
+ * meanwhile are parked in order, up to the agent's mailbox, and delivered
+ * after the restart; more are dead-lettered BACKOFF_OVERFLOW. Its neighbours
+ * on the worker never notice.
+ *
+ * Parked frames live in this thread's heap; only their count is on the bus
+ * (T_STAT_PARKED), so that the supervisor can still account for them if the
+ * whole thread is lost.
+ */
+import type { BusPeer } from '../../bus/peer.js';
+import { T_STAT_PARKED, T_STAT_RESTARTS, T_STAT_TRAPS } from '../../bus/layout.js';
+import { DeadLetterReason, type SerializedError } from '../errors.js';
+import type { FromWorker } from '../thread-messages.js';
+import { AgentState, type HostedAgent } from './hosted-agent.js';
+
+/** caxton_handle's result when the call trapped (no real return code is this negative) */
+export const TRAPPED = -0x7fffffff;
+const BACKOFF_FIRST_MS = 10;
+const BACKOFF_MAX_MS = 5000;
+const FAILURE_WINDOW_MS = 10_000;
+
+/** What recovery needs from its worker. */
+export interface RecoveryHost {
+  /** is this the agent object the worker hosts at its slot (not removed or replaced)? */
+  hosts(agent: HostedAgent): boolean;
+  /** forget the failed call's sends */
+  rollbackSends(): void;
+  /** a fresh instance, init run; the error, or undefined */
+  instantiate(agent: HostedAgent): SerializedError | undefined;
+  /** deliver a frame that waited for the restart */
+  deliverParked(agent: HostedAgent, frame: Int32Array): void;
+  deadLetterCopy(frame: Int32Array, agent: string, reason: DeadLetterReason, detail: string): void;
+  warn(agent: HostedAgent, text: string): void;
+  post(m: FromWorker): void;
+  flush(): void;
+}
+
+export class Recovery {
+  /** why the last trap happened (dead letters and spans of the failed call say it) */
+  lastTrap = '';
+  private readonly host: RecoveryHost;
+  private readonly f64: Float64Array;
+  private readonly stat: number;
+  private traps: number;
+  private restarts: number;
+  private parked = 0;
+
+  constructor(peer: BusPeer, host: RecoveryHost) {
+    this.host = host;
+    this.f64 = peer.bus.f64;
+    this.stat = peer.bus.threadF64(peer.thread);
+    this.traps = this.f64[this.stat + T_STAT_TRAPS]!;
+    this.restarts = this.f64[this.stat + T_STAT_RESTARTS]!;
+    // Messages parked by a predecessor died with it (the supervisor counted them as WORKER_LOST).
+    this.f64[this.stat + T_STAT_PARKED] = 0;
+  }
+
+  /** The agent trapped: drop its sends from this call and restart it (with back-off when it keeps failing). */
+  trap(agent: HostedAgent, e: unknown): number {
+    this.host.rollbackSends();
+    this.lastTrap = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    this.f64[this.stat + T_STAT_TRAPS] = ++this.traps;
+    const now = Date.now();
+    if (now - agent.lastFailureAt > FAILURE_WINDOW_MS) agent.failures = 0;
+    agent.failures++;
+    agent.lastFailureAt = now;
+    this.host.warn(agent, `agent "${agent.name}" trapped (${this.lastTrap}); restarting`);
+    if (agent.failures === 1) {
+      this.restart(agent);
+    } else {
+      agent.state = AgentState.Backoff;
+      agent.clearTimers();
+      setTimeout(() => this.restart(agent), backoffMs(agent.failures)).unref();
+    }
+    return TRAPPED;
+  }
+
+  private restart(agent: HostedAgent): void {
+    if (agent.state === AgentState.Removed || !this.host.hosts(agent)) return;
+    this.f64[this.stat + T_STAT_RESTARTS] = ++this.restarts;
+    const err = this.host.instantiate(agent);
+    this.host.post({ type: 'agent-restarted', slot: agent.slot, reason: err ? err.message : this.lastTrap, failures: agent.failures });
+    if (err) {
+      agent.failures++;
+      agent.lastFailureAt = Date.now();
+      agent.state = AgentState.Backoff;
+      setTimeout(() => this.restart(agent), backoffMs(agent.failures)).unref();
+      return;
+    }
+    // Deliver what waited for the restart, in arrival order. Each frame stays
+    // counted as parked until its call returns: if the worker dies in that
+    // call, the supervisor still counts it (WORKER_LOST).
+    const parked = agent.parked;
+    agent.parked = [];
+    for (let i = 0; i < parked.length; i++) {
+      const frame = parked[i]!;
+      if (agent.state !== AgentState.Running) {
+        agent.parked.push(frame); // still counted
+        continue;
+      }
+      this.host.deliverParked(agent, frame);
+      this.countParked(-1);
+    }
+    this.host.flush();
+  }
+
+  /** Hold a frame for an agent in back-off, or dead-letter it when its mailbox is full. */
+  park(agent: HostedAgent, frame: Int32Array): void {
+    if (agent.parked.length >= agent.mailbox) {
+      this.host.deadLetterCopy(frame, agent.name, DeadLetterReason.BACKOFF_OVERFLOW, `${agent.mailbox} messages already wait for the restart`);
+      return;
+    }
+    agent.parked.push(frame);
+    this.countParked(1);
+  }
+
+  /** The agent is removed: what waited for it is dead-lettered with `reason`. */
+  dropParked(agent: HostedAgent, reason: DeadLetterReason): void {
+    for (const frame of agent.parked) this.host.deadLetterCopy(frame, agent.name, reason, 'agent removed while restarting');
+    this.countParked(-agent.parked.length);
+    agent.parked = [];
+  }
+
+  private countParked(delta: number): void {
+    this.parked += delta;
+    this.f64[this.stat + T_STAT_PARKED] = this.parked;
+  }
+}
+
+/** The delay before the restart that follows the `failures`-th failure in a row (2 or more). */
+function backoffMs(failures: number): number {
+  return Math.min(BACKOFF_FIRST_MS * 2 ** (failures - 2), BACKOFF_MAX_MS);
+}
