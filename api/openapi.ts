@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 document of the REST gateway, built from its route table
- * (api/http.ts) when the gateway starts: paths, parameters, bodies, the
- * bearer scheme, and the one error shape every failure uses.
+ * (api/http/route-table.ts) when the gateway starts: paths, parameters,
+ * bodies, the bearer scheme, and the one error shape every failure uses.
  */
 import { CAXTON_VERSION } from '../runtime/version.js';
 

@@ -1,7 +1,7 @@
 // TokenCheck, the bearer-token comparison both gateways run per call: it
 // accepts exactly the token (whatever its length or characters) and says
 // what is wrong otherwise. The gateways' 401/UNAUTHENTICATED answers are
-// tested end to end in http.test.ts and grpc.test.ts.
+// tested end to end in http-errors.test.ts and grpc.test.ts.
 import t from 'tap';
 import fc from 'fast-check';
 import { TokenCheck } from '../../dist/api/auth.js';

@@ -2,8 +2,9 @@
 // grpc-js clients over loopback, real WASM agents built from examples/.
 import t from 'tap';
 import { status } from '@grpc/grpc-js';
-import { example } from '../helpers/agents.js';
-import { rich, startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { G_WATCH_COUNT } from '../../dist/bus/layout.js';
+import { example, fixture } from '../helpers/agents.js';
+import { apiAlive, rich, startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
 import { waitUntil, within } from '../helpers/wait.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -294,4 +295,66 @@ t.test('a stream whose client stops reading is closed with STREAM_TOO_SLOW, not 
   t.equal(rich(err).reason, 'STREAM_TOO_SLOW');
   const stats = await settle();
   t.equal(stats.accepted, stats.delivered + stats.deadLettered + stats.inFlight, 'the messages themselves were all accounted for');
+});
+
+// The API thread's bus side (api/bus-client.ts, bus/tap.ts) against what an
+// agent or a client may send it. Each test has its own server (its `s`): one
+// that killed the API thread or corrupted its watch table would take the
+// tests above with it.
+
+t.test('an agent reply with undecodable params must not kill the API thread', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => stopTestServer(s));
+  // r-bad-reply answers every message with an INFORM whose params are a truncated msgpack str8.
+  await s.call(s.agents, 'Deploy', { name: 'garbler', module: fixture('r-bad-reply') });
+  await s.call(s.agents, 'Deploy', { name: 'echo', module: example('echo') });
+  const r = await s.call(s.messages, 'Invoke', { agent: 'garbler', contentJson: '1' }, { deadlineMs: 5000 }).catch((e) => e);
+  t.not(r?.code, status.UNAVAILABLE, `the Invoke is answered, not cut off (got ${r?.code ?? 'a reply'})`);
+  t.ok(await apiAlive(s), 'the API still serves after the bad reply');
+  const ok = await s.call(s.messages, 'Invoke', { agent: 'echo', contentJson: '2' }, { deadlineMs: 5000 }).catch((e) => e);
+  t.equal(ok?.reply?.contentJson, '2', 'other agents can still be invoked');
+});
+
+t.test('streaming conversation "0" must not corrupt the watch table for other streams', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => stopTestServer(s));
+  await s.call(s.agents, 'Deploy', { name: 'echo', module: example('echo') });
+  const i32 = s.server.runtime.bus.i32;
+  const open = (id: string) => {
+    const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: id }, s.metadata());
+    t.teardown(() => cancel(stream));
+    const opened = within(new Promise<'open' | any>((resolve) => {
+      stream.once('metadata', () => resolve('open'));
+      stream.once('error', (e: any) => resolve(e));
+    }), `the stream of conversation "${id}" opened or refused`);
+    return { stream, opened };
+  };
+  // "0" is the all-zero conversation key ("no conversation"): streaming it, or refusing it as an invalid argument, are both right.
+  const zero = open('0');
+  const zeroOpened = await zero.opened;
+  if (zeroOpened !== 'open') t.equal(zeroOpened.code, status.INVALID_ARGUMENT, 'conversation "0" refused as an invalid argument');
+  const other = open('order-7');
+  t.equal(await other.opened, 'open', 'the second stream opens');
+  const received: any[] = [];
+  const gotReply = new Promise<void>((resolve, reject) => {
+    other.stream.on('data', (m: any) => {
+      received.push(m);
+      if (m.sender === 'echo') resolve();
+    });
+    other.stream.on('error', (e: any) => { if (e.code !== status.CANCELLED) reject(e); });
+  });
+  if (zeroOpened === 'open') {
+    const before = Atomics.load(i32, G_WATCH_COUNT);
+    zero.stream.on('error', () => undefined);
+    zero.stream.cancel();
+    // wait (on the shared count, not a timer) until the server has dropped the "0" watch
+    await waitUntil(() => Atomics.load(i32, G_WATCH_COUNT), (n) => n < before, `the watch count below ${before}`, { intervalMs: 0 });
+    t.equal(Atomics.load(i32, G_WATCH_COUNT), before - 1, 'the "0" stream is gone');
+  }
+  await s.call(s.messages, 'Send', { agent: 'echo', performative: 'inform', contentJson: '"hi"', conversationId: 'order-7' });
+  // The request copy (a tap made by the worker before echo runs) precedes echo's reply
+  // on the same worker -> API ring, so once the reply is here the copy must be too.
+  await within(gotReply, 'echo\'s reply on the stream', { seen: () => received });
+  other.stream.cancel();
+  t.ok(received.some((m) => m.sender === '$api' && m.receiver === 'echo'), 'the stream saw the request delivered to echo (its watch entry survived)');
 });

@@ -1,22 +1,22 @@
-// The REST/JSON gateway end to end: a real server (runtime + API thread) on
-// loopback, real WASM agents from examples/, plain fetch. Every route of the
-// table in api/http.ts is exercised, with its success status and body, and
-// the error mapping (api/errors.ts) is checked on the wire: status code,
-// headers and the {error: {code, message, hint, details, status}} body.
-import t, { type Test } from 'tap';
+// The REST gateway's routes end to end: a real server (runtime + API thread)
+// on loopback, real WASM agents from examples/, plain fetch. Every operation
+// of the route table (api/http/route-table.ts) is exercised with its success
+// status and body, the OpenAPI document is checked against the table, and
+// /metrics against /v1/stats. Streams are in http-streams.test.ts, the error
+// mapping on the wire in http-errors.test.ts.
+import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { routes } from '../../dist/api/http.js';
 import { conversationKey } from '../../dist/runtime/fipa/acl/bridge.js';
-import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, stopTestServer } from '../helpers/server.js';
+import { b64, restCalls } from '../helpers/rest.js';
 import { example } from '../helpers/agents.js';
-import { waitUntil, within } from '../helpers/wait.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
 /** Every route of the gateway's table (the handlers are not called here). */
 const TABLE = routes(null as never, null as never).map((r) => ({ method: r.method, path: r.path, operationId: r.operationId, public: r.public === true, status: r.status ?? 200 }));
@@ -92,64 +92,12 @@ function parseExposition(text: string): Exposition {
   return { samples, types, helps };
 }
 
-// ---------------------------------------------------------------- NDJSON streams
-
-/** A conversation stream opened with fetch; lines are read as they come. */
-async function openStream(s: TestServer, id: string) {
-  const ac = new AbortController();
-  // fetch resolves once the status line and headers are in: the handler
-  // registers its watch before it flushes them, so nothing is missed after this.
-  const res = await fetch(`${s.base}/v1/conversations/${encodeURIComponent(id)}/stream`, {
-    headers: { authorization: `Bearer ${s.token}` }, signal: ac.signal,
-  });
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  const decoder = new TextDecoder();
-  let buffered = '';
-  const lines: any[] = [];
-  return {
-    res,
-    lines,
-    /** read until `done(lines)` holds; fails after 30 s with the lines read (close() ends the read left pending) */
-    until(done: (lines: any[]) => boolean): Promise<any[]> {
-      const r = (reader ??= res.body!.getReader());
-      const read = async (): Promise<any[]> => {
-        while (!done(lines)) {
-          const { value, done: ended } = await r.read();
-          if (ended) throw new Error(`the stream ended after ${lines.length} lines`);
-          buffered += decoder.decode(value, { stream: true });
-          let nl: number;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            lines.push(JSON.parse(line));
-          }
-        }
-        return lines;
-      };
-      return within(read(), `the lines awaited on the stream of ${id}`, { seen: () => lines });
-    },
-    close(): void {
-      ac.abort();
-      (reader ?? res.body)?.cancel().catch(() => {});
-    },
-  };
-}
-
-const isRequestTo = (agent: string) => (m: any) => m.receiver === agent && m.sender === '$api' && m.performative === 'request';
-const isReplyFrom = (agent: string) => (m: any) => m.sender === agent && m.receiver === '$api' && m.performative === 'inform';
-
 // ---------------------------------------------------------------- the tests
 
 t.test('REST gateway', async (t) => {
   const s = await startTestServer();
   t.teardown(() => stopTestServer(s));
-  const deploy = (body: Record<string, unknown>) => s.http('POST', '/v1/agents', body);
-  const drain = async (t: Test) => {
-    const d = await s.http('POST', '/v1/drain', { timeoutMs: 20_000 });
-    t.equal(d.status, 200, 'drain answers 200');
-    t.equal(d.body?.drained, true, 'nothing left in flight');
-    return d.body;
-  };
+  const { deploy, drain } = restCalls(s);
 
   t.test('agents: deploy, list, get, invoke counts, delete', async (t) => {
     const d = await deploy({ name: 'echo', module: b64(example('echo')) });
@@ -244,71 +192,6 @@ t.test('REST gateway', async (t) => {
     await drain(t);
   });
 
-  t.test('conversation stream: NDJSON lines of the request and the reply', async (t) => {
-    const id = 'http-stream-1';
-    const byName = await openStream(s, id);
-    const byKey = await openStream(s, conversationKey(id));
-    t.teardown(() => {
-      byName.close();
-      byKey.close();
-    });
-    for (const st of [byName, byKey]) {
-      t.equal(st.res.status, 200);
-      t.equal(st.res.headers.get('content-type'), 'application/x-ndjson');
-      t.equal(st.res.headers.get('cache-control'), 'no-store');
-    }
-
-    const inv = await s.http('POST', '/v1/agents/echo/invoke', { content: { streamed: true }, conversationId: id });
-    t.equal(inv.status, 200);
-    const both = (ls: any[]) => ls.some(isRequestTo('echo')) && ls.some(isReplyFrom('echo'));
-    for (const [label, st] of [['by id', byName], ['by key', byKey]] as const) {
-      const lines = await st.until(both);
-      const req = lines.find(isRequestTo('echo'));
-      const rep = lines.find(isReplyFrom('echo'));
-      t.same(req.content, { streamed: true }, `${label}: the request line`);
-      t.same(rep.content, { streamed: true }, `${label}: the reply line`);
-      t.equal(req.conversationId, conversationKey(id), `${label}: request in the conversation`);
-      t.equal(rep.conversationId, conversationKey(id), `${label}: reply in the conversation`);
-      t.equal(rep.messageId, inv.body.reply.messageId, `${label}: the reply is the one invoke returned`);
-      t.equal(rep.inReplyTo, req.messageId, `${label}: the reply answers the streamed request`);
-      t.ok(lines.every((m) => m.conversationId === conversationKey(id)), `${label}: only this conversation`);
-    }
-
-    // a message of another conversation does not show up; a later one does
-    await s.http('POST', '/v1/agents/echo/invoke', { content: 'elsewhere', conversationId: 'http-stream-other' });
-    await s.http('POST', '/v1/agents/echo/invoke', { content: 'second', conversationId: id });
-    const lines = await byName.until((ls) => ls.some((m) => isReplyFrom('echo')(m) && m.content === 'second'));
-    t.notOk(lines.some((m) => m.content === 'elsewhere'), 'other conversations are not streamed');
-  });
-
-  t.test('stream slots: the watch table is bounded and aborting a stream frees its slot', async (t) => {
-    const open: Awaited<ReturnType<typeof openStream>>[] = [];
-    t.teardown(() => open.forEach((st) => st.close()));
-    let refused: Awaited<ReturnType<TestServer['http']>> | undefined;
-    for (let i = 0; i <= 64 && !refused; i++) {
-      const id = `slot-${i}`;
-      const probe = await openStream(s, id);
-      if (probe.res.status === 200) open.push(probe);
-      else {
-        const text = await probe.res.text();
-        refused = { status: probe.res.status, headers: probe.res.headers, body: JSON.parse(text), text };
-      }
-    }
-    t.ok(refused, 'the 65th stream at the latest is refused');
-    t.ok(open.length <= 64 && open.length > 0, `${open.length} streams were open at once`);
-    t.equal(refused?.status, 429);
-    t.equal(refused?.body.error.code, 'TOO_MANY_STREAMS');
-    t.equal(refused?.body.error.details.limit, 64);
-    for (const st of open.splice(0)) st.close();
-    // the server releases a slot when it sees the connection close: wait on responses, not a timer
-    // (waitUntil fails the test, naming the last status, if it never comes)
-    await waitUntil(async () => {
-      const again = await openStream(s, 'slot-after');
-      if (again.res.status === 200) open.push(again);
-      else await again.res.text();
-      return again.res.status;
-    }, (status) => status === 200, 'a stream opens again (HTTP 200) once the others are closed', { intervalMs: 0 });
-  });
 
   t.test('contract net over REST with the example fleet', async (t) => {
     const fleetFile = fileURLToPath(new URL('../../examples/contract-net/fleet.yaml', import.meta.url));
@@ -493,124 +376,5 @@ t.test('REST gateway', async (t) => {
     t.ok(deploys && deploys.value >= 8, 'deploys are counted with their 201');
     t.ok(calls.some((c) => c.labels.gateway === 'http' && c.labels.operation === 'Metrics' && c.labels.status === '401'), 'the refused scrape is counted with 401');
     t.ok(calls.every((c) => Number.isInteger(c.value) && c.value > 0));
-  });
-
-  t.test('errors: status, code, hint and details on the wire', async (t) => {
-    const expectError = (r: Awaited<ReturnType<TestServer['http']>>, status: number, code: string, what: string) => {
-      t.equal(r.status, status, `${what}: HTTP ${status}`);
-      t.match(r.headers.get('content-type'), /^application\/json/, `${what}: JSON`);
-      t.equal(r.body?.error?.code, code, `${what}: ${code}`);
-      t.type(r.body?.error?.message, 'string');
-      t.ok(typeof r.body?.error?.hint === 'string' && r.body.error.hint.length > 0, `${what}: a hint`);
-      t.type(r.body?.error?.details, 'object');
-      t.type(r.body?.error?.status, 'string');
-      return r.body?.error;
-    };
-
-    const nf = expectError(await s.http('GET', '/v1/agents/ghost'), 404, 'AGENT_NOT_FOUND', 'get ghost');
-    t.equal(nf.details.agent, 'ghost');
-    t.equal(nf.status, 'NOT_FOUND');
-    t.match(nf.message, /ghost/);
-    t.equal(expectError(await s.http('POST', '/v1/agents/ghost/invoke', { content: 1 }), 404, 'AGENT_NOT_FOUND', 'invoke ghost').details.agent, 'ghost');
-    t.equal(expectError(await s.http('POST', '/v1/agents/ghost/messages', { content: 1 }), 404, 'AGENT_NOT_FOUND', 'send to ghost').details.agent, 'ghost');
-
-    const bad = expectError(await s.http('POST', '/v1/agents/echo/invoke', '{"content": '), 400, 'INVALID_ARGUMENT', 'malformed JSON');
-    t.equal(bad.details.argument, 'body');
-    t.equal(bad.status, 'INVALID_ARGUMENT');
-    t.equal(expectError(await s.http('POST', '/v1/agents/echo/messages', '[1,2]'), 400, 'INVALID_ARGUMENT', 'a JSON array').details.argument, 'body');
-    t.equal(expectError(await s.http('POST', '/v1/agents/echo/invoke', { content: 1, timeoutMs: 'soon' }), 400, 'INVALID_ARGUMENT', 'a string timeout').details.argument, 'timeoutMs');
-    // Every body is checked against its route's schema (the one /v1/openapi.json shows) before the handler runs.
-    const typed = expectError(await s.http('POST', '/v1/agents/echo/messages', { performative: 5, content: 1 }), 400, 'INVALID_ARGUMENT', 'a number performative');
-    t.equal(typed.details.argument, 'performative');
-    t.match(typed.message, /performative/);
-    t.match(typed.hint, /a JSON string.*openapi\.json/, 'the hint names the type and where the schema is');
-    t.equal(expectError(await s.http('POST', '/v1/agents/echo/invoke', { content: 1, timeoutMs: 1.5 }), 400, 'INVALID_ARGUMENT', 'a fractional timeout').details.argument, 'timeoutMs');
-    const missing = expectError(await s.http('POST', '/v1/tasks/contract-net', { capability: 'x' }), 400, 'INVALID_ARGUMENT', 'a task without its task');
-    t.equal(missing.details.argument, 'task');
-    t.match(missing.message, /task.*required/);
-    t.equal(expectError(await deploy({ name: 'x', module: b64(example('echo')), capabilities: ['ok', 1] }), 400, 'INVALID_ARGUMENT', 'a capability that is not a string').details.argument, 'capabilities.1');
-    t.equal(expectError(await s.http('POST', '/v1/drain', { shutdown: 'yes' }), 400, 'INVALID_ARGUMENT', 'a string shutdown').details.argument, 'shutdown');
-    // null means absent, as before the schemas
-    const nulls = await s.http('POST', '/v1/agents/echo/invoke', { content: 'n', conversationId: null, performative: null });
-    t.equal(nulls.status, 200, 'null fields are taken as absent');
-    t.equal(nulls.body?.reply?.content, 'n');
-    // ...but a null content is the JSON value null, sent as such (echo returns it)
-    const nullContent = await s.http('POST', '/v1/agents/echo/invoke', { content: null });
-    t.equal(nullContent.status, 200);
-    t.equal(nullContent.body?.reply?.content, null, 'content null is not dropped');
-
-    const perf = expectError(await s.http('POST', '/v1/agents/echo/messages', { performative: 'shout', content: 1 }), 400, 'UNKNOWN_PERFORMATIVE', 'send shout');
-    t.equal(perf.details.performative, 'shout');
-    expectError(await s.http('POST', '/v1/agents/echo/invoke', { performative: 'shout', content: 1 }), 400, 'UNKNOWN_PERFORMATIVE', 'invoke shout');
-
-    const notWasm = readFileSync(new URL('../fixtures/not-wasm.wasm.txt', import.meta.url));
-    const iw = expectError(await deploy({ name: 'text', module: b64(notWasm) }), 400, 'INVALID_WASM', 'deploy text');
-    t.equal(iw.details.agent, 'text');
-    t.equal((await s.http('GET', '/v1/agents/text')).status, 404, 'nothing was deployed');
-    t.equal(expectError(await deploy({ name: 'x', module: 'not base64!' }), 400, 'INVALID_ARGUMENT', 'module not base64').details.argument, 'module');
-    expectError(await deploy({ module: b64(example('echo')) }), 400, 'INVALID_ARGUMENT', 'deploy without a name');
-
-    const ex = expectError(await deploy({ name: 'echo', module: b64(example('echo')) }), 409, 'AGENT_EXISTS', 'deploy echo twice');
-    t.equal(ex.details.agent, 'echo');
-    t.equal(ex.status, 'ALREADY_EXISTS');
-
-    const none = expectError(await s.http('GET', '/v1/agents', undefined, null), 401, 'UNAUTHENTICATED', 'no token');
-    t.equal(none.status, 'UNAUTHENTICATED');
-    const none2 = await s.http('GET', '/v1/agents', undefined, null);
-    t.match(none2.headers.get('www-authenticate'), /^Bearer\b/, 'www-authenticate names the scheme');
-    const wrong = await s.http('GET', '/v1/agents', undefined, 'x'.repeat(43));
-    expectError(wrong, 401, 'UNAUTHENTICATED', 'wrong token');
-    t.match(wrong.headers.get('www-authenticate'), /^Bearer\b/);
-    const basic = await fetch(`${s.base}/v1/agents`, { headers: { authorization: `Basic ${s.token}` } });
-    t.equal(basic.status, 401, 'a Basic header is refused');
-    t.equal(((await basic.json()) as any).error.code, 'UNAUTHENTICATED');
-    t.equal((await s.http('POST', '/v1/agents/echo/messages', { content: 1 }, 'wrong-token-wrong-token')).status, 401, 'sends need the token too');
-
-    const unknown = expectError(await s.http('GET', '/v1/nothing-here'), 404, 'UNKNOWN_ROUTE', 'unknown path');
-    t.match(unknown.details, { method: 'GET', path: '/v1/nothing-here' });
-    t.equal(unknown.status, 'NOT_FOUND');
-    t.equal(unknown.hint.includes('/v1/openapi.json'), true, 'the hint points at the OpenAPI document');
-    t.equal((await s.http('GET', '/v1/nothing-here', undefined, null)).status, 404, 'unknown paths are 404 with or without a token');
-
-    const wrongMethod = await s.http('PUT', '/v1/agents', { name: 'x' });
-    expectError(wrongMethod, 404, 'UNKNOWN_ROUTE', 'PUT /v1/agents');
-    t.same(new Set(wrongMethod.headers.get('allow')?.split(/,\s*/)), new Set(['GET', 'POST']), 'allow lists the methods of the path');
-    const wrongMethod2 = await s.http('POST', '/v1/agents/echo');
-    expectError(wrongMethod2, 404, 'UNKNOWN_ROUTE', 'POST /v1/agents/echo');
-    t.same(new Set(wrongMethod2.headers.get('allow')?.split(/,\s*/)), new Set(['GET', 'DELETE']));
-    t.equal((await s.http('GET', '/v1/nothing-here')).headers.get('allow'), null, 'no allow header on an unknown path');
-
-    // a malformed percent-escape in a path parameter is the client's mistake, not a server bug
-    for (const path of ['/v1/agents/%E0%A4%A', '/v1/agents/%ZZ', '/v1/conversations/%E0%A4%A/stream']) {
-      const r = await s.http('GET', path);
-      t.equal(r.status, 400, `${path}: 400, not 500`);
-      t.equal(r.body?.error?.code, 'INVALID_ARGUMENT', `${path}: INVALID_ARGUMENT, not INTERNAL`);
-    }
-
-    // the gateway still serves after all that
-    t.equal((await s.http('POST', '/v1/agents/echo/invoke', { content: 'still here' })).body.reply.content, 'still here');
-  });
-
-  t.test('invoke times out with 504 REPLY_TIMEOUT; the late reply is dead-lettered', async (t) => {
-    const d = await deploy({ name: 'slow', module: b64(example('slow')), timeLimitMs: 10_000 });
-    t.equal(d.status, 201);
-    t.equal(d.body.agent.timeLimitMs, 10_000);
-    const quick = await s.http('POST', '/v1/agents/slow/invoke', { content: 'now' });
-    t.equal(quick.body.reply.content, 'now', 'slow answers non-integer content at once');
-
-    const r = await s.http('POST', '/v1/agents/slow/invoke', { content: 3000, timeoutMs: 200 });
-    t.equal(r.status, 504);
-    t.equal(r.body.error.code, 'REPLY_TIMEOUT');
-    t.equal(r.body.error.status, 'DEADLINE_EXCEEDED');
-    t.match(r.body.error.details, { agent: 'slow', timeoutMs: 200 });
-    t.ok(r.body.error.hint.length > 0);
-
-    await drain(t); // waits for the 3 s handler and its reply
-    const dl = await s.http('GET', '/v1/dead-letters');
-    const late = dl.body.deadLetters.filter((x: any) => x.from === 'slow' && x.content === 3000);
-    t.equal(late.length, 1, 'the reply that came too late');
-    t.match(late[0], { reason: 'NO_WAITER', agent: '$api', performative: 'inform' });
-    const slow = await s.http('GET', '/v1/agents/slow');
-    t.match(slow.body, { state: 'running', restarts: 0, failed: 0 }, 'the watchdog left it alone');
   });
 });

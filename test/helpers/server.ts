@@ -98,6 +98,13 @@ export async function stopTestServer(s: TestServer): Promise<void> {
   await s.server.stop(5000);
 }
 
+/** Is the API thread still serving? (a gRPC call and an HTTP probe, each answered or refused, no timers) */
+export async function apiAlive(s: TestServer): Promise<boolean> {
+  const info = await s.call(s.management, 'ServerInfo', {}, { deadlineMs: 10_000 }).then(() => true, () => false);
+  const http = await fetch(`${s.base}/healthz`).then((r) => r.status === 200, () => false);
+  return info && http;
+}
+
 /** The rich details of a grpc error (ErrorInfo, BadRequest, RetryInfo...). */
 export function rich(e: unknown): RichError {
   const r = decodeStatusDetails((e as grpc.ServiceError).metadata);

@@ -1,4 +1,5 @@
-// Review reproduction for the durable fleet (runtime/store.ts, api/server.ts handlers).
+// The durable fleet (runtime/store.ts) as a server keeps it: a stored agent
+// that could not be restored at start stays removable (api/server.ts).
 import t from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { startTestServer, stopTestServer } from '../helpers/server.js';
 
 t.test('an agent that could not be restored can still be removed from the stored fleet', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-review-store-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-store-'));
   // A stored agent whose module file is gone (or whose spec no longer fits, e.g. worker: 4 on a 2-worker server).
   writeFileSync(join(dataDir, 'fleet.json'), `${JSON.stringify({ version: 1, agents: [{ name: 'ghost', module: '0'.repeat(64) }, { name: 'wide', module: '1'.repeat(64), worker: 4 }] })}\n`);
   const s = await startTestServer({ dataDir });

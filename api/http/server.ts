@@ -1,0 +1,105 @@
+/**
+ * The REST gateway's node:http server: each request is routed, authenticated,
+ * its body read and checked, then handled; every failure is answered with
+ * the JSON error body (api/errors.ts) and every call counted in the metrics.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InvalidArgumentError, UnknownRouteError, isCaxtonError } from '../../runtime/errors.js';
+import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError } from '../errors.js';
+import { jsonReplacer, type Operations } from '../operations.js';
+import type { TokenCheck } from '../auth.js';
+import type { Metrics } from '../metrics.js';
+import { checkBody, readBody } from './body.js';
+import { routes } from './route-table.js';
+import { compileRoutes, matchRoute, pathParams } from './router.js';
+
+/** Answers with the error's status and JSON body; returns the status. */
+function sendError(res: ServerResponse, err: unknown): number {
+  const e = toCaxtonError(err);
+  const status = httpStatusOf(e);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const retry = retryAfterMs(e);
+  if (retry !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retry / 1000)));
+  if (status === 401) headers['www-authenticate'] = 'Bearer realm="caxton"';
+  if (res.headersSent) {
+    res.end();
+    return status;
+  }
+  res.writeHead(status, headers);
+  res.end(JSON.stringify(httpErrorBody(e), jsonReplacer));
+  return status;
+}
+
+export interface HttpGateway {
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number): Promise<HttpGateway> {
+  const compiled = compileRoutes(routes(ops, metrics));
+  const server = createServer((req, res) => {
+    serve(req, res).catch((e: unknown) => {
+      metrics.bug(e, 'http');
+      if (!res.headersSent) sendError(res, e);
+      else res.destroy();
+    });
+  });
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    let operation = 'unknown';
+    let status = 200;
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://caxton');
+      } catch {
+        throw new InvalidArgumentError('path', `"${String(req.url).slice(0, 200)}" is not a valid request target`, 'Send a path such as /v1/agents (percent-encode special characters).');
+      }
+      const match = matchRoute(compiled, method, url.pathname);
+      if (match.route === undefined) {
+        if (match.allow !== undefined) res.setHeader('allow', match.allow);
+        throw new UnknownRouteError(method, url.pathname);
+      }
+      const { route, body: bodyCheck } = match.route;
+      operation = route.operationId;
+      if (!route.public) {
+        const err = tokens.check(req.headers.authorization);
+        if (err) throw err;
+      }
+      const params = pathParams(match.route, match.groups);
+      if (route.beforeBody !== undefined) route.beforeBody(params);
+      const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
+      if (bodyCheck !== undefined) checkBody(body, bodyCheck, route.operationId);
+      const result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
+      status = res.statusCode;
+      if (result !== undefined && !res.headersSent) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(result, jsonReplacer));
+      }
+    } catch (e) {
+      if (!isCaxtonError(e) && operation !== 'unknown') metrics.bug(e, operation);
+      status = sendError(res, e);
+    }
+    metrics.countCall('http', operation, String(status));
+  }
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+  server.keepAliveTimeout = 65_000;
+  return {
+    server, port: bound,
+    // Idle connections go at once; a response being written (a Drain with
+    // shutdown answering right now) gets a second to finish.
+    close: () => new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.closeAllConnections(), 1000);
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    }),
+  };
+}
