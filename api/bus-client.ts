@@ -3,7 +3,9 @@
  * here without the supervisor: names are resolved from the table the
  * supervisor pushes on every change, the router table says where an agent
  * lives, frames go straight into this thread's rings, and replies come back
- * to this thread's endpoint ($api) on the rings towards it.
+ * to this thread's endpoint ($api) on the rings towards it. The rings, the
+ * drain loop, message ids, counters and publish batching come from its base,
+ * BusPeer (bus/peer.ts); this class adds what an Invoke needs.
  *
  * Hot-path rules (as in the workers): no per-message closures in the drain
  * loop, one pending-call record per Invoke, frames published once per job
@@ -12,16 +14,15 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Bus, type BusInit } from '../bus/shared.js';
-import { RingConsumer, RingProducer, wakeConsumer } from '../bus/ring.js';
-import { Pump } from '../bus/pump.js';
+import { wakeConsumer, type RingConsumer } from '../bus/ring.js';
+import { BusPeer } from '../bus/peer.js';
+import { routeGeneration, routeStopped, routeThread } from '../bus/router.js';
 import { WatchTable } from '../bus/tap.js';
 import { NameTable } from '../bus/names.js';
 import { decodeFrame, encodeFrame, idFromString, idToString, type DecodedFrame } from '../bus/frame.js';
 import {
-  FLAG_TAP, FRAME_CONV_HI, FRAME_CONV_LO, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_FLAGS, FRAME_LENGTH, FRAME_PERFORMATIVE,
-  FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, PERFORMATIVE_CODE, ROUTE_GENERATION_SHIFT, ROUTE_STOPPED, ROUTE_THREAD_MASK,
-  T_DOORBELL, T_OWNER_EPOCH, T_STAT_DEAD_LETTERED, T_STAT_DELIVERED, T_STAT_REFUSED, T_STAT_TAPS_RECEIVED,
-  FLAG_TRACE_SAMPLED, M_ACCEPTED, M_DELIVERED, PERFORMATIVES, type Performative,
+  FLAG_TAP, FLAG_TRACE_SAMPLED, FRAME_FLAGS, FRAME_PERFORMATIVE, PERFORMATIVE_CODE, T_DOORBELL, T_STAT_TAPS_RECEIVED,
+  W_CONV_HI, W_CONV_LO, W_DST, W_DST_GEN, W_REPLY_TO_HI, W_REPLY_TO_LO, type Performative,
 } from '../bus/layout.js';
 import {
   AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidArgumentError, InvalidReplyError, MailboxFullError,
@@ -31,6 +32,8 @@ import { conversationKey } from '../runtime/fipa/acl/bridge.js';
 import type { DeadLetterRecord, ToWorker } from '../runtime/thread-messages.js';
 import type { PeerJoin } from '../runtime/runtime.js';
 
+/** frames taken from one inbound ring per drain: one pass, so the event loop (the sockets) gets a turn after it */
+const FRAMES_PER_RING = 256;
 const PERF_AGREE = PERFORMATIVE_CODE.agree;
 
 /** A message as the API shows it (proto caxton.v1.Message, camelCase). */
@@ -123,30 +126,12 @@ export interface BusClientOptions {
  */
 export type OnCancel = (cancel: () => void) => void;
 
-export class BusClient {
-  private readonly bus: Bus;
-  private readonly i32: Int32Array;
-  private readonly u8: Uint8Array;
-  private readonly f64: Float64Array;
-  private readonly thread: number;
-  private readonly routerBase: number;
-  private readonly maxAgents: number;
+export class BusClient extends BusPeer {
   private readonly maxFrame: number;
   private readonly endpointSlot: number;
   private readonly endpointGeneration: number;
-  private readonly stat: number;
-  /** f64 index of this thread's metrics block (by performative) */
-  private readonly metrics: number;
-  private readonly producers: RingProducer[] = [];
-  private readonly consumers: RingConsumer[] = [];
-  private readonly pump: Pump;
   private readonly watch: WatchTable;
   private readonly names = new NameTable();
-  private readonly msgHi: number;
-  private msgLo = 0;
-  private delivered: number;
-  private deadLettered: number;
-  private refused: number;
   private tapsReceived: number;
   /** Invoke calls waiting for their reply, by request message id (lo word; hi is ours) */
   private readonly byMessage = new Map<number, PendingCall>();
@@ -155,8 +140,6 @@ export class BusClient {
   private readonly streams = new Map<string, Set<StreamListener>>();
   private readonly port: MessagePort;
   private pendingDeadLetters: DeadLetterRecord[] = [];
-  private publishScheduled = false;
-  private readonly publishAll: () => void;
   private readonly retryAfterMs: number;
   private readonly eagerPublish: boolean;
   private readonly replyPoll: boolean;
@@ -171,13 +154,16 @@ export class BusClient {
   prewakes = 0;
 
   constructor(init: BusInit, join: PeerJoin, port: MessagePort, options: BusClientOptions) {
-    this.bus = new Bus(init);
-    this.i32 = this.bus.i32;
-    this.u8 = this.bus.u8;
-    this.f64 = this.bus.f64;
-    this.thread = join.thread;
-    this.routerBase = this.bus.layout.routerOffset >> 2;
-    this.maxAgents = this.bus.layout.maxAgents;
+    super(new Bus(init), join.thread, {
+      spinMicros: options.spinMicros,
+      maxSleepMs: join.maxSleepMs,
+      // Poll only while one call waits (expectingReply): with many in flight,
+      // polling turns every idle moment of this thread into spinning, which on
+      // a 2-core machine takes CPU from the sockets' peers (the api bench's
+      // throughput ratio fell from ~0.77 to ~0.60 when polling at any depth).
+      pollMicros: options.replyPollMicros ?? 0,
+      framesPerRing: FRAMES_PER_RING, drainBudget: Infinity, maxPasses: 1,
+    });
     this.maxFrame = join.maxFrameBytes;
     this.endpointSlot = join.endpointSlot;
     this.endpointGeneration = join.endpointGeneration;
@@ -186,34 +172,8 @@ export class BusClient {
     this.replyPoll = (options.replyPollMicros ?? 0) > 0;
     this.prewakeOn = options.prewake ?? false;
     this.port = port;
-    const t32 = this.bus.threadI32(this.thread);
-    const epoch = Atomics.add(this.i32, t32 + T_OWNER_EPOCH, 1) + 1;
-    this.msgHi = ((this.thread & 0xff) << 24) | (epoch & 0xffffff);
-    this.stat = this.bus.threadF64(this.thread);
-    this.metrics = this.bus.metricsF64(this.thread);
-    this.delivered = this.f64[this.stat + T_STAT_DELIVERED]!;
-    this.deadLettered = this.f64[this.stat + T_STAT_DEAD_LETTERED]!;
-    this.refused = this.f64[this.stat + T_STAT_REFUSED]!;
     this.tapsReceived = this.f64[this.stat + T_STAT_TAPS_RECEIVED]!;
-    for (let t = 0; t < this.bus.layout.threads; t++) {
-      this.producers.push(new RingProducer(this.bus, this.thread, t));
-      this.consumers.push(new RingConsumer(this.bus, t, this.thread));
-    }
     this.watch = new WatchTable(this.bus, this.thread);
-    this.publishAll = () => {
-      this.publishScheduled = false;
-      for (const p of this.producers) p.publish();
-      if (this.pendingDeadLetters.length) this.flushDeadLetters();
-    };
-    this.pump = new Pump(this.i32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), {
-      spinMicros: options.spinMicros,
-      maxSleepMs: join.maxSleepMs,
-      pollMicros: options.replyPollMicros ?? 0,
-      // Poll only while one call waits: with many in flight, polling turns
-      // every idle moment of this thread into spinning, which on a 2-core
-      // machine takes CPU from the sockets' peers (the api bench's
-      // throughput ratio fell from ~0.77 to ~0.60 when polling at any depth).
-    }, { expecting: () => this.byMessage.size === 1 });
     port.on('message', (m: ToWorker) => {
       if (m.type === 'names') this.names.apply(m.add, m.remove);
     });
@@ -229,6 +189,10 @@ export class BusClient {
     return this.names.nameAt(slot) ?? `slot ${slot}`;
   }
 
+  protected override expectingReply(): boolean {
+    return this.byMessage.size === 1;
+  }
+
   // ------------------------------------------------------------------ sending
 
   /**
@@ -240,9 +204,9 @@ export class BusClient {
     if (code === undefined) throw new UnknownPerformativeError(input.performative);
     const slot = this.names.slotOf(input.agent);
     if (slot === undefined || input.agent.startsWith('$')) throw new AgentNotFoundError(input.agent);
-    const entry = slot < this.maxAgents ? Atomics.load(this.i32, this.routerBase + slot) : 0;
+    const entry = this.router.lookup(slot);
     if (entry === 0) throw new AgentNotFoundError(input.agent);
-    if ((entry & ROUTE_STOPPED) !== 0) throw new AgentStoppedError(input.agent, 'stopped or failed');
+    if (routeStopped(entry)) throw new AgentStoppedError(input.agent, 'stopped or failed');
     const convKey = input.conversationId ? conversationKey(input.conversationId) : '';
     const [convLo, convHi] = convKey ? idFromString(convKey) : [0, 0];
     let replyLo = 0;
@@ -253,28 +217,27 @@ export class BusClient {
       }
       [replyLo, replyHi] = idFromString(input.inReplyTo);
     }
-    const lo = (this.msgLo = (this.msgLo + 1) | 0);
+    const lo = this.ids.next();
+    const hi = this.ids.hi;
     const frame = encodeFrame({
-      performative: code, destinationSlot: slot, destinationGeneration: entry >>> ROUTE_GENERATION_SHIFT,
-      sourceSlot: this.endpointSlot, sourceGeneration: this.endpointGeneration, messageIdLo: lo, messageIdHi: this.msgHi,
+      performative: code, destinationSlot: slot, destinationGeneration: routeGeneration(entry),
+      sourceSlot: this.endpointSlot, sourceGeneration: this.endpointGeneration, messageIdLo: lo, messageIdHi: hi,
       conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi,
       traceId: input.trace?.traceId, spanId: input.trace?.spanId, flags: input.trace?.sampled ? FLAG_TRACE_SAMPLED : 0,
     }, input.content);
     if (frame.byteLength > this.maxFrame) throw new FrameTooLargeError(frame.byteLength, this.maxFrame);
-    const p = this.producers[entry & ROUTE_THREAD_MASK]!;
+    const thread = routeThread(entry);
+    const p = this.producers[thread]!;
     const at = p.reserve(frame.byteLength);
     if (at < 0) {
-      this.f64[this.stat + T_STAT_REFUSED] = ++this.refused;
+      this.countRefused();
       throw new MailboxFullError(input.agent, this.retryAfterMs);
     }
     this.u8.set(frame, at);
-    this.f64[this.metrics + M_ACCEPTED + code]! += 1;
+    this.countAccepted(code);
     if (publishNow) p.publish();
-    else if (!this.publishScheduled) {
-      this.publishScheduled = true;
-      queueMicrotask(this.publishAll);
-    }
-    return { messageId: idToString(lo, this.msgHi), conversationId: convKey, lo, convKey, thread: entry & ROUTE_THREAD_MASK };
+    else this.schedulePublish();
+    return { messageId: idToString(lo, hi), conversationId: convKey, lo, convKey, thread };
   }
 
   /**
@@ -283,7 +246,7 @@ export class BusClient {
    * so it never equals a message id and costs no random bytes.
    */
   nextInvokeConversation(): string {
-    return idToString(this.msgLo + 1, this.msgHi | 0x80000000 | 0);
+    return idToString(this.ids.lo + 1, this.ids.hi | 0x80000000 | 0);
   }
 
   /**
@@ -350,9 +313,9 @@ export class BusClient {
     let doorbell = this.lastInvokeDoorbell;
     if (agent !== undefined) {
       const slot = this.names.slotOf(agent);
-      const entry = slot !== undefined && slot < this.maxAgents ? Atomics.load(this.i32, this.routerBase + slot) : 0;
+      const entry = slot !== undefined ? this.router.lookup(slot) : 0;
       if (entry === 0) return; // no such agent: the call will fail, no worker needs waking
-      doorbell = this.bus.threadI32(entry & ROUTE_THREAD_MASK) + T_DOORBELL;
+      doorbell = this.bus.threadI32(routeThread(entry)) + T_DOORBELL;
     }
     if (doorbell < 0) return;
     this.prewakes++;
@@ -406,35 +369,19 @@ export class BusClient {
 
   // ------------------------------------------------------------------ receiving
 
-  private hasData(): boolean {
-    const cs = this.consumers;
-    for (let i = 0; i < cs.length; i++) if (cs[i]!.hasData()) return true;
-    return false;
-  }
-
-  private drain(): number {
-    let n = 0;
-    const cs = this.consumers;
-    for (let i = 0; i < cs.length; i++) {
-      const c = cs[i]!;
-      for (let k = 0; k < 256; k++) {
-        const off = c.peek();
-        if (off < 0) break;
-        const len = this.i32[(off + FRAME_LENGTH) >> 2]!;
-        try {
-          this.receive(off, len);
-        } catch (e) {
-          // A frame this thread cannot read must not take the API down with it.
-          this.deadLetter(off, len, DeadLetterReason.MALFORMED_FRAME, `the API thread could not read this frame: ${(e as Error).message}`);
-        } finally {
-          c.advance(len);
-          c.release();
-        }
-        n++;
-      }
-    }
+  protected override drain(): number {
+    const n = this.drainRings();
     if (this.pendingDeadLetters.length) this.flushDeadLetters();
     return n;
+  }
+
+  protected deliverFrame(_ring: RingConsumer, off: number, len: number): void {
+    try {
+      this.receive(off, len);
+    } catch (e) {
+      // A frame this thread cannot read must not take the API down with it.
+      this.deadLetter(off, len, DeadLetterReason.MALFORMED_FRAME, `the API thread could not read this frame: ${(e as Error).message}`);
+    }
   }
 
   private receive(off: number, len: number): void {
@@ -442,22 +389,22 @@ export class BusClient {
     const w = off >> 2;
     if ((this.u8[off + FRAME_FLAGS]! & FLAG_TAP) !== 0) {
       this.f64[this.stat + T_STAT_TAPS_RECEIVED] = ++this.tapsReceived;
-      const key = idToString(i32[w + (FRAME_CONV_LO >> 2)]!, i32[w + (FRAME_CONV_HI >> 2)]!);
+      const key = idToString(i32[w + W_CONV_LO]!, i32[w + W_CONV_HI]!);
       const listeners = this.streams.get(key);
       if (listeners) this.emit(listeners, decodeFrame(this.u8.slice(off, off + len)));
       return;
     }
-    if (i32[w + (FRAME_DST_SLOT >> 2)] !== this.endpointSlot || i32[w + (FRAME_DST_GEN >> 2)] !== this.endpointGeneration) {
+    if (i32[w + W_DST] !== this.endpointSlot || i32[w + W_DST_GEN] !== this.endpointGeneration) {
       this.deadLetter(off, len, DeadLetterReason.NO_ENDPOINT, 'no API endpoint of that generation (the API thread was restarted)');
       return;
     }
-    const replyHi = i32[w + (FRAME_REPLY_TO_HI >> 2)]!;
-    let call = replyHi === this.msgHi ? this.byMessage.get(i32[w + (FRAME_REPLY_TO_LO >> 2)]!) : undefined;
+    const replyHi = i32[w + W_REPLY_TO_HI]!;
+    let call = replyHi === this.ids.hi ? this.byMessage.get(i32[w + W_REPLY_TO_LO]!) : undefined;
     // The conversation's string key is built only when it is needed: a reply
     // that names its request, with no stream open, costs no string.
     let streams: Set<StreamListener> | undefined;
     if (!call || this.streams.size !== 0) {
-      const convKey = idToString(i32[w + (FRAME_CONV_LO >> 2)]!, i32[w + (FRAME_CONV_HI >> 2)]!);
+      const convKey = idToString(i32[w + W_CONV_LO]!, i32[w + W_CONV_HI]!);
       if (!call) call = this.byConversation.get(convKey);
       streams = this.streams.get(convKey);
     }
@@ -465,9 +412,9 @@ export class BusClient {
       this.deadLetter(off, len, DeadLetterReason.NO_WAITER, 'no call waits for this message (the answer to a Send, or to an Invoke that timed out or was cancelled)');
       return;
     }
-    this.f64[this.stat + T_STAT_DELIVERED] = ++this.delivered;
+    this.countDelivered();
     const perf = this.u8[off + FRAME_PERFORMATIVE]!;
-    if (perf < PERFORMATIVES.length) this.f64[this.metrics + M_DELIVERED + perf]! += 1;
+    this.countHandled(perf);
     // The endpoint is the receiver here: what a stream shows of it is this delivery.
     const decoded = decodeFrame(this.u8.slice(off, off + len));
     if (streams) this.emit(streams, decoded);
@@ -505,13 +452,19 @@ export class BusClient {
   }
 
   private deadLetter(off: number, len: number, reason: DeadLetterReason, detail: string): void {
-    this.f64[this.stat + T_STAT_DEAD_LETTERED] = ++this.deadLettered;
+    this.countDeadLettered();
     this.pendingDeadLetters.push({ frame: this.u8.slice(off, off + len), reason, detail, at: Date.now(), agent: this.endpointName });
   }
 
   private flushDeadLetters(): void {
     this.port.postMessage({ type: 'dead-letters', records: this.pendingDeadLetters });
     this.pendingDeadLetters = [];
+  }
+
+  /** Publish what this job sent, and report the dead letters of this turn with it. */
+  override publishAll(): void {
+    super.publishAll();
+    if (this.pendingDeadLetters.length) this.flushDeadLetters();
   }
 
   /** Stop draining; pending calls fail with REPLY_TIMEOUT semantics left to the caller. */
