@@ -13,7 +13,7 @@
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { Metrics } from './metrics.js';
 import type { Operations } from './operations.js';
-import { otlpEnabled, otlpProtocol } from '../runtime/observability/tracing.js';
+import { otlpEnabled, otlpProtocol } from '../runtime/observability/otel-env.js';
 import { CAXTON_VERSION } from '../runtime/version.js';
 
 export interface OtelMetrics {

@@ -18,7 +18,7 @@ import { isCaxtonError } from '../runtime/errors.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 
 import { CAXTON_VERSION } from '../runtime/version.js';
-import { checkOtlpEndpoint } from '../runtime/observability/tracing.js';
+import { checkOtlpEndpoint } from '../runtime/observability/otel-env.js';
 
 const API_ENDPOINT = '$api';
 

@@ -32,7 +32,7 @@ import { caxtonResource } from './otel-resource.js';
 import { ProtobufSpanEncoder, encodeJson, type SpanRange, type SpanSource } from './otlp-spans.js';
 import { BATCH_RECORDS, type SpanBatch } from './span-recorder.js';
 import { C_DROPPED, C_EXPORTED, C_FAILED, C_RECEIVED, type FromSpanExport, type SpanExportInput, type SpanSourceMessage, type ToSpanExport } from './span-export.js';
-import { otlpProtocol } from './tracing.js';
+import { otlpProtocol } from './otel-env.js';
 import { CAXTON_VERSION } from '../version.js';
 
 type Request = readonly SpanRange[];

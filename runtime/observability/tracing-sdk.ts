@@ -10,7 +10,7 @@ import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-
 import { OTLPTraceExporter as OtlpHttpJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpHttpProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as OtlpGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { otlpProtocol } from './tracing.js';
+import { otlpProtocol } from './otel-env.js';
 import { caxtonResource } from './otel-resource.js';
 import { CAXTON_VERSION } from '../version.js';
 
