@@ -54,6 +54,7 @@ export class Runtime {
   private readonly router: RouterTable;
   private readonly registry: Registry;
   private readonly deadLetters: DeadLetters;
+  /** the worker threads (a test's teardown calls pool.destroy() when shutdown() hangs: test/runtime/regressions.test.ts) */
   private readonly pool: WorkerPool;
   private readonly endpoints: HostEndpoints;
   private readonly services: HostServices;
