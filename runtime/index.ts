@@ -1,6 +1,6 @@
 /** The in-process API of a Caxton server: what the gRPC and CLI layers call. */
 export { Runtime } from './runtime.js';
-export type { RuntimeOptions, AgentSpec, AgentInfo, AgentLimits, OutgoingMessage, DeadLetter, RuntimeStats, Endpoint } from './runtime.js';
+export type { RuntimeOptions, AgentSpec, AgentInfo, AgentLimits, OutgoingMessage, DeadLetter, RuntimeStats, Endpoint } from './types.js';
 export * from './errors.js';
 export { ABI_VERSION, validateAgentModule } from './abi.js';
 export { decodeFrame, encodeFrame, msgpack } from '../bus/frame.js';

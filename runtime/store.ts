@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FleetStoreError } from './errors.js';
-import type { AgentSpec } from './runtime.js';
+import type { AgentSpec } from './types.js';
 
 /** A deploy spec as stored: the module replaced by the sha256 (hex) of its bytes. */
 export type StoredAgent = Omit<AgentSpec, 'module'> & { module: string };

@@ -44,6 +44,9 @@ export interface EndpointRecord {
   readonly handler: (frame: Uint8Array) => void;
 }
 
+/** Tell every thread that keeps a name table (workers, peers) of names added and removed. */
+export type AnnounceNames = (add: [string, number][], remove: string[]) => void;
+
 export class Registry {
   private readonly byName = new Map<string, AgentRecord | EndpointRecord>();
   private readonly bySlot: (AgentRecord | EndpointRecord | undefined)[] = [];
@@ -94,6 +97,11 @@ export class Registry {
 
   atSlot(slot: number): AgentRecord | EndpointRecord | undefined {
     return this.bySlot[slot];
+  }
+
+  /** Name of the agent or endpoint at a slot (for reports). */
+  nameOf(slot: number): string {
+    return this.bySlot[slot]?.name ?? `slot ${slot}`;
   }
 
   agents(): AgentRecord[] {

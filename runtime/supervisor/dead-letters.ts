@@ -1,0 +1,110 @@
+/**
+ * The dead-letter queue: every message that could not be delivered, as the
+ * threads report it (records travel by MessagePort, counters by the bus).
+ * Keeps the most recent records, counts them by performative for the
+ * metrics, and logs one warning per dead letter up to a storm limit.
+ */
+import { decodeFrame, type DecodedFrame } from '../../bus/frame.js';
+import { DEAD_LETTER_HINTS } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { DeadLetterRecord } from '../thread-messages.js';
+import type { DeadLetter } from '../types.js';
+import type { Registry } from './registry.js';
+
+/** dead letters logged one by one per second; the rest are counted in one line */
+const DEAD_LETTER_LINES_PER_SECOND = 100;
+
+/** Who reported a record (a worker): it counts its own, to spot records lost with it. */
+export interface DeadLetterSource {
+  deadLettersRecorded: number;
+}
+
+export class DeadLetters {
+  private readonly registry: Registry;
+  private readonly logger: Logger;
+  private readonly retention: number;
+  private readonly deadLetters: DeadLetter[] = [];
+  private deadLetterSeq = 0;
+  /** dead letters whose records reached the supervisor (records travel by MessagePort, counters by the bus) */
+  private deadLettersRecorded = 0;
+  private readonly deadLettersByPerformative = new Map<string, number>();
+  private deadLetterLogWindow = 0;
+  private deadLetterLines = 0;
+  private deadLetterLinesSkipped = 0;
+  /** the timer that writes a storm's summary when its second ends */
+  private deadLetterSummary: NodeJS.Timeout | undefined;
+
+  constructor(registry: Registry, logger: Logger, retention: number) {
+    this.registry = registry;
+    this.logger = logger;
+    this.retention = retention;
+  }
+
+  /** dead letters whose records reached the supervisor */
+  get recorded(): number {
+    return this.deadLettersRecorded;
+  }
+
+  /** dead letters by performative ('unknown' for an unreadable frame), every one ever */
+  get byPerformative(): ReadonlyMap<string, number> {
+    return this.deadLettersByPerformative;
+  }
+
+  record(r: DeadLetterRecord, source?: DeadLetterSource): void {
+    this.deadLettersRecorded += r.count ?? 1;
+    if (source) source.deadLettersRecorded += r.count ?? 1;
+    let d: DecodedFrame | undefined;
+    try {
+      if (r.frame.byteLength) d = decodeFrame(r.frame);
+    } catch {
+      d = undefined;
+    }
+    const from = d ? this.registry.nameOf(d.sourceSlot) : '';
+    this.deadLetters.push({
+      seq: ++this.deadLetterSeq, at: new Date(r.at).toISOString(), reason: r.reason, hint: DEAD_LETTER_HINTS[r.reason],
+      detail: r.detail, agent: r.agent, from, performative: d?.performative ?? '', messageId: d?.messageId ?? '',
+      conversationId: d?.conversationId ?? '', content: d?.content,
+    });
+    if (this.deadLetters.length > this.retention) this.deadLetters.shift();
+    const perf = d?.performative ?? 'unknown';
+    this.deadLettersByPerformative.set(perf, (this.deadLettersByPerformative.get(perf) ?? 0) + (r.count ?? 1));
+    // One warning per dead letter, with the message's ids (docs/observability.md);
+    // a storm is cut at DEAD_LETTER_LINES_PER_SECOND and summed up when its
+    // second ends (a timer, so the summary comes even if no dead letter follows).
+    const now = Date.now();
+    if (now - this.deadLetterLogWindow >= 1000) this.endLogWindow(now);
+    if (++this.deadLetterLines > DEAD_LETTER_LINES_PER_SECOND) {
+      this.deadLetterLinesSkipped += r.count ?? 1;
+      this.deadLetterSummary ??= setTimeout(this.endLogWindowNow, Math.max(0, this.deadLetterLogWindow + 1000 - now)).unref();
+      return;
+    }
+    this.logger.warn({
+      agent: r.agent, reason: r.reason, from, conversationId: d?.conversationId, messageId: d?.messageId, performative: d?.performative,
+      traceId: d?.traceId || undefined, spanId: d?.spanId || undefined, count: r.count,
+    }, `dead letter (${r.reason}): ${r.detail}`);
+  }
+
+  /** Close the dead-letter log window: the storm summary, if lines were skipped, then a new window from `now`. */
+  endLogWindow(now: number): void {
+    if (this.deadLetterSummary !== undefined) {
+      clearTimeout(this.deadLetterSummary);
+      this.deadLetterSummary = undefined;
+    }
+    if (this.deadLetterLinesSkipped > 0) {
+      this.logger.warn({ skipped: this.deadLetterLinesSkipped }, `${this.deadLetterLinesSkipped} more dead letter(s) not logged (more than ${DEAD_LETTER_LINES_PER_SECOND} per second); see ListDeadLetters`);
+    }
+    this.deadLetterLogWindow = now;
+    this.deadLetterLines = 0;
+    this.deadLetterLinesSkipped = 0;
+  }
+
+  private readonly endLogWindowNow = (): void => {
+    this.deadLetterSummary = undefined;
+    this.endLogWindow(Date.now());
+  };
+
+  /** The most recent dead letters (oldest first); `stats().deadLettered` counts every one ever. */
+  list(limit = 100): DeadLetter[] {
+    return this.deadLetters.slice(-limit);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Agent kinds: compiled modules, cached by the hash of their bytes (agents
+ * deployed from the same .wasm share one). Workers get each kind once
+ * (worker-pool.ts ensureKind).
+ */
+import { createHash } from 'node:crypto';
+import { validateAgentModule } from '../abi.js';
+
+export interface Kind {
+  id: string;
+  module: WebAssembly.Module;
+  memoryMinPages: number;
+  memoryMaxPages: number | undefined;
+  hasTimer: boolean;
+}
+
+export class Kinds {
+  private readonly kinds = new Map<string, Kind>();
+
+  /** The kind of these module bytes, compiled and checked the first time they are seen. */
+  kindFor(name: string, bytes: Uint8Array): Kind {
+    const id = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    let kind = this.kinds.get(id);
+    if (!kind) {
+      // Structure, imports and exports are checked here; the ABI version is
+      // asked by the worker that instantiates it (under the watchdog: a start
+      // function that never returns must not hang the supervisor).
+      const v = validateAgentModule(name, bytes);
+      kind = { id, module: v.module, memoryMinPages: v.memoryMinPages, memoryMaxPages: v.memoryMaxPages, hasTimer: v.hasTimerExport };
+      this.kinds.set(id, kind);
+    }
+    return kind;
+  }
+
+  get(id: string): Kind | undefined {
+    return this.kinds.get(id);
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The watchdog: samples each worker's watchdog marks (bus/layout.ts T_WD_*)
+ * on a timer and replaces a worker whose agent call ran past its time limit,
+ * or whose host task failed: the thread is terminated, the message it was
+ * stuck on dead-lettered, and a fresh host takes the same thread index with
+ * the same agents.
+ */
+import type { Bus } from '../../bus/shared.js';
+import { RingConsumer } from '../../bus/ring.js';
+import type { RouterTable } from '../../bus/router.js';
+import { FRAME_LENGTH, T_STAT_DEAD_LETTERED, T_STAT_PARKED, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING } from '../../bus/layout.js';
+import { AgentInitFailedError, DeadLetterReason } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { ResolvedRuntimeOptions } from '../types.js';
+import type { Agents } from './agents.js';
+import type { DeadLetters } from './dead-letters.js';
+import type { Kinds } from './kinds.js';
+import { isAgent, type AgentRecord, type Registry } from './registry.js';
+import type { RunState } from './run-state.js';
+import type { PendingRequest, WorkerPool, WorkerSlot } from './worker-pool.js';
+
+/** an agent that times out this many times within the window is marked failed */
+const MAX_TIMEOUTS_IN_WINDOW = 3;
+const TIMEOUT_WINDOW_MS = 60_000;
+
+export interface WatchdogDeps {
+  bus: Bus;
+  router: RouterTable;
+  registry: Registry;
+  pool: WorkerPool;
+  kinds: Kinds;
+  /** puts the agents back on a fresh worker */
+  agents: Agents;
+  deadLetters: DeadLetters;
+  runState: RunState;
+  logger: Logger;
+}
+
+export type WatchdogOptions = Pick<ResolvedRuntimeOptions, 'watchdogIntervalMs' | 'transport' | 'defaults'>;
+
+export class Watchdog {
+  private readonly options: WatchdogOptions;
+  private readonly bus: Bus;
+  private readonly router: RouterTable;
+  private readonly registry: Registry;
+  private readonly pool: WorkerPool;
+  private readonly kinds: Kinds;
+  private readonly agents: Agents;
+  private readonly deadLetters: DeadLetters;
+  private readonly runState: RunState;
+  private readonly logger: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private restarts = 0;
+  private readonly restartListeners: ((thread: number) => void)[] = [];
+
+  constructor(options: WatchdogOptions, deps: WatchdogDeps) {
+    this.options = options;
+    this.bus = deps.bus;
+    this.router = deps.router;
+    this.registry = deps.registry;
+    this.pool = deps.pool;
+    this.kinds = deps.kinds;
+    this.agents = deps.agents;
+    this.deadLetters = deps.deadLetters;
+    this.runState = deps.runState;
+    this.logger = deps.logger;
+  }
+
+  /** workers replaced so far */
+  get workerRestarts(): number {
+    return this.restarts;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.check(), this.options.watchdogIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Called after a worker has been replaced (tests and the CLI use it to report). */
+  onWorkerReplaced(listener: (thread: number) => void): void {
+    this.restartListeners.push(listener);
+  }
+
+  private check(): void {
+    const now = performance.now();
+    const i32 = this.bus.i32;
+    for (let t = 1; t <= this.pool.workers; t++) {
+      const slot = this.pool.slots[t]!;
+      if (slot.restarting) continue;
+      const base = this.bus.threadI32(t);
+      const current = Atomics.load(i32, base + T_WD_CURRENT);
+      const progress = Atomics.load(i32, base + T_WD_PROGRESS);
+      if (current === 0 || progress !== slot.lastProgress) {
+        slot.lastProgress = progress;
+        slot.progressSince = now;
+        continue;
+      }
+      const rec = this.registry.atSlot(current - 1);
+      const limit = rec && isAgent(rec) ? rec.timeLimitMs : this.options.defaults.timeLimitMs;
+      if (now - slot.progressSince > limit) {
+        void this.replaceWorker(slot, 'timeout', `agent ran past its ${limit} ms time limit`);
+      }
+    }
+  }
+
+  /**
+   * Terminate a worker (piscina's abort terminates the thread, which stops even
+   * a spinning WASM loop), wait until the thread is really gone (its control
+   * port closes), dead-letter the message it was stuck on, and start a fresh
+   * host on the same thread index with the same agents. The rings keep every
+   * message that was waiting, so they are delivered to the new instances.
+   */
+  async replaceWorker(slot: WorkerSlot, cause: 'timeout' | 'crash', why: string): Promise<void> {
+    if (slot.restarting || this.runState.stopped) return;
+    if (this.options.transport === 'postmessage') {
+      // The postMessage transport exists only as the benchmark's baseline;
+      // its channels are wired once at boot, so a lost worker stays lost.
+      this.logger.error({ worker: slot.thread }, `worker lost under the postMessage baseline transport (not replaced): ${why}`);
+      return;
+    }
+    slot.restarting = true;
+    this.restarts++;
+    slot.abort.abort(new Error(why));
+    await slot.closed;
+    if (this.runState.stopped) return;
+    const t = slot.thread;
+    const i32 = this.bus.i32;
+    const base = this.bus.threadI32(t);
+    const stats = this.bus.threadF64(t);
+    const f64 = this.bus.f64;
+    // The thread is gone: its watchdog marks say which agent was in a call.
+    const current = Atomics.load(i32, base + T_WD_CURRENT);
+    const stuckSlot = current !== 0 ? current - 1 : -1;
+    const stuck = stuckSlot >= 0 ? this.registry.atSlot(stuckSlot) : undefined;
+    const stuckName = stuck?.name ?? (stuckSlot >= 0 ? `slot ${stuckSlot}` : '*');
+    this.logger.warn({ worker: t, agent: stuck?.name }, `replacing worker: ${why}`);
+    // Dead-letter records the old thread counted but had not yet posted.
+    const unrecorded = f64[stats + T_STAT_DEAD_LETTERED]! - slot.deadLettersRecorded;
+    if (unrecorded > 0) {
+      this.deadLetters.record({ frame: new Uint8Array(0), reason: DeadLetterReason.WORKER_LOST, detail: `${unrecorded} dead letter(s) of worker ${t} were counted but their records were lost with it`, at: Date.now(), agent: '*', count: unrecorded }, slot);
+    }
+    const ring = i32[base + T_WD_RING]!;
+    const deadLetter = (reason: DeadLetterReason, detail: string, frame: Uint8Array, count = 1): void => {
+      f64[stats + T_STAT_DEAD_LETTERED] = f64[stats + T_STAT_DEAD_LETTERED]! + count;
+      this.deadLetters.record({ frame, reason, detail, at: Date.now(), agent: stuckName, count }, slot);
+    };
+    if (current !== 0 && ring >= 0) {
+      // The frame the call was handling is still at the head of its ring
+      // (T_WD_RING holds its ring index, producer * threads + consumer: bus/layout.ts ringIndex).
+      const c = new RingConsumer(this.bus, Math.floor(ring / this.bus.layout.threads), t);
+      const off = c.peek();
+      if (off >= 0) {
+        const len = i32[(off + FRAME_LENGTH) >> 2]!;
+        deadLetter(cause === 'timeout' ? DeadLetterReason.AGENT_TIMEOUT : DeadLetterReason.WORKER_LOST, why, this.bus.u8.slice(off, off + len));
+        c.advance(len);
+        c.release();
+      }
+    }
+    // Frames held for agents in back-off (including one being handled from
+    // that queue) lived in the old thread's heap: only their count survives.
+    const parked = f64[stats + T_STAT_PARKED]!;
+    if (parked > 0) {
+      f64[stats + T_STAT_PARKED] = 0;
+      deadLetter(DeadLetterReason.WORKER_LOST, `${parked} message(s) waiting for agents in back-off were lost with worker ${t}: ${why}`, new Uint8Array(0), parked);
+    }
+    i32[base + T_WD_CURRENT] = 0;
+    i32[base + T_WD_RING] = -1;
+    // The agent that hung or crashed its worker: an agent that does so while
+    // starting, or again and again, is not put back (it would take the
+    // worker and all its neighbours down each time).
+    let giveUp: AgentRecord | undefined;
+    if (stuck && isAgent(stuck)) {
+      const now = Date.now();
+      stuck.timeouts = stuck.timeouts.filter((at) => now - at < TIMEOUT_WINDOW_MS);
+      stuck.timeouts.push(now);
+      stuck.restarts++;
+      stuck.lastError = why;
+      if (stuck.state === 'starting' || stuck.timeouts.length >= MAX_TIMEOUTS_IN_WINDOW) giveUp = stuck;
+    }
+    if (giveUp) {
+      const starting = giveUp.state === 'starting';
+      giveUp.state = 'failed';
+      giveUp.lastError = starting
+        ? `did not finish starting within its ${giveUp.timeLimitMs} ms time limit`
+        : `stopped after ${giveUp.timeouts.length} time-outs or crashes within ${TIMEOUT_WINDOW_MS / 1000} s: ${why}`;
+      // Refuse new messages (AGENT_STOPPED); those already queued are dead-lettered.
+      this.router.set(giveUp.slot, giveUp.thread, giveUp.generation, true);
+      this.logger.error({ agent: giveUp.name, worker: t }, `agent marked failed: ${giveUp.lastError}`);
+    }
+    await this.pool.startWorker(slot);
+    if (this.runState.stopped) return;
+    // Every request made before or during the restart is replayed below.
+    const pending = [...slot.pending.values()];
+    slot.pending.clear();
+    if (giveUp) this.dropFromPendingDeploys(pending, giveUp);
+    slot.restarting = false;
+    const busy = new Set<number>();
+    for (const p of pending) {
+      if (p.message.type === 'deploy') for (const a of p.message.agents) busy.add(a.slot);
+      if (p.message.type === 'remove') for (const s of p.message.slots) busy.add(s);
+    }
+    const agents = this.registry.onThread(t).filter((a) => (a.state === 'running' || a.state === 'starting') && !busy.has(a.slot));
+    for (const a of agents) a.state = 'starting';
+    this.pool.sendNames(slot);
+    if (agents.length) await this.agents.placeOn(slot, agents);
+    this.pool.sendStart(slot);
+    for (const p of pending) {
+      if (p.message.type === 'deploy') for (const a of p.message.agents) this.pool.ensureKindOn(slot, this.kinds.get(a.kindId)!);
+      const reqId = (p.message as { reqId: number }).reqId;
+      slot.pending.set(reqId, p);
+      slot.port.postMessage(p.message);
+    }
+    slot.lastProgress = -1;
+    for (const l of this.restartListeners) l(t);
+  }
+
+  /** A deploy waiting on a replaced worker loses the agent we gave up on; it is reported failed in the reply. */
+  private dropFromPendingDeploys(pending: PendingRequest[], rec: AgentRecord): void {
+    const error = new AgentInitFailedError(rec.name, rec.lastError ?? 'failed').toJSON();
+    for (const p of [...pending]) {
+      if (p.message.type !== 'deploy' || !p.message.agents.some((a) => a.slot === rec.slot)) continue;
+      const rest = p.message.agents.filter((a) => a.slot !== rec.slot);
+      const resolve = p.resolve;
+      if (rest.length === 0) {
+        pending.splice(pending.indexOf(p), 1);
+        resolve({ type: 'deployed', reqId: p.message.reqId, results: [{ slot: rec.slot, error }] });
+      } else {
+        p.message = { ...p.message, agents: rest };
+        p.resolve = (m) => resolve(m.type === 'deployed' ? { ...m, results: [...m.results, { slot: rec.slot, error }] } : m);
+      }
+    }
+  }
+}
