@@ -25,6 +25,7 @@ import { RunState } from './supervisor/run-state.js';
 import { DeadLetters } from './supervisor/dead-letters.js';
 import { WorkerPool, type WorkerSlot } from './supervisor/worker-pool.js';
 import { HostEndpoints } from './supervisor/endpoints.js';
+import { BaselineHostEndpoints } from './supervisor/baseline-endpoints.js';
 import { HostServices } from './supervisor/services.js';
 import { AclMessages } from './supervisor/acl.js';
 import { Peers } from './supervisor/peers.js';
@@ -116,7 +117,8 @@ export class Runtime {
       connectSpans: () => this.spanExport?.connect(),
       onHostFailed: (slot, e) => void this.watchdog.replaceWorker(slot, 'crash', `worker thread failed: ${e.message}`),
     });
-    this.endpoints = new HostEndpoints(o, { bus, router, registry, deadLetters, runState, announceNames });
+    // The benchmark's postMessage baseline swaps how the supervisor's frames travel (BaselineHostEndpoints).
+    this.endpoints = new (o.transport === 'postmessage' ? BaselineHostEndpoints : HostEndpoints)(o, { bus, registry, deadLetters, runState, announceNames });
     this.services = new HostServices({ endpoints: this.endpoints, registry, directory: this.directory, runState, logger });
     this.acl = new AclMessages(this.endpoints, registry);
     this.peers = new Peers(this.workers, peerThreads, o, { registry, router, deadLetters, announceNames });
@@ -140,7 +142,7 @@ export class Runtime {
   private async boot(): Promise<void> {
     // Before the workers: they record spans only when there is a thread to export them.
     if (otlpEnabled('TRACES')) this.spanExport = await SpanExport.start();
-    if (this.options.transport === 'postmessage') this.endpoints.wireBaseline(this.pool.slots, this.workers);
+    if (this.endpoints instanceof BaselineHostEndpoints) this.endpoints.wire(this.pool.slots, this.workers);
     await this.pool.start();
     this.endpoints.start();
     this.watchdog.start();

@@ -2,23 +2,22 @@
  * Host endpoints: the supervisor thread's seat on the bus (thread 0). Named
  * mailboxes on this thread that agents look up and send to like to any agent
  * (`$requests` for replies to request(), `$host`, the services, those opened
- * with openEndpoint). This class owns the thread's rings, its pump and drain,
- * delivery to the endpoint handlers, sending frames (published in microtask
- * batches), request/reply waiting, the conversation tap, and the postMessage
- * baseline's ports.
+ * with openEndpoint). The rings, the pump and drain, message ids, counters
+ * and end-of-job publish batching come from its base, BusPeer (bus/peer.ts);
+ * this class adds delivery to the endpoint handlers, sending from the host,
+ * request/reply waiting and the conversation tap. The benchmark's
+ * postMessage baseline is a subclass (baseline-endpoints.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Bus } from '../../bus/shared.js';
-import { RingConsumer, RingProducer } from '../../bus/ring.js';
-import { routeGeneration, routeThread, type RouterTable } from '../../bus/router.js';
-import { Pump } from '../../bus/pump.js';
+import type { RingConsumer } from '../../bus/ring.js';
+import { BusPeer } from '../../bus/peer.js';
+import { routeGeneration, routeThread } from '../../bus/router.js';
 import { ConversationTap } from '../../bus/tap.js';
 import { decodeFrame, encodeFrame, idFromString, idToString, type DecodedFrame } from '../../bus/frame.js';
 import {
-  FLAG_TRACE_SAMPLED, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_LENGTH, FRAME_PERFORMATIVE, FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO,
-  M_ACCEPTED, M_DELIVERED, PERFORMATIVE_CODE, PERFORMATIVES, T_DOORBELL, T_STAT_BASELINE_SENT, T_STAT_DEAD_LETTERED,
-  T_STAT_DELIVERED, T_STAT_REFUSED,
+  FLAG_TRACE_SAMPLED, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_PERFORMATIVE, FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO,
+  PERFORMATIVE_CODE,
 } from '../../bus/layout.js';
 import {
   AgentExistsError, AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError,
@@ -28,13 +27,15 @@ import type { Endpoint, OutgoingMessage, ResolvedRuntimeOptions } from '../types
 import type { DeadLetters } from './dead-letters.js';
 import { isAgent, type AnnounceNames, type EndpointRecord, type Registry } from './registry.js';
 import type { RunState } from './run-state.js';
-import type { WorkerSlot } from './worker-pool.js';
 
-const SUPERVISOR = 0;
+export const SUPERVISOR = 0;
+/** frames taken from one inbound ring per drain (one pass: the supervisor's event loop also serves control ports and timers) */
+const FRAMES_PER_RING = 1024;
+/** retry delay suggested to an in-process sender whose target's mailbox is full, ms */
+const RETRY_AFTER_MS = 10;
 
 export interface HostEndpointsDeps {
   bus: Bus;
-  router: RouterTable;
   registry: Registry;
   deadLetters: DeadLetters;
   runState: RunState;
@@ -43,68 +44,32 @@ export interface HostEndpointsDeps {
 
 export type HostEndpointsOptions = Pick<ResolvedRuntimeOptions, 'maxFrameBytes' | 'transport' | 'supervisorSpinMicros' | 'maxSleepMs'>;
 
-export class HostEndpoints {
-  private readonly bus: Bus;
-  private readonly router: RouterTable;
+export class HostEndpoints extends BusPeer {
   private readonly registry: Registry;
   private readonly deadLetters: DeadLetters;
   private readonly runState: RunState;
   private readonly announceNames: AnnounceNames;
-  private readonly options: HostEndpointsOptions;
-  private readonly producers: RingProducer[] = [];
-  private readonly consumers: RingConsumer[] = [];
-  private readonly pump: Pump;
+  private readonly maxFrameBytes: number;
   /** copies frames of streamed conversations delivered to the supervisor's endpoints */
   private readonly tap: ConversationTap;
-  private msgLo = 0;
-  private readonly msgHi = (SUPERVISOR << 24) | 1;
-  private delivered = 0;
-  private deadLettered = 0;
-  private refused = 0;
   private readonly requestsEndpoint: EndpointRecord;
   /** where send() sends from when no endpoint is given */
   readonly hostEndpoint: EndpointRecord;
   private readonly waiting = new Map<string, (f: Uint8Array) => void>();
-  private readonly baselinePorts: (MessagePort | undefined)[] = [];
 
   constructor(options: HostEndpointsOptions, deps: HostEndpointsDeps) {
-    this.options = options;
-    this.bus = deps.bus;
-    this.router = deps.router;
+    super(deps.bus, SUPERVISOR, {
+      spinMicros: options.supervisorSpinMicros, maxSleepMs: options.maxSleepMs,
+      framesPerRing: FRAMES_PER_RING, drainBudget: Infinity, maxPasses: 1,
+    });
+    this.maxFrameBytes = options.maxFrameBytes;
     this.registry = deps.registry;
     this.deadLetters = deps.deadLetters;
     this.runState = deps.runState;
     this.announceNames = deps.announceNames;
-    const threads = this.bus.layout.threads;
-    for (let t = 0; t < threads; t++) {
-      this.producers.push(new RingProducer(this.bus, SUPERVISOR, t));
-      this.consumers.push(new RingConsumer(this.bus, t, SUPERVISOR));
-    }
     this.tap = new ConversationTap(this.bus, SUPERVISOR, this.producers);
-    const t32 = this.bus.threadI32(SUPERVISOR);
-    this.pump = new Pump(this.bus.i32, t32 + T_DOORBELL, this.drain.bind(this), this.hasData.bind(this), {
-      spinMicros: options.supervisorSpinMicros,
-      maxSleepMs: options.maxSleepMs,
-    });
     this.requestsEndpoint = this.add('$requests', (frame) => this.onReply(frame));
     this.hostEndpoint = this.add('$host', () => undefined);
-  }
-
-  /** postMessage baseline: a MessageChannel between every pair of threads. */
-  wireBaseline(slots: readonly (WorkerSlot | undefined)[], workers: number): void {
-    for (let a = 0; a <= workers; a++) {
-      for (let b = a + 1; b <= workers; b++) {
-        const { port1, port2 } = new MessageChannel();
-        if (a === SUPERVISOR) {
-          this.baselinePorts[b] = port1;
-          port1.on('message', (frame: Uint8Array) => this.deliverToEndpoint(frame));
-          port1.unref();
-        } else {
-          slots[a]!.baselinePeers[b] = port1;
-        }
-        slots[b]!.baselinePeers[a] = port2;
-      }
-    }
   }
 
   /** Begin draining the rings towards this thread. */
@@ -112,10 +77,9 @@ export class HostEndpoints {
     this.pump.start();
   }
 
-  /** Stop draining; close the baseline's ports. */
+  /** Stop draining. */
   stop(): void {
     this.pump.stop();
-    for (const p of this.baselinePorts) p?.close();
   }
 
   /** A mailbox on this thread (the name is not announced: see open()). */
@@ -147,54 +111,29 @@ export class HostEndpoints {
     };
   }
 
-  private hasData(): boolean {
-    for (let i = 0; i < this.consumers.length; i++) if (this.consumers[i]!.hasData()) return true;
-    return false;
+  protected deliverFrame(_ring: RingConsumer, off: number, len: number): void {
+    // Endpoint handlers keep what they are given: a copy, not a view of the ring.
+    this.deliverToEndpoint(this.u8.slice(off, off + len));
   }
 
-  private drain(): number {
-    let n = 0;
-    const u8 = this.bus.u8;
-    for (const c of this.consumers) {
-      for (let k = 0; k < 1024; k++) {
-        const off = c.peek();
-        if (off < 0) break;
-        const len = this.bus.i32[(off + FRAME_LENGTH) >> 2]!;
-        this.deliverToEndpoint(u8.slice(off, off + len));
-        c.advance(len);
-        c.release();
-        n++;
-      }
-    }
-    return n;
-  }
-
-  private deliverToEndpoint(frame: Uint8Array): void {
+  protected deliverToEndpoint(frame: Uint8Array): void {
     const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     const slot = view.getUint32(FRAME_DST_SLOT, true);
     const rec = this.registry.atSlot(slot);
-    const stat = this.bus.threadF64(SUPERVISOR);
     if (!rec || isAgent(rec) || rec.generation !== view.getUint32(FRAME_DST_GEN, true)) {
-      this.deadLettered++;
-      this.bus.f64[stat + T_STAT_DEAD_LETTERED] = this.deadLettered;
+      this.countDeadLettered();
       this.deadLetters.record({ frame, reason: DeadLetterReason.NO_ENDPOINT, detail: 'no host endpoint of that generation', at: Date.now(), agent: rec?.name ?? `slot ${slot}` });
       return;
     }
     if (this.tap.active) this.tap.offer(frame, 0, frame.byteLength);
     try {
       rec.handler(frame);
-      this.delivered++;
-      this.bus.f64[stat + T_STAT_DELIVERED] = this.delivered;
-      this.countByPerformative(M_DELIVERED, frame[FRAME_PERFORMATIVE]!);
+      this.countDelivered();
+      this.countHandled(frame[FRAME_PERFORMATIVE]!);
     } catch (e) {
-      this.deadLettered++;
-      this.bus.f64[stat + T_STAT_DEAD_LETTERED] = this.deadLettered;
+      this.countDeadLettered();
       this.deadLetters.record({ frame, reason: DeadLetterReason.HANDLER_FAILED, detail: `endpoint handler threw: ${(e as Error).message}`, at: Date.now(), agent: rec.name });
     }
-  }
-
-  private countByPerformative(base: number, code: number): void {
-    if (code < PERFORMATIVES.length) this.bus.f64[this.bus.metricsF64(SUPERVISOR) + base + code]! += 1;
   }
 
   // ---------------------------------------------------------------- sending
@@ -212,56 +151,40 @@ export class HostEndpoints {
     const [convLo, convHi] = parseId(msg.conversationId, 'conversationId');
     const [replyLo, replyHi] = parseId(msg.inReplyTo, 'inReplyTo');
     const trace = msg.traceparent === undefined ? undefined : parseTraceparent(msg.traceparent);
-    const lo = (this.msgLo = (this.msgLo + 1) | 0);
+    const lo = this.ids.next();
+    const hi = this.ids.hi;
     const fromRec = this.registry.atSlot(from.slot);
     const frame = encodeFrame({
       performative: code, destinationSlot: target.slot, destinationGeneration: routeGeneration(entry),
-      sourceSlot: from.slot, sourceGeneration: fromRec ? fromRec.generation : 0, messageIdLo: lo, messageIdHi: this.msgHi,
+      sourceSlot: from.slot, sourceGeneration: fromRec ? fromRec.generation : 0, messageIdLo: lo, messageIdHi: hi,
       conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi, ...trace,
     }, msg.content, msg.params);
-    if (frame.byteLength > this.options.maxFrameBytes) throw new FrameTooLargeError(frame.byteLength, this.options.maxFrameBytes);
-    const thread = routeThread(entry);
-    if (this.options.transport === 'postmessage' && thread !== SUPERVISOR) {
-      this.baselinePorts[thread]!.postMessage(frame);
-      const stat = this.bus.threadF64(SUPERVISOR);
-      this.bus.f64[stat + T_STAT_BASELINE_SENT] = this.bus.f64[stat + T_STAT_BASELINE_SENT]! + 1;
-      return { messageId: idToString(lo, this.msgHi) };
-    }
+    if (frame.byteLength > this.maxFrameBytes) throw new FrameTooLargeError(frame.byteLength, this.maxFrameBytes);
+    this.sendFrame(routeThread(entry), frame, code, msg.to);
+    return { messageId: idToString(lo, hi) };
+  }
+
+  /**
+   * Put a frame in the ring towards `thread`. Frames sent in one synchronous
+   * burst (a Contract Net's CFPs, a loop of send() calls) are published
+   * together at the end of the current job (BusPeer.schedulePublish); a full
+   * ring is still reported here, at send() time.
+   */
+  protected sendFrame(thread: number, frame: Uint8Array, performative: number, to: string): void {
     const p = this.producers[thread]!;
     const off = p.reserve(frame.byteLength);
     if (off < 0) {
-      this.refused++;
-      this.bus.f64[this.bus.threadF64(SUPERVISOR) + T_STAT_REFUSED] = this.refused;
-      throw new MailboxFullError(msg.to, 10);
+      this.countRefused();
+      throw new MailboxFullError(to, RETRY_AFTER_MS);
     }
-    this.bus.u8.set(frame, off);
+    this.u8.set(frame, off);
     this.schedulePublish();
-    this.countByPerformative(M_ACCEPTED, code);
-    return { messageId: idToString(lo, this.msgHi) };
-  }
-
-  private publishScheduled = false;
-  private readonly publishAll = (): void => {
-    this.publishScheduled = false;
-    for (const p of this.producers) p.publish();
-  };
-
-  /**
-   * Frames sent in one synchronous burst (a Contract Net's CFPs, a loop of
-   * send() calls) are published together at the end of the current job: one
-   * tail store and at most one wake-up per ring instead of one per message.
-   * The frames already sit in the ring, so a full ring is still reported at
-   * send() time.
-   */
-  private schedulePublish(): void {
-    if (this.publishScheduled) return;
-    this.publishScheduled = true;
-    queueMicrotask(this.publishAll);
+    this.countAccepted(performative);
   }
 
   /** Publish now the frames sent in this job (they count as accepted already). */
   publishPending(): void {
-    if (this.publishScheduled) this.publishAll();
+    this.publishScheduledNow();
   }
 
   /**
@@ -308,7 +231,7 @@ function parseId(id: string | undefined, field: string): [number, number] {
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-/** A W3C traceparent as frame header fields (runtime/tracing.ts carries them on). */
+/** A W3C traceparent as frame header fields (runtime/observability/tracing.ts carries them on). */
 function parseTraceparent(tp: string): { traceId: Uint8Array; spanId: Uint8Array; flags: number } {
   const m = TRACEPARENT.exec(tp);
   if (!m || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) {
