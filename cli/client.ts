@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { loadCaxtonGrpc } from '../api/grpc.js';
+import { loadCaxtonGrpc } from '../proto/load.js';
 import { decodeStatusDetails } from '../api/errors.js';
 import { readClientToken } from '../api/auth.js';
 
