@@ -12,13 +12,14 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { Argv } from 'yargs';
-import { CaxtonServer } from '../../api/server.js';
 import { LEVEL_NAMES, createLogger, logFileBase } from '../../runtime/observability/logger.js';
 import { writeFileAtomic } from '../../runtime/store.js';
-import { CliError, Connection, EXIT, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
+import { Connection, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
+import { CliError, EXIT } from '../errors.js';
 import { UsageError, durationFlag } from '../usage.js';
-import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+import { defaultOutput, render } from '../output.js';
+import type { Output } from '../options/output.js';
+import type { StartArgs } from '../options/server.js';
 
 export interface ServerSettings {
   dataDir: string;
@@ -81,36 +82,24 @@ export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unkn
   return out as unknown as ServerSettings;
 }
 
-export function serverCommand(y: Argv): Argv {
-  return y
-    .command('start', 'start a server (foreground; --detach for the background)', (c) => c
-      .option('data-dir', { type: 'string', describe: 'where the token, the fleet and logs live (default .caxton)' })
-      .option('grpc-port', { type: 'number', describe: 'gRPC port (default 50051; 0 = any free port)' })
-      .option('http-port', { type: 'number', describe: 'REST/metrics port (default 8080; 0 = any free port)' })
-      .option('host', { type: 'string', describe: 'listen address (default 127.0.0.1, loopback only)' })
-      .option('workers', { type: 'number', describe: 'worker threads (default one per core)' })
-      .option('log-level', { type: 'string', describe: 'trace, debug, info, warn, error (default info)' })
-      .option('log-max-size', { type: 'string', describe: 'rotate <data-dir>/logs/caxton.N.log at this size (default 10m; k, m, g)' })
-      .option('config', { type: 'string', describe: 'a YAML file of settings (lower precedence than flags and CAXTON_*)' })
-      .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/logs/ (start-up failures to <data-dir>/server.log)' })
-      .option('ready-timeout', { type: 'string', describe: 'with --detach: how long to wait for the server to become ready before stopping it and failing (default 60s)' }), async (a) => {
-      const settings = resolveSettings({
-        dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
-        logMaxSize: a['log-max-size'],
-      }, process.env, a.config);
-      const readyTimeout = a['ready-timeout'] === undefined ? undefined : durationFlag(a['ready-timeout'], '--ready-timeout');
-      if (readyTimeout !== undefined && !a.detach) throw new UsageError('--ready-timeout applies only with --detach (a server in the foreground does not wait to be ready)');
-      if (a.detach) await startDetached(settings, readyTimeout);
-      else await startForeground(settings);
-    })
-    .command('stop', 'drain in-flight messages and stop the server', (c) => c
-      .option('timeout', { type: 'string', default: '10s', describe: 'how long to wait for in-flight messages (e.g. 500ms, 10s)' }), async (a) => {
-      await stopServer(a as never, durationFlag(a.timeout, '--timeout'));
-    })
-    .command('status', 'is a server running here, and how is it doing', (c) => c.option('output', { alias: 'o', choices: OUTPUTS }), async (a) => {
-      await status(a as never, (a.output as Output) ?? defaultOutput());
-    })
-    .demandCommand(1, 'name a subcommand: start, stop or status');
+/** `caxton server start`: settings resolved, then a server in this process or a detached one. */
+export async function runStart(a: StartArgs): Promise<void> {
+  const settings = resolveSettings({
+    dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
+    logMaxSize: a['log-max-size'],
+  }, process.env, a.config);
+  const readyTimeout = a['ready-timeout'] === undefined ? undefined : durationFlag(a['ready-timeout'], '--ready-timeout');
+  if (readyTimeout !== undefined && !a.detach) throw new UsageError('--ready-timeout applies only with --detach (a server in the foreground does not wait to be ready)');
+  if (a.detach) await startDetached(settings, readyTimeout);
+  else await startForeground(settings);
+}
+
+export async function runStop(a: { timeout: string }): Promise<void> {
+  await stopServer(a as never, durationFlag(a.timeout, '--timeout'));
+}
+
+export async function runStatus(a: { output?: Output }): Promise<void> {
+  await status(a as never, a.output ?? defaultOutput());
 }
 
 function pidAlive(pid: number): boolean {
@@ -139,6 +128,8 @@ function refuseIfRunning(dataDir: string): void {
 async function startForeground(s: ServerSettings): Promise<void> {
   mkdirSync(s.dataDir, { recursive: true });
   refuseIfRunning(s.dataDir);
+  // Loaded only here: no other command runs a server in its process.
+  const { CaxtonServer } = await import('../../api/server.js');
   // NDJSON to <data-dir>/logs (rotated, read back by `caxton logs`) and to the
   // terminal, both from pino's logging thread. A detached server's stderr is
   // its server.log: it gets only what fails before the logger exists.
@@ -147,7 +138,7 @@ async function startForeground(s: ServerSettings): Promise<void> {
     pretty: process.stderr.isTTY || process.env.CAXTON_LOG_PRETTY === '1', file: logFile, rotateSize: s.logMaxSize,
     stderr: process.env.CAXTON_LOG_STDERR !== '0',
   });
-  let server: CaxtonServer;
+  let server: Awaited<ReturnType<typeof CaxtonServer.start>>;
   try {
     server = await CaxtonServer.start({
       dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort, logFile,
