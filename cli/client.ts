@@ -54,6 +54,22 @@ export function readServerFile(dataDir: string): ServerFile | undefined {
   }
 }
 
+/** Is the process `pid` (a server.json's) alive? */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process nobody has reaped yet (a zombie) still answers kill(0).
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
 /** host:port of the server to talk to. */
 export function targetOf(o: ConnectionOptions): string {
   if (o.server) return o.server;

@@ -1,5 +1,6 @@
 /**
- * `caxton server start|stop|status`.
+ * `caxton server start` (stop and status, which only talk to a running
+ * server, are in server-management.ts, without this file's logger and YAML).
  *
  * Settings come from, highest first: flags, environment (CAXTON_*), the
  * config file (--config caxton.yaml), defaults. A running server writes
@@ -14,11 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { LEVEL_NAMES, createLogger, logFileBase } from '../../runtime/observability/logger.js';
 import { writeFileAtomic } from '../../runtime/store.js';
-import { Connection, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
+import { PID_FILE, SERVER_FILE, healthCheck, pidAlive, readServerFile, type ServerFile } from '../client.js';
 import { CliError, EXIT } from '../errors.js';
 import { UsageError, durationFlag } from '../usage.js';
-import { defaultOutput, render } from '../output.js';
-import type { Output } from '../options/output.js';
 import type { StartArgs } from '../options/server.js';
 
 export interface ServerSettings {
@@ -92,29 +91,6 @@ export async function runStart(a: StartArgs): Promise<void> {
   if (readyTimeout !== undefined && !a.detach) throw new UsageError('--ready-timeout applies only with --detach (a server in the foreground does not wait to be ready)');
   if (a.detach) await startDetached(settings, readyTimeout);
   else await startForeground(settings);
-}
-
-export async function runStop(a: { timeout: string }): Promise<void> {
-  await stopServer(a as never, durationFlag(a.timeout, '--timeout'));
-}
-
-export async function runStatus(a: { output?: Output }): Promise<void> {
-  await status(a as never, a.output ?? defaultOutput());
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed process nobody has reaped yet (a zombie) still answers kill(0).
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 function refuseIfRunning(dataDir: string): void {
@@ -326,41 +302,5 @@ async function waitReady(child: ChildProcess, s: ServerSettings, logFile: string
       const timer = setTimeout(r, 100);
       onWake(() => { clearTimeout(timer); r(); });
     });
-  }
-}
-
-async function stopServer(a: { server?: string; dataDir?: string; 'data-dir'?: string }, timeoutMs: number): Promise<void> {
-  const opts = { server: a.server, dataDir: a['data-dir'] ?? a.dataDir };
-  const dataDir = dataDirOf(opts);
-  const info = readServerFile(dataDir);
-  const conn = new Connection(opts);
-  try {
-    const r = await conn.call('management', 'Drain', { timeoutMs, shutdown: true }, timeoutMs + 10_000);
-    const st = r.stats;
-    process.stdout.write(`${r.drained ? 'drained' : `not drained: ${st.inFlight} message(s) still in flight after ${timeoutMs} ms`}: accepted ${st.accepted}, delivered ${st.delivered}, dead-lettered ${st.deadLettered}\n`);
-  } finally {
-    conn.close();
-  }
-  // Wait for the process to exit when it is ours to watch.
-  if (info && !a.server && !process.env.CAXTON_SERVER) {
-    const deadline = Date.now() + timeoutMs + 15_000;
-    while (pidAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (pidAlive(info.pid)) throw new CliError(`the server (pid ${info.pid}) is still running`, 'SERVER_STOP_FAILED', `Kill it with \`kill ${info.pid}\` (it drains on SIGTERM).`, EXIT.INTERNAL);
-  }
-  process.stdout.write('stopped\n');
-}
-
-async function status(a: { server?: string; 'data-dir'?: string }, output: Output): Promise<void> {
-  const conn = new Connection({ server: a.server, dataDir: a['data-dir'] });
-  try {
-    const [info, stats] = await Promise.all([conn.call('management', 'ServerInfo', {}), conn.call('management', 'Stats', {})]);
-    const view = { server: conn.target, ...info, stats };
-    process.stdout.write(`${render(view, output, () => [
-      `server    ${conn.target} (caxton ${info.version}, ${info.state}, up ${Math.round(info.uptimeSeconds)} s)`,
-      `workers   ${info.workers}, agents ${info.agents}, agent ABI ${info.abiVersion}`,
-      `messages  accepted ${stats.accepted}, delivered ${stats.delivered}, dead-lettered ${stats.deadLettered}, in flight ${stats.inFlight}`,
-    ].join('\n'))}\n`);
-  } finally {
-    conn.close();
   }
 }

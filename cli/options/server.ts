@@ -1,4 +1,4 @@
-/** `caxton server start|stop|status` and their options; the work is in ../commands/server.ts, loaded when one runs. */
+/** `caxton server start|stop|status` and their options; the work is in ../commands/server.ts (start) and server-management.ts, loaded when one runs. */
 import type { Argv } from 'yargs';
 import { OUTPUTS } from './output.js';
 
@@ -23,8 +23,8 @@ export function serverCommand(y: Argv): Argv {
     .command('start', 'start a server (foreground; --detach for the background)', startOptions, async (a) => (await import('../commands/server.js')).runStart(a))
     .command('stop', 'drain in-flight messages and stop the server', (c) => c
       .option('timeout', { type: 'string', default: '10s', describe: 'how long to wait for in-flight messages (e.g. 500ms, 10s)' }),
-    async (a) => (await import('../commands/server.js')).runStop(a))
+    async (a) => (await import('../commands/server-management.js')).runStop(a))
     .command('status', 'is a server running here, and how is it doing', (c) => c.option('output', { alias: 'o', choices: OUTPUTS }),
-      async (a) => (await import('../commands/server.js')).runStatus(a))
+      async (a) => (await import('../commands/server-management.js')).runStatus(a))
     .demandCommand(1, 'name a subcommand: start, stop or status');
 }
