@@ -6,7 +6,6 @@
  * every service (reflection included) except health.
  */
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -15,6 +14,10 @@ import { ReflectionService } from '@grpc/reflection';
 import { toServiceError } from './errors.js';
 import { InvalidArgumentError, StreamTooSlowError, isCaxtonError } from '../runtime/errors.js';
 import { levelName } from '../runtime/observability/logger.js';
+import { LOADER_OPTIONS, PROTO_DIR, PROTO_FILES, loadCaxtonGrpc, loadPackageDefinition } from '../proto/load.js';
+
+// Still exported from here, where clients (docs/api.md, tests, benchmarks) have imported them.
+export { LOADER_OPTIONS, PROTO_DIR, PROTO_FILES, loadCaxtonGrpc, loadPackageDefinition, type CaxtonGrpc } from '../proto/load.js';
 
 /** Bytes (REST) a conversation stream may have waiting for a slow client before it is closed (STREAM_TOO_SLOW). */
 export const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
@@ -25,11 +28,6 @@ import { parseJsonField, toJsonText, type Operations } from './operations.js';
 import type { TokenCheck } from './auth.js';
 import type { ApiMessage } from './bus-client.js';
 import type { AgentView } from './control.js';
-import type { ProtoGrpcType as AgentProto } from '../proto/generated/agent.js';
-import type { ProtoGrpcType as MessageProto } from '../proto/generated/message.js';
-import type { ProtoGrpcType as TaskProto } from '../proto/generated/task.js';
-import type { ProtoGrpcType as ManagementProto } from '../proto/generated/management.js';
-import type { ProtoGrpcType as LogProto } from '../proto/generated/log.js';
 import type { LogServiceHandlers } from '../proto/generated/caxton/v1/LogService.js';
 import type { LogLine } from '../proto/generated/caxton/v1/LogLine.js';
 import type { LogLine as TailedLine } from './log-tail.js';
@@ -42,27 +40,7 @@ import type { Message } from '../proto/generated/caxton/v1/Message.js';
 import type { Stats } from '../proto/generated/caxton/v1/Stats.js';
 import type { RuntimeStats } from '../runtime/runtime.js';
 
-/** proto/ in the source tree and next to dist/ (both are two levels up). */
-export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
-export const PROTO_FILES = ['caxton/v1/agent.proto', 'caxton/v1/message.proto', 'caxton/v1/task.proto', 'caxton/v1/management.proto', 'caxton/v1/log.proto'];
-
-/** Must match scripts/gen-proto.mjs, or the generated types would lie. */
-export const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR],
-};
-
 export const SERVICE_NAMES = ['caxton.v1.AgentService', 'caxton.v1.MessageService', 'caxton.v1.TaskService', 'caxton.v1.ManagementService', 'caxton.v1.LogService'];
-
-export type CaxtonGrpc = AgentProto & MessageProto & TaskProto & ManagementProto & LogProto;
-
-export function loadPackageDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
-}
-
-/** The typed service constructors (servers and clients). */
-export function loadCaxtonGrpc(definition = loadPackageDefinition()): CaxtonGrpc {
-  return grpc.loadPackageDefinition(definition) as unknown as CaxtonGrpc;
-}
 
 export function agentToProto(a: AgentView): Agent {
   return {

@@ -1,47 +1,13 @@
 /** `caxton bench`: run scenarios, print results (JSON lines or a table). */
-import { availableParallelism } from 'node:os';
 import { throughputScenario } from './throughput.js';
 import { pingpongScenario } from './pingpong.js';
 import { densityOnce } from './density.js';
 import { contractNetScenario } from './contract-net.js';
 import { apiScenario } from './api.js';
 import { makeContext, type BenchContext } from './common.js';
+import type { BenchOptions, Scenario } from './options.js';
 
-export const SCENARIOS = ['throughput', 'pingpong', 'density', 'contract-net', 'api', 'all'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
-
-export interface BenchOptions {
-  scenario: Scenario;
-  durationSeconds: number;
-  workers: number;
-  agentsPerWorker: number;
-  tokens: number;
-  rounds: number;
-  densityCounts: number[];
-  spinMicros: number;
-  /** sequential Invoke calls per target, in alternating rounds (api) */
-  apiCalls: number;
-  /** alternating throughput phase pairs (api); the ratio is their median */
-  apiPairs: number;
-  /** Invoke calls kept in flight for the api throughput phases */
-  apiConcurrency: number;
-  json: boolean;
-}
-
-export const BENCH_DEFAULTS: BenchOptions = {
-  scenario: 'all',
-  durationSeconds: 5,
-  workers: Math.max(2, availableParallelism()),
-  agentsPerWorker: 64,
-  tokens: 2048,
-  rounds: 200_000,
-  densityCounts: [1000, 10_000],
-  spinMicros: 50,
-  apiCalls: 20_000,
-  apiPairs: 8,
-  apiConcurrency: 32,
-  json: false,
-};
+export { BENCH_DEFAULTS, SCENARIOS, type BenchOptions, type Scenario } from './options.js';
 
 /** Run the scenarios in turn; `emit` receives one result object per scenario run. */
 export async function runBench(o: BenchOptions, emit: (result: Record<string, unknown>) => void, ctx: BenchContext = makeContext()): Promise<void> {

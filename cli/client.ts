@@ -2,33 +2,18 @@
  * How CLI commands reach a server: the address (--server, $CAXTON_SERVER,
  * the data directory's server.json written by a running server, or
  * 127.0.0.1:50051), the token ($CAXTON_TOKEN, or the data directory's token
- * file), typed gRPC clients, and the mapping of gRPC errors to exit codes.
- *
- * Exit codes (docs/cli.md): 0 ok, 1 usage or validation, 2 server
- * unreachable, 3 not found, 4 a check failed, 5 not authenticated,
- * 6 timed out, 7 conflict (already exists, wrong state), 8 busy (retry
- * later), 70 internal error; 130/143 when `server start --detach` is
- * interrupted by SIGINT/SIGTERM while it waits for the server.
+ * file), typed gRPC clients, and the mapping of gRPC errors to exit codes
+ * (cli/errors.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { loadCaxtonGrpc } from '../api/grpc.js';
+import { loadCaxtonGrpc } from '../proto/load.js';
 import { decodeStatusDetails } from '../api/errors.js';
 import { readClientToken } from '../api/auth.js';
-
-export const EXIT = Object.freeze({
-  OK: 0, USAGE: 1, UNREACHABLE: 2, NOT_FOUND: 3, CHECK_FAILED: 4, UNAUTHENTICATED: 5, TIMEOUT: 6, CONFLICT: 7, BUSY: 8, INTERNAL: 70,
-});
-
-/** An error the CLI reports on stderr with its code and hint, and exits with `exitCode`. */
-export class CliError extends Error {
-  constructor(message: string, readonly code: string, readonly hint: string, readonly exitCode: number) {
-    super(message);
-  }
-}
+import { CliError, EXIT } from './errors.js';
 
 const EXIT_OF_STATUS: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: EXIT.USAGE,
@@ -66,6 +51,22 @@ export function readServerFile(dataDir: string): ServerFile | undefined {
     return JSON.parse(readFileSync(join(dataDir, SERVER_FILE), 'utf8')) as ServerFile;
   } catch {
     return undefined;
+  }
+}
+
+/** Is the process `pid` (a server.json's) alive? */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process nobody has reaped yet (a zombie) still answers kill(0).
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -1,8 +1,6 @@
 /** Listings in `-o table|json|yaml`; table is the default on a terminal, JSON otherwise. */
 import { stringify } from 'yaml';
-
-export const OUTPUTS = ['table', 'json', 'yaml'] as const;
-export type Output = (typeof OUTPUTS)[number];
+import type { Output } from './options/output.js';
 
 export function defaultOutput(): Output {
   return process.stdout.isTTY ? 'table' : 'json';

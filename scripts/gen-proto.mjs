@@ -7,7 +7,7 @@
  *   node scripts/gen-proto.mjs --out DIR  write elsewhere (the test that checks
  *                                          the committed files are current)
  *
- * The options below must stay equal to the loader options in api/grpc.ts (LOADER_OPTIONS),
+ * The options below must stay equal to the loader options in proto/load.ts (LOADER_OPTIONS),
  * or the types would describe different objects than the loader produces.
  * Every file gets a "generated" banner and its relative imports get the `.js`
  * extension that NodeNext module resolution requires.

@@ -3,7 +3,6 @@
  * `caxton acl format` (JSON on stdin -> string form). Malformed input exits 1
  * with the position of the fault.
  */
-import type { Argv } from 'yargs';
 import { parseAcl, formatAcl } from '../../runtime/fipa/acl/string-codec.js';
 import { validateMessage } from '../../runtime/fipa/acl/message.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
@@ -17,33 +16,20 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function aclCommand(y: Argv): Argv {
-  return y
-    .command(
-      'parse',
-      'read one ACL message in FIPA string form (SC00070) from stdin, print it as JSON',
-      (a) => a.option('compact', { type: 'boolean', default: false, describe: 'one line of JSON' }),
-      async (a) => {
-        const message = parseAcl(await readStdin());
-        process.stdout.write(`${JSON.stringify(message, null, a.compact ? undefined : 2)}\n`);
-      },
-    )
-    .command(
-      'format',
-      'read one ACL message as JSON from stdin, print its FIPA string form',
-      (a) => a.option('pretty', { type: 'boolean', default: true, describe: 'one parameter per line' }),
-      async (a) => {
-        const text = await readStdin();
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch (e) {
-          throw new InvalidArgumentError('stdin', `is not valid JSON (${(e as Error).message})`, 'Give one JSON object such as {"performative":"inform","receiver":[{"name":"b"}],"content":"hello"}; `caxton acl parse` prints this form.');
-        }
-        // Formatting is not sending: a reply-by in the past is still a message.
-        const message = validateMessage(json, { requireReceiver: false, now: 0 });
-        process.stdout.write(`${formatAcl(message, { pretty: a.pretty })}\n`);
-      },
-    )
-    .demandCommand(1, 'name a subcommand: `caxton acl parse` or `caxton acl format`');
+export async function runParse(a: { compact: boolean }): Promise<void> {
+  const message = parseAcl(await readStdin());
+  process.stdout.write(`${JSON.stringify(message, null, a.compact ? undefined : 2)}\n`);
+}
+
+export async function runFormat(a: { pretty: boolean }): Promise<void> {
+  const text = await readStdin();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidArgumentError('stdin', `is not valid JSON (${(e as Error).message})`, 'Give one JSON object such as {"performative":"inform","receiver":[{"name":"b"}],"content":"hello"}; `caxton acl parse` prints this form.');
+  }
+  // Formatting is not sending: a reply-by in the past is still a message.
+  const message = validateMessage(json, { requireReceiver: false, now: 0 });
+  process.stdout.write(`${formatAcl(message, { pretty: a.pretty })}\n`);
 }

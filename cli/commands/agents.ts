@@ -1,7 +1,7 @@
 /** `caxton agents list|get|remove`. */
-import type { Argv } from 'yargs';
 import { Connection } from '../client.js';
-import { OUTPUTS, defaultOutput, render, table, type Output } from '../output.js';
+import { defaultOutput, render, table } from '../output.js';
+import type { Output } from '../options/output.js';
 
 const COLUMNS = ['name', 'state', 'worker', 'handled', 'failed', 'restarts', 'capabilities'];
 
@@ -13,37 +13,33 @@ function agentView(a: any): Record<string, unknown> {
   };
 }
 
-export function agentsCommand(y: Argv): Argv {
-  return y
-    .command('list', 'list the deployed agents', (c) => c.option('output', { alias: 'o', choices: OUTPUTS, describe: 'table (default on a terminal), json or yaml' }), async (a) => {
-      const conn = new Connection(a as never);
-      try {
-        const { agents } = await conn.call('agents', 'List', {});
-        const rows = agents.map(agentView);
-        process.stdout.write(`${render(rows, (a.output as Output) ?? defaultOutput(), () => (rows.length ? table(rows, COLUMNS) : 'no agents deployed'))}\n`);
-      } finally {
-        conn.close();
-      }
-    })
-    .command('get <name>', 'one agent: state, worker, limits, mailbox depth, counts', (c) => c
-      .positional('name', { type: 'string', demandOption: true })
-      .option('output', { alias: 'o', choices: OUTPUTS }), async (a) => {
-      const conn = new Connection(a as never);
-      try {
-        const view = agentView(await conn.call('agents', 'Get', { name: a.name }));
-        process.stdout.write(`${render(view, (a.output as Output) ?? defaultOutput(), () => Object.entries(view).map(([k, v]) => `${k.padEnd(17)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('\n'))}\n`);
-      } finally {
-        conn.close();
-      }
-    })
-    .command('remove <name>', 'remove an agent (messages still queued for it are dead-lettered)', (c) => c.positional('name', { type: 'string', demandOption: true }), async (a) => {
-      const conn = new Connection(a as never);
-      try {
-        await conn.call('agents', 'Undeploy', { name: a.name });
-        process.stdout.write(`removed ${a.name}\n`);
-      } finally {
-        conn.close();
-      }
-    })
-    .demandCommand(1, 'name a subcommand: list, get or remove');
+export async function runList(a: { output?: Output }): Promise<void> {
+  const conn = new Connection(a as never);
+  try {
+    const { agents } = await conn.call('agents', 'List', {});
+    const rows = agents.map(agentView);
+    process.stdout.write(`${render(rows, a.output ?? defaultOutput(), () => (rows.length ? table(rows, COLUMNS) : 'no agents deployed'))}\n`);
+  } finally {
+    conn.close();
+  }
+}
+
+export async function runGet(a: { name: string; output?: Output }): Promise<void> {
+  const conn = new Connection(a as never);
+  try {
+    const view = agentView(await conn.call('agents', 'Get', { name: a.name }));
+    process.stdout.write(`${render(view, a.output ?? defaultOutput(), () => Object.entries(view).map(([k, v]) => `${k.padEnd(17)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('\n'))}\n`);
+  } finally {
+    conn.close();
+  }
+}
+
+export async function runRemove(a: { name: string }): Promise<void> {
+  const conn = new Connection(a as never);
+  try {
+    await conn.call('agents', 'Undeploy', { name: a.name });
+    process.stdout.write(`removed ${a.name}\n`);
+  } finally {
+    conn.close();
+  }
 }

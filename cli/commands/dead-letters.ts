@@ -7,16 +7,14 @@
  * fetched large enough that the result is the same as filtering everything
  * the server keeps: see fetchMatching().
  */
-import type { Argv } from 'yargs';
 import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
 import { table } from '../output.js';
+import { SERVER_MAX_LIMIT } from '../options/dead-letters.js';
 import { DeadLetterReason } from '../../runtime/errors.js';
 import { conversationKey } from '../../runtime/fipa/acl/bridge.js';
 import type { DeadLetter } from '../../runtime/runtime.js';
 
-/** What ListDeadLetters accepts at most (api/operations.ts). */
-export const SERVER_MAX_LIMIT = 100_000;
 /** The first window asked for when filtering; doubled until it holds enough matches. */
 const FIRST_WINDOW = 1000;
 
@@ -34,17 +32,6 @@ interface Filters {
   from?: string | undefined;
   conversationId?: string | undefined;
   sinceMs?: number | undefined;
-}
-
-export function deadLettersCommand(y: Argv): Argv {
-  return y
-    .option('limit', { alias: 'n', type: 'string', default: '20', describe: `show the N most recent that match (1-${SERVER_MAX_LIMIT})` })
-    .option('agent', { type: 'string', describe: 'only those dead-lettered at this agent (the AGENT column; $api for replies nobody waited for)' })
-    .option('from', { type: 'string', describe: 'only those sent by this agent ($api for Send/Invoke)' })
-    .option('reason', { type: 'string', describe: 'only these reasons, comma-separated (HANDLER_FAILED, NO_WAITER, AGENT_TRAPPED... docs/errors.md)' })
-    .option('conversation', { type: 'string', describe: 'only this conversation (16 hex digits, or the string given to send/invoke)' })
-    .option('since', { type: 'string', describe: 'only those from the last DURATION (e.g. 30s, 5m, 2h)' })
-    .option('output', { alias: 'o', choices: ['table', 'json'], describe: 'table: for people (default on a terminal); json: one object per line (NDJSON)' });
 }
 
 function filtersOf(a: any): Filters {

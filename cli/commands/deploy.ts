@@ -16,10 +16,11 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import cliProgress from 'cli-progress';
-import type { Argv } from 'yargs';
 import { loadManifest, type ManifestAgent } from '../manifest.js';
-import { CliError, Connection, EXIT } from '../client.js';
-import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+import { Connection } from '../client.js';
+import { CliError, EXIT } from '../errors.js';
+import { defaultOutput, render } from '../output.js';
+import type { Output } from '../options/output.js';
 
 export type Action = 'create' | 'update' | 'unchanged' | 'remove';
 
@@ -81,14 +82,6 @@ function deployRequest(a: ManifestAgent): Record<string, unknown> {
     name: a.name, module: a.moduleBytes, configJson: a.config === undefined ? '' : JSON.stringify(a.config), capabilities: a.capabilities,
     memoryLimitBytes: a.memoryLimitBytes ?? 0, timeLimitMs: a.timeLimitMs ?? 0, mailbox: a.mailbox ?? 0, worker: a.worker ?? 0,
   };
-}
-
-export function deployCommand(y: Argv): Argv {
-  return y
-    .option('file', { alias: 'f', type: 'string', demandOption: true, describe: 'the fleet manifest (YAML, apiVersion caxton.dev/v1, kind Fleet)' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' })
-    .option('prune', { type: 'boolean', default: false, describe: 'also remove agents the manifest does not name' })
-    .option('output', { alias: 'o', choices: OUTPUTS, describe: 'how to print the plan' });
 }
 
 export async function runDeploy(a: any): Promise<void> {

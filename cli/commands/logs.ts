@@ -3,25 +3,11 @@
  * so it works against a remote server too. `-o json` prints each line as the
  * server wrote it (NDJSON); `-o pretty` formats it with pino-pretty.
  */
-import type { Argv } from 'yargs';
 import { status } from '@grpc/grpc-js';
 import { prettyFactory } from 'pino-pretty';
 import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
-import { LEVEL_NAMES, PRETTY_FORMAT } from '../../runtime/observability/logger.js';
-
-/** what a line can have: every level but "silent" */
-const LEVELS = LEVEL_NAMES.filter((l) => l !== 'silent');
-
-export function logsCommand(y: Argv): Argv {
-  return y
-    .option('conversation', { type: 'string', describe: 'only lines about this conversation (16 hex digits)' })
-    .option('agent', { type: 'string', describe: 'only lines about this agent' })
-    .option('level', { type: 'string', choices: LEVELS, describe: 'lowest level to show' })
-    .option('since', { type: 'string', describe: 'only lines from the last DURATION (e.g. 30s, 5m, 2h)' })
-    .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines as they are written (Ctrl-C to stop)' })
-    .option('output', { alias: 'o', choices: ['json', 'pretty'], describe: 'json: the NDJSON lines as written; pretty: for people (default on a terminal)' });
-}
+import { PRETTY_FORMAT } from '../../runtime/observability/logger.js';
 
 export async function runLogs(a: any): Promise<void> {
   const output: 'json' | 'pretty' = a.output ?? (process.stdout.isTTY ? 'pretty' : 'json');

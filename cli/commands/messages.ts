@@ -1,8 +1,8 @@
 /** `caxton send` and `caxton invoke`. */
-import type { Argv } from 'yargs';
 import { Connection } from '../client.js';
 import { durationFlag } from '../usage.js';
-import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+import { defaultOutput, render } from '../output.js';
+import type { Output } from '../options/output.js';
 
 function contentJson(content: string | undefined): string {
   if (content === undefined) return '';
@@ -15,16 +15,6 @@ function contentJson(content: string | undefined): string {
   }
 }
 
-const common = (c: Argv) => c
-  .positional('agent', { type: 'string', demandOption: true, describe: 'the agent to address' })
-  .option('content', { alias: 'c', type: 'string', describe: 'content as JSON (text that is not JSON is sent as a string)' })
-  .option('conversation', { type: 'string', describe: 'conversation id (16 hex digits, or any string)' })
-  .option('performative', { alias: 'p', type: 'string', describe: 'FIPA act' });
-
-export function sendCommand(y: Argv): Argv {
-  return common(y).option('output', { alias: 'o', choices: OUTPUTS });
-}
-
 export async function runSend(a: any): Promise<void> {
   const conn = new Connection(a);
   try {
@@ -34,12 +24,6 @@ export async function runSend(a: any): Promise<void> {
   } finally {
     conn.close();
   }
-}
-
-export function invokeCommand(y: Argv): Argv {
-  return common(y)
-    .option('timeout', { alias: 't', type: 'string', default: '30s', describe: 'how long to wait for the reply (e.g. 500ms, 5s)' })
-    .option('output', { alias: 'o', choices: OUTPUTS });
 }
 
 export async function runInvoke(a: any): Promise<void> {

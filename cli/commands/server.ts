@@ -1,5 +1,6 @@
 /**
- * `caxton server start|stop|status`.
+ * `caxton server start` (stop and status, which only talk to a running
+ * server, are in server-management.ts, without this file's logger and YAML).
  *
  * Settings come from, highest first: flags, environment (CAXTON_*), the
  * config file (--config caxton.yaml), defaults. A running server writes
@@ -12,13 +13,12 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { Argv } from 'yargs';
-import { CaxtonServer } from '../../api/server.js';
 import { LEVEL_NAMES, createLogger, logFileBase } from '../../runtime/observability/logger.js';
 import { writeFileAtomic } from '../../runtime/store.js';
-import { CliError, Connection, EXIT, PID_FILE, SERVER_FILE, dataDirOf, healthCheck, readServerFile, type ServerFile } from '../client.js';
+import { PID_FILE, SERVER_FILE, healthCheck, pidAlive, readServerFile, type ServerFile } from '../client.js';
+import { CliError, EXIT } from '../errors.js';
 import { UsageError, durationFlag } from '../usage.js';
-import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+import type { StartArgs } from '../options/server.js';
 
 export interface ServerSettings {
   dataDir: string;
@@ -81,51 +81,16 @@ export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unkn
   return out as unknown as ServerSettings;
 }
 
-export function serverCommand(y: Argv): Argv {
-  return y
-    .command('start', 'start a server (foreground; --detach for the background)', (c) => c
-      .option('data-dir', { type: 'string', describe: 'where the token, the fleet and logs live (default .caxton)' })
-      .option('grpc-port', { type: 'number', describe: 'gRPC port (default 50051; 0 = any free port)' })
-      .option('http-port', { type: 'number', describe: 'REST/metrics port (default 8080; 0 = any free port)' })
-      .option('host', { type: 'string', describe: 'listen address (default 127.0.0.1, loopback only)' })
-      .option('workers', { type: 'number', describe: 'worker threads (default one per core)' })
-      .option('log-level', { type: 'string', describe: 'trace, debug, info, warn, error (default info)' })
-      .option('log-max-size', { type: 'string', describe: 'rotate <data-dir>/logs/caxton.N.log at this size (default 10m; k, m, g)' })
-      .option('config', { type: 'string', describe: 'a YAML file of settings (lower precedence than flags and CAXTON_*)' })
-      .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/logs/ (start-up failures to <data-dir>/server.log)' })
-      .option('ready-timeout', { type: 'string', describe: 'with --detach: how long to wait for the server to become ready before stopping it and failing (default 60s)' }), async (a) => {
-      const settings = resolveSettings({
-        dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
-        logMaxSize: a['log-max-size'],
-      }, process.env, a.config);
-      const readyTimeout = a['ready-timeout'] === undefined ? undefined : durationFlag(a['ready-timeout'], '--ready-timeout');
-      if (readyTimeout !== undefined && !a.detach) throw new UsageError('--ready-timeout applies only with --detach (a server in the foreground does not wait to be ready)');
-      if (a.detach) await startDetached(settings, readyTimeout);
-      else await startForeground(settings);
-    })
-    .command('stop', 'drain in-flight messages and stop the server', (c) => c
-      .option('timeout', { type: 'string', default: '10s', describe: 'how long to wait for in-flight messages (e.g. 500ms, 10s)' }), async (a) => {
-      await stopServer(a as never, durationFlag(a.timeout, '--timeout'));
-    })
-    .command('status', 'is a server running here, and how is it doing', (c) => c.option('output', { alias: 'o', choices: OUTPUTS }), async (a) => {
-      await status(a as never, (a.output as Output) ?? defaultOutput());
-    })
-    .demandCommand(1, 'name a subcommand: start, stop or status');
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed process nobody has reaped yet (a zombie) still answers kill(0).
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+/** `caxton server start`: settings resolved, then a server in this process or a detached one. */
+export async function runStart(a: StartArgs): Promise<void> {
+  const settings = resolveSettings({
+    dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
+    logMaxSize: a['log-max-size'],
+  }, process.env, a.config);
+  const readyTimeout = a['ready-timeout'] === undefined ? undefined : durationFlag(a['ready-timeout'], '--ready-timeout');
+  if (readyTimeout !== undefined && !a.detach) throw new UsageError('--ready-timeout applies only with --detach (a server in the foreground does not wait to be ready)');
+  if (a.detach) await startDetached(settings, readyTimeout);
+  else await startForeground(settings);
 }
 
 function refuseIfRunning(dataDir: string): void {
@@ -139,6 +104,8 @@ function refuseIfRunning(dataDir: string): void {
 async function startForeground(s: ServerSettings): Promise<void> {
   mkdirSync(s.dataDir, { recursive: true });
   refuseIfRunning(s.dataDir);
+  // Loaded only here: no other command runs a server in its process.
+  const { CaxtonServer } = await import('../../api/server.js');
   // NDJSON to <data-dir>/logs (rotated, read back by `caxton logs`) and to the
   // terminal, both from pino's logging thread. A detached server's stderr is
   // its server.log: it gets only what fails before the logger exists.
@@ -147,7 +114,7 @@ async function startForeground(s: ServerSettings): Promise<void> {
     pretty: process.stderr.isTTY || process.env.CAXTON_LOG_PRETTY === '1', file: logFile, rotateSize: s.logMaxSize,
     stderr: process.env.CAXTON_LOG_STDERR !== '0',
   });
-  let server: CaxtonServer;
+  let server: Awaited<ReturnType<typeof CaxtonServer.start>>;
   try {
     server = await CaxtonServer.start({
       dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort, logFile,
@@ -335,41 +302,5 @@ async function waitReady(child: ChildProcess, s: ServerSettings, logFile: string
       const timer = setTimeout(r, 100);
       onWake(() => { clearTimeout(timer); r(); });
     });
-  }
-}
-
-async function stopServer(a: { server?: string; dataDir?: string; 'data-dir'?: string }, timeoutMs: number): Promise<void> {
-  const opts = { server: a.server, dataDir: a['data-dir'] ?? a.dataDir };
-  const dataDir = dataDirOf(opts);
-  const info = readServerFile(dataDir);
-  const conn = new Connection(opts);
-  try {
-    const r = await conn.call('management', 'Drain', { timeoutMs, shutdown: true }, timeoutMs + 10_000);
-    const st = r.stats;
-    process.stdout.write(`${r.drained ? 'drained' : `not drained: ${st.inFlight} message(s) still in flight after ${timeoutMs} ms`}: accepted ${st.accepted}, delivered ${st.delivered}, dead-lettered ${st.deadLettered}\n`);
-  } finally {
-    conn.close();
-  }
-  // Wait for the process to exit when it is ours to watch.
-  if (info && !a.server && !process.env.CAXTON_SERVER) {
-    const deadline = Date.now() + timeoutMs + 15_000;
-    while (pidAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (pidAlive(info.pid)) throw new CliError(`the server (pid ${info.pid}) is still running`, 'SERVER_STOP_FAILED', `Kill it with \`kill ${info.pid}\` (it drains on SIGTERM).`, EXIT.INTERNAL);
-  }
-  process.stdout.write('stopped\n');
-}
-
-async function status(a: { server?: string; 'data-dir'?: string }, output: Output): Promise<void> {
-  const conn = new Connection({ server: a.server, dataDir: a['data-dir'] });
-  try {
-    const [info, stats] = await Promise.all([conn.call('management', 'ServerInfo', {}), conn.call('management', 'Stats', {})]);
-    const view = { server: conn.target, ...info, stats };
-    process.stdout.write(`${render(view, output, () => [
-      `server    ${conn.target} (caxton ${info.version}, ${info.state}, up ${Math.round(info.uptimeSeconds)} s)`,
-      `workers   ${info.workers}, agents ${info.agents}, agent ABI ${info.abiVersion}`,
-      `messages  accepted ${stats.accepted}, delivered ${stats.delivered}, dead-lettered ${stats.deadLettered}, in flight ${stats.inFlight}`,
-    ].join('\n'))}\n`);
-  } finally {
-    conn.close();
   }
 }

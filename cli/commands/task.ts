@@ -1,23 +1,10 @@
 /** `caxton task contract-net`: delegate a task with the Contract Net Protocol (docs/fipa.md). */
-import type { Argv } from 'yargs';
 import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
-import { OUTPUTS, defaultOutput, render, type Output } from '../output.js';
+import { defaultOutput, render } from '../output.js';
+import type { Output } from '../options/output.js';
 
-export function taskCommand(y: Argv): Argv {
-  return y
-    .command('contract-net', 'send a call for proposals, pick a winner, return its result', (c) => c
-      .option('capability', { type: 'string', describe: 'agents offering this capability get the CFP' })
-      .option('contractors', { type: 'string', describe: 'or these agents, comma-separated' })
-      .option('content', { alias: 'c', type: 'string', demandOption: true, describe: 'the task as JSON (the CFP content)' })
-      .option('deadline', { type: 'string', default: '1s', describe: 'how long proposals are collected (e.g. 500ms, 2s)' })
-      .option('select', { type: 'string', describe: 'lowest:FIELD (default lowest:price), highest:FIELD or agent:NAME' })
-      .option('result-timeout', { type: 'string', describe: 'how long the winner has to report (default 10s)' })
-      .option('output', { alias: 'o', choices: OUTPUTS }), runContractNet)
-    .demandCommand(1, 'name a task protocol: contract-net');
-}
-
-async function runContractNet(a: any): Promise<void> {
+export async function runContractNet(a: any): Promise<void> {
   if (!a.capability && !a.contractors) throw new UsageError('give --capability NAME or --contractors A,B,C');
   try {
     JSON.parse(a.content);

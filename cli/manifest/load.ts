@@ -1,0 +1,240 @@
+/**
+ * Loading a fleet manifest: read the YAML, validate it against the schema,
+ * make the checks a schema cannot, read the module files, expand instances.
+ * All problems found are reported at once (ManifestError).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { ManifestError, ModuleFileNotFoundError } from '../../runtime/errors.js';
+import { Locator, pathText, type Segment } from './positions.js';
+import { problemAt, quote, schemaProblems, sortProblems, yamlProblems, type ManifestProblem } from './problems.js';
+import { MAX_MEMORY, MIN_MEMORY, NAME_LIMIT, schema } from './schema.js';
+import { parseDuration, parseSize } from './units.js';
+
+/** One agent of a fleet, after `instances` is expanded (one entry per agent to deploy). */
+export interface ManifestAgent {
+  /** the agent's name: the entry's name, or `<name>-<i>` when the entry has instances > 1 */
+  name: string;
+  /** absolute path of the module file */
+  modulePath: string;
+  /** the module file's bytes (agents built from the same file share one buffer) */
+  moduleBytes: Uint8Array;
+  /** the `instances` of the manifest entry this agent comes from (1 if not given) */
+  instances: number;
+  /** capabilities, [] if not given */
+  capabilities: string[];
+  /** bytes; absent = the server's default */
+  memoryLimitBytes?: number;
+  /** absent = the server's default */
+  mailbox?: number;
+  /** milliseconds; absent = the server's default */
+  timeLimitMs?: number;
+  /** the entry's `config` (present only if the manifest gives one; each instance gets its own copy) */
+  config?: unknown;
+  /** worker pin (1-based); absent = the least loaded worker */
+  worker?: number;
+  /** where the agent is declared: its entry (index into the manifest's agents) and that entry's line:column */
+  source: { entry: number; line: number; column: number };
+}
+
+export interface Fleet {
+  /** absolute path of the manifest */
+  file: string;
+  /** metadata.name, if given */
+  name?: string;
+  /** the agents, in manifest order, instances expanded */
+  agents: ManifestAgent[];
+}
+
+interface AgentEntry {
+  name: string;
+  module: string;
+  instances?: number;
+  capabilities?: string[];
+  memoryLimitBytes?: number | string;
+  mailbox?: number;
+  timeLimitMs?: number | string;
+  config?: unknown;
+  worker?: number;
+}
+
+interface ManifestDoc {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: string };
+  agents: AgentEntry[];
+}
+
+/**
+ * Offset of the first plain `<<` key whose value is not a mapping (or an
+ * alias of one, or a list of those): with merge keys on, yaml cannot turn
+ * such a document into data. A quoted "<<" is an ordinary key.
+ */
+function badMergeKeyAt(doc: Document): number | undefined {
+  const isMapping = (node: unknown): boolean => isMap(isAlias(node) ? node.resolve(doc) : node);
+  let at: number | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      const key = pair.key;
+      // yaml gives a merge key the value Symbol('<<'); a quoted one stays a string
+      if (at !== undefined || !isScalar(key) || typeof key.value !== 'symbol' || key.value.description !== '<<') return;
+      const value = pair.value;
+      if (isMapping(value) || (isSeq(value) && value.items.every(isMapping))) return;
+      at = key.range?.[0] ?? 0;
+    },
+  });
+  return at;
+}
+
+/**
+ * Read, validate and resolve a fleet manifest. Throws ManifestError
+ * (INVALID_MANIFEST, every problem found, each at its line:column) or
+ * ModuleFileNotFoundError (MODULE_FILE_NOT_FOUND, at the `module:` key).
+ * Error messages name the file as given; Fleet.file is absolute.
+ */
+export function loadManifest(file: string): Fleet {
+  const absolute = resolve(file);
+  let source: string;
+  try {
+    source = readFileSync(absolute, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new ManifestError(file, [{ line: 0, column: 0, path: '', message: `cannot read the manifest: ${why}` }]);
+  }
+  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true });
+  const where = new Locator(doc, lines);
+  if (doc.errors.length) throw new ManifestError(file, yamlProblems(doc.errors, source, where));
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    const merge = badMergeKeyAt(doc);
+    if (merge !== undefined) {
+      throw new ManifestError(file, [{
+        ...where.at(merge), path: '',
+        message: 'a plain << key merges mappings into its own (a YAML merge key), but this one\'s value is not a mapping; ' +
+          'to use "<<" as an ordinary key, quote it: "<<":',
+      }]);
+    }
+    // unresolved alias, or too many aliases (a "billion laughs" file)
+    let at = 0;
+    visit(doc, { Alias(_key, node) { if (at === 0 && node.resolve(doc) === undefined && node.range) at = node.range[0]; } });
+    throw new ManifestError(file, [{ ...where.at(at), path: '', message: `YAML syntax: ${(e as Error).message}` }]);
+  }
+
+  const { validate, ...fields } = schema();
+  const problems: ManifestProblem[] = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, fields, where);
+  const agentsIn = isManifestShaped(data) ? data.agents : [];
+  problems.push(...semanticProblems(agentsIn, where));
+  if (problems.length) throw new ManifestError(file, sortProblems(problems));
+
+  // valid: resolve and read the modules, expand instances
+  const manifest = data as ManifestDoc;
+  const baseDir = dirname(absolute);
+  const modules = new Map<string, Uint8Array>();
+  const agents: ManifestAgent[] = [];
+  manifest.agents.forEach((entry, index) => {
+    const modulePath = resolve(baseDir, entry.module);
+    let bytes = modules.get(modulePath);
+    if (!bytes) {
+      bytes = readModule(file, where, index, entry.module, modulePath);
+      modules.set(modulePath, bytes);
+    }
+    const count = entry.instances ?? 1;
+    const pos = where.locate(['agents', index]);
+    for (let i = 0; i < count; i++) {
+      const agent: ManifestAgent = {
+        name: count > 1 ? `${entry.name}-${i}` : entry.name,
+        modulePath,
+        moduleBytes: bytes,
+        instances: count,
+        capabilities: [...(entry.capabilities ?? [])],
+        source: { entry: index, line: pos.line, column: pos.column },
+      };
+      if (entry.memoryLimitBytes !== undefined) agent.memoryLimitBytes = parseSize(entry.memoryLimitBytes)!;
+      if (entry.mailbox !== undefined) agent.mailbox = entry.mailbox;
+      if (entry.timeLimitMs !== undefined) agent.timeLimitMs = parseDuration(entry.timeLimitMs)!;
+      if ('config' in entry) agent.config = count > 1 ? structuredClone(entry.config) : entry.config;
+      if (entry.worker !== undefined) agent.worker = entry.worker;
+      agents.push(agent);
+    }
+  });
+  const fleet: Fleet = { file: absolute, agents };
+  if (manifest.metadata?.name !== undefined) fleet.name = manifest.metadata.name;
+  return fleet;
+}
+
+function isManifestShaped(data: unknown): data is { agents: unknown[] } {
+  return !!data && typeof data === 'object' && Array.isArray((data as { agents?: unknown }).agents);
+}
+
+function readModule(file: string, where: Locator, index: number, written: string, modulePath: string): Uint8Array {
+  try {
+    return readFileSync(modulePath);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const at = where.locate(['agents', index, 'module'], true);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ModuleFileNotFoundError(file, at.line, at.column, modulePath, written);
+    const why = code === 'EISDIR' ? 'is a directory, not a .wasm file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${(e as Error).message})`;
+    throw new ManifestError(file, [{ ...at, path: pathText(['agents', index, 'module']), message: `agents[${index}].module ${quote(written)} (${modulePath}) ${why}` }]);
+  }
+}
+
+/**
+ * The checks a JSON Schema cannot make: sizes and durations written as
+ * strings, instance names within the length limit, names unique after
+ * expansion. Only values of the right type are looked at (the schema reports
+ * the rest).
+ */
+function semanticProblems(entries: readonly unknown[], where: Locator): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const problem = (path: Segment[], message: string) => problems.push(problemAt(where, path, message));
+  const owners = new Map<string, { index: number; instance?: number; count: number; base: string }>();
+  entries.forEach((raw, index) => {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return;
+    const entry = raw as Record<string, unknown>;
+    const mem = entry.memoryLimitBytes;
+    if (typeof mem === 'string' && /^[0-9]+(\.[0-9]+)? ?(B|KiB|MiB|GiB)$/.test(mem)) {
+      const bytes = parseSize(mem);
+      if (bytes === undefined) problem(['agents', index, 'memoryLimitBytes'], `agents[${index}].memoryLimitBytes ${quote(mem)} is not a whole number of bytes`);
+      else if (bytes < MIN_MEMORY) problem(['agents', index, 'memoryLimitBytes'], `agents[${index}].memoryLimitBytes ${quote(mem)} is ${bytes} bytes, less than the 64 KiB (65536 bytes) an agent needs at least`);
+      else if (bytes > MAX_MEMORY) problem(['agents', index, 'memoryLimitBytes'], `agents[${index}].memoryLimitBytes ${quote(mem)} is ${bytes} bytes, more than the 4 GiB (4294967296 bytes) a WebAssembly memory can have`);
+    }
+    const time = entry.timeLimitMs;
+    if (typeof time === 'string' && /^[0-9]+(\.[0-9]+)? ?(ms|s)$/.test(time)) {
+      const ms = parseDuration(time);
+      if (ms === undefined) problem(['agents', index, 'timeLimitMs'], `agents[${index}].timeLimitMs ${quote(time)} is not a whole number of milliseconds`);
+      else if (ms < 1) problem(['agents', index, 'timeLimitMs'], `agents[${index}].timeLimitMs ${quote(time)} must be at least 1 ms`);
+    }
+    const name = entry.name;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) return;
+    const count = typeof entry.instances === 'number' && Number.isInteger(entry.instances) && entry.instances >= 1 && entry.instances <= 65536 ? entry.instances : 1;
+    if (count > 1 && `${name}-${count - 1}`.length > NAME_LIMIT) {
+      problem(['agents', index, 'name'], `agents[${index}].name ${quote(name)} is too long for ${count} instances: the instance name "${name.slice(0, 8)}…-${count - 1}" would be ${name.length + 1 + String(count - 1).length} characters, more than ${NAME_LIMIT}`);
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      const full = count > 1 ? `${name}-${i}` : name;
+      const first = owners.get(full);
+      const me = count > 1 ? { index, instance: i, count, base: name } : { index, count, base: name };
+      if (!first) {
+        owners.set(full, me);
+        continue;
+      }
+      const describeOwner = (o: { index: number; instance?: number; count: number; base: string }): string => {
+        const at = where.locate(['agents', o.index, 'name']);
+        return o.instance === undefined
+          ? `agents[${o.index}] (line ${at.line}, column ${at.column})`
+          : `agents[${o.index}] (instance ${o.instance} of "${o.base}", instances: ${o.count}; line ${at.line}, column ${at.column})`;
+      };
+      problem(['agents', index, 'name'], `the agent name ${quote(full)} is used twice: by ${describeOwner(first)} and by ${describeOwner(me)}; agent names must be unique in the fleet, after instances are expanded`);
+      break; // one report per entry is enough
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,40 @@
+/**
+ * The JSON Schema fleet manifests are validated against: the published one,
+ * docs/fleet.schema.json, compiled once, so what is documented is what is
+ * enforced. Also the limits it sets that messages and checks repeat.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+
+export const MANIFEST_API_VERSION = 'caxton.dev/v1';
+export const MANIFEST_KIND = 'Fleet';
+
+/** The JSON Schema the manifests are validated against (docs/fleet.schema.json; this file is dist/cli/manifest/schema.js). */
+export const FLEET_SCHEMA_FILE = fileURLToPath(new URL('../../../docs/fleet.schema.json', import.meta.url));
+
+/** As in the schema: names are at most 128 characters, memory 64 KiB-4 GiB. */
+export const NAME_LIMIT = 128;
+export const MIN_MEMORY = 64 * 1024;
+export const MAX_MEMORY = 4 * 1024 ** 3;
+
+interface SchemaShape {
+  properties: Record<string, unknown>;
+  $defs: { agent: { properties: Record<string, unknown> } };
+}
+
+let compiled: { validate: ValidateFunction; topFields: string[]; metadataFields: string[]; agentFields: string[] } | undefined;
+
+/** The compiled validator and the fields the schema knows, for suggestions. */
+export function schema(): NonNullable<typeof compiled> {
+  if (compiled) return compiled;
+  const json = JSON.parse(readFileSync(FLEET_SCHEMA_FILE, 'utf8')) as SchemaShape & { properties: { metadata: { properties: Record<string, unknown> } } };
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  compiled = {
+    validate: ajv.compile(json),
+    topFields: Object.keys(json.properties),
+    metadataFields: Object.keys(json.properties.metadata.properties),
+    agentFields: Object.keys(json.$defs.agent.properties),
+  };
+  return compiled;
+}
