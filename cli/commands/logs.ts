@@ -7,7 +7,7 @@ import { status } from '@grpc/grpc-js';
 import { prettyFactory } from 'pino-pretty';
 import { Connection } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
-import { PRETTY_FORMAT } from '../../runtime/observability/logger.js';
+import { PRETTY_FORMAT } from '../../runtime/observability/log-levels.js';
 
 export async function runLogs(a: any): Promise<void> {
   const output: 'json' | 'pretty' = a.output ?? (process.stdout.isTTY ? 'pretty' : 'json');

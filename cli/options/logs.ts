@@ -1,12 +1,9 @@
 /** `caxton logs`'s options; the tail is in ../commands/logs.ts, loaded when it runs. */
 import type { Argv } from 'yargs';
+import { LEVEL_NAMES } from '../../runtime/observability/log-levels.js';
 
-/**
- * What a line can have: the logger's LEVEL_NAMES but "silent". Written out,
- * because runtime/observability/logger.ts loads pino; test/cli/startup.test.ts
- * checks that the two lists agree.
- */
-export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+/** What a line can have: the logger's LEVEL_NAMES but "silent" (log-levels.ts loads no pino). */
+export const LEVELS = LEVEL_NAMES.filter((l) => l !== 'silent');
 
 export function logsCommand(y: Argv): Argv {
   return y
