@@ -65,7 +65,7 @@ function matches(d: DeadLetterView, f: Filters): boolean {
 }
 
 function view(d: any): DeadLetterView {
-  let content: unknown = null;
+  let content: unknown;
   try {
     content = JSON.parse(d.contentJson || 'null');
   } catch {
