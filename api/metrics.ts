@@ -25,11 +25,14 @@ export class Metrics {
   ) {
     const registers = [this.registry];
     this.calls = new Counter({ name: 'caxton_api_calls_total', help: 'API calls by gateway (grpc, http), operation and status', labelNames: ['gateway', 'operation', 'status'], registers });
-    const self = this;
+    // The collect callbacks below get their metric as `this`; these read the last snapshots.
+    const lastStats = (): RuntimeStats | undefined => this.stats;
+    const lastRuntime = (): RuntimeMetrics | undefined => this.runtime;
     /** A metric whose value is read from the last stats snapshot at scrape time. */
     const fromStats = (name: string, help: string, pick: (s: RuntimeStats) => number, type: 'counter' | 'gauge'): void => {
       const collect = function (this: Collected) {
-        const v = self.stats ? pick(self.stats) : 0;
+        const stats = lastStats();
+        const v = stats ? pick(stats) : 0;
         if (this instanceof Gauge) this.set(v);
         else {
           this.reset();
@@ -55,7 +58,7 @@ export class Metrics {
     const fromRuntime = <L extends string>(name: string, help: string, labelNames: L[], type: 'counter' | 'gauge', fill: (m: RuntimeMetrics, set: (labels: Record<L, string | number>, v: number) => void) => void): void => {
       const collect = function (this: Collected) {
         this.reset();
-        const m = self.runtime;
+        const m = lastRuntime();
         if (!m) return;
         if (this instanceof Gauge) fill(m, (labels, v) => (this as Gauge<L>).set(labels, v));
         else fill(m, (labels, v) => (this as Counter<L>).inc(labels, v));
@@ -93,7 +96,7 @@ export class Metrics {
     });
     // The histogram's buckets are the workers' (powers of two µs), so it is
     // written in the text format directly rather than re-observed.
-    registerHandleTimeHistogram(this.registry, () => self.runtime);
+    registerHandleTimeHistogram(this.registry, lastRuntime);
   }
 
   get contentType(): string {

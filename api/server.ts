@@ -178,11 +178,11 @@ export class CaxtonServer {
     if (!this.store) return;
     this.readyReason = 'restoring the stored fleet';
     for (const { agent, module } of this.store.load()) {
+      const { module: hash, ...spec } = agent;
       if (!module) {
-        this.restored.failed.push({ name: agent.name, error: `module ${agent.module} is missing from ${this.dataDir}/modules` });
+        this.restored.failed.push({ name: agent.name, error: `module ${hash} is missing from ${this.dataDir}/modules` });
         continue;
       }
-      const { module: _hash, ...spec } = agent;
       try {
         await this.runtime.deploy({ ...spec, module });
         this.restored.agents++;

@@ -14,6 +14,11 @@ import { loadCaxtonGrpc } from '../proto/load.js';
 import { decodeStatusDetails } from '../api/errors.js';
 import { readClientToken } from '../api/auth.js';
 import { CliError, EXIT } from './errors.js';
+import type { AgentServiceClient } from '../proto/generated/caxton/v1/AgentService.js';
+import type { MessageServiceClient } from '../proto/generated/caxton/v1/MessageService.js';
+import type { TaskServiceClient } from '../proto/generated/caxton/v1/TaskService.js';
+import type { ManagementServiceClient } from '../proto/generated/caxton/v1/ManagementService.js';
+import type { LogServiceClient } from '../proto/generated/caxton/v1/LogService.js';
 
 const EXIT_OF_STATUS: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: EXIT.USAGE,
@@ -79,13 +84,32 @@ export function targetOf(o: ConnectionOptions): string {
   return '127.0.0.1:50051';
 }
 
-export type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: any) => void) => void;
+/** A unary method called by name: the request, then the answer (`V`) or the error in the callback. */
+export type Unary<V = unknown> = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: V) => void) => void;
+
+/** The generated (proto-loader-gen-types) client of each caxton.v1 service. */
+interface Clients {
+  agents: AgentServiceClient;
+  messages: MessageServiceClient;
+  tasks: TaskServiceClient;
+  management: ManagementServiceClient;
+  logs: LogServiceClient;
+}
+
+// A generated method's last overload is `(request, callback)` for a unary
+// call and `(request, options?)` for a server stream: it gives the request
+// and answer types of Connection.call and Connection.stream.
+type UnaryOf<F> = F extends (req: infer Req, cb: grpc.requestCallback<infer Res>) => grpc.ClientUnaryCall ? { req: Req; res: Res } : never;
+type StreamOf<F> = F extends (req: infer Req, options?: grpc.CallOptions) => grpc.ClientReadableStream<infer Res> ? { req: Req; res: Res } : never;
+/** The unary (or server-streaming) methods of service `S`, e.g. 'List'. */
+type UnaryMethod<S extends keyof Clients> = { [M in keyof Clients[S]]: [UnaryOf<Clients[S][M]>] extends [never] ? never : M }[keyof Clients[S]];
+type StreamMethod<S extends keyof Clients> = { [M in keyof Clients[S]]: [StreamOf<Clients[S][M]>] extends [never] ? never : M }[keyof Clients[S]];
 
 export class Connection {
   readonly target: string;
   private readonly token: string | undefined;
   private readonly dataDir: string;
-  private readonly clients: Record<'agents' | 'messages' | 'tasks' | 'management' | 'logs', grpc.Client & Record<string, Unary>>;
+  private readonly clients: Clients;
 
   constructor(o: ConnectionOptions) {
     this.target = targetOf(o);
@@ -112,21 +136,25 @@ export class Connection {
     return md;
   }
 
-  /** A unary call; gRPC errors become CliErrors with the server's code and hint. */
-  call<T = any>(service: keyof Connection['clients'], method: string, req: unknown, timeoutMs = 30_000): Promise<T> {
-    const client = this.clients[service];
+  /**
+   * A unary call, typed by the generated client: `call('agents', 'List', {})`
+   * resolves to a ListAgentsResponse__Output. gRPC errors become CliErrors
+   * with the server's code and hint.
+   */
+  call<S extends keyof Clients, M extends UnaryMethod<S>>(service: S, method: M, req: UnaryOf<Clients[S][M]>['req'], timeoutMs = 30_000): Promise<UnaryOf<Clients[S][M]>['res']> {
+    const client = this.clients[service] as unknown as Record<M, Unary<UnaryOf<Clients[S][M]>['res']>>;
     return new Promise((resolveCall, reject) => {
-      client[method]!.call(client, req, this.metadata(), { deadline: Date.now() + timeoutMs }, (e, v) => {
+      client[method].call(client, req, this.metadata(), { deadline: Date.now() + timeoutMs }, (e, v) => {
         if (e) reject(this.toCliError(e));
-        else resolveCall(v as T);
+        else resolveCall(v);
       });
     });
   }
 
-  /** A server stream (StreamConversation). */
-  stream(service: keyof Connection['clients'], method: string, req: unknown): grpc.ClientReadableStream<any> {
-    const client = this.clients[service] as unknown as Record<string, (r: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<unknown>>;
-    return client[method]!.call(client, req, this.metadata());
+  /** A server stream (LogService.Tail), typed like call(). */
+  stream<S extends keyof Clients, M extends StreamMethod<S>>(service: S, method: M, req: StreamOf<Clients[S][M]>['req']): grpc.ClientReadableStream<StreamOf<Clients[S][M]>['res']> {
+    const client = this.clients[service] as unknown as Record<M, (r: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<StreamOf<Clients[S][M]>['res']>>;
+    return client[method].call(client, req, this.metadata());
   }
 
   toCliError(e: grpc.ServiceError): CliError {
@@ -151,8 +179,11 @@ export class Connection {
 
 /** A health check (grpc.health.v1, no token needed); resolves to the status name. */
 export function healthCheck(target: string, timeoutMs = 5000): Promise<string> {
-  const health = (grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String, defaults: true })) as any).grpc.health.v1;
-  const client = new health.Health(target, grpc.credentials.createInsecure()) as grpc.Client & { Check: Unary };
+  type HealthClient = grpc.Client & { Check: Unary<{ status: string }> };
+  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { enums: String, defaults: true }));
+  // grpc.health.v1 has no generated types here: the one method the CLI calls, by hand.
+  const health = (loaded as unknown as { grpc: { health: { v1: { Health: new (target: string, creds: grpc.ChannelCredentials) => HealthClient } } } }).grpc.health.v1;
+  const client = new health.Health(target, grpc.credentials.createInsecure());
   return new Promise((resolveCheck, reject) => {
     client.Check({ service: '' }, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (e, v: { status: string }) => {
       client.close();

@@ -15,8 +15,8 @@ import { taskRoutes } from './routes/tasks.js';
 import { managementRoutes } from './routes/management.js';
 
 export function routes(ops: Operations, metrics: Metrics): Route[] {
-  // The OpenAPI route serves the document of this table: built once, when the table is.
-  let openApi: unknown;
+  // The OpenAPI route serves the document of this table: built once, when the
+  // table is (the route reads `openApi` when it serves, after it is set below).
   const table = [
     ...healthRoutes(ops, metrics, () => openApi),
     ...agentRoutes(ops),
@@ -25,6 +25,6 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
     ...taskRoutes(ops),
     ...managementRoutes(ops),
   ];
-  openApi = buildOpenApi(table);
+  const openApi: unknown = buildOpenApi(table);
   return table;
 }

@@ -49,7 +49,7 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     let operation = 'unknown';
-    let status = 200;
+    let status: number;
     try {
       let url: URL;
       try {

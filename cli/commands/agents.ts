@@ -2,10 +2,11 @@
 import { Connection } from '../client.js';
 import { defaultOutput, render, table } from '../output.js';
 import type { Output } from '../options/output.js';
+import type { Agent__Output } from '../../proto/generated/caxton/v1/Agent.js';
 
 const COLUMNS = ['name', 'state', 'worker', 'handled', 'failed', 'restarts', 'capabilities'];
 
-function agentView(a: any): Record<string, unknown> {
+function agentView(a: Agent__Output): Record<string, unknown> {
   return {
     name: a.name, state: a.state, worker: a.worker, kind: a.kind, handled: a.handled, failed: a.failed, restarts: a.restarts,
     mailboxDepth: a.mailboxDepth, memoryLimitBytes: a.memoryLimitBytes, timeLimitMs: a.timeLimitMs, mailbox: a.mailbox,

@@ -7,13 +7,14 @@
  * fetched large enough that the result is the same as filtering everything
  * the server keeps: see fetchMatching().
  */
-import { Connection } from '../client.js';
+import { Connection, type ConnectionOptions } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
 import { table } from '../output.js';
 import { SERVER_MAX_LIMIT } from '../options/dead-letters.js';
 import { DeadLetterReason } from '../../runtime/errors.js';
 import { conversationKey } from '../../runtime/fipa/acl/bridge.js';
 import type { DeadLetter } from '../../runtime/runtime.js';
+import type { DeadLetter__Output } from '../../proto/generated/caxton/v1/DeadLetter.js';
 
 /** The first window asked for when filtering; doubled until it holds enough matches. */
 const FIRST_WINDOW = 1000;
@@ -26,6 +27,17 @@ const DETAIL_WIDTH = 100;
 /** One dead letter as the CLI prints it: every field of the proto, content parsed (REST's shape). */
 type DeadLetterView = Omit<DeadLetter, 'reason'> & { reason: string };
 
+/** `caxton dead-letters`' options (cli/options/dead-letters.ts). */
+export interface DeadLettersArgs extends ConnectionOptions {
+  limit?: string;
+  agent?: string;
+  from?: string;
+  reason?: string;
+  conversation?: string;
+  since?: string;
+  output?: 'table' | 'json';
+}
+
 interface Filters {
   reasons?: Set<string> | undefined;
   agent?: string | undefined;
@@ -34,7 +46,7 @@ interface Filters {
   sinceMs?: number | undefined;
 }
 
-function filtersOf(a: any): Filters {
+function filtersOf(a: DeadLettersArgs): Filters {
   const f: Filters = {};
   for (const k of ['agent', 'from', 'conversation', 'reason', 'since'] as const) {
     if (a[k] !== undefined && String(a[k]).trim() === '') throw new UsageError(`--${k} needs a value`);
@@ -64,8 +76,8 @@ function matches(d: DeadLetterView, f: Filters): boolean {
     && (f.sinceMs === undefined || Date.parse(d.at) >= f.sinceMs);
 }
 
-function view(d: any): DeadLetterView {
-  let content: unknown = null;
+function view(d: DeadLetter__Output): DeadLetterView {
+  let content: unknown;
   try {
     content = JSON.parse(d.contentJson || 'null');
   } catch {
@@ -94,7 +106,7 @@ async function fetchMatching(conn: Connection, f: Filters, want: number): Promis
   let ask = filtering(f) ? Math.min(SERVER_MAX_LIMIT, Math.max(FIRST_WINDOW, want * 4)) : Math.min(SERVER_MAX_LIMIT, want);
   for (;;) {
     const { deadLetters } = await conn.call('management', 'ListDeadLetters', { limit: ask });
-    const all = (deadLetters as any[]).map(view);
+    const all = deadLetters.map(view);
     const found = filtering(f) ? all.filter((d) => matches(d, f)) : all;
     const wholeWindow = all.length < ask;
     const sinceReached = f.sinceMs !== undefined && all.length > 0 && Date.parse(all[0]!.at) < f.sinceMs;
@@ -124,7 +136,7 @@ function formatTable(letters: DeadLetterView[], more: boolean, filtered: boolean
   return out.join('\n');
 }
 
-export async function runDeadLetters(a: any): Promise<void> {
+export async function runDeadLetters(a: DeadLettersArgs): Promise<void> {
   const text = String(a.limit ?? '').trim();
   const limit = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(limit >= 1 && limit <= SERVER_MAX_LIMIT)) throw new UsageError(`--limit takes a whole number from 1 to ${SERVER_MAX_LIMIT}, got "${text}"`);

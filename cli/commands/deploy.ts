@@ -17,10 +17,12 @@ import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadManifest, type ManifestAgent } from '../manifest.js';
-import { Connection } from '../client.js';
+import { Connection, type ConnectionOptions } from '../client.js';
 import { CliError, EXIT } from '../errors.js';
 import { defaultOutput, render } from '../output.js';
 import type { Output } from '../options/output.js';
+import type { Agent__Output } from '../../proto/generated/caxton/v1/Agent.js';
+import type { DeployRequest } from '../../proto/generated/caxton/v1/DeployRequest.js';
 
 export type Action = 'create' | 'update' | 'unchanged' | 'remove';
 
@@ -37,8 +39,8 @@ function kindOf(bytes: Uint8Array): string {
 }
 
 /** Compare the manifest with the server's agents (pure; tested). */
-export function plan(wanted: ManifestAgent[], current: any[], prune: boolean): PlanStep[] {
-  const byName = new Map(current.map((a) => [a.name as string, a]));
+export function plan(wanted: ManifestAgent[], current: Agent__Output[], prune: boolean): PlanStep[] {
+  const byName = new Map(current.map((a) => [a.name, a]));
   const steps: PlanStep[] = [];
   for (const w of wanted) {
     const have = byName.get(w.name);
@@ -77,14 +79,22 @@ function describe(steps: PlanStep[]): string {
   return lines.join('\n');
 }
 
-function deployRequest(a: ManifestAgent): Record<string, unknown> {
+function deployRequest(a: ManifestAgent): DeployRequest {
   return {
     name: a.name, module: a.moduleBytes, configJson: a.config === undefined ? '' : JSON.stringify(a.config), capabilities: a.capabilities,
     memoryLimitBytes: a.memoryLimitBytes ?? 0, timeLimitMs: a.timeLimitMs ?? 0, mailbox: a.mailbox ?? 0, worker: a.worker ?? 0,
   };
 }
 
-export async function runDeploy(a: any): Promise<void> {
+/** `caxton deploy`'s options (cli/options/deploy.ts). */
+export interface DeployArgs extends ConnectionOptions {
+  file: string;
+  'dry-run': boolean;
+  prune: boolean;
+  output?: Output;
+}
+
+export async function runDeploy(a: DeployArgs): Promise<void> {
   const fleet = loadManifest(a.file);
   const conn = new Connection(a);
   const output: Output = a.output ?? defaultOutput();

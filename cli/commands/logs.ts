@@ -3,13 +3,24 @@
  * so it works against a remote server too. `-o json` prints each line as the
  * server wrote it (NDJSON); `-o pretty` formats it with pino-pretty.
  */
-import { status } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { prettyFactory } from 'pino-pretty';
-import { Connection } from '../client.js';
+import { Connection, type ConnectionOptions } from '../client.js';
 import { UsageError, durationFlag } from '../usage.js';
 import { PRETTY_FORMAT } from '../../runtime/observability/log-levels.js';
+import type { LogLine__Output } from '../../proto/generated/caxton/v1/LogLine.js';
 
-export async function runLogs(a: any): Promise<void> {
+/** `caxton logs`' options (cli/options/logs.ts). */
+export interface LogsArgs extends ConnectionOptions {
+  conversation?: string;
+  agent?: string;
+  level?: string;
+  since?: string;
+  follow?: boolean;
+  output?: 'json' | 'pretty';
+}
+
+export async function runLogs(a: LogsArgs): Promise<void> {
   const output: 'json' | 'pretty' = a.output ?? (process.stdout.isTTY ? 'pretty' : 'json');
   if (a.conversation === '') throw new UsageError('--conversation needs an id');
   const sinceUnixMs = a.since ? Date.now() - durationFlag(a.since, '--since') : 0;
@@ -28,7 +39,7 @@ export async function runLogs(a: any): Promise<void> {
   process.once('SIGTERM', stop);
   try {
     await new Promise<void>((resolve, reject) => {
-      stream.on('data', (line: { json: string }) => {
+      stream.on('data', (line: LogLine__Output) => {
         const ok = process.stdout.write(pretty ? pretty(line.json) : `${line.json}\n`);
         // Back-pressure: a slow terminal or pipe pauses the stream.
         if (!ok) {
@@ -37,7 +48,7 @@ export async function runLogs(a: any): Promise<void> {
         }
       });
       stream.on('end', resolve);
-      stream.on('error', (e: any) => (e.code === status.CANCELLED /* by Ctrl-C */ ? resolve() : reject(conn.toCliError(e))));
+      stream.on('error', (e: ServiceError) => (e.code === status.CANCELLED /* by Ctrl-C */ ? resolve() : reject(conn.toCliError(e))));
     });
   } finally {
     process.off('SIGINT', stop);

@@ -1,8 +1,18 @@
 /** `caxton send` and `caxton invoke`. */
-import { Connection } from '../client.js';
+import { Connection, type ConnectionOptions } from '../client.js';
 import { durationFlag } from '../usage.js';
 import { defaultOutput, render } from '../output.js';
 import type { Output } from '../options/output.js';
+import type { Message__Output } from '../../proto/generated/caxton/v1/Message.js';
+
+/** What `caxton send` and `caxton invoke` take (cli/options/messages.ts). */
+export interface MessageArgs extends ConnectionOptions {
+  agent: string;
+  content?: string;
+  conversation?: string;
+  performative?: string;
+  output?: Output;
+}
 
 function contentJson(content: string | undefined): string {
   if (content === undefined) return '';
@@ -15,26 +25,27 @@ function contentJson(content: string | undefined): string {
   }
 }
 
-export async function runSend(a: any): Promise<void> {
+export async function runSend(a: MessageArgs): Promise<void> {
   const conn = new Connection(a);
   try {
     const r = await conn.call('messages', 'Send', { agent: a.agent, performative: a.performative ?? 'inform', contentJson: contentJson(a.content), conversationId: a.conversation ?? '' });
-    const out = (a.output as Output) ?? defaultOutput();
+    const out = a.output ?? defaultOutput();
     process.stdout.write(`${out === 'table' ? `sent ${r.messageId}${r.conversationId ? ` (conversation ${r.conversationId})` : ''}` : render(r, out, () => '')}\n`);
   } finally {
     conn.close();
   }
 }
 
-export async function runInvoke(a: any): Promise<void> {
+export async function runInvoke(a: MessageArgs & { timeout: string }): Promise<void> {
   const timeoutMs = durationFlag(a.timeout, '--timeout');
   const conn = new Connection(a);
   try {
     const r = await conn.call('messages', 'Invoke', { agent: a.agent, performative: a.performative ?? 'request', contentJson: contentJson(a.content), conversationId: a.conversation ?? '' }, timeoutMs);
-    const reply = { ...r.reply, content: JSON.parse(r.reply.contentJson || 'null'), latencyUs: Math.round(r.latencyUs) };
+    // The reply's fields but the JSON texts, its content parsed, and the round trip.
+    const reply: Partial<Message__Output> & { content: unknown; latencyUs: number } = { ...r.reply, content: JSON.parse(r.reply!.contentJson || 'null'), latencyUs: Math.round(r.latencyUs) };
     delete reply.contentJson;
     delete reply.paramsJson;
-    const out = (a.output as Output) ?? defaultOutput();
+    const out = a.output ?? defaultOutput();
     process.stdout.write(`${render(reply, out, () => `${reply.performative} from ${reply.sender}: ${JSON.stringify(reply.content)}`)}\n`);
   } finally {
     conn.close();

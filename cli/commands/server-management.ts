@@ -20,7 +20,7 @@ async function stopServer(a: { server?: string; dataDir?: string; 'data-dir'?: s
   const conn = new Connection(opts);
   try {
     const r = await conn.call('management', 'Drain', { timeoutMs, shutdown: true }, timeoutMs + 10_000);
-    const st = r.stats;
+    const st = r.stats!; // always set by the server
     process.stdout.write(`${r.drained ? 'drained' : `not drained: ${st.inFlight} message(s) still in flight after ${timeoutMs} ms`}: accepted ${st.accepted}, delivered ${st.delivered}, dead-lettered ${st.deadLettered}\n`);
   } finally {
     conn.close();

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { OUTPUTS } from './output.js';
 
-export function deployCommand(y: Argv): Argv {
+export function deployCommand(y: Argv) {
   return y
     .option('file', { alias: 'f', type: 'string', demandOption: true, describe: 'the fleet manifest (YAML, apiVersion caxton.dev/v1, kind Fleet)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' })

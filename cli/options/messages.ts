@@ -9,11 +9,11 @@ const common = (c: Argv) => c
   .option('conversation', { type: 'string', describe: 'conversation id (16 hex digits, or any string)' })
   .option('performative', { alias: 'p', type: 'string', describe: 'FIPA act' });
 
-export function sendCommand(y: Argv): Argv {
+export function sendCommand(y: Argv) {
   return common(y).option('output', { alias: 'o', choices: OUTPUTS });
 }
 
-export function invokeCommand(y: Argv): Argv {
+export function invokeCommand(y: Argv) {
   return common(y)
     .option('timeout', { alias: 't', type: 'string', default: '30s', describe: 'how long to wait for the reply (e.g. 500ms, 5s)' })
     .option('output', { alias: 'o', choices: OUTPUTS });

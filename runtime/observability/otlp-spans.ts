@@ -96,7 +96,7 @@ class Writer {
    */
   copy(src: Uint8Array, at: number, n: number): void {
     const b = this.buf;
-    let p = this.pos;
+    const p = this.pos;
     if (n > 64) {
       b.set(src.subarray(at, at + n), p);
     } else {

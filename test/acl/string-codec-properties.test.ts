@@ -22,6 +22,7 @@ const text = fc.oneof(
 const nonEmptyText = text.filter((s) => s !== '');
 const userDefinedKey = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9._@#:-]{1,10}$/),
+  // eslint-disable-next-line no-control-regex -- the characters a FIPA Word may hold: no control characters, as the codec checks
   fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }).filter((s) => /^[^\x00-\x20()]+$/.test(s)),
 ).chain((rest) => fc.constantFrom(`X-${rest}`, `x-${rest}`));
 const userDefined = fc.uniqueArray(fc.tuple(userDefinedKey, text), { selector: ([k]) => k.toLowerCase(), maxLength: 3 })

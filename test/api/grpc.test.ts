@@ -4,7 +4,7 @@ import t from 'tap';
 import { status } from '@grpc/grpc-js';
 import { G_WATCH_COUNT } from '../../dist/bus/layout.js';
 import { example, fixture } from '../helpers/agents.js';
-import { apiAlive, rich, startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { apiAlive, rich, startTestServer, stopTestServer, type StreamFn, type TestServer } from '../helpers/server.js';
 import { waitUntil, within } from '../helpers/wait.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -93,7 +93,7 @@ t.test('MessageService.Send: fire and forget', async (t) => {
 
 t.test('MessageService.StreamConversation sees every message of a conversation', async (t) => {
   const conversation = 'order-42';
-  const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: conversation }, s.metadata());
+  const stream = (s.messages.StreamConversation as StreamFn).call(s.messages, { conversationId: conversation }, s.metadata());
   t.teardown(() => cancel(stream));
   const received: any[] = [];
   const gotTwo = new Promise<void>((resolve, reject) => {
@@ -276,7 +276,7 @@ t.test('a full mailbox turns into RESOURCE_EXHAUSTED with a retry delay; nothing
 
 t.test('a stream whose client stops reading is closed with STREAM_TOO_SLOW, not buffered without limit', async (t) => {
   const conversation = 'firehose';
-  const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: conversation }, s.metadata());
+  const stream = (s.messages.StreamConversation as StreamFn).call(s.messages, { conversationId: conversation }, s.metadata());
   t.teardown(() => cancel(stream));
   await once(stream, 'metadata', 'the stream\'s headers (its watch in place)');
   stream.pause(); // the client stops reading
@@ -321,7 +321,7 @@ t.test('streaming conversation "0" must not corrupt the watch table for other st
   await s.call(s.agents, 'Deploy', { name: 'echo', module: example('echo') });
   const i32 = s.server.runtime.bus.i32;
   const open = (id: string) => {
-    const stream = (s.messages.StreamConversation as Function).call(s.messages, { conversationId: id }, s.metadata());
+    const stream = (s.messages.StreamConversation as StreamFn).call(s.messages, { conversationId: id }, s.metadata());
     t.teardown(() => cancel(stream));
     const opened = within(new Promise<'open' | any>((resolve) => {
       stream.once('metadata', () => resolve('open'));

@@ -34,7 +34,9 @@ const REFLECTION_V1ALPHA = join(REFLECTION_DIR, 'grpc', 'reflection', 'v1alpha',
 const HEALTH = 'grpc.health.v1.Health';
 const CLIENT_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
 
-type Ctor = new (target: string, creds: grpc.ChannelCredentials) => grpc.Client & Record<string, Function>;
+/** A method of these clients (unary, server stream or bidi), called by name. */
+type Method = (...args: any[]) => any;
+type Ctor = new (target: string, creds: grpc.ChannelCredentials) => grpc.Client & Record<string, Method>;
 function serviceCtor(file: string, path: string[]): Ctor {
   let o: any = grpc.loadPackageDefinition(protoLoader.loadSync(file, CLIENT_OPTIONS));
   for (const p of path) o = o[p];
@@ -110,7 +112,7 @@ t.test('health and reflection', async (t) => {
   const watch = (service: string, md = s.metadata(null)): Stream<{ status: string }> => new Stream(health.Watch!({ service }, md));
 
   /** One ServerReflectionInfo stream: writes the requests, half-closes, collects the answers and the status. */
-  async function reflect(client: grpc.Client & Record<string, Function>, requests: object[], md: grpc.Metadata): Promise<{ responses: any[]; status: grpc.StatusObject }> {
+  async function reflect(client: grpc.Client & Record<string, Method>, requests: object[], md: grpc.Metadata): Promise<{ responses: any[]; status: grpc.StatusObject }> {
     const call = client.ServerReflectionInfo!(md, { deadline: Date.now() + 10_000 }) as grpc.ClientDuplexStream<object, any>;
     const responses: any[] = [];
     call.on('data', (d: any) => responses.push(d));

@@ -12,7 +12,7 @@
 import t, { type Test } from 'tap';
 import type * as grpc from '@grpc/grpc-js';
 import { example } from '../helpers/agents.js';
-import { startTestServer, stopTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, stopTestServer, type TestServer, type UnaryFn } from '../helpers/server.js';
 import { parseExposition, type Exposition } from '../helpers/prometheus.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -65,7 +65,7 @@ t.test('a sequential caller pre-wakes from its second Invoke on; overlapping cal
   for (let i = 0; i < 2; i++) {
     const before = (await s.call(s.agents, 'Get', { name: 'silent' })).handled;
     ended.push(new Promise((resolve) => {
-      calls.push((s.messages.Invoke as Function).call(s.messages, { agent: 'silent', contentJson: '1' }, s.metadata(), { deadline: Date.now() + 60_000 }, resolve));
+      calls.push((s.messages.Invoke as UnaryFn).call(s.messages, { agent: 'silent', contentJson: '1' }, s.metadata(), { deadline: Date.now() + 60_000 }, resolve));
     }));
     await waitUntil(async () => (await s.call(s.agents, 'Get', { name: 'silent' })).handled, (n) => n === before + 1, `the silent agent to receive Invoke ${i + 1}`);
   }

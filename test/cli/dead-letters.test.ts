@@ -14,6 +14,7 @@ import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
 import { conversationKey } from '../../dist/runtime/fipa/acl/bridge.js';
 import { agentsDir, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/wait.js';
+import type { UnaryFn } from '../helpers/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'caxton-dead-letters-'));
 const dataDir = join(dir, 'data');
@@ -42,7 +43,7 @@ agents:
     module: agents/echo.wasm
 `);
 
-type Client = grpc.Client & Record<string, Function>;
+type Client = grpc.Client & Record<string, UnaryFn>;
 let management: Client;
 let messages: Client;
 let target = '';

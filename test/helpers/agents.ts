@@ -43,7 +43,7 @@ export class Inbox<T> {
       try {
         out.push(await this.next(timeoutMs));
       } catch (e) {
-        throw new Error(`${n} items in the inbox: only ${out.length} came (${(e as Error).message}); last seen: ${show(out.slice(-5))}`);
+        throw new Error(`${n} items in the inbox: only ${out.length} came (${(e as Error).message}); last seen: ${show(out.slice(-5))}`, { cause: e });
       }
     }
     return out;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCaxtonGrpc } from '../../dist/api/grpc.js';
+import type { UnaryFn } from './server.js';
 
 import { cli } from './cli.js';
 import { otelEnv } from './otel-env.js';
@@ -63,7 +64,7 @@ export async function startServer(otel: Record<string, string>): Promise<Sub> {
     }, (f): f is ServerFile => typeof f === 'object' && f.pid === child.pid, `server.json naming the server (pid ${child.pid})`, { timeoutMs: 60_000, intervalMs: 50 });
   } catch (e) {
     child.kill('SIGKILL');
-    throw new Error(`${(e as Error).message}:\n${err}`);
+    throw new Error(`${(e as Error).message}:\n${err}`, { cause: e });
   }
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
   const target = `127.0.0.1:${info.grpcPort}`;
@@ -90,7 +91,7 @@ export async function startServer(otel: Record<string, string>): Promise<Sub> {
       md.set('authorization', `Bearer ${token}`);
       for (const [k, v] of Object.entries(extra)) md.set(k, v);
       return new Promise((resolve, reject) => {
-        (client[method] as Function).call(client, req, md, { deadline: Date.now() + 10_000 }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v as never)));
+        (client[method] as UnaryFn).call(client, req, md, { deadline: Date.now() + 10_000 }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v as never)));
       });
     },
   };

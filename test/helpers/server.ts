@@ -11,6 +11,10 @@ import { silentLogger } from '../../dist/runtime/observability/logger.js';
 import { setOtelEnv } from './otel-env.js';
 
 export type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+/** A unary method of a Client, called by name: request, metadata, options, callback. */
+export type UnaryFn = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: any) => void) => grpc.ClientUnaryCall;
+/** A server-streaming method of a Client (StreamConversation), called by name: request, metadata. */
+export type StreamFn = (req: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<any>;
 
 export interface TestServer {
   server: CaxtonServer;
@@ -65,7 +69,7 @@ export async function startTestServer(opts: ServerOptions = {}): Promise<TestSer
     call(client, method, req, o = {}) {
       return new Promise((resolve, reject) => {
         const md = metadata(o.token === undefined ? server.token : o.token);
-        (client[method] as Function).call(client, req, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v as never)));
+        (client[method] as UnaryFn).call(client, req, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (e: unknown, v: unknown) => (e ? reject(e) : resolve(v as never)));
       });
     },
     async http(method, path, body, token = server.token) {
@@ -79,7 +83,7 @@ export async function startTestServer(opts: ServerOptions = {}): Promise<TestSer
         res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body), signal });
         text = await res.text();
       } catch (e) {
-        if (signal.aborted) throw new Error(`${method} ${path}: no answer within ${HTTP_MS} ms`);
+        if (signal.aborted) throw new Error(`${method} ${path}: no answer within ${HTTP_MS} ms`, { cause: e });
         throw e;
       }
       let parsed: unknown;

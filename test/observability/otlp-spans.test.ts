@@ -106,7 +106,12 @@ function readable(ranges: SpanRange[]): ReadableSpan[] {
 
 /** Comparable form: the SDK groups by resource in its own order, so sort by span id. */
 const normal = (spans: ReceivedSpan[]): object[] => spans
-  .map(({ encoding: _encoding, ...rest }) => rest)
+  .map((span) => {
+    // all but the wire format it came in
+    const rest: Omit<ReceivedSpan, 'encoding'> & Partial<Pick<ReceivedSpan, 'encoding'>> = { ...span };
+    delete rest.encoding;
+    return rest;
+  })
   .sort((a, b) => (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
 
 const ranges = fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.array(record, { minLength: 1, maxLength: 6 }), fc.nat(), fc.nat()), { minLength: 1, maxLength: 4 })

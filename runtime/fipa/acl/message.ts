@@ -104,6 +104,7 @@ const AGENT_IDENTIFIER_FIELDS = ['name', 'addresses', 'resolvers', 'userDefined'
  * A user-defined parameter name: `X-` (either case) and at least one more
  * character that may appear in a FIPA Word (no white space, no parentheses).
  */
+// eslint-disable-next-line no-control-regex -- a FIPA Word excludes the control characters, so the class names them
 const USER_DEFINED_NAME = /^[xX]-[^\x00-\x20()]+$/;
 
 export function isUserDefinedName(name: string): boolean {
