@@ -17,7 +17,12 @@ const problems = [];
 if (!existsSync('dist')) {
   problems.push('dist/ is missing: run `npm run build` first.');
 } else {
-  const graph = await madge('dist', { fileExtensions: ['js'] });
+  // Only the compiled form of a tracked source counts: dist/ is never cleared,
+  // so a file renamed or deleted in the sources leaves its old output behind.
+  const compiled = new Set(execFileSync('git', ['ls-files', '-z', '*.ts'], { encoding: 'utf8' }).split('\0')
+    .filter((f) => f && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '.js')));
+  const entries = [...compiled].map((f) => `dist/${f}`).filter((f) => existsSync(f));
+  const graph = await madge(entries, { baseDir: 'dist', fileExtensions: ['js'] });
   const cycles = graph.circular();
   console.log(`import cycles: ${Object.keys(graph.obj()).length} modules in dist/, ${cycles.length} cycle(s)`);
   for (const cycle of cycles) {
