@@ -62,7 +62,7 @@ export interface ApiMessage {
   sampled: boolean;
 }
 
-/** Trace context to write in a frame's header (runtime/tracing.ts). */
+/** Trace context to write in a frame's header (runtime/observability/tracing.ts). */
 export interface FrameTrace {
   traceId: Uint8Array;
   spanId: Uint8Array;

@@ -19,7 +19,7 @@ import type { AgentView, ControlClient, DeployArgs, ServerInfoView } from './con
 export interface OperationsOptions {
   /** Invoke's time limit when the call has no deadline, ms */
   defaultInvokeTimeoutMs: number;
-  /** this thread's tracing (runtime/tracing.ts); undefined = off */
+  /** this thread's tracing (runtime/observability/tracing.ts); undefined = off */
   tracing?: Tracing | undefined;
   /** the server's log file (pino-roll base name) for LogService.Tail; undefined = none */
   logFile?: string | undefined;

@@ -63,7 +63,7 @@ export interface ServerOptions {
    * (false with CAXTON_API_LATENCY_TRICKS=off)
    */
   apiPrewake?: boolean;
-  /** the log file the runtime's logger writes (runtime/logger.ts logFileBase), read back by LogService.Tail and `caxton logs` */
+  /** the log file the runtime's logger writes (runtime/observability/logger.ts logFileBase), read back by LogService.Tail and `caxton logs` */
   logFile?: string;
   /** Invoke's limit when a call has no deadline (default 30 s) */
   defaultInvokeTimeoutMs?: number;

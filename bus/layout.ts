@@ -187,7 +187,7 @@ export const WATCH_ENTRY_I32 = 2; // conversation lo, hi
 // ---- thread metrics (f64 indices inside a thread's metrics block) ----
 /** Handle-time histogram buckets: bucket k (k < 20) counts calls under 2^k µs; the last one the rest. */
 export const HANDLE_BUCKETS = 21;
-/** one handled message in this many is timed for the histogram (a power of two; runtime/worker-host.ts) */
+/** one handled message in this many is timed for the histogram (a power of two; runtime/host/worker-host.ts) */
 export const HANDLE_TIMING_SAMPLE = 16;
 export const M_ACCEPTED = 0; // + performative code: frames this thread put on the bus
 export const M_DELIVERED = 22; // + performative code: frames handled by an agent (or endpoint) of this thread

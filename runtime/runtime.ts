@@ -64,7 +64,7 @@ export class Runtime {
   private readonly statsReader: StatsReader;
   private readonly agents: Agents;
   private readonly watchdog: Watchdog;
-  /** the span export thread, when tracing is on (runtime/span-export.ts) */
+  /** the span export thread, when tracing is on (runtime/observability/span-export.ts) */
   private spanExport: SpanExport | undefined;
   private readonly startedAt = Date.now();
 

@@ -27,7 +27,7 @@ export interface HostTaskInput {
   readonly options: HostOptions;
   /** baseline transport only: one port per other worker thread, keyed by thread index */
   readonly peers?: Record<number, MessagePort>;
-  /** tracing on: where span batches go (a port of the span export thread, runtime/span-export.ts) */
+  /** tracing on: where span batches go (a port of the span export thread, runtime/observability/span-export.ts) */
   readonly spans?: MessagePort;
 }
 

@@ -159,7 +159,7 @@ export interface RuntimeMetrics {
   workers: { worker: number; busySeconds: number; utilisation: number }[];
   agentsByState: Record<string, number>;
   mailboxDepth: { agent: string; depth: number }[];
-  /** the workers' spans, when tracing is on (runtime/span-export.ts) */
+  /** the workers' spans, when tracing is on (runtime/observability/span-export.ts) */
   spans?: SpanCounts;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The conversations of the agents hosted on one worker that follow an
- * interaction protocol (runtime/protocols.ts). Each agent's side of a
+ * interaction protocol (runtime/fipa/protocols.ts). Each agent's side of a
  * conversation with one peer is one entry, keyed by
  * (agent slot, conversation id, peer slot): a Contract Net initiator has one
  * entry per contractor.

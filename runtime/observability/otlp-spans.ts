@@ -1,5 +1,5 @@
 /**
- * OTLP encoding of the workers' span records (runtime/span-recorder.ts),
+ * OTLP encoding of the workers' span records (runtime/observability/span-recorder.ts),
  * straight from the typed arrays: an ExportTraceServiceRequest in protobuf
  * (for OTLP http/protobuf and grpc) or in the OTLP/JSON mapping (http/json).
  *
@@ -11,7 +11,7 @@
  * attributes, an optional error status), so the encoder is short: exact
  * lengths are computed first, then one buffer is written once. The transport
  * (HTTP or gRPC, retries, timeouts, compression, OTEL_EXPORTER_OTLP_*) stays
- * the OpenTelemetry exporter's (runtime/span-export-thread.ts), and a test
+ * the OpenTelemetry exporter's (runtime/observability/span-export-thread.ts), and a test
  * checks this encoding against the SDK serializer's for the same spans
  * (test/observability/otlp-spans.test.ts).
  *

@@ -1,7 +1,7 @@
 /**
- * The span export thread (runtime/span-export.ts starts it when tracing is
- * on). It queues the workers' span records (runtime/span-recorder.ts),
- * encodes them as OTLP (runtime/otlp-spans.ts) and sends them with the
+ * The span export thread (runtime/observability/span-export.ts starts it when tracing is
+ * on). It queues the workers' span records (runtime/observability/span-recorder.ts),
+ * encodes them as OTLP (runtime/observability/otlp-spans.ts) and sends them with the
  * OpenTelemetry exporter's own transport for the protocol the OTEL_*
  * variables choose (http/protobuf, http/json or grpc: endpoint, headers,
  * timeout, compression and retries all come from the exporter). It runs

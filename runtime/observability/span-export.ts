@@ -1,6 +1,6 @@
 /**
  * The supervisor's side of span export: starts the span export thread
- * (runtime/span-export-thread.ts) when tracing is on, gives each worker a
+ * (runtime/observability/span-export-thread.ts) when tracing is on, gives each worker a
  * port straight to it (span batches never pass through the supervisor), and
  * reads its counters.
  */

@@ -6,7 +6,7 @@
  * the SDK took about 5 µs of the worker's time, and a sampled conversation
  * makes one per hop. Batches go, copied (never transferred: see flush), over
  * a port of the worker's own to the span export thread
- * (runtime/span-export-thread.ts), which encodes them as OTLP and sends them
+ * (runtime/observability/span-export-thread.ts), which encodes them as OTLP and sends them
  * with the OpenTelemetry exporter's transport.
  *
  * One record per handled sampled message, REC_WORDS int32 words:

@@ -1,5 +1,5 @@
 /**
- * The OpenTelemetry SDK side of runtime/tracing.ts, loaded only when tracing
+ * The OpenTelemetry SDK side of runtime/observability/tracing.ts, loaded only when tracing
  * is on: one NodeTracerProvider per thread, batching spans to an OTLP
  * exporter chosen by the standard OTEL_* variables.
  */

@@ -1,4 +1,4 @@
-// ACL message model (runtime/acl/message.ts): validateMessage accepts and
+// ACL message model (runtime/fipa/acl/message.ts): validateMessage accepts and
 // normalises good JSON messages, and refuses each kind of fault with its
 // stable code, the field it concerns (in details.field and in the message)
 // and a hint.

@@ -1,4 +1,4 @@
-// The OTLP encoding of span records (runtime/otlp-spans.ts) against the
+// The OTLP encoding of span records (runtime/observability/otlp-spans.ts) against the
 // OpenTelemetry SDK's own serializers: for the same spans, our protobuf and
 // JSON requests must decode (with the test's independent decoder,
 // test/helpers/otlp.ts) to exactly what ProtobufTraceSerializer and

@@ -1,5 +1,5 @@
-// Span export from the workers (runtime/span-recorder.ts ->
-// runtime/span-export-thread.ts), embedded: a real Runtime with real worker
+// Span export from the workers (runtime/observability/span-recorder.ts ->
+// runtime/observability/span-export-thread.ts), embedded: a real Runtime with real worker
 // threads and the echo agent, tracing configured by OTEL_* variables, an
 // OTLP/HTTP receiver run by the test. Every sampled message an agent handles
 // is one span, child of the sender's span; the counters in metricsSnapshot()

@@ -1,4 +1,4 @@
-// A worker's span recorder (runtime/span-recorder.ts) reuses its two typed
+// A worker's span recorder (runtime/observability/span-recorder.ts) reuses its two typed
 // arrays for every batch and hands batches on by structured clone, never by
 // transfer (a transfer detaches an ArrayBuffer, and V8 then slows every
 // typed-array access on the thread: see flush). These tests send batches over

@@ -1,5 +1,5 @@
-// Regression tests for defects found in review and fixed in runtime/supervisor.ts
-// and runtime/worker-host.ts. Each test failed (or hung, turned into a failure by
+// Regression tests for defects found in review and fixed in runtime/supervisor/ (then runtime/supervisor.ts)
+// and runtime/host/worker-host.ts. Each test failed (or hung, turned into a failure by
 // `within`) before its fix. Real worker threads; the misbehaving agents are the
 // WAT fixtures test/fixtures/wat/r-*.wat.
 //

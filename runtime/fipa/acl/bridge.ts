@@ -1,5 +1,5 @@
 /**
- * Between the ACL message model (runtime/acl/message.ts: what the API, the
+ * Between the ACL message model (runtime/fipa/acl/message.ts: what the API, the
  * CLI and other FIPA platforms see) and frames (what the bus carries):
  *
  * - one frame per receiver; the performative, the conversation (as a 64-bit
