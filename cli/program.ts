@@ -1,0 +1,85 @@
+/**
+ * The `caxton` command line (cli/caxton.ts is the entry). Exit codes (docs/cli.md, cli/errors.ts EXIT):
+ *   0 success, 1 usage or validation error, 2 server unreachable, 3 not found,
+ *   4 a check failed, 5 not authenticated, 6 timed out, 7 conflict, 8 busy,
+ *   70 internal error; 130/143 `server start --detach` interrupted by
+ *   SIGINT/SIGTERM while waiting.
+ *
+ * Every start parses the whole command line, so only what yargs needs is
+ * loaded here: each command's options (cli/options/). A command's work, with
+ * its gRPC client, server or runtime, is imported when that command runs.
+ */
+import yargs from 'yargs';
+import { isCaxtonError } from '../runtime/errors.js';
+import { UsageError } from './usage.js';
+import { CliError, EXIT } from './errors.js';
+import { benchOptions } from './options/bench.js';
+import { aclCommand } from './options/acl.js';
+import { serverCommand } from './options/server.js';
+import { deployCommand } from './options/deploy.js';
+import { taskCommand } from './options/task.js';
+import { agentsCommand } from './options/agents.js';
+import { invokeCommand, sendCommand } from './options/messages.js';
+import { logsCommand } from './options/logs.js';
+import { deadLettersCommand } from './options/dead-letters.js';
+
+async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.OK;
+  await yargs(argv)
+    .scriptName('caxton')
+    .usage('$0 <command> [options]')
+    .command('bench', 'measure throughput, latency, density and Contract Net on this machine', benchOptions, async (a) => {
+      code = await (await import('./commands/bench.js')).runBenchCommand(a);
+    })
+    .command('acl', 'read and write FIPA ACL messages in string form (SC00070)', aclCommand)
+    .command('server', 'start, stop or inspect a Caxton server', serverCommand)
+    .command('deploy', 'apply a fleet manifest: create, update (and with --prune remove) agents', deployCommand,
+      async (a) => (await import('./commands/deploy.js')).runDeploy(a))
+    .command('agents', 'list, inspect and remove agents', agentsCommand)
+    .command('task', 'delegate a task to agents (Contract Net)', taskCommand)
+    .command('send <agent>', 'send a message to an agent (fire and forget)', sendCommand, async (a) => (await import('./commands/messages.js')).runSend(a))
+    .command('invoke <agent>', 'send a request and print the reply', invokeCommand, async (a) => (await import('./commands/messages.js')).runInvoke(a))
+    .command('logs', 'show the server\'s log, filtered by conversation, agent, level or time; --follow for new lines', logsCommand,
+      async (a) => (await import('./commands/logs.js')).runLogs(a))
+    .command('dead-letters', 'show the most recent dead letters (messages that could not be delivered), filtered by agent, reason or conversation', deadLettersCommand,
+      async (a) => (await import('./commands/dead-letters.js')).runDeadLetters(a))
+    .command('health', 'is the server serving (gRPC health check, no token needed)', (c) => c, async (a) => {
+      code = await (await import('./commands/health.js')).runHealth(a as never);
+    })
+    .option('server', { type: 'string', global: true, describe: 'HOST:PORT of the server (default: $CAXTON_SERVER, the local server, 127.0.0.1:50051)' })
+    .option('data-dir', { type: 'string', global: true, describe: 'the server\'s data directory, for the token and the local server (default .caxton)' })
+    .completion('completion', 'print a shell completion script (bash/zsh): caxton completion >> ~/.bashrc')
+    .demandCommand(1, 'name a command, e.g. `caxton bench`')
+    .strict()
+    .fail((msg, err) => {
+      if (err && !(err instanceof UsageError)) throw err;
+      // Throwing stops yargs from running the command after a failed check.
+      throw new UsageError(msg ?? err?.message ?? 'invalid usage');
+    })
+    .help()
+    .version()
+    .parseAsync();
+  return code;
+}
+
+/** Run the command line `argv` (without node and the script), setting process.exitCode. */
+export function run(argv: string[]): Promise<void> {
+  return main(argv).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`caxton: ${err.message}\nRun \`caxton --help\` for usage.\n`);
+        process.exitCode = EXIT.USAGE;
+      } else if (err instanceof CliError) {
+        process.stderr.write(`caxton: ${err.code}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+        process.exitCode = err.exitCode;
+      } else if (isCaxtonError(err)) {
+        process.stderr.write(`caxton: ${err.code}: ${err.message}\n  hint: ${err.hint}\n`);
+        process.exitCode = EXIT.USAGE;
+      } else {
+        process.stderr.write(`caxton: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+        process.exitCode = EXIT.INTERNAL;
+      }
+    },
+  );
+}
