@@ -2,7 +2,7 @@
 export { Runtime } from './runtime.js';
 export type { RuntimeOptions, AgentSpec, AgentInfo, AgentLimits, OutgoingMessage, DeadLetter, RuntimeStats, Endpoint } from './types.js';
 export * from './errors.js';
-export { ABI_VERSION, validateAgentModule } from './abi.js';
+export { ABI_VERSION, validateAgentModule } from './module/abi.js';
 export { decodeFrame, encodeFrame, msgpack } from '../bus/frame.js';
 export type { DecodedFrame } from '../bus/frame.js';
 export { PERFORMATIVES, type Performative } from '../bus/layout.js';

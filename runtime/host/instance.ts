@@ -10,7 +10,7 @@
  * module that never returns is stopped like any handler.
  */
 import { RECORD_ALIGN } from '../../bus/layout.js';
-import { ABI_VERSION, envSeed } from '../abi.js';
+import { ABI_VERSION, envSeed } from '../module/abi.js';
 import { AbiVersionMismatchError, AgentInitFailedError, type SerializedError } from '../errors.js';
 import type { AllocFn, HandleFn, HostedAgent } from './hosted-agent.js';
 import type { ImportFn } from './host-imports.js';

@@ -6,7 +6,7 @@
  */
 import { msgpack } from '../../bus/frame.js';
 import type { RouterTable } from '../../bus/router.js';
-import { WASM_PAGE } from '../abi.js';
+import { WASM_PAGE } from '../module/abi.js';
 import {
   AgentExistsError, AgentNotFoundError, CaxtonError, DeadLetterReason, InvalidAgentSpecError, reviveError, TooManyAgentsError,
 } from '../errors.js';

@@ -4,7 +4,7 @@
  * (worker-pool.ts ensureKind).
  */
 import { createHash } from 'node:crypto';
-import { validateAgentModule } from '../abi.js';
+import { validateAgentModule } from '../module/abi.js';
 
 export interface Kind {
   id: string;

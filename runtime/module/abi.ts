@@ -2,10 +2,10 @@
  * Agent ABI v1 (docs/agent-abi.md): the imports the host offers, the exports it
  * requires, and deploy-time validation of a module against them.
  */
-import { inspectModule, sameSig, sigToString, type FuncSig, type ModuleShape } from './wasm-inspect.js';
+import { inspectModule, sameSig, sigToString, type FuncSig, type ModuleShape } from './inspect.js';
 import {
   InvalidWasmError, MemoryNotImportedError, MissingExportError, UnknownImportError,
-} from './errors.js';
+} from '../errors.js';
 
 export const ABI_VERSION = 1;
 export const WASM_PAGE = 65536;
