@@ -81,6 +81,7 @@ export class Runtime {
       drainBudget: opts.drainBudget ?? 8192,
       transport: opts.transport ?? 'bus',
       watchdogIntervalMs: opts.watchdogIntervalMs ?? 20,
+      interruptChecks: opts.interruptChecks ?? process.env.CAXTON_INTERRUPT_CHECKS !== 'off',
       deadLetterRetention: opts.deadLetterRetention ?? 10_000,
       defaults: {
         memoryLimitBytes: opts.defaults?.memoryLimitBytes ?? 16 * 1024 * 1024,
@@ -116,13 +117,14 @@ export class Runtime {
       bus, registry, deadLetters, runState, logger, onLog: opts.onLog,
       connectSpans: () => this.spanExport?.connect(),
       onHostFailed: (slot, e) => void this.watchdog.replaceWorker(slot, 'crash', `worker thread failed: ${e.message}`),
+      onAgentTimedOut: (thread, slot, generation, why) => this.watchdog.agentTimedOut(thread, slot, generation, why),
     });
     // The benchmark's postMessage baseline swaps how the supervisor's frames travel (BaselineHostEndpoints).
     this.endpoints = new (o.transport === 'postmessage' ? BaselineHostEndpoints : HostEndpoints)(o, { bus, registry, deadLetters, runState, announceNames });
     this.services = new HostServices({ endpoints: this.endpoints, registry, directory: this.directory, runState, logger });
     this.acl = new AclMessages(this.endpoints, registry);
     this.peers = new Peers(this.workers, peerThreads, o, { registry, router, deadLetters, announceNames });
-    const kinds = new Kinds();
+    const kinds = new Kinds(o.interruptChecks);
     this.agents = new Agents(this.workers, o, {
       registry, router, pool: this.pool, kinds, directory: this.directory, runState, announceNames,
       resetCounters: (slot) => this.statsReader.resetAgentCounters(slot),

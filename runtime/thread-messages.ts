@@ -40,6 +40,8 @@ export interface AgentPlacement {
   readonly memoryPages: number;
   /** how many messages may wait while the agent restarts after a trap */
   readonly mailbox: number;
+  /** a call longer than this is ended by the interrupt checks (runtime/module/interrupts.ts) */
+  readonly timeLimitMs: number;
 }
 
 export type ToWorker =
@@ -82,4 +84,6 @@ export type FromWorker =
   | { type: 'removed'; reqId: number }
   | { type: 'dead-letters'; records: DeadLetterRecord[] }
   | { type: 'logs'; records: AgentLogRecord[] }
-  | { type: 'agent-restarted'; slot: number; reason: string; failures: number };
+  | { type: 'agent-restarted'; slot: number; reason: string; failures: number }
+  /** a call of the agent ran past its time limit and was ended by the interrupt checks (the agent is restarted) */
+  | { type: 'agent-timed-out'; slot: number; generation: number; reason: string };

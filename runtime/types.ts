@@ -38,6 +38,13 @@ export interface RuntimeOptions {
   /** 'postmessage' is the benchmark baseline; real servers use 'bus' */
   transport?: Transport;
   watchdogIntervalMs?: number;
+  /**
+   * rewrite agent modules with interrupt checks (runtime/module/interrupts.ts)
+   * so that a call past its time limit ends without stopping its worker
+   * thread; default true (false with CAXTON_INTERRUPT_CHECKS=off: then only
+   * the watchdog stops runaway calls, by replacing the whole worker)
+   */
+  interruptChecks?: boolean;
   deadLetterRetention?: number;
   defaults?: Partial<AgentLimits>;
   /** receives agents' log lines (in addition to the logger) */

@@ -42,6 +42,11 @@ export class CurrentCall {
    */
   perfs = new Int32Array(64);
   perfCount = 0;
+  /** counts entries into agent code: the interrupt check tells one call from the next by it */
+  seq = 0;
+  /** the call (seq) the last interrupt check saw, and when it first saw it (performance.now()) */
+  checkedSeq = -1;
+  checkedSince = 0;
 
   /** A call outside any message (init, a timer): no trace context, nothing to log about. */
   enterWithoutMessage(agent: HostedAgent): void {

@@ -32,6 +32,8 @@ import type { CurrentCall } from './current-call.js';
 import { NO_TRACE } from './current-call.js';
 import type { HostedAgent } from './hosted-agent.js';
 import type { ProtocolGuard } from './protocol-guard.js';
+import { CallInterrupted } from './recovery.js';
+import { INTERRUPT_NAME } from '../module/interrupts.js';
 import type { Reports } from './reports.js';
 
 const MAX_TIMERS_PER_AGENT = 1024;
@@ -92,6 +94,8 @@ export class HostImports {
       cancel_timer: this.cancelTimer.bind(this),
       message_id_lo: () => (call.agent ? call.agent.lastMsgLo : 0),
       message_id_hi: () => (call.agent ? call.agent.lastMsgHi : 0),
+      // Not offered to agents (runtime/module/abi.ts refuses it): the rewrite adds it.
+      [INTERRUPT_NAME]: this.interruptCheck.bind(this),
     };
   }
 
@@ -225,6 +229,29 @@ export class HostImports {
     if (ptr + len > agent.u8.length) return;
     const msg = this.decoder.decode(agent.u8.subarray(ptr, ptr + Math.min(len, MAX_LOG_LINE_BYTES)));
     this.host.reports.log({ agent: agent.name, level, msg, at: Date.now(), ...this.call.context((s) => this.host.nameOf(s)) });
+  }
+
+  // ---------------------------------------------------------------- time limit
+
+  /**
+   * Called by the agent's own code every FUEL_PER_CHECK loop iterations
+   * (runtime/module/interrupts.ts). The first check of a call notes the
+   * time; a later one that finds the call past the agent's time limit
+   * throws, which unwinds the agent's stack like a trap and ends the call
+   * (runtime/host/recovery.ts restarts the agent). No clock is read for a
+   * call that never reaches a check: most calls end before their first.
+   */
+  private interruptCheck(): void {
+    const call = this.call;
+    const agent = call.agent;
+    if (agent === undefined) return;
+    const now = performance.now();
+    if (call.checkedSeq !== call.seq) {
+      call.checkedSeq = call.seq;
+      call.checkedSince = now;
+    } else if (now - call.checkedSince > agent.timeLimitMs) {
+      throw new CallInterrupted(agent.timeLimitMs);
+    }
   }
 
   // ---------------------------------------------------------------- timers

@@ -28,6 +28,8 @@ export class HostedAgent {
   readonly memoryPages: number;
   /** how many messages may wait (parked) while the agent restarts */
   readonly mailbox: number;
+  /** a call running longer is ended by the interrupt checks */
+  readonly timeLimitMs: number;
   state = AgentState.Running;
   memory!: WebAssembly.Memory;
   handle!: HandleFn;
@@ -61,6 +63,7 @@ export class HostedAgent {
     this.config = p.config;
     this.memoryPages = p.memoryPages;
     this.mailbox = p.mailbox;
+    this.timeLimitMs = p.timeLimitMs;
   }
 
   /**

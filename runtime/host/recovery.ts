@@ -19,6 +19,20 @@ import { AgentState, type HostedAgent } from './hosted-agent.js';
 
 /** caxton_handle's result when the call trapped (no real return code is this negative) */
 export const TRAPPED = -0x7fffffff;
+/** caxton_handle's result when the interrupt checks ended the call at the agent's time limit */
+export const TIMED_OUT = -0x7ffffffe;
+
+/**
+ * Thrown by the interrupt check (host-imports.ts) into a call that ran past
+ * its agent's time limit. Agent code compiled with exception handling could
+ * catch it and go on: then the next check throws again, and the watchdog's
+ * backstop (runtime/supervisor/watchdog.ts) still stops the thread.
+ */
+export class CallInterrupted extends Error {
+  constructor(readonly limitMs: number) {
+    super(`agent ran past its ${limitMs} ms time limit`);
+  }
+}
 const BACKOFF_FIRST_MS = 10;
 const BACKOFF_MAX_MS = 5000;
 const FAILURE_WINDOW_MS = 10_000;
@@ -59,16 +73,27 @@ export class Recovery {
     this.f64[this.stat + T_STAT_PARKED] = 0;
   }
 
-  /** The agent trapped: drop its sends from this call and restart it (with back-off when it keeps failing). */
+  /**
+   * The agent trapped, or ran past its time limit: drop its sends from this
+   * call and restart it (with back-off when it keeps failing). Returns
+   * TIMED_OUT or TRAPPED, the call's result.
+   */
   trap(agent: HostedAgent, e: unknown): number {
     this.host.rollbackSends();
-    this.lastTrap = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    this.f64[this.stat + T_STAT_TRAPS] = ++this.traps;
+    const timedOut = e instanceof CallInterrupted;
+    if (timedOut) {
+      this.lastTrap = e.message;
+      // The supervisor counts time-outs: an agent that keeps timing out is marked failed.
+      this.host.post({ type: 'agent-timed-out', slot: agent.slot, generation: agent.generation, reason: e.message });
+    } else {
+      this.lastTrap = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      this.f64[this.stat + T_STAT_TRAPS] = ++this.traps;
+    }
     const now = Date.now();
     if (now - agent.lastFailureAt > FAILURE_WINDOW_MS) agent.failures = 0;
     agent.failures++;
     agent.lastFailureAt = now;
-    this.host.warn(agent, `agent "${agent.name}" trapped (${this.lastTrap}); restarting`);
+    this.host.warn(agent, `agent "${agent.name}" ${timedOut ? 'was stopped' : 'trapped'} (${this.lastTrap}); restarting`);
     if (agent.failures === 1) {
       this.restart(agent);
     } else {
@@ -76,7 +101,7 @@ export class Recovery {
       agent.clearTimers();
       setTimeout(() => this.restart(agent), backoffMs(agent.failures)).unref();
     }
-    return TRAPPED;
+    return timedOut ? TIMED_OUT : TRAPPED;
   }
 
   private restart(agent: HostedAgent): void {

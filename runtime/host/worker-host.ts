@@ -51,7 +51,7 @@ import { CurrentCall, NO_FRAME } from './current-call.js';
 import { HostImports, type ImportsHost } from './host-imports.js';
 import { createMemory, instantiateAgent } from './instance.js';
 import { ProtocolGuard, type GuardHost } from './protocol-guard.js';
-import { Recovery, TRAPPED, type RecoveryHost } from './recovery.js';
+import { CallInterrupted, Recovery, TIMED_OUT, TRAPPED, type RecoveryHost } from './recovery.js';
 import { Reports } from './reports.js';
 
 /** frames taken from one inbound ring per pass (fair between producers) */
@@ -250,7 +250,8 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
       return undefined;
     } catch (e) {
       this.rollbackSends();
-      return new AgentInitFailedError(agent.name, `trapped while starting: ${(e as Error).message}`).toJSON();
+      const why = e instanceof CallInterrupted ? `did not finish starting within its ${e.limitMs} ms time limit` : `trapped while starting: ${(e as Error).message}`;
+      return new AgentInitFailedError(agent.name, why).toJSON();
     } finally {
       this.unwatch();
       call.agent = prev;
@@ -264,6 +265,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
    * plain stores keep two locked instructions off every message.
    */
   private watch(agent: HostedAgent, ring: number): void {
+    this.call.seq = (this.call.seq + 1) | 0;
     const b32 = this.i32;
     b32[this.wdRing] = ring;
     b32[this.wdProgress] = (b32[this.wdProgress]! + 1) | 0;
@@ -316,12 +318,9 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
       if (rc === 0) {
         this.countDelivered();
         this.f64[this.agentCounters + slot * 2 + AC_HANDLED]! += 1;
-      } else if (rc !== TRAPPED) {
-        this.f64[this.agentCounters + slot * 2 + AC_FAILED]! += 1;
-        this.deadLetterRing(off, len, agent.name, DeadLetterReason.HANDLER_FAILED, `caxton_handle returned ${rc}`);
       } else {
         this.f64[this.agentCounters + slot * 2 + AC_FAILED]! += 1;
-        this.deadLetterRing(off, len, agent.name, DeadLetterReason.AGENT_TRAPPED, this.recovery.lastTrap);
+        this.deadLetterRing(off, len, agent.name, this.failureReason(rc), this.failureDetail(rc));
       }
     }
   }
@@ -329,7 +328,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
   /**
    * Let `agent` handle the frame at word `w` of `src` (the bus, or a private
    * copy): its trace context, span and log context are set around the call.
-   * Returns the handler's code, or TRAPPED.
+   * Returns the handler's code, or TRAPPED or TIMED_OUT.
    */
   private handleMessage(agent: HostedAgent, src: Int32Array, w: number, len: number, ring: number): number {
     // Post dead letters and logs before calling agent code: if this call
@@ -362,7 +361,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
       rc = this.callHandler(agent, src, w, len, ring);
     }
     if (rc === 0) this.countHandled(perf);
-    if (recording) spans.end(rc, rc === 0 ? '' : rc === TRAPPED ? this.recovery.lastTrap : `caxton_handle returned ${rc}`);
+    if (recording) spans.end(rc, rc === 0 ? '' : this.failureDetail(rc));
     if (this.logMessages) this.logHandled(agent, perf, rc);
     call.frameSrc = NO_FRAME;
     return rc;
@@ -419,7 +418,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
 
   /** Debug level only: one line per handled message. */
   private logHandled(agent: HostedAgent, perf: number, rc: number): void {
-    const msg = rc === 0 ? `handled ${PERFORMATIVES[perf] ?? `unknown(${perf})`}` : rc === TRAPPED ? 'handler trapped' : `handler returned ${rc}`;
+    const msg = rc === 0 ? `handled ${PERFORMATIVES[perf] ?? `unknown(${perf})`}` : rc === TRAPPED ? 'handler trapped' : rc === TIMED_OUT ? 'handler stopped at its time limit' : `handler returned ${rc}`;
     this.reports.log({ agent: agent.name, level: rc === 0 ? 20 : 40, msg, at: Date.now(), ...this.call.context((s) => this.nameOf(s)) });
   }
 
@@ -469,7 +468,16 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
       return;
     }
     this.f64[counters + AC_FAILED]! += 1;
-    this.deadLetterCopy(frame, agent.name, rc === TRAPPED ? DeadLetterReason.AGENT_TRAPPED : DeadLetterReason.HANDLER_FAILED, rc === TRAPPED ? this.recovery.lastTrap : `caxton_handle returned ${rc}`);
+    this.deadLetterCopy(frame, agent.name, this.failureReason(rc), this.failureDetail(rc));
+  }
+
+  /** Why a call that did not return 0 failed (off the hot path). */
+  private failureReason(rc: number): DeadLetterReason {
+    return rc === TRAPPED ? DeadLetterReason.AGENT_TRAPPED : rc === TIMED_OUT ? DeadLetterReason.AGENT_TIMEOUT : DeadLetterReason.HANDLER_FAILED;
+  }
+
+  private failureDetail(rc: number): string {
+    return rc === TRAPPED || rc === TIMED_OUT ? this.recovery.lastTrap : `caxton_handle returned ${rc}`;
   }
 
   deliverParked(agent: HostedAgent, frame: Int32Array): void {

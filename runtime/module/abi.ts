@@ -3,6 +3,7 @@
  * requires, and deploy-time validation of a module against them.
  */
 import { inspectModule, sameSig, sigToString, type FuncSig, type ModuleShape } from './inspect.js';
+import { addInterruptChecks, UnsupportedInstructionError } from './interrupts.js';
 import {
   InvalidWasmError, MemoryNotImportedError, MissingExportError, UnknownImportError,
 } from '../errors.js';
@@ -57,16 +58,27 @@ export interface ValidatedModule {
   readonly hasTimerExport: boolean;
 }
 
-/** Refuse anything that is not an ABI v1 agent, with an error that names the problem and the fix. */
-export function validateAgentModule(agent: string, bytes: Uint8Array): ValidatedModule {
+export interface CompileOptions {
+  /** compile the module with interrupt checks added (runtime/module/interrupts.ts); default true */
+  readonly interruptChecks?: boolean;
+}
+
+/**
+ * Refuse anything that is not an ABI v1 agent, with an error that names the
+ * problem and the fix; compile what passes (with interrupt checks added,
+ * unless told not to).
+ */
+export function validateAgentModule(agent: string, bytes: Uint8Array, options: CompileOptions = {}): ValidatedModule {
   if (bytes.byteLength < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new InvalidWasmError(agent, 'it does not start with the WebAssembly magic bytes "\\0asm"');
   }
-  let module: WebAssembly.Module;
-  try {
-    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  } catch (e) {
-    throw new InvalidWasmError(agent, (e as Error).message);
+  // validate() is cheaper than compiling; compiling once more tells why a module is invalid.
+  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
+    try {
+      new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      throw new InvalidWasmError(agent, (e as Error).message);
+    }
   }
   let shape: ModuleShape;
   try {
@@ -103,5 +115,24 @@ export function validateAgentModule(agent: string, bytes: Uint8Array): Validated
   if (timer && !sameSig(timer.sig, OPTIONAL_EXPORTS.caxton_on_timer!)) {
     throw new MissingExportError(agent, `caxton_on_timer: ${sigToString(OPTIONAL_EXPORTS.caxton_on_timer)} (found ${sigToString(timer.sig)})`);
   }
-  return { module, shape, memoryMinPages, memoryMaxPages, hasTimerExport: !!timer };
+  return { module: compile(agent, bytes, options.interruptChecks ?? true), shape, memoryMinPages, memoryMaxPages, hasTimerExport: !!timer };
+}
+
+/** The module the workers instantiate: the agent's bytes, with interrupt checks added when asked. */
+function compile(agent: string, bytes: Uint8Array, interruptChecks: boolean): WebAssembly.Module {
+  let code = bytes;
+  if (interruptChecks) {
+    try {
+      code = addInterruptChecks(bytes);
+    } catch (e) {
+      if (!(e instanceof UnsupportedInstructionError || e instanceof RangeError)) throw e;
+      throw new InvalidWasmError(agent, `Caxton cannot add its time-limit checks to it: ${e.message}`);
+    }
+  }
+  try {
+    return new WebAssembly.Module(code as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    // The agent's own bytes were valid: a module the rewrite made invalid is Caxton's bug.
+    throw new InvalidWasmError(agent, `compiling it with time-limit checks failed (a Caxton bug: please report it, and deploy with CAXTON_INTERRUPT_CHECKS=off meanwhile): ${(e as Error).message}`);
+  }
 }

@@ -3,6 +3,7 @@
  * signatures and memory limits. Only the type, import, function and export
  * sections are read; everything else is skipped by its size.
  */
+import { ByteReader } from './bytes.js';
 
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
 export interface FuncSig { params: ValType[]; results: ValType[] }
@@ -13,40 +14,13 @@ export interface ModuleShape { imports: ImportEntry[]; exports: ExportEntry[]; d
 const VALTYPES: Record<number, ValType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
 const KINDS = ['function', 'table', 'memory', 'global', 'tag'] as const;
 
-class Reader {
-  pos = 0;
-  constructor(readonly bytes: Uint8Array) {}
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw new RangeError('unexpected end of module');
-    return this.bytes[this.pos++]!;
-  }
-  u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.byte();
-      result |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result >>> 0;
-      shift += 7;
-      if (shift > 35) throw new RangeError('LEB128 too long');
-    }
-  }
-  name(): string {
-    const len = this.u32();
-    const s = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.pos, len).toString('utf8');
-    this.pos += len;
-    return s;
-  }
+/** The shared binary reader, with the value types this inspector names. */
+class Reader extends ByteReader {
   valtype(): ValType {
     const b = this.byte();
     const t = VALTYPES[b];
     if (!t) throw new RangeError(`unknown value type 0x${b.toString(16)}`);
     return t;
-  }
-  limits(): { min: number; max?: number } {
-    const flags = this.byte();
-    const min = this.u32();
-    return flags & 1 ? { min, max: this.u32() } : { min };
   }
 }
 

@@ -58,7 +58,7 @@ export class Agents {
   }
 
   private placement(a: AgentRecord): AgentPlacement {
-    return { slot: a.slot, generation: a.generation, name: a.name, kindId: a.kindId, config: a.config, memoryPages: a.memoryPages, mailbox: a.mailbox };
+    return { slot: a.slot, generation: a.generation, name: a.name, kindId: a.kindId, config: a.config, memoryPages: a.memoryPages, mailbox: a.mailbox, timeLimitMs: a.timeLimitMs };
   }
 
   /** Instantiate agents on one worker; sets their state from the answer. */

@@ -17,6 +17,9 @@ export interface Kind {
 export class Kinds {
   private readonly kinds = new Map<string, Kind>();
 
+  /** interruptChecks: compile each module with interrupt checks added (runtime/module/interrupts.ts) */
+  constructor(private readonly interruptChecks: boolean) {}
+
   /** The kind of these module bytes, compiled and checked the first time they are seen. */
   kindFor(name: string, bytes: Uint8Array): Kind {
     const id = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
@@ -25,7 +28,7 @@ export class Kinds {
       // Structure, imports and exports are checked here; the ABI version is
       // asked by the worker that instantiates it (under the watchdog: a start
       // function that never returns must not hang the supervisor).
-      const v = validateAgentModule(name, bytes);
+      const v = validateAgentModule(name, bytes, { interruptChecks: this.interruptChecks });
       kind = { id, module: v.module, memoryMinPages: v.memoryMinPages, memoryMaxPages: v.memoryMaxPages, hasTimer: v.hasTimerExport };
       this.kinds.set(id, kind);
     }

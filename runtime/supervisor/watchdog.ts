@@ -4,6 +4,13 @@
  * or whose host task failed: the thread is terminated, the message it was
  * stuck on dead-lettered, and a fresh host takes the same thread index with
  * the same agents.
+ *
+ * With interrupt checks on (the default: runtime/module/interrupts.ts) a
+ * call past its limit is ended inside the worker and only that agent is
+ * restarted; the worker reports it (agentTimedOut) and the watchdog waits
+ * BACKSTOP_GRACE_MS longer before it replaces a worker, for what the checks
+ * cannot reach. Either way an agent that times out again and again is
+ * marked failed.
  */
 import type { Bus } from '../../bus/shared.js';
 import { RingConsumer } from '../../bus/ring.js';
@@ -22,6 +29,8 @@ import type { PendingRequest, WorkerPool, WorkerSlot } from './worker-pool.js';
 /** an agent that times out this many times within the window is marked failed */
 const MAX_TIMEOUTS_IN_WINDOW = 3;
 const TIMEOUT_WINDOW_MS = 60_000;
+/** with interrupt checks on, a worker is replaced only this long (or the limit, if longer) after the limit passed */
+const BACKSTOP_GRACE_MS = 1000;
 
 export interface WatchdogDeps {
   bus: Bus;
@@ -36,7 +45,7 @@ export interface WatchdogDeps {
   logger: Logger;
 }
 
-export type WatchdogOptions = Pick<ResolvedRuntimeOptions, 'watchdogIntervalMs' | 'transport' | 'defaults'>;
+export type WatchdogOptions = Pick<ResolvedRuntimeOptions, 'watchdogIntervalMs' | 'transport' | 'defaults' | 'interruptChecks'>;
 
 export class Watchdog {
   private readonly options: WatchdogOptions;
@@ -101,7 +110,8 @@ export class Watchdog {
       }
       const rec = this.registry.atSlot(current - 1);
       const limit = rec && isAgent(rec) ? rec.timeLimitMs : this.options.defaults.timeLimitMs;
-      if (now - slot.progressSince > limit) {
+      const grace = this.options.interruptChecks ? Math.max(limit, BACKSTOP_GRACE_MS) : 0;
+      if (now - slot.progressSince > limit + grace) {
         void this.replaceWorker(slot, 'timeout', `agent ran past its ${limit} ms time limit`);
       }
     }
@@ -174,23 +184,10 @@ export class Watchdog {
     // worker and all its neighbours down each time).
     let giveUp: AgentRecord | undefined;
     if (stuck && isAgent(stuck)) {
-      const now = Date.now();
-      stuck.timeouts = stuck.timeouts.filter((at) => now - at < TIMEOUT_WINDOW_MS);
-      stuck.timeouts.push(now);
       stuck.restarts++;
-      stuck.lastError = why;
-      if (stuck.state === 'starting' || stuck.timeouts.length >= MAX_TIMEOUTS_IN_WINDOW) giveUp = stuck;
+      if (this.noteTimeout(stuck, why) || stuck.state === 'starting') giveUp = stuck;
     }
-    if (giveUp) {
-      const starting = giveUp.state === 'starting';
-      giveUp.state = 'failed';
-      giveUp.lastError = starting
-        ? `did not finish starting within its ${giveUp.timeLimitMs} ms time limit`
-        : `stopped after ${giveUp.timeouts.length} time-outs or crashes within ${TIMEOUT_WINDOW_MS / 1000} s: ${why}`;
-      // Refuse new messages (AGENT_STOPPED); those already queued are dead-lettered.
-      this.router.set(giveUp.slot, giveUp.thread, giveUp.generation, true);
-      this.logger.error({ agent: giveUp.name, worker: t }, `agent marked failed: ${giveUp.lastError}`);
-    }
+    if (giveUp) this.markFailed(giveUp, why);
     await this.pool.startWorker(slot);
     if (this.runState.stopped) return;
     // Every request made before or during the restart is replayed below.
@@ -204,7 +201,14 @@ export class Watchdog {
       if (p.message.type === 'remove') for (const s of p.message.slots) busy.add(s);
     }
     const agents = this.registry.onThread(t).filter((a) => (a.state === 'running' || a.state === 'starting') && !busy.has(a.slot));
-    for (const a of agents) a.state = 'starting';
+    for (const a of agents) {
+      // Its neighbours lost their instances with the thread: each shows the restart in its own counters.
+      if (a !== stuck && a.state === 'running') {
+        a.restarts++;
+        a.lastError = `restarted on a new worker ${t}: the old one was replaced (${why})`;
+      }
+      a.state = 'starting';
+    }
     this.pool.sendNames(slot);
     if (agents.length) await this.agents.placeOn(slot, agents);
     this.pool.sendStart(slot);
@@ -216,6 +220,44 @@ export class Watchdog {
     }
     slot.lastProgress = -1;
     for (const l of this.restartListeners) l(t);
+  }
+
+  /**
+   * A call of the agent at `slot` ran past its time limit and the interrupt
+   * checks ended it; its worker has restarted it. One that keeps doing so is
+   * marked failed and its instance dropped.
+   */
+  agentTimedOut(thread: number, slot: number, generation: number, why: string): void {
+    const rec = this.registry.atSlot(slot);
+    if (!rec || !isAgent(rec) || rec.generation !== generation || rec.state !== 'running') return;
+    if (!this.noteTimeout(rec, why)) return;
+    this.markFailed(rec, why);
+    void this.pool.ask(this.pool.slots[thread]!, (reqId) => ({ type: 'remove', reqId, slots: [rec.slot], reason: DeadLetterReason.AGENT_STOPPED }));
+  }
+
+  /** Count a time-out (or crash) of the agent; true when it has had too many within the window. */
+  private noteTimeout(rec: AgentRecord, why: string): boolean {
+    const now = Date.now();
+    rec.timeouts = rec.timeouts.filter((at) => now - at < TIMEOUT_WINDOW_MS);
+    rec.timeouts.push(now);
+    rec.lastError = why;
+    return rec.timeouts.length >= MAX_TIMEOUTS_IN_WINDOW;
+  }
+
+  /**
+   * An agent that hung or crashed while starting, or again and again, is not
+   * put back (it would take its worker's time, or the worker and all its
+   * neighbours, each time): it refuses new messages (AGENT_STOPPED) and
+   * those already queued are dead-lettered.
+   */
+  private markFailed(rec: AgentRecord, why: string): void {
+    const starting = rec.state === 'starting';
+    rec.state = 'failed';
+    rec.lastError = starting
+      ? `did not finish starting within its ${rec.timeLimitMs} ms time limit`
+      : `stopped after ${rec.timeouts.length} time-outs or crashes within ${TIMEOUT_WINDOW_MS / 1000} s: ${why}`;
+    this.router.set(rec.slot, rec.thread, rec.generation, true);
+    this.logger.error({ agent: rec.name, worker: rec.thread }, `agent marked failed: ${rec.lastError}`);
   }
 
   /** A deploy waiting on a replaced worker loses the agent we gave up on; it is reported failed in the reply. */

@@ -55,6 +55,8 @@ export interface WorkerPoolDeps {
   connectSpans: () => MessagePort | undefined;
   /** a host task failed on its own (not a watchdog abort): the worker is to be replaced */
   onHostFailed: (slot: WorkerSlot, error: Error) => void;
+  /** a host ended a call past its agent's time limit (interrupt checks) and restarted the agent */
+  onAgentTimedOut: (thread: number, slot: number, generation: number, why: string) => void;
 }
 
 export type WorkerPoolOptions = Pick<ResolvedRuntimeOptions, 'spinMicros' | 'maxSleepMs' | 'maxFrameBytes' | 'drainBudget' | 'transport'>;
@@ -72,6 +74,7 @@ export class WorkerPool {
   private readonly onLog: ((record: AgentLogRecord) => void) | undefined;
   private readonly connectSpans: () => MessagePort | undefined;
   private readonly onHostFailed: (slot: WorkerSlot, error: Error) => void;
+  private readonly onAgentTimedOut: WorkerPoolDeps['onAgentTimedOut'];
   private readonly pool: Piscina;
   private reqSeq = 0;
 
@@ -86,6 +89,7 @@ export class WorkerPool {
     this.onLog = deps.onLog;
     this.connectSpans = deps.connectSpans;
     this.onHostFailed = deps.onHostFailed;
+    this.onAgentTimedOut = deps.onAgentTimedOut;
     this.pool = new Piscina({
       filename: new URL('../host/task.js', import.meta.url).href,
       minThreads: workers,
@@ -175,6 +179,9 @@ export class WorkerPool {
         }
         break;
       }
+      case 'agent-timed-out':
+        this.onAgentTimedOut(slot.thread, m.slot, m.generation, m.reason);
+        break;
       default:
         break;
     }
