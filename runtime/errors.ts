@@ -62,6 +62,33 @@ export class MemoryNotImportedError extends CaxtonError {
   }
 }
 
+export class ModuleTooLargeError extends CaxtonError {
+  readonly code = 'MODULE_TOO_LARGE';
+  constructor(agent: string, bytes: number, limit: number) {
+    super(`agent "${agent}": the module is ${bytes} bytes, more than the ${limit} bytes a module may have`,
+      'Build the agent with optimisation and without debug information (e.g. AssemblyScript -O3, wasm-opt -Oz, Rust --release with strip = true).',
+      { agent, bytes, limit });
+  }
+}
+
+export class TablesTooLargeError extends CaxtonError {
+  readonly code = 'TABLES_TOO_LARGE';
+  constructor(agent: string, reason: string, limitBytes: number) {
+    super(`agent "${agent}": ${reason}; an agent's tables may take at most as much as its memory limit (${limitBytes} bytes)`,
+      'Give every table a maximum (most compilers do; WAT: `(table 16 16 funcref)`), use fewer table entries, or raise memoryLimitBytes.',
+      { agent, reason, limitBytes });
+  }
+}
+
+export class UnsupportedModuleError extends CaxtonError {
+  readonly code = 'UNSUPPORTED_MODULE';
+  constructor(agent: string, reason: string) {
+    super(`agent "${agent}": Caxton cannot add its time-limit checks to this module: ${reason}`,
+      'Build the agent without the WebAssembly GC proposal (most compilers leave it off by default). If the module is ordinary, this is a Caxton bug: please report it; CAXTON_INTERRUPT_CHECKS=off deploys it without the checks meanwhile.',
+      { agent, reason });
+  }
+}
+
 export class UnknownImportError extends CaxtonError {
   readonly code = 'UNKNOWN_IMPORT';
   constructor(agent: string, module: string, name: string, kind: string) {

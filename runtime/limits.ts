@@ -33,6 +33,11 @@ export const AGENT_LIMITS = Object.freeze({
   mailbox: { min: 1, max: 65_536, unit: 'messages', zero: 'default' },
 } satisfies Record<string, NumberRange>);
 
+/** The largest agent module accepted (globals, data and element segments are bounded by it). */
+export const MAX_MODULE_BYTES = 64 * 1024 * 1024;
+/** What one table entry is counted as against the agent's memory limit (V8 keeps about this much per funcref entry). */
+export const TABLE_ENTRY_BYTES = 16;
+
 /** Numbers of API calls (gRPC and REST alike). */
 export const CALL_LIMITS = Object.freeze({
   /** how long an Invoke waits for its reply (REST timeoutMs; a gRPC deadline further away is cut to this) */

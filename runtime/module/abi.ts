@@ -5,8 +5,10 @@
 import { inspectModule, sameSig, sigToString, type FuncSig, type ModuleShape } from './inspect.js';
 import { addInterruptChecks, UnsupportedInstructionError } from './interrupts.js';
 import {
-  InvalidWasmError, MemoryNotImportedError, MissingExportError, UnknownImportError,
+  InvalidWasmError, MemoryNotImportedError, MissingExportError, ModuleTooLargeError, TablesTooLargeError, UnknownImportError,
+  UnsupportedModuleError,
 } from '../errors.js';
+import { MAX_MODULE_BYTES, TABLE_ENTRY_BYTES } from '../limits.js';
 
 export const ABI_VERSION = 1;
 export const WASM_PAGE = 65536;
@@ -72,6 +74,7 @@ export function validateAgentModule(agent: string, bytes: Uint8Array, options: C
   if (bytes.byteLength < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new InvalidWasmError(agent, 'it does not start with the WebAssembly magic bytes "\\0asm"');
   }
+  if (bytes.byteLength > MAX_MODULE_BYTES) throw new ModuleTooLargeError(agent, bytes.byteLength, MAX_MODULE_BYTES);
   // validate() is cheaper than compiling; compiling once more tells why a module is invalid.
   if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
     try {
@@ -118,6 +121,27 @@ export function validateAgentModule(agent: string, bytes: Uint8Array, options: C
   return { module: compile(agent, bytes, options.interruptChecks ?? true), shape, memoryMinPages, memoryMaxPages, hasTimerExport: !!timer };
 }
 
+/**
+ * Tables are not in the agent's linear memory but cost the host memory per
+ * entry, and a table without a maximum can grow to V8's limit (10 million
+ * entries) at run time: every table must declare a maximum, and all of them
+ * at their maximum may take at most the agent's memory limit again
+ * (TABLE_ENTRY_BYTES per entry). Checked at deploy; table.grow cannot pass
+ * a declared maximum, so that bounds run time too.
+ */
+export function checkTables(agent: string, shape: ModuleShape, memoryLimitBytes: number): void {
+  let entries = 0;
+  shape.tables.forEach((table, i) => {
+    if (table.max === undefined) {
+      throw new TablesTooLargeError(agent, `table ${i} declares no maximum, so it could grow to millions of entries`, memoryLimitBytes);
+    }
+    entries += table.max;
+  });
+  if (entries * TABLE_ENTRY_BYTES > memoryLimitBytes) {
+    throw new TablesTooLargeError(agent, `its tables hold up to ${entries} entries (${entries * TABLE_ENTRY_BYTES} bytes)`, memoryLimitBytes);
+  }
+}
+
 /** The module the workers instantiate: the agent's bytes, with interrupt checks added when asked. */
 function compile(agent: string, bytes: Uint8Array, interruptChecks: boolean): WebAssembly.Module {
   let code = bytes;
@@ -126,13 +150,13 @@ function compile(agent: string, bytes: Uint8Array, interruptChecks: boolean): We
       code = addInterruptChecks(bytes);
     } catch (e) {
       if (!(e instanceof UnsupportedInstructionError || e instanceof RangeError)) throw e;
-      throw new InvalidWasmError(agent, `Caxton cannot add its time-limit checks to it: ${e.message}`);
+      throw new UnsupportedModuleError(agent, e.message);
     }
   }
   try {
     return new WebAssembly.Module(code as Uint8Array<ArrayBuffer>);
   } catch (e) {
     // The agent's own bytes were valid: a module the rewrite made invalid is Caxton's bug.
-    throw new InvalidWasmError(agent, `compiling it with time-limit checks failed (a Caxton bug: please report it, and deploy with CAXTON_INTERRUPT_CHECKS=off meanwhile): ${(e as Error).message}`);
+    throw new UnsupportedModuleError(agent, `compiling it with the checks failed: ${(e as Error).message}`);
   }
 }

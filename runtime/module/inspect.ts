@@ -9,7 +9,13 @@ export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'exte
 export interface FuncSig { params: ValType[]; results: ValType[] }
 export interface ImportEntry { module: string; name: string; kind: 'function' | 'table' | 'memory' | 'global' | 'tag'; sig?: FuncSig; memory?: { min: number; max?: number } }
 export interface ExportEntry { name: string; kind: 'function' | 'table' | 'memory' | 'global' | 'tag'; sig?: FuncSig }
-export interface ModuleShape { imports: ImportEntry[]; exports: ExportEntry[]; definesMemory: boolean }
+export interface ModuleShape {
+  imports: ImportEntry[];
+  exports: ExportEntry[];
+  definesMemory: boolean;
+  /** the tables the module defines (imported tables are refused by the ABI check) */
+  tables: { min: number; max?: number }[];
+}
 
 const VALTYPES: Record<number, ValType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
 const KINDS = ['function', 'table', 'memory', 'global', 'tag'] as const;
@@ -33,6 +39,7 @@ export function inspectModule(bytes: Uint8Array): ModuleShape {
   const funcTypes: number[] = []; // function index space: imports first
   const exportsRaw: { name: string; kind: number; index: number }[] = [];
   let definesMemory = false;
+  const tables: ModuleShape['tables'] = [];
   while (r.pos < bytes.length) {
     const id = r.byte();
     const size = r.u32();
@@ -77,6 +84,12 @@ export function inspectModule(bytes: Uint8Array): ModuleShape {
     } else if (id === 3) {
       const n = r.u32();
       for (let i = 0; i < n; i++) funcTypes.push(r.u32());
+    } else if (id === 4) {
+      for (let i = 0, n = r.u32(); i < n; i++) {
+        if (r.bytes[r.pos] === 0x40) throw new RangeError('tables with an initialiser expression are not supported');
+        r.valtype();
+        tables.push(r.limits());
+      }
     } else if (id === 5) {
       definesMemory = r.u32() > 0;
     } else if (id === 7) {
@@ -90,7 +103,7 @@ export function inspectModule(bytes: Uint8Array): ModuleShape {
     kind: KINDS[e.kind] ?? 'function',
     sig: e.kind === 0 ? types[funcTypes[e.index]!] : undefined,
   }));
-  return { imports, exports, definesMemory };
+  return { imports, exports, definesMemory, tables };
 }
 
 export function sigToString(sig: FuncSig | undefined): string {

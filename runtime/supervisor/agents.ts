@@ -6,7 +6,7 @@
  */
 import { msgpack } from '../../bus/frame.js';
 import type { RouterTable } from '../../bus/router.js';
-import { WASM_PAGE } from '../module/abi.js';
+import { checkTables, WASM_PAGE } from '../module/abi.js';
 import {
   AgentExistsError, AgentNotFoundError, CaxtonError, DeadLetterReason, InvalidAgentSpecError, reviveError, TooManyAgentsError,
 } from '../errors.js';
@@ -124,6 +124,7 @@ export class Agents {
       if (pages < Math.max(kind.memoryMinPages, 1)) {
         throw new InvalidAgentSpecError('memoryLimitBytes', `(${limits.memoryLimitBytes}) is below the ${Math.max(kind.memoryMinPages, 1) * WASM_PAGE} bytes the module needs at start`);
       }
+      checkTables(spec.name, kind.shape, limits.memoryLimitBytes);
       if (spec.worker !== undefined && (!Number.isInteger(spec.worker) || spec.worker < 1 || spec.worker > this.workers)) {
         throw new InvalidAgentSpecError('worker', `must be an integer in 1..${this.workers}`);
       }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { validateAgentModule } from '../module/abi.js';
+import type { ModuleShape } from '../module/inspect.js';
 
 export interface Kind {
   id: string;
@@ -12,6 +13,8 @@ export interface Kind {
   memoryMinPages: number;
   memoryMaxPages: number | undefined;
   hasTimer: boolean;
+  /** what the module declares (tables are checked against each agent's limit: runtime/module/abi.ts checkTables) */
+  shape: ModuleShape;
 }
 
 export class Kinds {
@@ -29,7 +32,7 @@ export class Kinds {
       // asked by the worker that instantiates it (under the watchdog: a start
       // function that never returns must not hang the supervisor).
       const v = validateAgentModule(name, bytes, { interruptChecks: this.interruptChecks });
-      kind = { id, module: v.module, memoryMinPages: v.memoryMinPages, memoryMaxPages: v.memoryMaxPages, hasTimer: v.hasTimerExport };
+      kind = { id, module: v.module, memoryMinPages: v.memoryMinPages, memoryMaxPages: v.memoryMaxPages, hasTimer: v.hasTimerExport, shape: v.shape };
       this.kinds.set(id, kind);
     }
     return kind;
