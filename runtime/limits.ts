@@ -31,6 +31,8 @@ export const AGENT_LIMITS = Object.freeze({
   timeLimitMs: { min: 1, max: 600_000, unit: 'ms', zero: 'default' },
   /** messages that may wait while the agent restarts (each is a copy on its worker's heap) */
   mailbox: { min: 1, max: 65_536, unit: 'messages', zero: 'default' },
+  /** messages the agent may send per second before it is throttled (runtime/host/send-budget.ts) */
+  maxSendsPerSecond: { min: 10, max: 100_000_000, unit: 'messages per second', zero: 'default' },
 } satisfies Record<string, NumberRange>);
 
 /** The largest agent module accepted (globals, data and element segments are bounded by it). */

@@ -42,6 +42,8 @@ export interface AgentPlacement {
   readonly mailbox: number;
   /** a call longer than this is ended by the interrupt checks (runtime/module/interrupts.ts) */
   readonly timeLimitMs: number;
+  /** messages it may send per second before its worker throttles it */
+  readonly maxSendsPerSecond: number;
 }
 
 export type ToWorker =
@@ -86,4 +88,6 @@ export type FromWorker =
   | { type: 'logs'; records: AgentLogRecord[] }
   | { type: 'agent-restarted'; slot: number; reason: string; failures: number }
   /** a call of the agent ran past its time limit and was ended by the interrupt checks (the agent is restarted) */
-  | { type: 'agent-timed-out'; slot: number; generation: number; reason: string };
+  | { type: 'agent-timed-out'; slot: number; generation: number; reason: string }
+  /** the agent sent past its budget and is not called until the next tick (runtime/host/send-budget.ts) */
+  | { type: 'agent-throttled'; slot: number; generation: number };

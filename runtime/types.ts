@@ -79,6 +79,12 @@ export interface AgentLimits {
   timeLimitMs: number;
   /** messages that may wait while the agent restarts */
   mailbox: number;
+  /**
+   * messages the agent may send per second; past that its worker stops
+   * calling it until the next tenth of a second (throttled), so a storm
+   * cannot take its neighbours' share of the worker (runtime/host/send-budget.ts)
+   */
+  maxSendsPerSecond: number;
 }
 
 export interface AgentSpec extends Partial<AgentLimits> {
@@ -104,6 +110,9 @@ export interface AgentInfo {
   mailbox: number;
   restarts: number;
   lastError?: string;
+  maxSendsPerSecond: number;
+  /** how many times it was throttled for sending more than maxSendsPerSecond */
+  throttled: number;
   capabilities: string[];
   /** the config it was deployed with (handed to caxton_init) */
   config: unknown;
@@ -151,6 +160,8 @@ export interface RuntimeStats {
   baselineSent: number;
   /** interaction-protocol conversations in progress (each agent's side counts once) */
   conversations: number;
+  /** times an agent was throttled for sending past its maxSendsPerSecond */
+  throttled: number;
 }
 
 export interface RuntimeMetrics {

@@ -35,6 +35,7 @@ import type { ProtocolGuard } from './protocol-guard.js';
 import { CallInterrupted } from './recovery.js';
 import { INTERRUPT_NAME } from '../module/interrupts.js';
 import type { Reports } from './reports.js';
+import type { SendBudget } from './send-budget.js';
 
 const MAX_TIMERS_PER_AGENT = 1024;
 /** log lines an agent may write per second; more are dropped and counted */
@@ -50,6 +51,7 @@ export interface ImportsHost {
   readonly call: CurrentCall;
   readonly guard: ProtocolGuard;
   readonly reports: Reports;
+  readonly budget: SendBudget;
   /** the slot of an agent or endpoint name, from the worker's name table */
   slotOf(name: string): number | undefined;
   nameOf(slot: number): string;
@@ -72,6 +74,7 @@ export class HostImports {
   private readonly producers: readonly RingProducer[];
   private readonly ids: MessageIds;
   private readonly maxFrame: number;
+  private readonly budget: SendBudget;
   private readonly decoder = new TextDecoder();
 
   constructor(peer: BusPeer, host: ImportsHost, maxFrameBytes: number) {
@@ -82,6 +85,7 @@ export class HostImports {
     this.router = peer.router;
     this.producers = peer.producers;
     this.ids = peer.ids;
+    this.budget = host.budget;
     this.maxFrame = maxFrameBytes;
     const call = this.call;
     this.object = {
@@ -134,6 +138,13 @@ export class HostImports {
       return SEND_MAILBOX_FULL;
     }
     if (verdict?.ok) verdict.apply();
+    // The send budget (send-budget.ts): a count per tick, no clock read.
+    const tick = this.budget.tick;
+    if (agent.sendTick !== tick) {
+      agent.sendTick = tick;
+      agent.sendsInTick = 0;
+    }
+    if (++agent.sendsInTick === agent.sendsPerTick) agent.overBudget = true;
     const b32 = this.b32;
     const bw = off >> 2;
     const words = (len + 3) >> 2;

@@ -17,7 +17,8 @@ export interface Kind {
 export type HandleFn = (ptr: number, len: number) => number;
 export type AllocFn = (size: number) => number;
 
-export const enum AgentState { Running, Backoff, Removed }
+/** Running: called; Backoff: restarting after traps; Throttled: past its send budget until the next tick; Removed: gone */
+export const enum AgentState { Running, Backoff, Removed, Throttled }
 
 export class HostedAgent {
   readonly slot: number;
@@ -30,6 +31,12 @@ export class HostedAgent {
   readonly mailbox: number;
   /** a call running longer is ended by the interrupt checks */
   readonly timeLimitMs: number;
+  /** its send budget per tick (runtime/host/send-budget.ts), the tick of its last send and its sends in that tick */
+  readonly sendsPerTick: number;
+  sendTick = -1;
+  sendsInTick = 0;
+  /** a send of the current call reached the budget: throttle when the call returns */
+  overBudget = false;
   state = AgentState.Running;
   memory!: WebAssembly.Memory;
   handle!: HandleFn;
@@ -55,7 +62,8 @@ export class HostedAgent {
   logsInWindow = 0;
   logsDropped = 0;
 
-  constructor(p: AgentPlacement, kind: Kind) {
+  /** sendsPerTick: its budget (runtime/host/send-budget.ts sendsPerTick) */
+  constructor(p: AgentPlacement, kind: Kind, sendsPerTick: number) {
     this.slot = p.slot;
     this.generation = p.generation;
     this.name = p.name;
@@ -64,6 +72,7 @@ export class HostedAgent {
     this.memoryPages = p.memoryPages;
     this.mailbox = p.mailbox;
     this.timeLimitMs = p.timeLimitMs;
+    this.sendsPerTick = sendsPerTick;
   }
 
   /**

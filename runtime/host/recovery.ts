@@ -116,9 +116,17 @@ export class Recovery {
       setTimeout(() => this.restart(agent), backoffMs(agent.failures)).unref();
       return;
     }
-    // Deliver what waited for the restart, in arrival order. Each frame stays
-    // counted as parked until its call returns: if the worker dies in that
-    // call, the supervisor still counts it (WORKER_LOST).
+    this.releaseParked(agent);
+    this.host.flush();
+  }
+
+  /**
+   * Deliver what waited for the agent (a restart, or the end of its
+   * throttling), in arrival order. Each frame stays counted as parked until
+   * its call returns: if the worker dies in that call, the supervisor still
+   * counts it (WORKER_LOST). What arrives while it is stopped again waits.
+   */
+  releaseParked(agent: HostedAgent): void {
     const parked = agent.parked;
     agent.parked = [];
     for (let i = 0; i < parked.length; i++) {
@@ -130,13 +138,13 @@ export class Recovery {
       this.host.deliverParked(agent, frame);
       this.countParked(-1);
     }
-    this.host.flush();
   }
 
   /** Hold a frame for an agent in back-off, or dead-letter it when its mailbox is full. */
   park(agent: HostedAgent, frame: Int32Array): void {
     if (agent.parked.length >= agent.mailbox) {
-      this.host.deadLetterCopy(frame, agent.name, DeadLetterReason.BACKOFF_OVERFLOW, `${agent.mailbox} messages already wait for the restart`);
+      const why = agent.state === AgentState.Throttled ? 'for the agent, which is throttled (it sent past its maxSendsPerSecond)' : 'for the restart';
+      this.host.deadLetterCopy(frame, agent.name, DeadLetterReason.BACKOFF_OVERFLOW, `${agent.mailbox} messages already wait ${why}`);
       return;
     }
     agent.parked.push(frame);

@@ -53,6 +53,7 @@ import { createMemory, instantiateAgent } from './instance.js';
 import { ProtocolGuard, type GuardHost } from './protocol-guard.js';
 import { CallInterrupted, Recovery, TIMED_OUT, TRAPPED, type RecoveryHost } from './recovery.js';
 import { Reports } from './reports.js';
+import { SendBudget, sendsPerTick, TICK_MS } from './send-budget.js';
 
 /** frames taken from one inbound ring per pass (fair between producers) */
 const FRAMES_PER_RING = 64;
@@ -61,6 +62,8 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
   readonly call = new CurrentCall();
   readonly guard: ProtocolGuard;
   readonly reports: Reports;
+  /** send budgets: who is throttled until the next tick */
+  readonly budget: SendBudget;
   protected readonly port: MessagePort;
   /** the `caxton` import functions, shared by every instance on this thread */
   protected readonly imports: HostImports;
@@ -110,6 +113,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     this.synthesized = this.f64[this.stat + T_STAT_SYNTHESIZED]!;
     this.agentCounters = this.bus.layout.agentCountersOffset >> 3;
     this.reports = new Reports((m) => this.post(m));
+    this.budget = new SendBudget((agent) => this.resume(agent));
     this.guard = new ProtocolGuard(this, this);
     this.recovery = new Recovery(this, this);
     this.imports = new HostImports(this, this, input.options.maxFrameBytes);
@@ -150,7 +154,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
         const results = m.agents.map((p) => {
           const kind = this.kinds.get(p.kindId);
           if (!kind) return { slot: p.slot, error: { code: 'WORKER_FAILED', message: `kind ${p.kindId} not loaded`, hint: 'internal error', details: {} } };
-          const agent = new HostedAgent(p, kind);
+          const agent = new HostedAgent(p, kind, sendsPerTick(p.maxSendsPerSecond));
           const error = this.instantiate(agent);
           if (error) return { slot: p.slot, error };
           this.agents[p.slot] = agent;
@@ -315,6 +319,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
       // Before the agent runs, so no send of its call is pending in the producers.
       if (this.tap.active) this.tap.offer(this.u8, off, len);
       const rc = this.handleMessage(agent, b32, w, len, c.ring);
+      if (agent.overBudget) this.throttle(agent);
       if (rc === 0) {
         this.countDelivered();
         this.f64[this.agentCounters + slot * 2 + AC_HANDLED]! += 1;
@@ -440,6 +445,11 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
   /** A timer the agent set fired: run its caxton_on_timer, watched like a handler. */
   fireTimer(agent: HostedAgent, id: number, token: number): void {
     agent.timers.delete(id);
+    if (agent.state === AgentState.Throttled && this.agents[agent.slot] === agent) {
+      // Throttled: the timer fires again when the agent may be called.
+      agent.timers.set(id, setTimeout(() => this.fireTimer(agent, id, token), TICK_MS));
+      return;
+    }
     if (agent.state !== AgentState.Running || this.agents[agent.slot] !== agent || !agent.onTimer) return;
     this.call.enterWithoutMessage(agent);
     this.watch(agent, -1);
@@ -448,6 +458,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
       this.unwatch();
       this.call.agent = undefined;
       this.publishSends();
+      if (agent.overBudget) this.throttle(agent);
     } catch (e) {
       this.unwatch();
       this.call.agent = undefined;
@@ -456,11 +467,26 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     this.flush();
   }
 
+  /** The agent's call sent past its budget: it is not called until the next tick (send-budget.ts). */
+  private throttle(agent: HostedAgent): void {
+    this.budget.throttle(agent);
+    if (agent.state === AgentState.Throttled) this.post({ type: 'agent-throttled', slot: agent.slot, generation: agent.generation });
+  }
+
+  /** A new tick: a throttled agent is called again, first with what waited for it. */
+  private resume(agent: HostedAgent): void {
+    if (this.agents[agent.slot] !== agent) return;
+    agent.state = AgentState.Running;
+    this.recovery.releaseParked(agent);
+    this.flush();
+  }
+
   /** Deliver a frame held in this thread's heap (parked for a restart, or made by the host). */
   protected deliverHeld(agent: HostedAgent, frame: Int32Array): void {
     const len = frame[W_LENGTH]!;
     if (this.tap.active) this.tap.offer(new Uint8Array(frame.buffer, frame.byteOffset, len), 0, len);
     const rc = this.handleMessage(agent, frame, 0, len, -1);
+    if (agent.overBudget) this.throttle(agent);
     const counters = this.agentCounters + agent.slot * 2;
     if (rc === 0) {
       this.countDelivered();

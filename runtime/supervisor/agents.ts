@@ -7,6 +7,7 @@
 import { msgpack } from '../../bus/frame.js';
 import type { RouterTable } from '../../bus/router.js';
 import { checkTables, WASM_PAGE } from '../module/abi.js';
+import { AGENT_LIMITS, describeRange, inRange } from '../limits.js';
 import {
   AgentExistsError, AgentNotFoundError, CaxtonError, DeadLetterReason, InvalidAgentSpecError, reviveError, TooManyAgentsError,
 } from '../errors.js';
@@ -58,7 +59,7 @@ export class Agents {
   }
 
   private placement(a: AgentRecord): AgentPlacement {
-    return { slot: a.slot, generation: a.generation, name: a.name, kindId: a.kindId, config: a.config, memoryPages: a.memoryPages, mailbox: a.mailbox, timeLimitMs: a.timeLimitMs };
+    return { slot: a.slot, generation: a.generation, name: a.name, kindId: a.kindId, config: a.config, memoryPages: a.memoryPages, mailbox: a.mailbox, timeLimitMs: a.timeLimitMs, maxSendsPerSecond: a.maxSendsPerSecond };
   }
 
   /** Instantiate agents on one worker; sets their state from the answer. */
@@ -152,12 +153,14 @@ export class Agents {
         name: p.spec.name, slot, generation, thread, kindId: p.kind.id, config: p.config, configValue: p.spec.config ?? null,
         memoryPages: Math.min(Math.floor(p.limits.memoryLimitBytes / WASM_PAGE), p.kind.memoryMaxPages ?? Infinity),
         timeLimitMs: p.limits.timeLimitMs, mailbox: p.limits.mailbox, state: 'starting', restarts: 0, lastError: undefined, timeouts: [],
+        maxSendsPerSecond: p.limits.maxSendsPerSecond, throttled: 0,
         createdAt: Date.now(),
         requested: {
           capabilities: [...new Set(p.spec.capabilities ?? [])].sort(),
           ...(p.spec.memoryLimitBytes !== undefined ? { memoryLimitBytes: p.spec.memoryLimitBytes } : {}),
           ...(p.spec.timeLimitMs !== undefined ? { timeLimitMs: p.spec.timeLimitMs } : {}),
           ...(p.spec.mailbox !== undefined ? { mailbox: p.spec.mailbox } : {}),
+          ...(p.spec.maxSendsPerSecond !== undefined ? { maxSendsPerSecond: p.spec.maxSendsPerSecond } : {}),
           ...(p.spec.worker !== undefined ? { worker: p.spec.worker } : {}),
         },
       };
@@ -187,7 +190,11 @@ export class Agents {
 
   private limitsFor(spec: AgentSpec): AgentLimits {
     const d = this.options.defaults;
-    const limits = { memoryLimitBytes: spec.memoryLimitBytes ?? d.memoryLimitBytes, timeLimitMs: spec.timeLimitMs ?? d.timeLimitMs, mailbox: spec.mailbox ?? d.mailbox };
+    const limits = { memoryLimitBytes: spec.memoryLimitBytes ?? d.memoryLimitBytes, timeLimitMs: spec.timeLimitMs ?? d.timeLimitMs, mailbox: spec.mailbox ?? d.mailbox, maxSendsPerSecond: spec.maxSendsPerSecond ?? d.maxSendsPerSecond };
+    const sends = AGENT_LIMITS.maxSendsPerSecond;
+    if (!inRange(limits.maxSendsPerSecond, sends) || limits.maxSendsPerSecond === 0) {
+      throw new InvalidAgentSpecError('maxSendsPerSecond', `must be ${describeRange(sends)}, got ${limits.maxSendsPerSecond}`);
+    }
     if (!Number.isInteger(limits.memoryLimitBytes) || limits.memoryLimitBytes < WASM_PAGE || limits.memoryLimitBytes > 4 * 1024 ** 3) {
       throw new InvalidAgentSpecError('memoryLimitBytes', `must be an integer number of bytes between 64 KiB and 4 GiB, got ${limits.memoryLimitBytes}`);
     }
@@ -255,6 +262,7 @@ export class Agents {
       name: r.name, slot: r.slot, generation: r.generation, worker: r.thread, state: r.state, kind: r.kindId,
       memoryLimitBytes: r.memoryPages * WASM_PAGE, timeLimitMs: r.timeLimitMs, mailbox: r.mailbox, restarts: r.restarts,
       ...(r.lastError ? { lastError: r.lastError } : {}),
+      maxSendsPerSecond: r.maxSendsPerSecond, throttled: r.throttled,
       capabilities: this.directory.capabilitiesOf(r.name),
       config: r.configValue,
       requested: r.requested,

@@ -19,11 +19,14 @@ export interface AgentRecord {
   readonly memoryPages: number;
   readonly timeLimitMs: number;
   readonly mailbox: number;
+  readonly maxSendsPerSecond: number;
   state: AgentState;
   restarts: number;
   lastError: string | undefined;
   /** when the watchdog stopped it recently (ms since epoch) */
   timeouts: number[];
+  /** times its worker throttled it for sending past maxSendsPerSecond */
+  throttled: number;
   readonly createdAt: number;
   /** the deploy spec's limits and capabilities as requested (before rounding to pages) */
   readonly requested: RequestedSpec;
@@ -34,6 +37,7 @@ export interface RequestedSpec {
   memoryLimitBytes?: number;
   timeLimitMs?: number;
   mailbox?: number;
+  maxSendsPerSecond?: number;
   worker?: number;
 }
 

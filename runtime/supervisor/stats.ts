@@ -33,6 +33,8 @@ export interface StatsDeps {
   publishPending: () => void;
   /** workers replaced so far (the watchdog) */
   workerRestarts: () => number;
+  /** agents throttled so far (their workers report it) */
+  throttled: () => number;
   /** the span export thread's counts, when tracing is on */
   spanCounts: () => SpanCounts | undefined;
 }
@@ -45,6 +47,7 @@ export class StatsReader {
   private readonly deadLetters: DeadLetters;
   private readonly publishPending: () => void;
   private readonly workerRestarts: () => number;
+  private readonly throttled: () => number;
   private readonly spanCounts: () => SpanCounts | undefined;
   /** f64 index of the per-agent counters (handled, failed) */
   private readonly agentCounters: number;
@@ -62,6 +65,7 @@ export class StatsReader {
     this.deadLetters = deps.deadLetters;
     this.publishPending = deps.publishPending;
     this.workerRestarts = deps.workerRestarts;
+    this.throttled = deps.throttled;
     this.spanCounts = deps.spanCounts;
     this.agentCounters = this.bus.layout.agentCountersOffset >> 3;
     const threads = this.bus.layout.threads;
@@ -209,7 +213,7 @@ export class StatsReader {
     }
     return {
       accepted, delivered, deadLettered, inFlight: accepted - consumed + parked, refused, traps, restarts,
-      workerRestarts: this.workerRestarts(), agents, workers: this.workers, baselineSent, conversations,
+      workerRestarts: this.workerRestarts(), agents, workers: this.workers, baselineSent, conversations, throttled: this.throttled(),
     };
   }
 }

@@ -77,6 +77,8 @@ export class WorkerPool {
   private readonly onAgentTimedOut: WorkerPoolDeps['onAgentTimedOut'];
   private readonly pool: Piscina;
   private reqSeq = 0;
+  /** times any agent was throttled for sending past its budget (RuntimeStats.throttled) */
+  throttled = 0;
 
   constructor(workers: number, options: WorkerPoolOptions, deps: WorkerPoolDeps) {
     this.workers = workers;
@@ -176,6 +178,18 @@ export class WorkerPool {
           rec.restarts++;
           rec.lastError = m.reason;
           this.logger.warn({ agent: rec.name, worker: slot.thread, failures: m.failures }, `agent restarted after: ${m.reason}`);
+        }
+        break;
+      }
+      case 'agent-throttled': {
+        this.throttled++;
+        const rec = this.registry.atSlot(m.slot);
+        if (rec && isAgent(rec) && rec.generation === m.generation) {
+          rec.throttled++;
+          // The first time, then once a minute of steady throttling (ten ticks a second).
+          if (rec.throttled % 600 === 1) {
+            this.logger.warn({ agent: rec.name, worker: slot.thread, throttled: rec.throttled }, `agent throttled: it sends more than its ${rec.maxSendsPerSecond} messages per second; its messages wait (raise maxSendsPerSecond if that is intended)`);
+          }
         }
         break;
       }
