@@ -37,7 +37,7 @@ import type { TaskServiceHandlers } from '../proto/generated/caxton/v1/TaskServi
 import type { ManagementServiceHandlers } from '../proto/generated/caxton/v1/ManagementService.js';
 import type { Agent } from '../proto/generated/caxton/v1/Agent.js';
 import type { Message } from '../proto/generated/caxton/v1/Message.js';
-import type { Stats } from '../proto/generated/caxton/v1/Stats.js';
+import type { ServerStats } from '../proto/generated/caxton/v1/ServerStats.js';
 import type { RuntimeStats } from '../runtime/runtime.js';
 
 export const SERVICE_NAMES = ['caxton.v1.AgentService', 'caxton.v1.MessageService', 'caxton.v1.TaskService', 'caxton.v1.ManagementService', 'caxton.v1.LogService'];
@@ -68,7 +68,7 @@ export function logLineToProto(f: Record<string, unknown>, text: string): LogLin
   };
 }
 
-export function statsToProto(s: RuntimeStats): Stats {
+export function statsToProto(s: RuntimeStats): ServerStats {
   return {
     accepted: s.accepted, delivered: s.delivered, deadLettered: s.deadLettered, inFlight: s.inFlight, refused: s.refused,
     traps: s.traps, restarts: s.restarts, workerRestarts: s.workerRestarts, agents: s.agents, workers: s.workers, conversations: s.conversations,

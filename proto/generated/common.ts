@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Message as _caxton_v1_Message, Message__Output as _caxton_v1_Message__Output } from './caxton/v1/Message.js';
-import type { Stats as _caxton_v1_Stats, Stats__Output as _caxton_v1_Stats__Output } from './caxton/v1/Stats.js';
+import type { ServerStats as _caxton_v1_ServerStats, ServerStats__Output as _caxton_v1_ServerStats__Output } from './caxton/v1/ServerStats.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -13,7 +13,7 @@ export interface ProtoGrpcType {
   caxton: {
     v1: {
       Message: MessageTypeDefinition<_caxton_v1_Message, _caxton_v1_Message__Output>
-      Stats: MessageTypeDefinition<_caxton_v1_Stats, _caxton_v1_Stats__Output>
+      ServerStats: MessageTypeDefinition<_caxton_v1_ServerStats, _caxton_v1_ServerStats__Output>
     }
   }
 }

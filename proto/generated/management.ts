@@ -11,7 +11,7 @@ import type { ManagementServiceClient as _caxton_v1_ManagementServiceClient, Man
 import type { Message as _caxton_v1_Message, Message__Output as _caxton_v1_Message__Output } from './caxton/v1/Message.js';
 import type { ServerInfoRequest as _caxton_v1_ServerInfoRequest, ServerInfoRequest__Output as _caxton_v1_ServerInfoRequest__Output } from './caxton/v1/ServerInfoRequest.js';
 import type { ServerInfoResponse as _caxton_v1_ServerInfoResponse, ServerInfoResponse__Output as _caxton_v1_ServerInfoResponse__Output } from './caxton/v1/ServerInfoResponse.js';
-import type { Stats as _caxton_v1_Stats, Stats__Output as _caxton_v1_Stats__Output } from './caxton/v1/Stats.js';
+import type { ServerStats as _caxton_v1_ServerStats, ServerStats__Output as _caxton_v1_ServerStats__Output } from './caxton/v1/ServerStats.js';
 import type { StatsRequest as _caxton_v1_StatsRequest, StatsRequest__Output as _caxton_v1_StatsRequest__Output } from './caxton/v1/StatsRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -30,7 +30,7 @@ export interface ProtoGrpcType {
       Message: MessageTypeDefinition<_caxton_v1_Message, _caxton_v1_Message__Output>
       ServerInfoRequest: MessageTypeDefinition<_caxton_v1_ServerInfoRequest, _caxton_v1_ServerInfoRequest__Output>
       ServerInfoResponse: MessageTypeDefinition<_caxton_v1_ServerInfoResponse, _caxton_v1_ServerInfoResponse__Output>
-      Stats: MessageTypeDefinition<_caxton_v1_Stats, _caxton_v1_Stats__Output>
+      ServerStats: MessageTypeDefinition<_caxton_v1_ServerStats, _caxton_v1_ServerStats__Output>
       StatsRequest: MessageTypeDefinition<_caxton_v1_StatsRequest, _caxton_v1_StatsRequest__Output>
     }
   }

@@ -8,7 +8,7 @@ import type { Message as _caxton_v1_Message, Message__Output as _caxton_v1_Messa
 import type { MessageServiceClient as _caxton_v1_MessageServiceClient, MessageServiceDefinition as _caxton_v1_MessageServiceDefinition } from './caxton/v1/MessageService.js';
 import type { SendRequest as _caxton_v1_SendRequest, SendRequest__Output as _caxton_v1_SendRequest__Output } from './caxton/v1/SendRequest.js';
 import type { SendResponse as _caxton_v1_SendResponse, SendResponse__Output as _caxton_v1_SendResponse__Output } from './caxton/v1/SendResponse.js';
-import type { Stats as _caxton_v1_Stats, Stats__Output as _caxton_v1_Stats__Output } from './caxton/v1/Stats.js';
+import type { ServerStats as _caxton_v1_ServerStats, ServerStats__Output as _caxton_v1_ServerStats__Output } from './caxton/v1/ServerStats.js';
 import type { StreamConversationRequest as _caxton_v1_StreamConversationRequest, StreamConversationRequest__Output as _caxton_v1_StreamConversationRequest__Output } from './caxton/v1/StreamConversationRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -24,7 +24,7 @@ export interface ProtoGrpcType {
       MessageService: SubtypeConstructor<typeof grpc.Client, _caxton_v1_MessageServiceClient> & { service: _caxton_v1_MessageServiceDefinition }
       SendRequest: MessageTypeDefinition<_caxton_v1_SendRequest, _caxton_v1_SendRequest__Output>
       SendResponse: MessageTypeDefinition<_caxton_v1_SendResponse, _caxton_v1_SendResponse__Output>
-      Stats: MessageTypeDefinition<_caxton_v1_Stats, _caxton_v1_Stats__Output>
+      ServerStats: MessageTypeDefinition<_caxton_v1_ServerStats, _caxton_v1_ServerStats__Output>
       StreamConversationRequest: MessageTypeDefinition<_caxton_v1_StreamConversationRequest, _caxton_v1_StreamConversationRequest__Output>
     }
   }

@@ -62,10 +62,13 @@ t.test('contract net', async (t) => {
     // ping-pong ignores CFPs: it never answers
     await rt.deploy({ name: 'silent', module: example('ping-pong'), capabilities: ['d-work'], config: { peer: 'x', reportTo: 'x', rounds: 1 } });
     await fleet(rt, 'd', [{ price: 3 }], 'd-work');
-    const o = await rt.contractNet({ capability: 'd-work', task: 'x', deadlineMs: 200 });
+    // The call lasts exactly the deadline (silent never answers), and d-0 must
+    // propose before it: a generous deadline, not a race with 200 ms of wall clock.
+    const o = await rt.contractNet({ capability: 'd-work', task: 'x', deadlineMs: 5000 });
     t.equal(o.status, 'completed');
     t.equal(o.winner, 'd-0');
     t.same(o.silent, ['silent']);
+    t.same(o.proposals.map((p) => p.agent), ['d-0'], 'the proposal came in time');
   });
 
   t.test('bad requests are refused with a hint', async (t) => {

@@ -9,7 +9,7 @@ import type { ListDeadLettersRequest as _caxton_v1_ListDeadLettersRequest, ListD
 import type { ListDeadLettersResponse as _caxton_v1_ListDeadLettersResponse, ListDeadLettersResponse__Output as _caxton_v1_ListDeadLettersResponse__Output } from '../../caxton/v1/ListDeadLettersResponse.js';
 import type { ServerInfoRequest as _caxton_v1_ServerInfoRequest, ServerInfoRequest__Output as _caxton_v1_ServerInfoRequest__Output } from '../../caxton/v1/ServerInfoRequest.js';
 import type { ServerInfoResponse as _caxton_v1_ServerInfoResponse, ServerInfoResponse__Output as _caxton_v1_ServerInfoResponse__Output } from '../../caxton/v1/ServerInfoResponse.js';
-import type { Stats as _caxton_v1_Stats, Stats__Output as _caxton_v1_Stats__Output } from '../../caxton/v1/Stats.js';
+import type { ServerStats as _caxton_v1_ServerStats, ServerStats__Output as _caxton_v1_ServerStats__Output } from '../../caxton/v1/ServerStats.js';
 import type { StatsRequest as _caxton_v1_StatsRequest, StatsRequest__Output as _caxton_v1_StatsRequest__Output } from '../../caxton/v1/StatsRequest.js';
 
 export interface ManagementServiceClient extends grpc.Client {
@@ -48,14 +48,14 @@ export interface ManagementServiceClient extends grpc.Client {
   serverInfo(argument: _caxton_v1_ServerInfoRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_ServerInfoResponse__Output>): grpc.ClientUnaryCall;
   serverInfo(argument: _caxton_v1_ServerInfoRequest, callback: grpc.requestCallback<_caxton_v1_ServerInfoResponse__Output>): grpc.ClientUnaryCall;
   
-  Stats(argument: _caxton_v1_StatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_Stats__Output>): grpc.ClientUnaryCall;
-  Stats(argument: _caxton_v1_StatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_caxton_v1_Stats__Output>): grpc.ClientUnaryCall;
-  Stats(argument: _caxton_v1_StatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_Stats__Output>): grpc.ClientUnaryCall;
-  Stats(argument: _caxton_v1_StatsRequest, callback: grpc.requestCallback<_caxton_v1_Stats__Output>): grpc.ClientUnaryCall;
-  stats(argument: _caxton_v1_StatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_Stats__Output>): grpc.ClientUnaryCall;
-  stats(argument: _caxton_v1_StatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_caxton_v1_Stats__Output>): grpc.ClientUnaryCall;
-  stats(argument: _caxton_v1_StatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_Stats__Output>): grpc.ClientUnaryCall;
-  stats(argument: _caxton_v1_StatsRequest, callback: grpc.requestCallback<_caxton_v1_Stats__Output>): grpc.ClientUnaryCall;
+  Stats(argument: _caxton_v1_StatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_ServerStats__Output>): grpc.ClientUnaryCall;
+  Stats(argument: _caxton_v1_StatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_caxton_v1_ServerStats__Output>): grpc.ClientUnaryCall;
+  Stats(argument: _caxton_v1_StatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_ServerStats__Output>): grpc.ClientUnaryCall;
+  Stats(argument: _caxton_v1_StatsRequest, callback: grpc.requestCallback<_caxton_v1_ServerStats__Output>): grpc.ClientUnaryCall;
+  stats(argument: _caxton_v1_StatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_ServerStats__Output>): grpc.ClientUnaryCall;
+  stats(argument: _caxton_v1_StatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_caxton_v1_ServerStats__Output>): grpc.ClientUnaryCall;
+  stats(argument: _caxton_v1_StatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_caxton_v1_ServerStats__Output>): grpc.ClientUnaryCall;
+  stats(argument: _caxton_v1_StatsRequest, callback: grpc.requestCallback<_caxton_v1_ServerStats__Output>): grpc.ClientUnaryCall;
   
 }
 
@@ -70,7 +70,7 @@ export interface ManagementServiceHandlers extends grpc.UntypedServiceImplementa
   
   ServerInfo: grpc.handleUnaryCall<_caxton_v1_ServerInfoRequest__Output, _caxton_v1_ServerInfoResponse>;
   
-  Stats: grpc.handleUnaryCall<_caxton_v1_StatsRequest__Output, _caxton_v1_Stats>;
+  Stats: grpc.handleUnaryCall<_caxton_v1_StatsRequest__Output, _caxton_v1_ServerStats>;
   
 }
 
@@ -78,5 +78,5 @@ export interface ManagementServiceDefinition extends grpc.ServiceDefinition {
   Drain: MethodDefinition<_caxton_v1_DrainRequest, _caxton_v1_DrainResponse, _caxton_v1_DrainRequest__Output, _caxton_v1_DrainResponse__Output>
   ListDeadLetters: MethodDefinition<_caxton_v1_ListDeadLettersRequest, _caxton_v1_ListDeadLettersResponse, _caxton_v1_ListDeadLettersRequest__Output, _caxton_v1_ListDeadLettersResponse__Output>
   ServerInfo: MethodDefinition<_caxton_v1_ServerInfoRequest, _caxton_v1_ServerInfoResponse, _caxton_v1_ServerInfoRequest__Output, _caxton_v1_ServerInfoResponse__Output>
-  Stats: MethodDefinition<_caxton_v1_StatsRequest, _caxton_v1_Stats, _caxton_v1_StatsRequest__Output, _caxton_v1_Stats__Output>
+  Stats: MethodDefinition<_caxton_v1_StatsRequest, _caxton_v1_ServerStats, _caxton_v1_StatsRequest__Output, _caxton_v1_ServerStats__Output>
 }

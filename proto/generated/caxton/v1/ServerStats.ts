@@ -2,7 +2,12 @@
 // Original file: proto/caxton/v1/common.proto
 
 
-export interface Stats {
+/**
+ * Named ServerStats, not Stats: protoc refuses a message that shares its name
+ * with an rpc of the same package (ManagementService.Stats). Message names do
+ * not travel on the wire, rpc names do (in the call's path).
+ */
+export interface ServerStats {
   /**
    * accepted = delivered + dead_lettered + in_flight
    */
@@ -25,7 +30,12 @@ export interface Stats {
   'conversations'?: (number | string);
 }
 
-export interface Stats__Output {
+/**
+ * Named ServerStats, not Stats: protoc refuses a message that shares its name
+ * with an rpc of the same package (ManagementService.Stats). Message names do
+ * not travel on the wire, rpc names do (in the call's path).
+ */
+export interface ServerStats__Output {
   /**
    * accepted = delivered + dead_lettered + in_flight
    */
