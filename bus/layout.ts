@@ -198,6 +198,8 @@ export const THREAD_METRICS_BYTES = 576;
 
 // ---- per-agent counters (f64 indices inside an entry) ----
 export const AGENT_COUNTER_BYTES = 16;
+/** the same entry in f64 units: slot s's counters start at agentCountersOffset / 8 + s * AGENT_COUNTER_F64 */
+export const AGENT_COUNTER_F64 = AGENT_COUNTER_BYTES >> 3;
 export const AC_HANDLED = 0;
 export const AC_FAILED = 1;
 

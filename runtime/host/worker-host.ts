@@ -38,7 +38,7 @@ import * as layout from '../../bus/layout.js';
 // binding costs a cell load and a TDZ check at every use, a module constant
 // does not (about 800 instructions per message on a worker; decision 0012).
 const {
-  AC_FAILED, AC_HANDLED, FLAG_TRACE_SAMPLED, HANDLE_BUCKETS, HANDLE_TIMING_SAMPLE, M_BUSY_MS,
+  AC_FAILED, AC_HANDLED, AGENT_COUNTER_F64, FLAG_TRACE_SAMPLED, HANDLE_BUCKETS, HANDLE_TIMING_SAMPLE, M_BUSY_MS,
   M_HANDLE_BUCKET, M_HANDLE_SUM_US, PERFORMATIVES, T_STAT_AGENTS, T_STAT_SYNTHESIZED, T_WD_CURRENT,
   T_WD_PROGRESS, T_WD_RING, W_CONV_HI, W_CONV_LO, W_DST, W_DST_GEN, W_FLAGS_SHIFT, W_LENGTH,
   W_PERFORMATIVE_SHIFT, W_PROTOCOL, W_SRC, W_TRACE, W_VERSION,
@@ -322,9 +322,9 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
       if (agent.overBudget) this.throttle(agent);
       if (rc === 0) {
         this.countDelivered();
-        this.f64[this.agentCounters + slot * 2 + AC_HANDLED]! += 1;
+        this.f64[this.agentCounters + slot * AGENT_COUNTER_F64 + AC_HANDLED]! += 1;
       } else {
-        this.f64[this.agentCounters + slot * 2 + AC_FAILED]! += 1;
+        this.f64[this.agentCounters + slot * AGENT_COUNTER_F64 + AC_FAILED]! += 1;
         this.deadLetterRing(off, len, agent.name, this.failureReason(rc), this.failureDetail(rc));
       }
     }
@@ -487,7 +487,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     if (this.tap.active) this.tap.offer(new Uint8Array(frame.buffer, frame.byteOffset, len), 0, len);
     const rc = this.handleMessage(agent, frame, 0, len, -1);
     if (agent.overBudget) this.throttle(agent);
-    const counters = this.agentCounters + agent.slot * 2;
+    const counters = this.agentCounters + agent.slot * AGENT_COUNTER_F64;
     if (rc === 0) {
       this.countDelivered();
       this.f64[counters + AC_HANDLED]! += 1;

@@ -10,7 +10,8 @@
  * Lines about a message carry `conversationId`, `messageId`, `agent`,
  * `performative`, `traceId` and `spanId` (see `MessageContext`).
  */
-import { join } from 'node:path';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pino, type Logger, type TransportTargetOptions } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 
@@ -49,14 +50,24 @@ export interface LoggerOptions {
   keep?: number;
 }
 
+/** The log folder's and files' permissions: the server's user only. */
+export const LOG_DIR_MODE = 0o700;
+export const LOG_FILE_MODE = 0o600;
+
 export function createLogger(level = process.env.CAXTON_LOG_LEVEL ?? 'info', opts: LoggerOptions = {}): Logger {
   const stderr = opts.stderr ?? true;
   // The terminal's pretty form, in the logging thread (with a file) or in this one.
   const pretty = { destination: 2, colorize: process.stderr.isTTY, ...PRETTY_FORMAT };
   if (opts.file) {
+    // Log lines name agents, conversations and message contents: only the
+    // server's user may read them, like its token (a folder of 0700, files
+    // of 0600, whatever the umask; an existing folder is narrowed too).
+    const dir = dirname(opts.file);
+    mkdirSync(dir, { recursive: true, mode: LOG_DIR_MODE });
+    chmodSync(dir, LOG_DIR_MODE);
     const targets: TransportTargetOptions[] = [{
       target: 'pino-roll', level,
-      options: { file: opts.file, size: opts.rotateSize ?? '10m', limit: { count: opts.keep ?? 5 }, mkdir: true },
+      options: { file: opts.file, size: opts.rotateSize ?? '10m', limit: { count: opts.keep ?? 5 }, mkdir: true, mode: LOG_FILE_MODE },
     }];
     if (stderr && opts.pretty) {
       targets.push({ target: 'pino-pretty', level, options: pretty });

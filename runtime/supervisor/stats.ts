@@ -7,7 +7,7 @@
 import type { Bus } from '../../bus/shared.js';
 import { RingCounters } from '../../bus/ring.js';
 import {
-  AC_FAILED, AC_HANDLED, AGENT_COUNTER_BYTES, FRAME_DST_SLOT, FRAME_HEADER_BYTES, HANDLE_BUCKETS, HANDLE_TIMING_SAMPLE, M_ACCEPTED, M_BUSY_MS,
+  AC_FAILED, AC_HANDLED, AGENT_COUNTER_F64, FRAME_DST_SLOT, FRAME_HEADER_BYTES, HANDLE_BUCKETS, HANDLE_TIMING_SAMPLE, M_ACCEPTED, M_BUSY_MS,
   M_DELIVERED, M_HANDLE_BUCKET, M_HANDLE_SUM_US, PERFORMATIVES, T_STAT_AGENTS, T_STAT_BASELINE_SENT, T_STAT_CONVERSATIONS,
   T_STAT_DEAD_LETTERED, T_STAT_DELIVERED, T_STAT_PARKED, T_STAT_REFUSED, T_STAT_RESTARTS, T_STAT_SYNTHESIZED,
   T_STAT_TAPS_RECEIVED, T_STAT_TAPS_SENT, T_STAT_TRAPS,
@@ -76,7 +76,7 @@ export class StatsReader {
 
   /** f64 index of a slot's counters entry (AC_HANDLED, AC_FAILED inside it) */
   private countersOf(slot: number): number {
-    return this.agentCounters + slot * (AGENT_COUNTER_BYTES >> 3);
+    return this.agentCounters + slot * AGENT_COUNTER_F64;
   }
 
   /** A new agent in this slot starts from zero. */

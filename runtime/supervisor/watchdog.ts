@@ -15,7 +15,7 @@
 import type { Bus } from '../../bus/shared.js';
 import { RingConsumer } from '../../bus/ring.js';
 import type { RouterTable } from '../../bus/router.js';
-import { FRAME_LENGTH, T_STAT_DEAD_LETTERED, T_STAT_PARKED, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING } from '../../bus/layout.js';
+import { AC_FAILED, AGENT_COUNTER_F64, FRAME_LENGTH, T_STAT_DEAD_LETTERED, T_STAT_PARKED, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING } from '../../bus/layout.js';
 import { AgentInitFailedError, DeadLetterReason } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ResolvedRuntimeOptions } from '../types.js';
@@ -166,6 +166,8 @@ export class Watchdog {
       if (off >= 0) {
         const len = i32[(off + FRAME_LENGTH) >> 2]!;
         deadLetter(cause === 'timeout' ? DeadLetterReason.AGENT_TIMEOUT : DeadLetterReason.WORKER_LOST, why, this.bus.u8.slice(off, off + len));
+        // The message failed for the stuck agent: counted as the worker counts a trap or time-out (AC_FAILED).
+        if (stuckSlot >= 0) f64[(this.bus.layout.agentCountersOffset >> 3) + stuckSlot * AGENT_COUNTER_F64 + AC_FAILED]! += 1;
         c.advance(len);
         c.release();
       }

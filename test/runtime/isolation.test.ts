@@ -87,6 +87,7 @@ t.test('an endless loop, interrupt checks off: the watchdog replaces the worker,
   const dl = rt.listDeadLetters();
   t.equal(dl.length, 1);
   t.match(dl[0], { reason: 'AGENT_TIMEOUT', agent: 'spinner', content: 'spin', detail: /200 ms/ });
+  t.equal(rt.agentCounts('spinner', false).failed, 1, 'the time-out counts as a failed message (issue #16 item 7)');
   // the spinner itself is back, on a fresh instance
   t.equal((await rt.request({ to: 'spinner', performative: 'request', content: 'hello' }, 20_000)).content, 'hello');
   const s = await rt.waitIdle();
