@@ -152,7 +152,7 @@ export class Runtime {
 
   private async boot(): Promise<void> {
     // Before the workers: they record spans only when there is a thread to export them.
-    if (otlpEnabled('TRACES')) this.spanExport = await SpanExport.start();
+    if (otlpEnabled('TRACES')) this.spanExport = await SpanExport.start(this.logger);
     if (this.endpoints instanceof BaselineHostEndpoints) this.endpoints.wire(this.pool.slots, this.workers);
     await this.pool.start();
     this.endpoints.start();

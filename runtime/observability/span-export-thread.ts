@@ -92,9 +92,13 @@ class SpanQueue {
   private timer: NodeJS.Timeout | undefined;
   private idle: (() => void)[] = [];
 
-  constructor(counters: Float64Array, delegate: IOtlpExportDelegate<Request>) {
+  /** told of each request that failed: its spans and why (the supervisor logs it: span-export.ts) */
+  private readonly onFailed: (spans: number, error: string) => void;
+
+  constructor(counters: Float64Array, delegate: IOtlpExportDelegate<Request>, onFailed: (spans: number, error: string) => void) {
     this.counters = counters;
     this.delegate = delegate;
+    this.onFailed = onFailed;
   }
 
   add(b: SpanBatch): void {
@@ -144,6 +148,7 @@ class SpanQueue {
     this.exporting = true;
     this.delegate.export(req, (result: ExportResult) => {
       this.counters[result.code === ExportResultCode.SUCCESS ? C_EXPORTED : C_FAILED]! += n;
+      if (result.code !== ExportResultCode.SUCCESS) this.onFailed(n, result.error?.message ?? String(result.error ?? 'no reason given'));
       this.exporting = false;
       if (this.idle.length > 0) this.exportOne();
       else this.schedule();
@@ -201,7 +206,8 @@ function main(): void {
     scopeName: 'caxton',
     scopeVersion: CAXTON_VERSION,
   };
-  const queue = new SpanQueue(counters, delegateFor(otlpProtocol('TRACES'), source));
+  const queue = new SpanQueue(counters, delegateFor(otlpProtocol('TRACES'), source),
+    (spans, error) => port.postMessage({ type: 'export-failed', spans, error } satisfies FromSpanExport));
   // One port per worker thread; it closes after the worker's last batch.
   const sources = new Set<MessagePort>();
   let sourcesClosed: (() => void) | undefined;

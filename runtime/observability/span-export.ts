@@ -6,6 +6,7 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SpanBatch } from './span-recorder.js';
+import type { Logger } from './logger.js';
 
 export interface SpanExportInput {
   /** [received, exported, failed, dropped], written by the export thread */
@@ -23,7 +24,11 @@ export type ToSpanExport =
   | { type: 'source'; port: MessagePort }
   /** wait (bounded) for every source to close, export what is queued, stop */
   | { type: 'shutdown'; waitForSourcesMs: number };
-export type FromSpanExport = { type: 'ready' } | { type: 'closed' };
+export type FromSpanExport =
+  | { type: 'ready' }
+  | { type: 'closed' }
+  /** an export request failed: its spans are lost (counted in C_FAILED) */
+  | { type: 'export-failed'; spans: number; error: string };
 /** On a worker's span port. */
 export type SpanSourceMessage = SpanBatch;
 
@@ -38,18 +43,74 @@ export interface SpanCounts {
   readonly dropped: number;
 }
 
+/** How often the failures after the first are summed up in one line. */
+export const FAILURE_SUMMARY_MS = 60_000;
+
+/**
+ * Export failures in the server log: the first at once (with the
+ * exporter's reason, so a wrong endpoint shows at the first export), then at
+ * most one line per FAILURE_SUMMARY_MS summing up the failed requests and
+ * spans since, and the spans dropped because the queue was full. A failure
+ * after a quiet period is logged at once again.
+ */
+export class ExportFailureLog {
+  private failedSpans = 0;
+  private failedRequests = 0;
+  private lastError = '';
+  /** a line was written in this period: further failures wait for the summary */
+  private reported = false;
+  private droppedSeen = 0;
+
+  constructor(private readonly logger: Logger, private readonly dropped: () => number) {}
+
+  failed(spans: number, error: string): void {
+    if (!this.reported) {
+      this.reported = true;
+      this.logger.warn({ spans, error }, `span export failed: ${error} (${spans} spans lost); check OTEL_EXPORTER_OTLP_ENDPOINT and that the collector is up. Further failures are summed up every ${FAILURE_SUMMARY_MS / 1000} s`);
+      return;
+    }
+    this.failedSpans += spans;
+    this.failedRequests++;
+    this.lastError = error;
+  }
+
+  /** The end of a period: one line for what failed or was dropped during it, if anything. */
+  summarize(): void {
+    const dropped = this.dropped() - this.droppedSeen;
+    this.droppedSeen += dropped;
+    if (this.failedRequests === 0 && dropped === 0) {
+      this.reported = false;
+      return;
+    }
+    const parts: string[] = [];
+    if (this.failedRequests > 0) parts.push(`${this.failedSpans} spans in ${this.failedRequests} more export request(s) failed (last error: ${this.lastError})`);
+    if (dropped > 0) parts.push(`${dropped} spans were dropped: the export queue was full (OTEL_BSP_MAX_QUEUE_SIZE)`);
+    this.logger.warn({ failedSpans: this.failedSpans, failedRequests: this.failedRequests, droppedSpans: dropped }, `in the last ${FAILURE_SUMMARY_MS / 1000} s: ${parts.join('; ')}`);
+    this.failedSpans = 0;
+    this.failedRequests = 0;
+    this.reported = true;
+  }
+}
+
 export class SpanExport {
   private readonly worker: Worker;
   private readonly counters: Float64Array;
+  private readonly failures: ExportFailureLog;
+  private readonly summaryTimer: NodeJS.Timeout;
   private closed: Promise<void> | undefined;
 
-  private constructor(worker: Worker, counters: Float64Array) {
+  private constructor(worker: Worker, counters: Float64Array, logger: Logger) {
     this.worker = worker;
     this.counters = counters;
+    this.failures = new ExportFailureLog(logger, () => this.counters[C_DROPPED]!);
+    worker.on('message', (m: FromSpanExport) => {
+      if (m.type === 'export-failed') this.failures.failed(m.spans, m.error);
+    });
+    this.summaryTimer = setInterval(() => this.failures.summarize(), FAILURE_SUMMARY_MS).unref();
   }
 
-  /** Start the thread (it reads the OTEL_* variables of this moment) and wait until it listens. */
-  static async start(): Promise<SpanExport> {
+  /** Start the thread (it reads the OTEL_* variables of this moment) and wait until it listens; failures go to `logger`. */
+  static async start(logger: Logger): Promise<SpanExport> {
     const counters = new Float64Array(new SharedArrayBuffer(4 * 8));
     const worker = new Worker(new URL('./span-export-thread.js', import.meta.url), { workerData: { counters } satisfies SpanExportInput });
     await new Promise<void>((resolve, reject) => {
@@ -64,7 +125,7 @@ export class SpanExport {
     });
     // Spans are not a reason to keep a process alive: Runtime.shutdown flushes them.
     worker.unref();
-    return new SpanExport(worker, counters);
+    return new SpanExport(worker, counters, logger);
   }
 
   /** A new port for a worker (a restarted worker gets a new one; the old one closes with its thread). */
@@ -96,6 +157,8 @@ export class SpanExport {
       await Promise.race([done, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
       clearTimeout(timer);
       await this.worker.terminate();
+      clearInterval(this.summaryTimer);
+      this.failures.summarize();
     })();
     return this.closed;
   }
