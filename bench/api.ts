@@ -25,8 +25,9 @@ import * as hdr from 'hdr-histogram-js';
 import { CaxtonServer } from '../api/server.js';
 import { loadCaxtonGrpc } from '../api/grpc.js';
 import { silentLogger } from '../runtime/observability/logger.js';
-import { loadAgent, median, pairInTurn, type BenchContext } from './common.js';
-import { round } from './throughput.js';
+import { loadAgent, median, pairInTurn } from './common.js';
+import type { BenchContext, PlannedRun } from './progress.js';
+import { round } from './common.js';
 import type { MessageServiceClient } from '../proto/generated/caxton/v1/MessageService.js';
 
 export interface ApiBenchOptions {
@@ -42,6 +43,20 @@ export interface ApiBenchOptions {
 
 /** Latency calls per target per round: short enough that a drift hits both targets alike. */
 const LATENCY_ROUND_CALLS = 1000;
+
+/** Sequential calls per target before the measurement (connections, JIT, the agent's inbox buffer). */
+const warmupCalls = (o: ApiBenchOptions): number => Math.min(2000, o.calls);
+
+const LATENCY_PHASE = 'api latency (sequential Invoke)';
+const throughputPhaseName = (o: ApiBenchOptions): string => `api throughput (${o.concurrency} in flight)`;
+
+/** The runs the scenario makes, for the progress estimate: about 0.8 ms per sequential call on a shared 2-core machine, and a server to start. */
+export function planApi(o: ApiBenchOptions): PlannedRun[] {
+  return [
+    { phase: LATENCY_PHASE, seconds: 1.5 + 2 * (warmupCalls(o) + o.calls) * 0.0008 },
+    { phase: throughputPhaseName(o), seconds: 2 * o.durationSeconds + 0.5 },
+  ];
+}
 
 interface Target {
   name: 'baseline' | 'caxton';
@@ -123,15 +138,14 @@ export async function apiScenario(o: ApiBenchOptions, ctx: BenchContext): Promis
   const caxton = mk('caxton', server.grpcPort, server.token);
   try {
     await server.runtime.deploy({ name: 'echo', module: loadAgent('echo') });
-    // Warm-up: connections, JIT, the agent's inbox buffer.
-    for (const t of [baseline, caxton]) await latencyPhase(t, Math.min(2000, o.calls), () => undefined);
+    for (const t of [baseline, caxton]) await latencyPhase(t, warmupCalls(o), () => undefined);
     baseline.histogram.reset();
     caxton.histogram.reset();
     baseline.errors = 0;
     caxton.errors = 0;
     // Latency: alternating rounds, the order swapped every round.
     const rounds = Math.max(2, Math.ceil(o.calls / LATENCY_ROUND_CALLS));
-    const bar = ctx.progress('api latency (sequential Invoke)', 2 * o.calls);
+    const bar = ctx.progress(LATENCY_PHASE, 2 * o.calls);
     let done = 0;
     for (let r = 0; r < rounds; r++) {
       // Calls in this round: o.calls spread over the rounds, the remainder to the first ones.
@@ -149,7 +163,7 @@ export async function apiScenario(o: ApiBenchOptions, ctx: BenchContext): Promis
     const pairs = Math.max(1, o.pairs);
     const phaseSeconds = o.durationSeconds / pairs;
     const ratios: number[] = [];
-    const tbar = ctx.progress(`api throughput (${o.concurrency} in flight)`, 2 * pairs);
+    const tbar = ctx.progress(throughputPhaseName(o), 2 * pairs);
     for (let p = 0; p < pairs; p++) {
       const [b, x] = await pairInTurn(p, () => throughputPhase(baseline, phaseSeconds, o.concurrency), () => throughputPhase(caxton, phaseSeconds, o.concurrency));
       ratios.push(x / Math.max(1e-9, b));

@@ -1,7 +1,6 @@
 /** Shared pieces of the benchmark scenarios. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import cliProgress from 'cli-progress';
 
 /** Path of an example agent built by `npm run build:agents` (dist/agents/NAME.wasm). */
 export function agentPath(name: string): string {
@@ -14,38 +13,6 @@ export function loadAgent(name: string): Uint8Array {
   } catch {
     throw new Error(`example agent "${name}" is not built (${agentPath(name)} is missing): run \`npm run build\` first`);
   }
-}
-
-export interface BenchContext {
-  /** report progress: a bar on a terminal, one line per phase otherwise */
-  progress(phase: string, total: number): Progress;
-}
-
-export interface Progress {
-  update(value: number): void;
-  stop(): void;
-}
-
-export function makeContext(stream: NodeJS.WriteStream = process.stderr, quiet = false): BenchContext {
-  return {
-    progress(phase: string, total: number): Progress {
-      if (quiet) return { update() {}, stop() {} };
-      if (!stream.isTTY) {
-        stream.write(`caxton bench: ${phase}...\n`);
-        return { update() {}, stop() {} };
-      }
-      const bar = new cliProgress.SingleBar({
-        format: `${phase.padEnd(34)} [{bar}] {percentage}% | {value}/{total}`,
-        stream, hideCursor: true, clearOnComplete: false,
-      }, cliProgress.Presets.shades_classic);
-      bar.start(total, 0);
-      return { update: (v) => bar.update(Math.min(v, total)), stop: () => bar.stop() };
-    },
-  };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Run `fn` every `everyMs` until the promise settles (used to drive progress bars). */
@@ -78,4 +45,10 @@ export async function pairInTurn<A, B>(i: number, a: () => Promise<A>, b: () => 
   }
   const y = await b();
   return [await a(), y];
+}
+
+/** `x` rounded to `digits` decimals. */
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
 }
