@@ -12,6 +12,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import { Runtime } from '../runtime/runtime.js';
+import { AGENT_LIMITS } from '../runtime/limits.js';
 import { decodeFrame } from '../bus/frame.js';
 import { loadAgent, round, withTicker } from './common.js';
 import type { BenchContext, PlannedRun } from './progress.js';
@@ -45,9 +46,12 @@ async function playRounds(rt: Runtime, rounds: number, onRtt: (us: number) => vo
     }
   });
   try {
+    // A round trip of a few µs means each agent sends several hundred thousand
+    // messages a second, past the default send budget: lift it to the largest.
+    const maxSendsPerSecond = AGENT_LIMITS.maxSendsPerSecond.max;
     await rt.deploy([
-      { name: `ping-${ep.slot}`, module: loadAgent('ping-pong'), worker: 1, config: { peer: `pong-${ep.slot}`, reportTo: ep.name, rounds, reportEvery: 1000 } },
-      { name: `pong-${ep.slot}`, module: loadAgent('ping-pong'), worker: 2, config: { peer: `ping-${ep.slot}`, reportTo: ep.name, rounds, reportEvery: 1000 } },
+      { name: `ping-${ep.slot}`, module: loadAgent('ping-pong'), worker: 1, maxSendsPerSecond, config: { peer: `pong-${ep.slot}`, reportTo: ep.name, rounds, reportEvery: 1000 } },
+      { name: `pong-${ep.slot}`, module: loadAgent('ping-pong'), worker: 2, maxSendsPerSecond, config: { peer: `ping-${ep.slot}`, reportTo: ep.name, rounds, reportEvery: 1000 } },
     ]);
     rt.send({ to: `ping-${ep.slot}`, performative: 'request', content: 'start' });
     await withTicker(done, 100, () => onProgress(n));
