@@ -21,13 +21,14 @@ import { WatchTable } from '../bus/tap.js';
 import { NameTable } from '../bus/names.js';
 import { decodeFrame, encodeFrame, idFromString, idToString, type DecodedFrame } from '../bus/frame.js';
 import * as layout from '../bus/layout.js';
+import { ConversationNames } from '../bus/conversation-names.js';
 import { type Performative } from '../bus/layout.js';
 
 // Layout constants copied into module constants: on the hot path an imported
 // binding costs a cell load and a TDZ check at every use, a module constant
 // does not (about 800 instructions per message on a worker; decision 0012).
 const {
-  FLAG_TAP, FLAG_TRACE_SAMPLED, FRAME_FLAGS, FRAME_PERFORMATIVE, PERFORMATIVE_CODE, T_DOORBELL,
+  FLAG_TAP, FLAG_TRACE_SAMPLED, FRAME_FLAGS, FRAME_PERFORMATIVE, NAME_WRITER_API, PERFORMATIVE_CODE, T_DOORBELL,
   T_STAT_TAPS_RECEIVED, W_CONV_HI, W_CONV_LO, W_DST, W_DST_GEN, W_REPLY_TO_HI, W_REPLY_TO_LO,
 } = layout;
 import {
@@ -83,6 +84,8 @@ interface PendingCall {
   readonly agent: string;
   readonly msgLo: number;
   readonly convKey: string;
+  /** the conversation as the caller named it: the reply shows it */
+  readonly conversation: string;
   readonly startedAt: number;
   readonly resolve: (m: { reply: ApiMessage; latencyUs: number }) => void;
   readonly reject: (e: Error) => void;
@@ -137,6 +140,8 @@ export class BusClient extends BusPeer {
   private readonly endpointSlot: number;
   private readonly endpointGeneration: number;
   private readonly watch: WatchTable;
+  /** the user's conversation-id strings, shared with every thread (bus/conversation-names.ts) */
+  private readonly conversations: ConversationNames;
   private readonly names = new NameTable();
   private tapsReceived: number;
   /** Invoke calls waiting for their reply, by request message id (lo word; hi is ours) */
@@ -180,6 +185,7 @@ export class BusClient extends BusPeer {
     this.port = port;
     this.tapsReceived = this.f64[this.stat + T_STAT_TAPS_RECEIVED]!;
     this.watch = new WatchTable(this.bus, this.thread);
+    this.conversations = new ConversationNames(this.bus);
     port.on('message', (m: ToWorker) => {
       if (m.type === 'names') this.names.apply(m.add, m.remove);
     });
@@ -214,6 +220,9 @@ export class BusClient extends BusPeer {
     if (entry === 0) throw new AgentNotFoundError(input.agent);
     if (routeStopped(entry)) throw new AgentStoppedError(input.agent, 'stopped or failed');
     const convKey = input.conversationId ? conversationKey(input.conversationId) : '';
+    // The user's string, for every thread that shows this conversation to a
+    // person (bus/conversation-names.ts); a hex id is its own key and costs a compare.
+    if (convKey !== '') this.conversations.remember(NAME_WRITER_API, convKey, input.conversationId!);
     const [convLo, convHi] = convKey ? idFromString(convKey) : [0, 0];
     let replyLo = 0;
     let replyHi = 0;
@@ -243,7 +252,7 @@ export class BusClient extends BusPeer {
     this.countAccepted(code);
     if (publishNow) p.publish();
     else this.schedulePublish();
-    return { messageId: idToString(lo, hi), conversationId: convKey, lo, convKey, thread };
+    return { messageId: idToString(lo, hi), conversationId: input.conversationId ?? '', lo, convKey, thread };
   }
 
   /**
@@ -268,7 +277,7 @@ export class BusClient extends BusPeer {
     const sent = this.send({ ...input, conversationId }, alone && this.eagerPublish);
     this.lastInvokeDoorbell = this.bus.threadI32(sent.thread) + T_DOORBELL;
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { agent: input.agent, msgLo: sent.lo, convKey: sent.convKey, startedAt, resolve, reject, timer: undefined };
+      const call: PendingCall = { agent: input.agent, msgLo: sent.lo, convKey: sent.convKey, conversation: conversationId, startedAt, resolve, reject, timer: undefined };
       call.timer = setTimeout(() => {
         this.forget(call);
         reject(new ReplyTimeoutError(input.agent, timeoutMs));
@@ -350,6 +359,7 @@ export class BusClient extends BusPeer {
   watchConversation(conversationId: string, listener: StreamListener): () => void {
     const key = conversationKey(conversationId);
     if (key === NO_CONVERSATION) throw noConversation('conversation_id');
+    this.conversations.remember(NAME_WRITER_API, key, conversationId);
     let set = this.streams.get(key);
     if (!set) {
       const [lo, hi] = idFromString(key);
@@ -431,7 +441,7 @@ export class BusClient extends BusPeer {
       call.reject(new InvalidReplyError(call.agent, 'its parameters are not a valid msgpack map'));
       return;
     }
-    call.resolve({ reply: this.toApi(decoded), latencyUs: (performance.now() - call.startedAt) * 1000 });
+    call.resolve({ reply: this.toApi(decoded, call.conversation), latencyUs: (performance.now() - call.startedAt) * 1000 });
   }
 
   private emit(listeners: Set<StreamListener>, d: DecodedFrame): void {
@@ -439,10 +449,11 @@ export class BusClient extends BusPeer {
     for (const l of listeners) l(m);
   }
 
-  toApi(d: DecodedFrame): ApiMessage {
+  /** The API's view of a frame; `conversation` is the caller's name for it when known, else the names table's or the key. */
+  toApi(d: DecodedFrame, conversation?: string): ApiMessage {
     return {
       messageId: d.messageId,
-      conversationId: d.conversationId,
+      conversationId: conversation ?? this.conversations.show(d.conversationId),
       performative: d.performative,
       sender: this.nameOf(d.sourceSlot),
       receiver: this.nameOf(d.destinationSlot),

@@ -16,7 +16,12 @@ import { watch, type FSWatcher } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 export interface LogFilter {
-  conversationId?: string | undefined;
+  /**
+   * a conversation's names: lines with any of them pass (the user's string
+   * and its 16-hex-digit key, which lines written when the string was not
+   * known to the writing thread carry)
+   */
+  conversationIds?: readonly string[] | undefined;
   agent?: string | undefined;
   /** lowest pino level number to show (0 = all) */
   minLevel?: number | undefined;
@@ -58,7 +63,9 @@ async function logFiles(base: string): Promise<[number, string][]> {
 
 /** Does a line pass the filter? Cheap substring tests first: most lines are rejected without parsing. */
 function matches(text: string, f: LogFilter): Record<string, unknown> | undefined {
-  if (f.conversationId && !text.includes(f.conversationId)) return undefined;
+  const conversations = f.conversationIds;
+  // As written in the line (JSON-quoted), so "order-1" does not pass for "order-10".
+  if (conversations?.length && !conversations.some((c) => text.includes(JSON.stringify(c)))) return undefined;
   if (f.agent && !text.includes(f.agent)) return undefined;
   let fields: Record<string, unknown>;
   try {
@@ -67,7 +74,7 @@ function matches(text: string, f: LogFilter): Record<string, unknown> | undefine
     return undefined; // a torn or foreign line: not ours to show
   }
   if (typeof fields !== 'object' || fields === null) return undefined;
-  if (f.conversationId && fields.conversationId !== f.conversationId) return undefined;
+  if (conversations?.length && !conversations.includes(fields.conversationId as string)) return undefined;
   if (f.agent && fields.agent !== f.agent) return undefined;
   if (f.minLevel && !(typeof fields.level === 'number' && fields.level >= f.minLevel)) return undefined;
   if (f.sinceMs && !(typeof fields.time === 'number' && fields.time >= f.sinceMs)) return undefined;

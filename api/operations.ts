@@ -293,11 +293,11 @@ export class Operations {
         throw new InvalidArgumentError('level', `must be one of trace, debug, info, warn, error, fatal, got "${req.level}"`, 'Give the lowest level to show, e.g. "info", or leave it empty for all.');
       }
     }
-    const conversationId = req.conversationId ? conversationKey(req.conversationId) : undefined;
+    const conversationIds = req.conversationId ? [...new Set([req.conversationId, conversationKey(req.conversationId)])] : undefined;
     if (req.sinceUnixMs !== undefined && !(req.sinceUnixMs >= 0)) {
       throw new InvalidArgumentError('since_unix_ms', `must be a time in ms since the epoch, got ${req.sinceUnixMs}`, 'Give 0 for everything kept, or a recent time.');
     }
-    return tailLog(this.options.logFile, { conversationId, agent: req.agent || undefined, minLevel, sinceMs: req.sinceUnixMs || undefined }, Boolean(req.follow), signal);
+    return tailLog(this.options.logFile, { conversationIds, agent: req.agent || undefined, minLevel, sinceMs: req.sinceUnixMs || undefined }, Boolean(req.follow), signal);
   }
 
   deadLetters(limit: number | undefined): Promise<DeadLetter[]> {

@@ -18,6 +18,10 @@
  *           | watch table: WATCH_SLOTS x 8 B (conversation lo, hi i32s)  |
  *           |   conversations the API thread streams (see bus/tap.ts)    |
  *           +------------------------------------------------------------+
+ *           | conversation names: NAME_WRITERS x NAME_SLOTS x 256 B      |
+ *           |   the user's conversation-id string of recent keys         |
+ *           |   (bus/conversation-names.ts)                              |
+ *           +------------------------------------------------------------+
  *           | thread metrics: threads x 576 B (f64s, see M_*)            |
  *           |   by performative: accepted (sent by this thread) and      |
  *           |   delivered (handled here); handle-time histogram; busy ms |
@@ -56,7 +60,7 @@
  */
 
 export const BUS_MAGIC = 0x43415854; // "CAXT"
-export const BUS_VERSION = 3;
+export const BUS_VERSION = 4;
 export const CACHE_LINE = 64;
 
 // ---- global block (i32 indices) ----
@@ -184,6 +188,19 @@ export const FLAG_TAP = 4;
 export const WATCH_SLOTS = 64;
 export const WATCH_ENTRY_I32 = 2; // conversation lo, hi
 
+// ---- conversation names (bus/conversation-names.ts) ----
+/** writers of the names table, each with its own part: the supervisor (0) and the API thread (1) */
+export const NAME_WRITERS = 2;
+export const NAME_WRITER_SUPERVISOR = 0;
+export const NAME_WRITER_API = 1;
+/** entries per writer (a power of two): a direct-mapped cache of recent conversations */
+export const NAME_SLOTS = 1024;
+/** an entry: seq, key lo, key hi, byte length (i32s), then the UTF-8 string */
+export const NAME_ENTRY_BYTES = 256;
+export const NAME_HEADER_BYTES = 16;
+/** the longest conversation-id (UTF-8 bytes) the table keeps; longer ones are shown by their key off their own thread */
+export const NAME_MAX_BYTES = NAME_ENTRY_BYTES - NAME_HEADER_BYTES;
+
 // ---- thread metrics (f64 indices inside a thread's metrics block) ----
 /** Handle-time histogram buckets: bucket k (k < 20) counts calls under 2^k µs; the last one the rest. */
 export const HANDLE_BUCKETS = 21;
@@ -252,6 +269,7 @@ export interface BusLayout {
   readonly maxAgents: number;
   readonly threadBlocksOffset: number;
   readonly watchOffset: number;
+  readonly namesOffset: number;
   readonly metricsOffset: number;
   readonly agentCountersOffset: number;
   readonly routerOffset: number;
@@ -277,7 +295,8 @@ export function computeLayout(threads: number, ringCapacity: number, maxAgents: 
   }
   const threadBlocksOffset = GLOBAL_BYTES;
   const watchOffset = threadBlocksOffset + threads * THREAD_BLOCK_BYTES;
-  const metricsOffset = alignUp(watchOffset + WATCH_SLOTS * WATCH_ENTRY_I32 * 4, CACHE_LINE);
+  const namesOffset = alignUp(watchOffset + WATCH_SLOTS * WATCH_ENTRY_I32 * 4, CACHE_LINE);
+  const metricsOffset = alignUp(namesOffset + NAME_WRITERS * NAME_SLOTS * NAME_ENTRY_BYTES, CACHE_LINE);
   const agentCountersOffset = alignUp(metricsOffset + threads * THREAD_METRICS_BYTES, CACHE_LINE);
   const routerOffset = alignUp(agentCountersOffset + maxAgents * AGENT_COUNTER_BYTES, CACHE_LINE);
   const ringControlsOffset = alignUp(routerOffset + maxAgents * 4, CACHE_LINE);
@@ -288,7 +307,7 @@ export function computeLayout(threads: number, ringCapacity: number, maxAgents: 
   if (totalBytes >= 2 ** 31) {
     throw new RangeError(`the bus would need ${totalBytes} bytes (threads^2 x ringCapacity); it must stay below 2 GiB: use smaller rings or fewer threads`);
   }
-  return { threads, ringCapacity, maxAgents, threadBlocksOffset, watchOffset, metricsOffset, agentCountersOffset, routerOffset, ringControlsOffset, ringDataOffset, totalBytes };
+  return { threads, ringCapacity, maxAgents, threadBlocksOffset, watchOffset, namesOffset, metricsOffset, agentCountersOffset, routerOffset, ringControlsOffset, ringDataOffset, totalBytes };
 }
 
 export function ringIndex(layout: BusLayout, producer: number, consumer: number): number {

@@ -9,6 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
+import { ConversationNames } from '../bus/conversation-names.js';
 import { Bus } from '../bus/shared.js';
 import { RouterTable } from '../bus/router.js';
 import type { DecodedFrame } from '../bus/frame.js';
@@ -109,7 +110,8 @@ export class Runtime {
     const registry = (this.registry = new Registry(o.maxAgents));
     const runState = (this.runState = new RunState(bus.i32));
     const logger = this.logger;
-    const deadLetters = (this.deadLetters = new DeadLetters(registry, logger, o.deadLetterRetention));
+    const names = new ConversationNames(bus);
+    const deadLetters = (this.deadLetters = new DeadLetters(registry, logger, o.deadLetterRetention, names));
     this.statsReader = new StatsReader(this.workers, o.transport, {
       bus, registry, deadLetters,
       publishPending: () => this.endpoints.publishPending(),
@@ -131,7 +133,7 @@ export class Runtime {
     // The benchmark's postMessage baseline swaps how the supervisor's frames travel (BaselineHostEndpoints).
     this.endpoints = new (o.transport === 'postmessage' ? BaselineHostEndpoints : HostEndpoints)(o, { bus, registry, deadLetters, runState, announceNames });
     this.services = new HostServices({ endpoints: this.endpoints, registry, directory: this.directory, runState, logger });
-    this.acl = new AclMessages(this.endpoints, registry);
+    this.acl = new AclMessages(this.endpoints, registry, names);
     this.peers = new Peers(this.workers, peerThreads, o, { registry, router, deadLetters, announceNames });
     const kinds = new Kinds(o.interruptChecks);
     this.agents = new Agents(this.workers, o, {

@@ -42,7 +42,8 @@ interface Filters {
   reasons?: Set<string> | undefined;
   agent?: string | undefined;
   from?: string | undefined;
-  conversationId?: string | undefined;
+  /** the conversation as given, and its 16-hex-digit key (a name and its key both find a letter) */
+  conversation?: { given: string; key: string } | undefined;
   sinceMs?: number | undefined;
 }
 
@@ -60,19 +61,24 @@ function filtersOf(a: DeadLettersArgs): Filters {
   }
   if (a.agent !== undefined) f.agent = String(a.agent);
   if (a.from !== undefined) f.from = String(a.from);
-  // The same id send/invoke/logs use: 1-16 hex digits as given, anything else hashed.
-  if (a.conversation !== undefined) f.conversationId = conversationKey(String(a.conversation));
+  // A dead letter shows the conversation as the user named it when the server
+  // knew the name, else its key; either spelling finds it.
+  if (a.conversation !== undefined) f.conversation = { given: String(a.conversation), key: conversationKey(String(a.conversation)) };
   if (a.since !== undefined) f.sinceMs = Date.now() - durationFlag(String(a.since), '--since');
   return f;
 }
 
 const filtering = (f: Filters): boolean => Object.values(f).some((v) => v !== undefined);
 
+function inConversation(shown: string, c: { given: string; key: string }): boolean {
+  return shown === c.given || (shown !== '' && conversationKey(shown) === c.key);
+}
+
 function matches(d: DeadLetterView, f: Filters): boolean {
   return (!f.reasons || f.reasons.has(d.reason))
     && (f.agent === undefined || d.agent === f.agent)
     && (f.from === undefined || d.from === f.from)
-    && (f.conversationId === undefined || d.conversationId === f.conversationId)
+    && (f.conversation === undefined || inConversation(d.conversationId, f.conversation))
     && (f.sinceMs === undefined || Date.parse(d.at) >= f.sinceMs);
 }
 

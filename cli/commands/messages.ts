@@ -46,7 +46,8 @@ export async function runInvoke(a: MessageArgs & { timeout: string }): Promise<v
     delete reply.contentJson;
     delete reply.paramsJson;
     const out = a.output ?? defaultOutput();
-    process.stdout.write(`${render(reply, out, () => `${reply.performative} from ${reply.sender}: ${JSON.stringify(reply.content)}`)}\n`);
+    // The table names the conversation (the user's id, or the one the server made) so that logs --conversation can follow it.
+    process.stdout.write(`${render(reply, out, () => `${reply.performative} from ${reply.sender}: ${JSON.stringify(reply.content)} (conversation ${reply.conversationId})`)}\n`);
   } finally {
     conn.close();
   }

@@ -10,6 +10,7 @@
  */
 import { PERFORMATIVES, W_CONV_HI, W_CONV_LO, W_MSG_HI, W_MSG_LO, W_PERFORMATIVE_SHIFT, W_SRC, W_TRACE_WORDS, W_VERSION } from '../../bus/layout.js';
 import { idToString } from '../../bus/frame.js';
+import type { ConversationNames } from '../../bus/conversation-names.js';
 import { wordsToHex } from '../observability/tracing.js';
 import type { MessageContext } from '../observability/logger.js';
 import type { HostedAgent } from './hosted-agent.js';
@@ -23,6 +24,8 @@ export const NO_FRAME = new Int32Array(20);
 export type CallContext = Partial<MessageContext> & { from?: string };
 
 export class CurrentCall {
+  /** the user's conversation-id strings (bus/conversation-names.ts): log lines show them instead of keys */
+  names: ConversationNames | undefined;
   /** the agent whose code runs now; undefined between calls */
   agent: HostedAgent | undefined;
   /** trace context its sends inherit: words [traceWord, traceWord + 6) of traceSrc */
@@ -71,7 +74,7 @@ export class CurrentCall {
     const w = this.frameWord;
     const perf = (src[w + W_VERSION]! >>> W_PERFORMATIVE_SHIFT) & 0xff;
     const ctx: CallContext = {
-      conversationId: idToString(src[w + W_CONV_LO]!, src[w + W_CONV_HI]!),
+      conversationId: this.names?.showWords(src[w + W_CONV_LO]!, src[w + W_CONV_HI]!) ?? idToString(src[w + W_CONV_LO]!, src[w + W_CONV_HI]!),
       messageId: idToString(src[w + W_MSG_LO]!, src[w + W_MSG_HI]!),
       performative: PERFORMATIVES[perf] ?? `unknown(${perf})`,
       from: nameOf(src[w + W_SRC]!),

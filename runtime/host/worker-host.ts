@@ -30,6 +30,7 @@ import { Bus } from '../../bus/shared.js';
 import type { RingConsumer } from '../../bus/ring.js';
 import { BusPeer } from '../../bus/peer.js';
 import { routeGeneration, routeStopped } from '../../bus/router.js';
+import { ConversationNames } from '../../bus/conversation-names.js';
 import { ConversationTap } from '../../bus/tap.js';
 import { NameTable } from '../../bus/names.js';
 import * as layout from '../../bus/layout.js';
@@ -124,6 +125,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     this.timeHandles = process.env.CAXTON_HANDLE_TIMING !== 'off';
     this.timeMask = process.env.CAXTON_HANDLE_TIMING === 'all' ? 0 : HANDLE_TIMING_SAMPLE - 1;
     this.tap = new ConversationTap(this.bus, this.thread, this.producers);
+    this.call.names = new ConversationNames(this.bus);
     this.done = new Promise((resolve) => { this.finished = resolve; });
   }
 

@@ -4,6 +4,7 @@
  * Keeps the most recent records, counts them by performative for the
  * metrics, and logs one warning per dead letter up to a storm limit.
  */
+import type { ConversationNames } from '../../bus/conversation-names.js';
 import { decodeFrame, type DecodedFrame } from '../../bus/frame.js';
 import { DEAD_LETTER_HINTS } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -34,8 +35,12 @@ export class DeadLetters {
   /** the timer that writes a storm's summary when its second ends */
   private deadLetterSummary: NodeJS.Timeout | undefined;
 
-  constructor(registry: Registry, logger: Logger, retention: number) {
+  /** the user's conversation-id strings, shown instead of header keys */
+  private readonly names: ConversationNames | undefined;
+
+  constructor(registry: Registry, logger: Logger, retention: number, names?: ConversationNames) {
     this.registry = registry;
+    this.names = names;
     this.logger = logger;
     this.retention = retention;
   }
@@ -60,10 +65,11 @@ export class DeadLetters {
       d = undefined;
     }
     const from = d ? this.registry.nameOf(d.sourceSlot) : '';
+    const conversationId = d ? this.conversationOf(d) : '';
     this.deadLetters.push({
       seq: ++this.deadLetterSeq, at: new Date(r.at).toISOString(), reason: r.reason, hint: DEAD_LETTER_HINTS[r.reason],
       detail: r.detail, agent: r.agent, from, performative: d?.performative ?? '', messageId: d?.messageId ?? '',
-      conversationId: d?.conversationId ?? '', content: d?.content,
+      conversationId, content: d?.content,
     });
     if (this.deadLetters.length > this.retention) this.deadLetters.shift();
     const perf = d?.performative ?? 'unknown';
@@ -79,9 +85,17 @@ export class DeadLetters {
       return;
     }
     this.logger.warn({
-      agent: r.agent, reason: r.reason, from, conversationId: d?.conversationId, messageId: d?.messageId, performative: d?.performative,
+      agent: r.agent, reason: r.reason, from, conversationId: conversationId || undefined, messageId: d?.messageId, performative: d?.performative,
       traceId: d?.traceId || undefined, spanId: d?.spanId || undefined, count: r.count,
     }, `dead letter (${r.reason}): ${r.detail}`);
+  }
+
+  /** The conversation as the user named it: the frame's own conversation-id string, else the names table's, else the key ('' for none). */
+  private conversationOf(d: DecodedFrame): string {
+    if (/^0+$/.test(d.conversationId)) return '';
+    const given = d.params?.conversationId;
+    if (typeof given === 'string' && given !== '') return given;
+    return this.names?.show(d.conversationId) ?? d.conversationId;
   }
 
   /** Close the dead-letter log window: the storm summary, if lines were skipped, then a new window from `now`. */

@@ -85,11 +85,11 @@ t.test('REST gateway: conversation streams', async (t) => {
       const rep = lines.find(isReplyFrom('echo'));
       t.same(req.content, { streamed: true }, `${label}: the request line`);
       t.same(rep.content, { streamed: true }, `${label}: the reply line`);
-      t.equal(req.conversationId, conversationKey(id), `${label}: request in the conversation`);
-      t.equal(rep.conversationId, conversationKey(id), `${label}: reply in the conversation`);
+      t.equal(req.conversationId, id, `${label}: request in the conversation`);
+      t.equal(rep.conversationId, id, `${label}: reply in the conversation`);
       t.equal(rep.messageId, inv.body.reply.messageId, `${label}: the reply is the one invoke returned`);
       t.equal(rep.inReplyTo, req.messageId, `${label}: the reply answers the streamed request`);
-      t.ok(lines.every((m) => m.conversationId === conversationKey(id)), `${label}: only this conversation`);
+      t.ok(lines.every((m) => m.conversationId === id), `${label}: only this conversation`);
     }
 
     // a message of another conversation does not show up; a later one does

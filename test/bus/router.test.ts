@@ -6,7 +6,7 @@ import { Bus } from '../../dist/bus/shared.js';
 import { RouterTable, routeThread, routeGeneration, routeStopped } from '../../dist/bus/router.js';
 import {
   computeLayout, ringIndex, CACHE_LINE, GLOBAL_BYTES, THREAD_BLOCK_BYTES, RING_CONTROL_BYTES, RC_HEAD_I32, RC_TAIL_I32,
-  RC_CONSUMED_F64, RC_PUBLISHED_F64, MAX_THREADS, ROUTE_MAX_GENERATION, BUS_MAGIC, BUS_VERSION, G_MAGIC, G_VERSION, WATCH_SLOTS, WATCH_ENTRY_I32, AGENT_COUNTER_BYTES, THREAD_METRICS_BYTES,
+  RC_CONSUMED_F64, RC_PUBLISHED_F64, MAX_THREADS, ROUTE_MAX_GENERATION, BUS_MAGIC, BUS_VERSION, G_MAGIC, G_VERSION, WATCH_SLOTS, WATCH_ENTRY_I32, NAME_WRITERS, NAME_SLOTS, NAME_ENTRY_BYTES, AGENT_COUNTER_BYTES, THREAD_METRICS_BYTES,
   G_THREADS, G_RING_CAPACITY, G_MAX_AGENTS, T_DOORBELL, T_WD_CURRENT, T_WD_PROGRESS, T_WD_RING, T_OWNER_EPOCH,
   T_STAT_DELIVERED, T_STAT_AGENTS,
 } from '../../dist/bus/layout.js';
@@ -148,8 +148,8 @@ t.test('layout regions do not overlap and are cache-line aligned', async (t) => 
     fc.property(layoutArb, ([threads, cap, agents]) => {
       // layouts of 2 GiB or more are refused (hot-path indices use 32-bit shifts)
       // Every region's size, without and with the alignment padding (under one cache line per region).
-      const exact = GLOBAL_BYTES + threads * (THREAD_BLOCK_BYTES + THREAD_METRICS_BYTES) + WATCH_SLOTS * WATCH_ENTRY_I32 * 4 + agents * (AGENT_COUNTER_BYTES + 4) + threads * threads * (RING_CONTROL_BYTES + cap);
-      const rough = exact + 5 * CACHE_LINE;
+      const exact = GLOBAL_BYTES + threads * (THREAD_BLOCK_BYTES + THREAD_METRICS_BYTES) + WATCH_SLOTS * WATCH_ENTRY_I32 * 4 + NAME_WRITERS * NAME_SLOTS * NAME_ENTRY_BYTES + agents * (AGENT_COUNTER_BYTES + 4) + threads * threads * (RING_CONTROL_BYTES + cap);
+      const rough = exact + 6 * CACHE_LINE;
       if (exact < 2 ** 31 && rough >= 2 ** 31) return; // padding decides: either answer is right
       if (exact >= 2 ** 31) {
         let threw = false;
@@ -171,6 +171,7 @@ t.test('layout regions do not overlap and are cache-line aligned', async (t) => 
         ['global', 0, GLOBAL_BYTES],
         ['threads', l.threadBlocksOffset, threads * THREAD_BLOCK_BYTES],
         ['watch', l.watchOffset, WATCH_SLOTS * WATCH_ENTRY_I32 * 4],
+        ['conversation names', l.namesOffset, NAME_WRITERS * NAME_SLOTS * NAME_ENTRY_BYTES],
         ['thread metrics', l.metricsOffset, threads * THREAD_METRICS_BYTES],
         ['agent counters', l.agentCountersOffset, agents * AGENT_COUNTER_BYTES],
         ['router', l.routerOffset, agents * 4],
