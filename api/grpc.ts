@@ -47,6 +47,7 @@ export function agentToProto(a: AgentView): Agent {
     name: a.name, state: a.state, worker: a.worker, kind: a.kind, slot: a.slot, generation: a.generation,
     memoryLimitBytes: a.memoryLimitBytes, timeLimitMs: a.timeLimitMs, mailbox: a.mailbox, restarts: a.restarts,
     lastError: a.lastError ?? '', capabilities: a.capabilities, mailboxDepth: a.mailboxDepth, handled: a.handled, failed: a.failed, configJson: toJsonText(a.config ?? null), specJson: toJsonText(a.requested),
+    maxSendsPerSecond: a.maxSendsPerSecond, throttled: a.throttled,
   };
 }
 
@@ -173,7 +174,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
       const config = parseJsonField(r.configJson, 'config_json');
       const agent = await ops.deploy({
         name: r.name, module: r.module, config, capabilities: r.capabilities,
-        memoryLimitBytes: r.memoryLimitBytes, timeLimitMs: r.timeLimitMs, mailbox: r.mailbox, worker: r.worker,
+        memoryLimitBytes: r.memoryLimitBytes, timeLimitMs: r.timeLimitMs, mailbox: r.mailbox, worker: r.worker, maxSendsPerSecond: r.maxSendsPerSecond,
       });
       return { agent: agentToProto(agent) };
     }),

@@ -6,6 +6,7 @@
  * their statuses.
  */
 import { InvalidArgumentError, LogsUnavailableError, ServerDrainingError } from '../runtime/errors.js';
+import { CALL_LIMITS, checkAgentLimit, checkCallLimit, type AgentLimitField } from '../runtime/limits.js';
 import { conversationKey } from '../runtime/fipa/acl/bridge.js';
 import { tailLog, type LogLine } from './log-tail.js';
 import { levelNumber } from '../runtime/observability/logger.js';
@@ -79,11 +80,11 @@ function required(value: string | undefined, field: string, what: string): strin
   return value;
 }
 
-function optionalCount(value: number | undefined, field: string): number | undefined {
-  if (value === undefined || value === 0) return undefined;
-  if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(field, `must be a positive number, got ${value}`, `Give ${field} as a positive number, or 0 for the server's default.`);
-  return value;
-}
+/** The deploy limits and their gRPC field names (REST has checked its camelCase ones against the same ranges already). */
+const DEPLOY_LIMIT_FIELDS = [
+  ['memoryLimitBytes', 'memory_limit_bytes'], ['timeLimitMs', 'time_limit_ms'], ['mailbox', 'mailbox'],
+  ['maxSendsPerSecond', 'max_sends_per_second'], ['worker', 'worker'],
+] as const satisfies readonly (readonly [AgentLimitField, string])[];
 
 export class Operations {
   private draining = false;
@@ -124,14 +125,13 @@ export class Operations {
     const args: DeployArgs = { name: a.name, module: a.module };
     if (a.config !== undefined) args.config = a.config;
     if (a.capabilities && a.capabilities.length) args.capabilities = a.capabilities;
-    const memory = optionalCount(a.memoryLimitBytes, 'memory_limit_bytes');
-    const time = optionalCount(a.timeLimitMs, 'time_limit_ms');
-    const mailbox = optionalCount(a.mailbox, 'mailbox');
-    const worker = optionalCount(a.worker, 'worker');
-    if (memory !== undefined) args.memoryLimitBytes = memory;
-    if (time !== undefined) args.timeLimitMs = time;
-    if (mailbox !== undefined) args.mailbox = mailbox;
-    if (worker !== undefined) args.worker = worker;
+    // Checked here, before the supervisor, against the same table (runtime/limits.ts);
+    // 0 is a protobuf field's "not given", so it means the default.
+    for (const [field, label] of DEPLOY_LIMIT_FIELDS) {
+      const value = a[field];
+      checkAgentLimit(field, value ?? 0, label, true);
+      if (value !== undefined && value !== 0) args[field] = value;
+    }
     return this.control.call('deploy', args);
   }
 
@@ -202,10 +202,12 @@ export class Operations {
     const agent = required(m.agent, 'agent', 'the name of the agent to call');
     const ms = timeoutMs ?? this.options.defaultInvokeTimeoutMs;
     if (!(ms > 0)) throw new InvalidArgumentError('timeout_ms', `must be positive, got ${ms}`, 'Give a positive timeout (gRPC: a deadline in the future).');
+    // A later deadline is cut to the longest wait (REST's timeoutMs was checked against the same range).
+    const wait = Math.min(ms, CALL_LIMITS.invokeTimeoutMs.max);
     const performative = m.performative || 'request';
     const input = { agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo };
-    if (this.tracing === undefined && this.debug === undefined) return this.bus.invoke(input, Math.min(ms, 2 ** 31 - 1), onCancel);
-    return this.invokeObserved(m, input, Math.min(ms, 2 ** 31 - 1), onCancel);
+    if (this.tracing === undefined && this.debug === undefined) return this.bus.invoke(input, wait, onCancel);
+    return this.invokeObserved(m, input, wait, onCancel);
   }
 
   /** An Invoke to `agent` (when known) is coming: see BusClient.prewake. */
@@ -301,12 +303,13 @@ export class Operations {
   }
 
   deadLetters(limit: number | undefined): Promise<DeadLetter[]> {
+    checkCallLimit('deadLetterLimit', limit ?? 0, 'limit', true);
     const n = limit === undefined || limit === 0 ? 100 : limit;
-    if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new InvalidArgumentError('limit', `must be an integer in 1..100000, got ${limit}`, 'Ask for at most 100000 dead letters (the default is 100).');
     return this.control.call('deadLetters', { limit: n });
   }
 
   drain(timeoutMs: number | undefined, shutdown: boolean): Promise<{ drained: boolean; stats: RuntimeStats }> {
+    checkCallLimit('drainTimeoutMs', timeoutMs ?? 0, 'timeout_ms', true);
     if (shutdown) this.draining = true;
     return this.control.call('drain', { timeoutMs: timeoutMs || 10_000, shutdown });
   }

@@ -151,7 +151,7 @@ export class InvalidAgentSpecError extends CaxtonError {
   readonly code = 'INVALID_AGENT_SPEC';
   constructor(field: string, problem: string) {
     super(`invalid agent spec: ${field} ${problem}`,
-      'Fix the field as described; see docs/agent-abi.md for limits and defaults.',
+      'Fix the field as described; docs/manifest.md (Limits) lists every limit with its range and default.',
       { field, problem });
   }
 }

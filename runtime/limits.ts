@@ -10,6 +10,7 @@
  * says what 0 means where a protobuf field's default (0) stands for "not
  * given" (the default then applies); where it is absent 0 is out of range.
  */
+import { InvalidAgentSpecError, InvalidArgumentError } from './errors.js';
 
 export interface NumberRange {
   readonly min: number;
@@ -33,7 +34,13 @@ export const AGENT_LIMITS = Object.freeze({
   mailbox: { min: 1, max: 65_536, unit: 'messages', zero: 'default' },
   /** messages the agent may send per second before it is throttled (runtime/host/send-budget.ts) */
   maxSendsPerSecond: { min: 10, max: 100_000_000, unit: 'messages per second', zero: 'default' },
+  /** pin to a worker thread (1-based); the runtime also refuses one past the server's own number of workers */
+  worker: { min: 1, max: 1024, unit: 'worker thread, 1-based', zero: 'default' },
 } satisfies Record<string, NumberRange>);
+
+export type AgentLimitField = keyof typeof AGENT_LIMITS;
+/** The limit fields of an AgentSpec in the order messages and docs list them. */
+export const AGENT_LIMIT_FIELDS = Object.keys(AGENT_LIMITS) as AgentLimitField[];
 
 /** The largest agent module accepted (globals, data and element segments are bounded by it). */
 export const MAX_MODULE_BYTES = 64 * 1024 * 1024;
@@ -58,6 +65,36 @@ export const CALL_LIMITS = Object.freeze({
 export function inRange(value: number, range: NumberRange): boolean {
   if (value === 0 && range.zero === 'default') return true;
   return Number.isInteger(value) && value >= range.min && value <= range.max;
+}
+
+/**
+ * What is wrong with `value` as a `range` number, or undefined when it is
+ * in range: "must be an integer from 1 to 600000 (ms), got 1e+300". Values
+ * that are not numbers at all (a string, a bigint) are described too.
+ * `zeroIsDefault`: the caller reads 0 as "not given" (a protobuf default).
+ */
+export function rangeProblem(value: unknown, range: NumberRange, zeroIsDefault = false): string | undefined {
+  if (typeof value === 'number' && (zeroIsDefault && range.zero === 'default' && value === 0 ? true : Number.isInteger(value) && value >= range.min && value <= range.max)) return undefined;
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value);
+  return `must be ${describeRange(range)}, got ${shown}`;
+}
+
+/** Throws INVALID_AGENT_SPEC naming `label` (the field as the caller's interface spells it) when `value` is out of its range. */
+export function checkAgentLimit(field: AgentLimitField, value: unknown, label: string = field, zeroIsDefault = false): void {
+  const problem = rangeProblem(value, AGENT_LIMITS[field], zeroIsDefault);
+  if (problem !== undefined) throw new InvalidAgentSpecError(label, problem);
+}
+
+/** Throws INVALID_ARGUMENT naming `label` when `value` is out of its CALL_LIMITS range. */
+export function checkCallLimit(field: keyof typeof CALL_LIMITS, value: unknown, label: string = field, zeroIsDefault = false): void {
+  const range: NumberRange = CALL_LIMITS[field];
+  const problem = rangeProblem(value, range, zeroIsDefault);
+  if (problem !== undefined) throw new InvalidArgumentError(label, problem, `Give ${label} as ${describeRange(range)}${range.zero === 'default' ? ', or leave it out for the default' : ''} (docs/api.md, Limits).`);
+}
+
+/** The JSON Schema of a `range` number (REST bodies, /v1/openapi.json): generated here so that it cannot drift. */
+export function rangeSchema(range: NumberRange): { type: 'integer'; minimum: number; maximum: number; description: string } {
+  return { type: 'integer', minimum: range.min, maximum: range.max, description: `${describeRange(range)}; absent = the server's default` };
 }
 
 /** The range in words, for error messages and docs: "an integer from 1 to 600000 (ms)". */

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { InvalidArgumentError } from '../../runtime/errors.js';
+import { InvalidAgentSpecError, InvalidArgumentError } from '../../runtime/errors.js';
 import type { RouteDoc } from '../openapi.js';
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -43,7 +43,8 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /** The body check of each route, compiled when the gateway starts (one JSON Schema 2020-12 validator, Ajv, for all). */
 export function bodyChecks(): (route: RouteDoc) => BodyCheck | undefined {
-  const ajv = new Ajv2020({ allErrors: false, strict: true });
+  // verbose: a range violation's message shows the whole range and the value given
+  const ajv = new Ajv2020({ allErrors: false, strict: true, verbose: true });
   ajv.addFormat('byte', BASE64);
   return (route) => {
     if (!route.body) return undefined;
@@ -66,7 +67,7 @@ const TYPE_WORDS: Record<string, string> = {
 };
 
 /** The first schema violation of a body as INVALID_ARGUMENT naming the field, with how to fix it. */
-function bodyError(e: ErrorObject, operationId: string): InvalidArgumentError {
+function bodyError(e: ErrorObject, operationId: string): InvalidArgumentError | InvalidAgentSpecError {
   const docs = `the ${operationId} body is described in /v1/openapi.json`;
   if (e.keyword === 'required') {
     const field = String((e.params as { missingProperty: string }).missingProperty);
@@ -75,6 +76,13 @@ function bodyError(e: ErrorObject, operationId: string): InvalidArgumentError {
   const field = e.instancePath.slice(1).replaceAll('/', '.') || 'body';
   if (e.keyword === 'format' && (e.params as { format: string }).format === 'byte') {
     return new InvalidArgumentError(field, 'is not base64', 'Send the .wasm bytes base64-encoded, e.g. `base64 -w0 dist/agents/echo.wasm`.');
+  }
+  if (e.keyword === 'minimum' || e.keyword === 'maximum') {
+    const s = e.parentSchema as { minimum: number; maximum: number; description?: string };
+    const problem = `must be an integer from ${s.minimum} to ${s.maximum}, got ${String(e.data)}`;
+    // the same code the gRPC gateway and the runtime give for a deploy limit out of range
+    if (operationId === 'AgentService.Deploy') return new InvalidAgentSpecError(field, problem);
+    return new InvalidArgumentError(field, problem, `Give "${field}" as ${s.description ?? `an integer from ${s.minimum} to ${s.maximum}`} (docs/api.md, Limits).`);
   }
   if (e.keyword === 'type') {
     const type = String((e.params as { type: string }).type);

@@ -51,7 +51,7 @@ export function plan(wanted: ManifestAgent[], current: Agent__Output[], prune: b
     // Compared with the deploy request as it was made (spec_json), not with
     // what the server made of it (memory rounded to pages, capabilities
     // registered by the agent itself at run time).
-    const spec = JSON.parse(have.specJson || '{}') as { capabilities?: string[]; memoryLimitBytes?: number; timeLimitMs?: number; mailbox?: number; worker?: number };
+    const spec = JSON.parse(have.specJson || '{}') as { capabilities?: string[]; memoryLimitBytes?: number; timeLimitMs?: number; mailbox?: number; worker?: number; maxSendsPerSecond?: number };
     const changes: string[] = [];
     if (have.kind !== kindOf(w.moduleBytes)) changes.push('module');
     if (!isDeepStrictEqual(JSON.parse(have.configJson || 'null'), w.config ?? null)) changes.push('config');
@@ -60,6 +60,7 @@ export function plan(wanted: ManifestAgent[], current: Agent__Output[], prune: b
     if (spec.timeLimitMs !== w.timeLimitMs) changes.push('timeLimitMs');
     if (spec.mailbox !== w.mailbox) changes.push('mailbox');
     if (spec.worker !== w.worker) changes.push('worker');
+    if (spec.maxSendsPerSecond !== w.maxSendsPerSecond) changes.push('maxSendsPerSecond');
     if (have.state === 'failed') changes.push('state (failed)');
     steps.push(changes.length ? { action: 'update', name: w.name, changes, agent: w } : { action: 'unchanged', name: w.name });
   }
@@ -83,6 +84,7 @@ function deployRequest(a: ManifestAgent): DeployRequest {
   return {
     name: a.name, module: a.moduleBytes, configJson: a.config === undefined ? '' : JSON.stringify(a.config), capabilities: a.capabilities,
     memoryLimitBytes: a.memoryLimitBytes ?? 0, timeLimitMs: a.timeLimitMs ?? 0, mailbox: a.mailbox ?? 0, worker: a.worker ?? 0,
+    maxSendsPerSecond: a.maxSendsPerSecond ?? 0,
   };
 }
 

@@ -10,7 +10,10 @@ import { ManifestError, ModuleFileNotFoundError } from '../../runtime/errors.js'
 import { Locator, pathText, type Segment } from './positions.js';
 import { problemAt, quote, schemaProblems, sortProblems, yamlProblems, type ManifestProblem } from './problems.js';
 import { MAX_MEMORY, MIN_MEMORY, NAME_LIMIT, schema } from './schema.js';
+import { AGENT_LIMITS } from '../../runtime/limits.js';
 import { parseDuration, parseSize } from './units.js';
+
+const MAX_TIME_LIMIT = AGENT_LIMITS.timeLimitMs.max;
 
 /** One agent of a fleet, after `instances` is expanded (one entry per agent to deploy). */
 export interface ManifestAgent {
@@ -34,6 +37,8 @@ export interface ManifestAgent {
   config?: unknown;
   /** worker pin (1-based); absent = the least loaded worker */
   worker?: number;
+  /** messages per second before it is throttled; absent = the server's default */
+  maxSendsPerSecond?: number;
   /** where the agent is declared: its entry (index into the manifest's agents) and that entry's line:column */
   source: { entry: number; line: number; column: number };
 }
@@ -57,6 +62,7 @@ interface AgentEntry {
   timeLimitMs?: number | string;
   config?: unknown;
   worker?: number;
+  maxSendsPerSecond?: number;
 }
 
 interface ManifestDoc {
@@ -161,6 +167,7 @@ export function loadManifest(file: string): Fleet {
       if (entry.timeLimitMs !== undefined) agent.timeLimitMs = parseDuration(entry.timeLimitMs)!;
       if ('config' in entry) agent.config = count > 1 ? structuredClone(entry.config) : entry.config;
       if (entry.worker !== undefined) agent.worker = entry.worker;
+      if (entry.maxSendsPerSecond !== undefined) agent.maxSendsPerSecond = entry.maxSendsPerSecond;
       agents.push(agent);
     }
   });
@@ -210,6 +217,7 @@ function semanticProblems(entries: readonly unknown[], where: Locator): Manifest
       const ms = parseDuration(time);
       if (ms === undefined) problem(['agents', index, 'timeLimitMs'], `agents[${index}].timeLimitMs ${quote(time)} is not a whole number of milliseconds`);
       else if (ms < 1) problem(['agents', index, 'timeLimitMs'], `agents[${index}].timeLimitMs ${quote(time)} must be at least 1 ms`);
+      else if (ms > MAX_TIME_LIMIT) problem(['agents', index, 'timeLimitMs'], `agents[${index}].timeLimitMs ${quote(time)} is ${ms} ms, more than the ${MAX_TIME_LIMIT} ms (10 minutes) an agent may take per message`);
     }
     const name = entry.name;
     if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) return;

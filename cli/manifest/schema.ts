@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { AGENT_LIMITS } from '../../runtime/limits.js';
 
 export const MANIFEST_API_VERSION = 'caxton.dev/v1';
 export const MANIFEST_KIND = 'Fleet';
@@ -15,8 +16,8 @@ export const FLEET_SCHEMA_FILE = fileURLToPath(new URL('../../../docs/fleet.sche
 
 /** As in the schema: names are at most 128 characters, memory 64 KiB-4 GiB. */
 export const NAME_LIMIT = 128;
-export const MIN_MEMORY = 64 * 1024;
-export const MAX_MEMORY = 4 * 1024 ** 3;
+export const MIN_MEMORY = AGENT_LIMITS.memoryLimitBytes.min;
+export const MAX_MEMORY = AGENT_LIMITS.memoryLimitBytes.max;
 
 interface SchemaShape {
   properties: Record<string, unknown>;

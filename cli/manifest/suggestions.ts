@@ -28,6 +28,7 @@ const FIELD_ALIASES: Readonly<Record<string, string>> = {
   cfg: 'config', conf: 'config', configuration: 'config', settings: 'config', params: 'config', parameters: 'config', args: 'config', options: 'config', env: 'config',
   thread: 'worker', pin: 'worker', workerid: 'worker',
   queue: 'mailbox', queuesize: 'mailbox', inbox: 'mailbox',
+  ratelimit: 'maxSendsPerSecond', sendrate: 'maxSendsPerSecond', maxsends: 'maxSendsPerSecond', sendbudget: 'maxSendsPerSecond',
   id: 'name', agentname: 'name',
 };
 

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { DecodedFrame } from '../../bus/frame.js';
 import type { Performative } from '../../bus/layout.js';
 import { InvalidArgumentError } from '../errors.js';
+import { checkCallLimit } from '../limits.js';
 
 export interface ContractNetRequest {
   /** ask every agent offering this capability (directory search) */
@@ -131,12 +132,8 @@ export class ContractNetService {
 
   start(req: ContractNetRequest): Promise<ContractNetOutcome> {
     if (!this.endpoint) throw new Error('contract net service is not attached');
-    if (!(Number.isFinite(req.deadlineMs) && req.deadlineMs > 0 && req.deadlineMs < 2 ** 31)) {
-      throw new InvalidArgumentError('deadlineMs', `must be a positive number of milliseconds below 2^31 (about 24 days), got ${req.deadlineMs}`, 'Give contractors time to propose, e.g. a deadline of 500 ms (--deadline 500ms).');
-    }
-    if (req.resultTimeoutMs !== undefined && !(Number.isFinite(req.resultTimeoutMs) && req.resultTimeoutMs > 0 && req.resultTimeoutMs < 2 ** 31)) {
-      throw new InvalidArgumentError('resultTimeoutMs', `must be a positive number of milliseconds below 2^31, got ${req.resultTimeoutMs}`, 'Give the winner time to report, e.g. 10000 ms (the default).');
-    }
+    checkCallLimit('contractNetDeadlineMs', req.deadlineMs, 'deadlineMs');
+    if (req.resultTimeoutMs !== undefined) checkCallLimit('contractNetResultTimeoutMs', req.resultTimeoutMs, 'resultTimeoutMs');
     if (!req.capability && !req.contractors?.length) {
       throw new InvalidArgumentError('capability', 'neither a capability nor a list of contractors was given', 'Name the capability contractors register (--capability NAME) or list the contractors.');
     }

@@ -7,7 +7,7 @@
 import { msgpack } from '../../bus/frame.js';
 import type { RouterTable } from '../../bus/router.js';
 import { checkTables, WASM_PAGE } from '../module/abi.js';
-import { AGENT_LIMITS, describeRange, inRange } from '../limits.js';
+import { checkAgentLimit } from '../limits.js';
 import {
   AgentExistsError, AgentNotFoundError, CaxtonError, DeadLetterReason, InvalidAgentSpecError, reviveError, TooManyAgentsError,
 } from '../errors.js';
@@ -126,8 +126,9 @@ export class Agents {
         throw new InvalidAgentSpecError('memoryLimitBytes', `(${limits.memoryLimitBytes}) is below the ${Math.max(kind.memoryMinPages, 1) * WASM_PAGE} bytes the module needs at start`);
       }
       checkTables(spec.name, kind.shape, limits.memoryLimitBytes);
-      if (spec.worker !== undefined && (!Number.isInteger(spec.worker) || spec.worker < 1 || spec.worker > this.workers)) {
-        throw new InvalidAgentSpecError('worker', `must be an integer in 1..${this.workers}`);
+      if (spec.worker !== undefined) checkAgentLimit('worker', spec.worker);
+      if (spec.worker !== undefined && spec.worker > this.workers) {
+        throw new InvalidAgentSpecError('worker', `must be a worker this server has, 1 to ${this.workers}, got ${spec.worker}`);
       }
       if (spec.capabilities !== undefined && (!Array.isArray(spec.capabilities) || !spec.capabilities.every((c) => typeof c === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/.test(c)))) {
         throw new InvalidAgentSpecError('capabilities', 'must be a list of names (letters, digits and . _ : / -, up to 128 characters each)');
@@ -191,15 +192,9 @@ export class Agents {
   private limitsFor(spec: AgentSpec): AgentLimits {
     const d = this.options.defaults;
     const limits = { memoryLimitBytes: spec.memoryLimitBytes ?? d.memoryLimitBytes, timeLimitMs: spec.timeLimitMs ?? d.timeLimitMs, mailbox: spec.mailbox ?? d.mailbox, maxSendsPerSecond: spec.maxSendsPerSecond ?? d.maxSendsPerSecond };
-    const sends = AGENT_LIMITS.maxSendsPerSecond;
-    if (!inRange(limits.maxSendsPerSecond, sends) || limits.maxSendsPerSecond === 0) {
-      throw new InvalidAgentSpecError('maxSendsPerSecond', `must be ${describeRange(sends)}, got ${limits.maxSendsPerSecond}`);
-    }
-    if (!Number.isInteger(limits.memoryLimitBytes) || limits.memoryLimitBytes < WASM_PAGE || limits.memoryLimitBytes > 4 * 1024 ** 3) {
-      throw new InvalidAgentSpecError('memoryLimitBytes', `must be an integer number of bytes between 64 KiB and 4 GiB, got ${limits.memoryLimitBytes}`);
-    }
-    if (!Number.isFinite(limits.timeLimitMs) || limits.timeLimitMs < 1) throw new InvalidAgentSpecError('timeLimitMs', `must be a positive number of milliseconds, got ${limits.timeLimitMs}`);
-    if (!Number.isInteger(limits.mailbox) || limits.mailbox < 1) throw new InvalidAgentSpecError('mailbox', `must be a positive integer, got ${limits.mailbox}`);
+    // One table of ranges (runtime/limits.ts) for every interface: a limit
+    // past its range (1e300 ms) would wedge the watchdog or the worker.
+    for (const field of ['memoryLimitBytes', 'timeLimitMs', 'mailbox', 'maxSendsPerSecond'] as const) checkAgentLimit(field, limits[field]);
     return limits;
   }
 

@@ -212,7 +212,7 @@ agents:
     '10:5 agents[0] has an unknown field "Instances" (did you mean "instances"?)',
     '11:5 agents[0] has an unknown field "time_limit_ms" (did you mean "timeLimitMs"?)',
     '12:5 agents[0] has an unknown field "replicas" (did you mean "instances"?)',
-    '13:5 agents[0] has an unknown field "wibble"; an agent\'s fields are name, module, instances, capabilities, memoryLimitBytes, mailbox, timeLimitMs, config and worker',
+    '13:5 agents[0] has an unknown field "wibble"; an agent\'s fields are name, module, instances, capabilities, memoryLimitBytes, mailbox, timeLimitMs, config, worker and maxSendsPerSecond',
   ]);
   t.same(problems.map((p) => p.path), ['agents[0].memroy', 'agents[0].capabilites', 'agents[0].Instances', 'agents[0].time_limit_ms', 'agents[0].replicas', 'agents[0].wibble']);
   t.equal(err.message.split('\n')[0], `${file}:8:5: agents[0] has an unknown field "memroy" (did you mean "memoryLimitBytes"?)`, 'the message starts with the first problem');
@@ -503,9 +503,10 @@ const sizeArb: fc.Arbitrary<[number | string, number]> = fc.oneof(
   fc.integer({ min: 64, max: 4 * 1024 ** 2 - 1 }).map((kib): [string, number] => [`${kib}.5KiB`, kib * 1024 + 512]),
 );
 const durationArb: fc.Arbitrary<[number | string, number]> = fc.oneof(
-  fc.integer({ min: 1, max: 10_000_000 }).map((ms): [number, number] => [ms, ms]),
-  fc.integer({ min: 1, max: 10_000_000 }).map((ms): [string, number] => [`${ms}ms`, ms]),
-  fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 999 })).filter(([s, ms]) => s + ms > 0)
+  // the range of runtime/limits.ts: 1 ms to 10 minutes
+  fc.integer({ min: 1, max: 600_000 }).map((ms): [number, number] => [ms, ms]),
+  fc.integer({ min: 1, max: 600_000 }).map((ms): [string, number] => [`${ms}ms`, ms]),
+  fc.tuple(fc.integer({ min: 0, max: 599 }), fc.integer({ min: 0, max: 999 })).filter(([s, ms]) => s + ms > 0)
     .map(([s, ms]): [string, number] => [ms === 0 ? `${s}s` : `${s}.${String(ms).padStart(3, '0')}s`, s * 1000 + ms]),
 );
 /**
@@ -525,7 +526,7 @@ const entryArb = fc.record({
   instances: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
   capabilities: fc.option(fc.array(capabilityArb, { maxLength: 4 }), { nil: undefined }),
   memory: fc.option(sizeArb, { nil: undefined }),
-  mailbox: fc.option(fc.integer({ min: 1, max: 1 << 20 }), { nil: undefined }),
+  mailbox: fc.option(fc.integer({ min: 1, max: 65_536 }), { nil: undefined }),
   time: fc.option(durationArb, { nil: undefined }),
   config: fc.option(configArb, { nil: undefined }),
   worker: fc.option(fc.integer({ min: 1, max: 64 }), { nil: undefined }),

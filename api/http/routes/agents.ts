@@ -1,5 +1,6 @@
 /** AgentService over REST: deploy, list, get, undeploy (tag Agents). */
 import type { Operations } from '../../operations.js';
+import { AGENT_LIMITS, AGENT_LIMIT_FIELDS, rangeSchema } from '../../../runtime/limits.js';
 import { num, str, strings } from '../body.js';
 import type { Route } from '../route.js';
 
@@ -12,8 +13,8 @@ export function agentRoutes(ops: Operations): Route[] {
         required: ['name', 'module'],
         properties: {
           name: { type: 'string' }, module: { type: 'string', format: 'byte' }, config: {},
-          capabilities: { type: 'array', items: { type: 'string' } }, memoryLimitBytes: { type: 'integer' },
-          timeLimitMs: { type: 'integer' }, mailbox: { type: 'integer' }, worker: { type: 'integer' },
+          capabilities: { type: 'array', items: { type: 'string' } },
+          ...Object.fromEntries(AGENT_LIMIT_FIELDS.map((f) => [f, rangeSchema(AGENT_LIMITS[f])])),
         },
       },
       status: 201,
@@ -23,6 +24,7 @@ export function agentRoutes(ops: Operations): Route[] {
           name: str(body, 'name') ?? '', module: b64 ? Buffer.from(b64, 'base64') : new Uint8Array(0), config: body.config,
           capabilities: strings(body, 'capabilities') ?? [], memoryLimitBytes: num(body, 'memoryLimitBytes') ?? 0,
           timeLimitMs: num(body, 'timeLimitMs') ?? 0, mailbox: num(body, 'mailbox') ?? 0, worker: num(body, 'worker') ?? 0,
+          maxSendsPerSecond: num(body, 'maxSendsPerSecond') ?? 0,
         });
         res.statusCode = 201;
         return { agent };

@@ -1,4 +1,5 @@
 /** ManagementService over REST: server info, stats, dead letters, drain (tag Management). */
+import { CALL_LIMITS, rangeSchema } from '../../../runtime/limits.js';
 import { InvalidArgumentError } from '../../../runtime/errors.js';
 import type { Operations } from '../../operations.js';
 import { num } from '../body.js';
@@ -30,7 +31,7 @@ export function managementRoutes(ops: Operations): Route[] {
     {
       method: 'POST', path: '/v1/drain', operationId: 'ManagementService.Drain', tag: 'Management',
       summary: 'Wait until nothing is in flight; with "shutdown": true, refuse new work and stop the server afterwards.',
-      body: { properties: { timeoutMs: { type: 'integer' }, shutdown: { type: 'boolean' } } },
+      body: { properties: { timeoutMs: rangeSchema(CALL_LIMITS.drainTimeoutMs), shutdown: { type: 'boolean' } } },
       handle: ({ body }) => ops.drain(num(body, 'timeoutMs'), body.shutdown === true),
     },
   ];

@@ -1,4 +1,5 @@
 /** MessageService over REST: send, invoke, a conversation's stream (tag Messages). */
+import { CALL_LIMITS, rangeSchema } from '../../../runtime/limits.js';
 import { StreamTooSlowError } from '../../../runtime/errors.js';
 import { STREAM_BUFFER_LIMIT } from '../../grpc.js';
 import { httpErrorBody } from '../../errors.js';
@@ -22,7 +23,7 @@ export function messageRoutes(ops: Operations): Route[] {
     {
       method: 'POST', path: '/v1/agents/{name}/invoke', operationId: 'MessageService.Invoke', tag: 'Messages',
       summary: 'Request-reply: send (performative defaults to request) and wait for the reply in the same conversation, up to timeoutMs (default 30000).',
-      body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: { type: 'integer' } } },
+      body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: rangeSchema(CALL_LIMITS.invokeTimeoutMs) } },
       beforeBody(params) {
         ops.prewake(params.name);
       },

@@ -1,4 +1,5 @@
 /** TaskService over REST: a Contract Net run to its outcome (tag Tasks). */
+import { CALL_LIMITS, rangeSchema } from '../../../runtime/limits.js';
 import type { Operations } from '../../operations.js';
 import { num, str, strings } from '../body.js';
 import type { Route } from '../route.js';
@@ -12,7 +13,7 @@ export function taskRoutes(ops: Operations): Route[] {
         required: ['task'],
         properties: {
           capability: { type: 'string' }, contractors: { type: 'array', items: { type: 'string' } }, task: {},
-          deadlineMs: { type: 'integer' }, select: { type: 'string' }, resultTimeoutMs: { type: 'integer' },
+          deadlineMs: rangeSchema(CALL_LIMITS.contractNetDeadlineMs), select: { type: 'string' }, resultTimeoutMs: rangeSchema(CALL_LIMITS.contractNetResultTimeoutMs),
         },
       },
       handle({ body }) {

@@ -47,6 +47,11 @@ export interface Agent {
    * there include the ones the agent registers at run time).
    */
   'specJson'?: (string);
+  'maxSendsPerSecond'?: (number);
+  /**
+   * Times it was throttled for sending past max_sends_per_second.
+   */
+  'throttled'?: (number | string);
 }
 
 export interface Agent__Output {
@@ -93,4 +98,9 @@ export interface Agent__Output {
    * there include the ones the agent registers at run time).
    */
   'specJson': (string);
+  'maxSendsPerSecond': (number);
+  /**
+   * Times it was throttled for sending past max_sends_per_second.
+   */
+  'throttled': (number);
 }

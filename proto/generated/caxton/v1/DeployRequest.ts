@@ -21,15 +21,22 @@ export interface DeployRequest {
    */
   'capabilities'?: (string)[];
   /**
-   * 0 = the server's default.
+   * Numbers a client gives are uint64 on the wire, so that a value past a
+   * limit's range is refused (docs/api.md, Limits) instead of wrapping to a
+   * small one; uint32 and uint64 are the same varint, so old clients still work.
+   * 0 = the server's default; ranges in docs/api.md (Limits).
    */
   'memoryLimitBytes'?: (number | string | Long);
-  'timeLimitMs'?: (number);
-  'mailbox'?: (number);
+  'timeLimitMs'?: (number | string | Long);
+  'mailbox'?: (number | string | Long);
   /**
    * Pin to a worker (1-based); 0 = the least loaded.
    */
-  'worker'?: (number);
+  'worker'?: (number | string | Long);
+  /**
+   * Messages per second the agent may send before it is throttled.
+   */
+  'maxSendsPerSecond'?: (number | string | Long);
 }
 
 export interface DeployRequest__Output {
@@ -50,7 +57,10 @@ export interface DeployRequest__Output {
    */
   'capabilities': (string)[];
   /**
-   * 0 = the server's default.
+   * Numbers a client gives are uint64 on the wire, so that a value past a
+   * limit's range is refused (docs/api.md, Limits) instead of wrapping to a
+   * small one; uint32 and uint64 are the same varint, so old clients still work.
+   * 0 = the server's default; ranges in docs/api.md (Limits).
    */
   'memoryLimitBytes': (number);
   'timeLimitMs': (number);
@@ -59,4 +69,8 @@ export interface DeployRequest__Output {
    * Pin to a worker (1-based); 0 = the least loaded.
    */
   'worker': (number);
+  /**
+   * Messages per second the agent may send before it is throttled.
+   */
+  'maxSendsPerSecond': (number);
 }
