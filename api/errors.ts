@@ -58,6 +58,7 @@ export const STATUS_OF_CODE: Readonly<Record<string, GrpcStatus>> = Object.freez
   MODULE_FILE_NOT_FOUND: GrpcStatus.INVALID_ARGUMENT,
   FLEET_STORE_UNREADABLE: GrpcStatus.FAILED_PRECONDITION,
   STREAM_TOO_SLOW: GrpcStatus.RESOURCE_EXHAUSTED,
+  REQUEST_TOO_LARGE: GrpcStatus.RESOURCE_EXHAUSTED,
   LOGS_UNAVAILABLE: GrpcStatus.FAILED_PRECONDITION,
   TELEMETRY_CONFIG_INVALID: GrpcStatus.FAILED_PRECONDITION,
   INTERNAL: GrpcStatus.INTERNAL,
@@ -87,7 +88,12 @@ export function grpcStatusOf(e: CaxtonError): GrpcStatus {
   return STATUS_OF_CODE[e.code] ?? GrpcStatus.INTERNAL;
 }
 
+/** Codes whose HTTP status is not their gRPC status's: 413 says "too large" to any HTTP client. */
+export const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = Object.freeze({ REQUEST_TOO_LARGE: 413 });
+
 export function httpStatusOf(e: CaxtonError): number {
+  const own = HTTP_STATUS_OF_CODE[e.code];
+  if (own !== undefined) return own;
   return HTTP_OF_STATUS[grpcStatusOf(e)] ?? 500;
 }
 

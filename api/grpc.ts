@@ -12,7 +12,10 @@ import * as protoLoader from '@grpc/proto-loader';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { toServiceError } from './errors.js';
-import { InvalidArgumentError, StreamTooSlowError, isCaxtonError } from '../runtime/errors.js';
+import { InvalidArgumentError, StreamTooSlowError, isCaxtonError, type CaxtonError } from '../runtime/errors.js';
+import type { ApiLimits } from './api-limits.js';
+import { ConnectionGuard } from './connection-guard.js';
+import { guardService, listenGuarded, refusedRequestInterceptor } from './grpc-requests.js';
 import { levelName } from '../runtime/observability/logger.js';
 import { LOADER_OPTIONS, PROTO_DIR, PROTO_FILES, loadCaxtonGrpc, loadPackageDefinition } from '../proto/load.js';
 
@@ -121,6 +124,7 @@ function unaryFor(metrics: Metrics) {
 }
 
 const INVOKE_PATH = '/caxton.v1.MessageService/Invoke';
+const DEPLOY_PATH = '/caxton.v1.AgentService/Deploy';
 
 /**
  * Auth for every call but health checks (Kubernetes probes and load
@@ -128,9 +132,12 @@ const INVOKE_PATH = '/caxton.v1.MessageService/Invoke';
  * likely worker here, its earliest moment: only its metadata has been read
  * (BusClient.prewake).
  */
-function authInterceptor(tokens: TokenCheck, ops: Operations): grpc.ServerInterceptor {
+function authInterceptor(tokens: TokenCheck, ops: Operations, guard: ConnectionGuard): grpc.ServerInterceptor {
   return (method, call) => {
-    if (method.path.startsWith('/grpc.health.v1.Health/')) return new grpc.ServerInterceptingCall(call);
+    if (method.path.startsWith('/grpc.health.v1.Health/')) {
+      guard.authenticatedPeer(call.getPeer());
+      return new grpc.ServerInterceptingCall(call);
+    }
     const invoke = method.path === INVOKE_PATH;
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
@@ -139,6 +146,7 @@ function authInterceptor(tokens: TokenCheck, ops: Operations): grpc.ServerInterc
             const value = metadata.get('authorization')[0];
             const err = tokens.check(typeof value === 'string' ? value : undefined);
             if (!err) {
+              guard.authenticatedPeer(call.getPeer());
               if (invoke) ops.prewake();
               nextMetadata(metadata);
               return;
@@ -158,16 +166,31 @@ export interface GrpcGateway {
   port: number;
   /** set every service's health status */
   setServing(serving: boolean): void;
+  /** stop accepting connections (the server's own shutdown closes the open ones) */
+  closeListener(): void;
+  /** its connections' counts */
+  guard: ConnectionGuard;
 }
 
-export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number): Promise<GrpcGateway> {
+export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number, limits: ApiLimits): Promise<GrpcGateway> {
   const unary = unaryFor(metrics);
   const definition = loadPackageDefinition();
   const pkg = loadCaxtonGrpc(definition);
+  const guard = new ConnectionGuard(limits.maxConnections, limits.authTimeoutMs);
+  const refused = (path: string, e: CaxtonError): void => {
+    const err = toServiceError(e);
+    metrics.countCall('grpc', path.slice(1).replace(/^caxton\.v1\./, '').replace('/', '.'), grpc.status[err.code!] ?? String(err.code));
+  };
   const server = new grpc.Server({
-    interceptors: [authInterceptor(tokens, ops)],
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    interceptors: [authInterceptor(tokens, ops, guard), refusedRequestInterceptor(refused)],
+    // Server-wide, so the largest (a deploy's module); every other method
+    // checks its own smaller limit before decoding (api/grpc-requests.ts).
+    'grpc.max_receive_message_length': limits.maxDeployRequestBytes,
+    // a connection without calls this long gets a GOAWAY (clients reconnect when they need to)
+    'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
   });
+  const limitOf = (path: string): number => (path === DEPLOY_PATH ? limits.maxDeployRequestBytes : limits.maxRequestBytes);
+  const caxton = (service: grpc.ServiceDefinition): grpc.ServiceDefinition => guardService(service, limitOf);
 
   const agents: AgentServiceHandlers = {
     Deploy: unary('AgentService.Deploy', async (r) => {
@@ -269,10 +292,10 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
     }),
   };
 
-  server.addService(pkg.caxton.v1.AgentService.service, agents);
-  server.addService(pkg.caxton.v1.MessageService.service, messages);
-  server.addService(pkg.caxton.v1.TaskService.service, tasks);
-  server.addService(pkg.caxton.v1.ManagementService.service, management);
+  server.addService(caxton(pkg.caxton.v1.AgentService.service), agents);
+  server.addService(caxton(pkg.caxton.v1.MessageService.service), messages);
+  server.addService(caxton(pkg.caxton.v1.TaskService.service), tasks);
+  server.addService(caxton(pkg.caxton.v1.ManagementService.service), management);
 
   const logs: LogServiceHandlers = {
     Tail(call) {
@@ -308,7 +331,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
       })();
     },
   };
-  server.addService(pkg.caxton.v1.LogService.service, logs);
+  server.addService(caxton(pkg.caxton.v1.LogService.service), logs);
 
   const statuses: Record<string, 'SERVING' | 'NOT_SERVING'> = { '': 'NOT_SERVING' };
   for (const s of SERVICE_NAMES) statuses[s] = 'NOT_SERVING';
@@ -319,11 +342,10 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   const described = protoLoader.loadSync([...PROTO_FILES, 'health/v1/health.proto'], { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR, healthIncludeDir] });
   new ReflectionService(described).addToServer(server);
 
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
-  });
+  const listener = await listenGuarded(server, guard, host, port);
   return {
-    server, health, port: bound,
+    server, health, port: listener.port,
+    closeListener: () => listener.close(), guard,
     setServing(serving) {
       const s = serving ? 'SERVING' : 'NOT_SERVING';
       health.setStatus('', s);

@@ -16,6 +16,7 @@ import { loadOrCreateToken } from './auth.js';
 import { FleetStore } from '../runtime/store.js';
 import { isCaxtonError } from '../runtime/errors.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
+import type { ApiLimits } from './api-limits.js';
 
 import { CAXTON_VERSION } from '../runtime/version.js';
 import { checkOtlpEndpoint } from '../runtime/observability/otel-env.js';
@@ -65,6 +66,13 @@ export interface ServerOptions {
   apiPrewake?: boolean;
   /** the log file the runtime's logger writes (runtime/observability/logger.ts logFileBase), read back by LogService.Tail and `caxton logs` */
   logFile?: string;
+  /**
+   * what the API takes from the network (api/api-limits.ts; docs/api.md, Limits):
+   * request sizes (default 4 × the frame limit, 1 MiB at least; a deploy's, a
+   * 64 MiB module in base64 more), connections per gateway (1000), how long a
+   * connection may stay without authenticating (10 s) or idle (65 s)
+   */
+  api?: Partial<ApiLimits>;
   /** Invoke's limit when a call has no deadline (default 30 s) */
   defaultInvokeTimeoutMs?: number;
   /** retry delay suggested with RESOURCE_EXHAUSTED, ms (default 10) */
@@ -128,7 +136,7 @@ export class CaxtonServer {
       replyPollMicros: opts.apiReplyPollMicros ?? (LATENCY_TRICKS ? 500 : 0),
       prewake: opts.apiPrewake ?? LATENCY_TRICKS,
       defaultInvokeTimeoutMs: opts.defaultInvokeTimeoutMs ?? 30_000,
-      retryAfterMs: opts.retryAfterMs ?? 10, logLevel: runtime.logger.levelVal, logFile: opts.logFile,
+      retryAfterMs: opts.retryAfterMs ?? 10, logLevel: runtime.logger.levelVal, logFile: opts.logFile, limits: opts.api,
     };
     const api = new Worker(new URL('./thread.js', import.meta.url), {
       workerData: input, transferList: [busChannel.port2, controlChannel.port2], name: 'caxton-api',

@@ -15,6 +15,7 @@ import { startGrpc, type GrpcGateway } from './grpc.js';
 import { startHttp, type HttpGateway } from './http.js';
 import { startTracing } from '../runtime/observability/tracing.js';
 import { startOtelMetrics } from './otel-metrics.js';
+import { resolveApiLimits, type ApiLimits } from './api-limits.js';
 
 export interface ApiThreadInput {
   bus: BusInit;
@@ -36,6 +37,8 @@ export interface ApiThreadInput {
   logLevel: number;
   /** the server's log file (pino-roll base name) that LogService.Tail reads; undefined = none */
   logFile: string | undefined;
+  /** request sizes and connections (api/api-limits.ts); defaults for the ones not given */
+  limits: Partial<ApiLimits> | undefined;
 }
 
 /** Lifecycle messages between api/server.ts and this thread (parentPort). */
@@ -68,13 +71,18 @@ async function main(): Promise<void> {
   let grpc: GrpcGateway | undefined;
   let http: HttpGateway | undefined;
   try {
-    grpc = await startGrpc(ops, tokens, metrics, input.host, input.grpcPort);
-    if (input.httpPort !== false) http = await startHttp(ops, tokens, metrics, input.host, input.httpPort);
+    const limits = resolveApiLimits(input.limits, input.join.maxFrameBytes);
+    grpc = await startGrpc(ops, tokens, metrics, input.host, input.grpcPort, limits);
+    if (input.httpPort !== false) http = await startHttp(ops, tokens, metrics, input.host, input.httpPort, limits);
   } catch (e) {
+    grpc?.closeListener();
     grpc?.server.forceShutdown();
     post({ type: 'failed', message: (e as Error).message });
     return;
   }
+  const guards = [grpc.guard, ...(http ? [http.guard] : [])];
+  metrics.counterFrom('caxton_api_connections_refused_total', 'Connections closed at once because the gateway had ServerOptions api.maxConnections open (gRPC and HTTP)', () => guards.reduce((n, g) => n + g.refused, 0));
+  metrics.counterFrom('caxton_api_connections_unauthenticated_total', 'Connections closed because they made no authenticated call within api.authTimeoutMs (gRPC and HTTP)', () => guards.reduce((n, g) => n + g.timedOut, 0));
   parentPort!.on('message', (m: ToApiThread) => {
     if (m.type === 'serving') grpc!.setServing(m.serving);
     if (m.type === 'draining') {
@@ -90,6 +98,7 @@ async function main(): Promise<void> {
       new Promise<void>((resolve) => grpc!.server.tryShutdown(() => resolve())),
       new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
+    grpc!.closeListener();
     grpc!.server.forceShutdown();
     await http?.close();
     bus.close();

@@ -286,6 +286,16 @@ export class UnauthenticatedError extends CaxtonError {
   }
 }
 
+/** A request larger than the API takes (REST: declared or streamed body; gRPC: the message), refused before it is parsed. */
+export class RequestTooLargeError extends CaxtonError {
+  readonly code = 'REQUEST_TOO_LARGE';
+  constructor(size: number | string, limit: number, operation: string) {
+    super(`the ${operation} request is ${typeof size === 'number' ? `${size} bytes` : size}, more than the ${limit}-byte limit`,
+      'Send less: content is limited by the bus frame (64 KiB by default) and a module by MODULE_TOO_LARGE (64 MiB); send a reference to large data instead. The server\'s limits are ServerOptions api.maxRequestBytes and api.maxDeployRequestBytes (docs/api.md, Limits).',
+      { size, limit, operation });
+  }
+}
+
 export class TooManyStreamsError extends CaxtonError {
   readonly code = 'TOO_MANY_STREAMS';
   constructor(limit = 64) {

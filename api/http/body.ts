@@ -5,19 +5,31 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { InvalidAgentSpecError, InvalidArgumentError } from '../../runtime/errors.js';
+import { InvalidAgentSpecError, InvalidArgumentError, RequestTooLargeError } from '../../runtime/errors.js';
 import type { RouteDoc } from '../openapi.js';
 
-const MAX_BODY = 64 * 1024 * 1024;
-
-export async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+/** The body, read up to `limit` bytes: past it (a chunked body, a Content-Length that lied) reading stops with REQUEST_TOO_LARGE. */
+export async function readBody(req: IncomingMessage, limit: number, operation: string): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new InvalidArgumentError('body', `is larger than ${MAX_BODY} bytes`, 'Send a smaller request (modules and content have size limits).');
-    chunks.push(c);
-  }
+  // Listeners, not for-await: leaving a for-await destroys the request and
+  // its socket, and the client would get a reset instead of the 413.
+  await new Promise<void>((resolve, reject) => {
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size <= limit) {
+        chunks.push(c);
+        return;
+      }
+      req.off('data', onData);
+      req.off('end', resolve);
+      chunks.length = 0;
+      reject(new RequestTooLargeError(`over ${limit} bytes (still coming)`, limit, operation));
+    };
+    req.on('data', onData);
+    req.once('end', resolve);
+    req.once('error', reject);
+  });
   if (size === 0) return {};
   let parsed: unknown;
   try {

@@ -16,6 +16,8 @@ export interface HttpRequest {
 export interface Route extends RouteDoc {
   /** true: no token needed */
   public?: boolean;
+  /** true: the body carries a module (Deploy) and may be as large as ServerOptions api.maxDeployRequestBytes */
+  deployBody?: boolean;
   /** returns the JSON body, or undefined when the handler wrote the response itself */
   handle(req: HttpRequest): Promise<unknown> | unknown;
   /** called once the request is authenticated and before its body is read (Invoke: pre-wake the agent's worker) */

@@ -4,8 +4,10 @@
  * the JSON error body (api/errors.ts) and every call counted in the metrics.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError, UnknownRouteError, isCaxtonError } from '../../runtime/errors.js';
+import type { AddressInfo, Socket } from 'node:net';
+import { InvalidArgumentError, RequestTooLargeError, UnknownRouteError, isCaxtonError } from '../../runtime/errors.js';
+import type { ApiLimits } from '../api-limits.js';
+import { ConnectionGuard } from '../connection-guard.js';
 import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError } from '../errors.js';
 import { jsonReplacer, type Operations } from '../operations.js';
 import type { TokenCheck } from '../auth.js';
@@ -22,23 +24,46 @@ function sendError(res: ServerResponse, err: unknown): number {
   const retry = retryAfterMs(e);
   if (retry !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retry / 1000)));
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="caxton"';
+  const req = res.req;
+  const unread = !req.complete && (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined);
   if (res.headersSent) {
     res.end();
     return status;
   }
   res.writeHead(status, headers);
-  res.end(JSON.stringify(httpErrorBody(e), jsonReplacer));
+  // A body left unread (refused by its size, or before it was read) is not waited for.
+  res.end(JSON.stringify(httpErrorBody(e), jsonReplacer), unread ? () => lingerClose(req.socket) : undefined);
   return status;
+}
+
+/** How long a connection whose request body was refused may go on sending before it is closed, ms. */
+const LINGER_MS = 2000;
+
+/**
+ * Close a connection whose request body was not read: our side first (the
+ * client reads the answer, then the end), dropping what it still sends for
+ * a moment, then the socket. Closing at once with unread data would send a
+ * reset, and a client still writing would lose the answer.
+ */
+function lingerClose(socket: Socket): void {
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.once('end', () => socket.destroy());
 }
 
 export interface HttpGateway {
   server: Server;
+  /** its connections' counts */
+  guard: ConnectionGuard;
   port: number;
   close(): Promise<void>;
 }
 
-export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number): Promise<HttpGateway> {
+export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number, limits: ApiLimits): Promise<HttpGateway> {
   const compiled = compileRoutes(routes(ops, metrics));
+  const guard = new ConnectionGuard(limits.maxConnections, limits.authTimeoutMs);
   const server = createServer((req, res) => {
     serve(req, res).catch((e: unknown) => {
       metrics.bug(e, 'http');
@@ -64,13 +89,18 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
       }
       const { route, body: bodyCheck } = match.route;
       operation = route.operationId;
+      // By its declared size, before a byte of it is read.
+      const maxBody = route.deployBody ? limits.maxDeployRequestBytes : limits.maxRequestBytes;
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxBody) throw new RequestTooLargeError(declared, maxBody, operation);
       if (!route.public) {
         const err = tokens.check(req.headers.authorization);
         if (err) throw err;
       }
+      guard.authenticated(req.socket);
       const params = pathParams(match.route, match.groups);
       if (route.beforeBody !== undefined) route.beforeBody(params);
-      const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
+      const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req, maxBody, operation);
       if (bodyCheck !== undefined) checkBody(body, bodyCheck, route.operationId);
       const result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
       status = res.statusCode;
@@ -84,13 +114,14 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
     }
     metrics.countCall('http', operation, String(status));
   }
+  guard.watch(server);
   const bound = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = limits.idleTimeoutMs;
   return {
-    server, port: bound,
+    server, port: bound, guard,
     // Idle connections go at once; a response being written (a Drain with
     // shutdown answering right now) gets a second to finish.
     close: () => new Promise<void>((resolve) => {

@@ -18,6 +18,7 @@ export function agentRoutes(ops: Operations): Route[] {
         },
       },
       status: 201,
+      deployBody: true,
       async handle({ body, res }) {
         const b64 = str(body, 'module');
         const agent = await ops.deploy({
