@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError, LogsUnavailableError, ServerDrainingError } from '../runtime/errors.js';
 import { CALL_LIMITS, checkAgentLimit, checkCallLimit, type AgentLimitField } from '../runtime/limits.js';
+import { assertWellFormed } from './well-formed.js';
 import { conversationKey } from '../runtime/fipa/acl/bridge.js';
 import { tailLog, type LogLine } from './log-tail.js';
 import { levelNumber } from '../runtime/observability/logger.js';
@@ -86,6 +87,13 @@ const DEPLOY_LIMIT_FIELDS = [
   ['maxSendsPerSecond', 'max_sends_per_second'], ['worker', 'worker'],
 ] as const satisfies readonly (readonly [AgentLimitField, string])[];
 
+/** The text of a message (its strings and content) is well-formed UTF-16 (api/well-formed.ts). */
+function wellFormedMessage(m: MessageInput): void {
+  for (const [field, value] of [['agent', m.agent], ['performative', m.performative], ['conversation_id', m.conversationId], ['in_reply_to', m.inReplyTo], ['content', m.content]] as const) {
+    assertWellFormed(value, field);
+  }
+}
+
 export class Operations {
   private draining = false;
 
@@ -119,6 +127,9 @@ export class Operations {
   deploy(a: DeployArgs): Promise<AgentView> {
     this.assertAccepting();
     required(a.name, 'name', 'the agent\'s name');
+    assertWellFormed(a.name, 'name');
+    assertWellFormed(a.config, 'config');
+    assertWellFormed(a.capabilities, 'capabilities');
     if (!(a.module instanceof Uint8Array) || a.module.byteLength === 0) {
       throw new InvalidArgumentError('module', 'is empty', 'Send the bytes of a compiled .wasm agent (e.g. dist/agents/echo.wasm after `npm run build:agents`).');
     }
@@ -153,6 +164,7 @@ export class Operations {
   send(m: MessageInput): { messageId: string; conversationId: string } {
     this.assertAccepting();
     const agent = required(m.agent, 'agent', 'the name of the agent to send to');
+    wellFormedMessage(m);
     const performative = m.performative || 'inform';
     const spans = this.tracing ? this.beginSpans(m, agent, performative, 'MessageService/Send') : undefined;
     let r: ReturnType<BusClient['send']>;
@@ -200,6 +212,7 @@ export class Operations {
   invoke(m: MessageInput, timeoutMs: number | undefined, onCancel?: OnCancel): Promise<{ reply: ApiMessage; latencyUs: number }> {
     this.assertAccepting();
     const agent = required(m.agent, 'agent', 'the name of the agent to call');
+    wellFormedMessage(m);
     const ms = timeoutMs ?? this.options.defaultInvokeTimeoutMs;
     if (!(ms > 0)) throw new InvalidArgumentError('timeout_ms', `must be positive, got ${ms}`, 'Give a positive timeout (gRPC: a deadline in the future).');
     // A later deadline is cut to the longest wait (REST's timeoutMs was checked against the same range).
@@ -257,6 +270,7 @@ export class Operations {
   }
 
   watch(conversationId: string, listener: (m: ApiMessage) => void): () => void {
+    assertWellFormed(conversationId, 'conversation_id');
     return this.bus.watchConversation(required(conversationId, 'conversation_id', 'the conversation id to watch (as given to Send/Invoke, or 16 hex digits)'), listener);
   }
 
@@ -265,6 +279,7 @@ export class Operations {
     if (req.task === undefined) {
       throw new InvalidArgumentError('task', 'is required', 'Give the task (the CFP\'s content) as JSON, e.g. {"job": "translate", "words": 300}.');
     }
+    for (const [field, value] of [['task', req.task], ['capability', req.capability], ['contractors', req.contractors], ['select', req.select]] as const) assertWellFormed(value, field);
     return this.control.call('contractNet', req);
   }
 
