@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import type { RouteDoc } from '../openapi.js';
+// The manifest's did-you-mean (typos, casing, snake_case, synonyms): REST bodies and manifests suggest alike.
+import { suggestField } from '../../cli/manifest/suggestions.js';
 
 const MAX_BODY = 64 * 1024 * 1024;
 
@@ -36,6 +38,8 @@ export interface BodyCheck {
   validate: ValidateFunction;
   /** the body fields with a declared type, where null is taken as absent */
   nullable: string[];
+  /** every field the body may have: any other is refused (a typo must not pass as an absent field) */
+  known: string[];
 }
 
 /** base64 (standard or URL-safe alphabet), the OpenAPI "byte" format of a module. */
@@ -48,7 +52,7 @@ export function bodyChecks(): (route: RouteDoc) => BodyCheck | undefined {
   return (route) => {
     if (!route.body) return undefined;
     const typed = Object.entries(route.body.properties).filter(([, schema]) => (schema as { type?: unknown }).type !== undefined);
-    return { validate: ajv.compile({ type: 'object', ...route.body }), nullable: typed.map(([k]) => k) };
+    return { validate: ajv.compile({ type: 'object', additionalProperties: false, ...route.body }), nullable: typed.map(([k]) => k), known: Object.keys(route.body.properties) };
   };
 }
 
@@ -57,7 +61,7 @@ export function checkBody(body: Record<string, unknown>, check: BodyCheck, opera
   // A null typed field means the same as an absent one (as gRPC's
   // defaults do); a null free-form value (content, config, task) is JSON null.
   for (const k of check.nullable) if (body[k] === null) delete body[k];
-  if (!check.validate(body)) throw bodyError(check.validate.errors![0]!, operationId);
+  if (!check.validate(body)) throw bodyError(check.validate.errors![0]!, operationId, check.known);
 }
 
 const TYPE_WORDS: Record<string, string> = {
@@ -66,8 +70,16 @@ const TYPE_WORDS: Record<string, string> = {
 };
 
 /** The first schema violation of a body as INVALID_ARGUMENT naming the field, with how to fix it. */
-function bodyError(e: ErrorObject, operationId: string): InvalidArgumentError {
+function bodyError(e: ErrorObject, operationId: string, known: readonly string[]): InvalidArgumentError {
   const docs = `the ${operationId} body is described in /v1/openapi.json`;
+  if (e.keyword === 'additionalProperties') {
+    const field = String((e.params as { additionalProperty: string }).additionalProperty);
+    const guess = suggestField(field, known);
+    const fields = `the ${operationId} body takes ${known.map((k) => `"${k}"`).join(', ')} (/v1/openapi.json)`;
+    return guess !== undefined
+      ? new InvalidArgumentError(field, `unknown field "${field}" — did you mean "${guess}"?`, `Rename "${field}" to "${guess}"; ${fields}.`)
+      : new InvalidArgumentError(field, `unknown field "${field}"`, `Remove "${field}" or correct its name; ${fields}.`);
+  }
   if (e.keyword === 'required') {
     const field = String((e.params as { missingProperty: string }).missingProperty);
     return new InvalidArgumentError(field, 'is required', `Add "${field}" to the JSON body (${docs}).`);
