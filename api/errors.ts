@@ -91,9 +91,24 @@ export function httpStatusOf(e: CaxtonError): number {
   return HTTP_OF_STATUS[grpcStatusOf(e)] ?? 500;
 }
 
-/** The JSON body of a REST error: {error: {code, message, hint, details}}. */
+/** The JSON body of a REST error: {error: {code, message, hint, details}}, fields named as REST names them. */
 export function httpErrorBody(e: CaxtonError): { error: SerializedError & { status: string } } {
-  return { error: { ...e.toJSON(), status: GrpcStatus[grpcStatusOf(e)] ?? 'INTERNAL' } };
+  return { error: { ...jsonFieldNames(e.toJSON()), status: GrpcStatus[grpcStatusOf(e)] ?? 'INTERNAL' } };
+}
+
+/**
+ * The operations name the field an error is about by its proto name
+ * (`timeout_ms`, which gRPC's BadRequest carries); a REST client sent the JSON
+ * name (`timeoutMs`): say that one, in the details, the message and the hint.
+ */
+function jsonFieldNames(j: SerializedError): SerializedError {
+  const d = j.details as { argument?: unknown; field?: unknown } | undefined;
+  const proto = typeof d?.argument === 'string' ? d.argument : typeof d?.field === 'string' ? d.field : undefined;
+  if (proto === undefined || !/^[a-z0-9]+(_[a-z0-9]+)+$/.test(proto)) return j;
+  const json = proto.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const word = new RegExp(`\\b${proto}\\b`, 'g');
+  const details = { ...d, ...(d!.argument === proto ? { argument: json } : {}), ...(d!.field === proto ? { field: json } : {}) };
+  return { ...j, message: j.message.replace(word, json), hint: j.hint.replace(word, json), details };
 }
 
 /** Seconds to wait before retrying, when the error says (MAILBOX_FULL). */
