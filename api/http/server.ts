@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, UnknownRouteError, isCaxtonError } from '../../runtime/errors.js';
-import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError } from '../errors.js';
+import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError, withJsonFieldNames } from '../errors.js';
 import { jsonReplacer, type Operations } from '../operations.js';
 import type { TokenCheck } from '../auth.js';
 import type { Metrics } from '../metrics.js';
@@ -72,7 +72,13 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
       if (route.beforeBody !== undefined) route.beforeBody(params);
       const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
       if (bodyCheck !== undefined) checkBody(body, bodyCheck, route.operationId);
-      const result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
+      // The operations' errors name proto fields: REST names the JSON ones.
+      let result: unknown;
+      try {
+        result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
+      } catch (e) {
+        throw withJsonFieldNames(e);
+      }
       status = res.statusCode;
       if (result !== undefined && !res.headersSent) {
         res.setHeader('content-type', 'application/json');
