@@ -29,7 +29,7 @@ import { type Performative } from '../bus/layout.js';
 // does not (about 800 instructions per message on a worker; decision 0012).
 const {
   FLAG_TAP, FLAG_TRACE_SAMPLED, FRAME_FLAGS, FRAME_PERFORMATIVE, NAME_WRITER_API, PERFORMATIVE_CODE, T_DOORBELL,
-  T_STAT_TAPS_RECEIVED, W_CONV_HI, W_CONV_LO, W_DST, W_DST_GEN, W_REPLY_TO_HI, W_REPLY_TO_LO,
+  T_STAT_TAPS_RECEIVED, W_CONV_HI, W_CONV_LO, W_DST, W_DST_GEN, W_REPLY_TO_HI, W_REPLY_TO_LO, W_SRC, W_SRC_GEN,
 } = layout;
 import {
   AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidArgumentError, InvalidReplyError, MailboxFullError,
@@ -82,6 +82,9 @@ export interface SendInput {
 
 interface PendingCall {
   readonly agent: string;
+  /** the invoked agent's slot and generation: only a frame from them answers the call */
+  readonly slot: number;
+  readonly generation: number;
   readonly msgLo: number;
   readonly convKey: string;
   /** the conversation as the caller named it: the reply shows it */
@@ -97,6 +100,11 @@ type StreamListener = (m: ApiMessage) => void;
 const HEX16 = /^[0-9a-fA-F]{1,16}$/;
 /** The all-zero key means "no conversation" in the frame header. */
 const NO_CONVERSATION = '0000000000000000';
+
+/** Whether a frame from (slot, generation) may answer `call`: only the agent it invoked may. */
+function answeredBy(call: PendingCall, slot: number, generation: number): boolean {
+  return call.slot === slot && call.generation === generation;
+}
 
 function noConversation(field: string): InvalidArgumentError {
   return new InvalidArgumentError(field, 'names the all-zero key, which means "no conversation"', 'Use any other id (16 hex digits, or any string), or leave it empty for a fresh conversation.');
@@ -211,7 +219,7 @@ export class BusClient extends BusPeer {
    * Put one message into the agent's mailbox (its worker's ring from this
    * thread). Throws the error the gateways map to a status.
    */
-  send(input: SendInput, publishNow = false): { messageId: string; conversationId: string; lo: number; convKey: string; thread: number } {
+  send(input: SendInput, publishNow = false): { messageId: string; conversationId: string; lo: number; convKey: string; thread: number; slot: number; generation: number } {
     const code = PERFORMATIVE_CODE[input.performative as Performative];
     if (code === undefined) throw new UnknownPerformativeError(input.performative);
     const slot = this.names.slotOf(input.agent);
@@ -234,8 +242,9 @@ export class BusClient extends BusPeer {
     }
     const lo = this.ids.next();
     const hi = this.ids.hi;
+    const generation = routeGeneration(entry);
     const frame = encodeFrame({
-      performative: code, destinationSlot: slot, destinationGeneration: routeGeneration(entry),
+      performative: code, destinationSlot: slot, destinationGeneration: generation,
       sourceSlot: this.endpointSlot, sourceGeneration: this.endpointGeneration, messageIdLo: lo, messageIdHi: hi,
       conversationLo: convLo, conversationHi: convHi, inReplyToLo: replyLo, inReplyToHi: replyHi,
       traceId: input.trace?.traceId, spanId: input.trace?.spanId, flags: input.trace?.sampled ? FLAG_TRACE_SAMPLED : 0,
@@ -252,7 +261,7 @@ export class BusClient extends BusPeer {
     this.countAccepted(code);
     if (publishNow) p.publish();
     else this.schedulePublish();
-    return { messageId: idToString(lo, hi), conversationId: input.conversationId ?? '', lo, convKey, thread };
+    return { messageId: idToString(lo, hi), conversationId: input.conversationId ?? '', lo, convKey, thread, slot, generation };
   }
 
   /**
@@ -277,7 +286,7 @@ export class BusClient extends BusPeer {
     const sent = this.send({ ...input, conversationId }, alone && this.eagerPublish);
     this.lastInvokeDoorbell = this.bus.threadI32(sent.thread) + T_DOORBELL;
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { agent: input.agent, msgLo: sent.lo, convKey: sent.convKey, conversation: conversationId, startedAt, resolve, reject, timer: undefined };
+      const call: PendingCall = { agent: input.agent, slot: sent.slot, generation: sent.generation, msgLo: sent.lo, convKey: sent.convKey, conversation: conversationId, startedAt, resolve, reject, timer: undefined };
       call.timer = setTimeout(() => {
         this.forget(call);
         reject(new ReplyTimeoutError(input.agent, timeoutMs));
@@ -415,14 +424,31 @@ export class BusClient extends BusPeer {
       return;
     }
     const replyHi = i32[w + W_REPLY_TO_HI]!;
+    // A call is answered only by the agent it invoked (slot and generation,
+    // which the sending host stamps, so an agent cannot forge them): ids and
+    // conversation keys are guessable, the sender is not (issue #16 item 1).
+    const src = i32[w + W_SRC]!;
+    const srcGen = i32[w + W_SRC_GEN]!;
     let call = replyHi === this.ids.hi ? this.byMessage.get(i32[w + W_REPLY_TO_LO]!) : undefined;
+    let spoofed = call !== undefined && !answeredBy(call, src, srcGen) ? call : undefined;
+    if (spoofed) call = undefined;
     // The conversation's string key is built only when it is needed: a reply
     // that names its request, with no stream open, costs no string.
     let streams: Set<StreamListener> | undefined;
     if (!call || this.streams.size !== 0) {
       const convKey = idToString(i32[w + W_CONV_LO]!, i32[w + W_CONV_HI]!);
       if (!call) call = this.byConversation.get(convKey);
+      if (call !== undefined && !answeredBy(call, src, srcGen)) {
+        spoofed ??= call;
+        call = undefined;
+      }
       streams = this.streams.get(convKey);
+    }
+    if (!call && spoofed) {
+      // Not delivered to streams either: a stream shows the conversation, and this is no part of it.
+      const by = spoofed.msgLo === i32[w + W_REPLY_TO_LO] && replyHi === this.ids.hi ? 'in-reply-to' : 'conversation';
+      this.deadLetter(off, len, DeadLetterReason.SPOOFED_REPLY, `names the Invoke of ${spoofed.agent} (slot ${spoofed.slot}, generation ${spoofed.generation}) by its ${by} but comes from ${this.nameOf(src)} (slot ${src}, generation ${srcGen}); the call keeps waiting for ${spoofed.agent}`);
+      return;
     }
     if (!call && !streams) {
       this.deadLetter(off, len, DeadLetterReason.NO_WAITER, 'no call waits for this message (the answer to a Send, or to an Invoke that timed out or was cancelled)');
@@ -441,7 +467,9 @@ export class BusClient extends BusPeer {
       call.reject(new InvalidReplyError(call.agent, 'its parameters are not a valid msgpack map'));
       return;
     }
-    call.resolve({ reply: this.toApi(decoded, call.conversation), latencyUs: (performance.now() - call.startedAt) * 1000 });
+    // To 0.1 µs: performance.now() resolves finer (successive reads differ by
+    // about 0.05 µs), but its ms-based double shows float noise past that.
+    call.resolve({ reply: this.toApi(decoded, call.conversation), latencyUs: Math.round((performance.now() - call.startedAt) * 10_000) / 10 });
   }
 
   private emit(listeners: Set<StreamListener>, d: DecodedFrame): void {

@@ -102,6 +102,25 @@ export function httpErrorBody(e: CaxtonError): { error: SerializedError & { stat
   return { error: { ...e.toJSON(), status: GrpcStatus[grpcStatusOf(e)] ?? 'INTERNAL' } };
 }
 
+/**
+ * An operation's error as REST shows it. The operations name the field an
+ * error is about by its proto name (`timeout_ms`, which gRPC's BadRequest
+ * carries); a REST client sent the JSON name (`timeoutMs`): say that one, in
+ * the details, the message and the hint. Only for the operations' errors: a
+ * field the REST body check refuses is named as the client spelt it.
+ */
+export function withJsonFieldNames(e: unknown): unknown {
+  if (!isCaxtonError(e)) return e;
+  const j = e.toJSON();
+  const d = j.details as { argument?: unknown; field?: unknown } | undefined;
+  const proto = typeof d?.argument === 'string' ? d.argument : typeof d?.field === 'string' ? d.field : undefined;
+  if (proto === undefined || !/^[a-z0-9]+(_[a-z0-9]+)+$/.test(proto)) return e;
+  const json = proto.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const word = new RegExp(`\\b${proto}\\b`, 'g');
+  const details = { ...d, ...(d!.argument === proto ? { argument: json } : {}), ...(d!.field === proto ? { field: json } : {}) };
+  return reviveError({ ...j, message: j.message.replace(word, json), hint: j.hint.replace(word, json), details });
+}
+
 /** Seconds to wait before retrying, when the error says (MAILBOX_FULL). */
 export function retryAfterMs(e: CaxtonError): number | undefined {
   const ms = (e.details as { retryAfterMs?: unknown }).retryAfterMs;

@@ -55,7 +55,8 @@ export function buildOpenApi(routes: readonly RouteDoc[]): unknown {
     };
     if (params.length) op.parameters = params;
     if (r.body) {
-      op.requestBody = { required: (r.body.required ?? []).length > 0, content: { 'application/json': { schema: { type: 'object', ...r.body } } } };
+      // additionalProperties false: the gateway refuses unknown fields (api/http/body.ts)
+      op.requestBody = { required: (r.body.required ?? []).length > 0, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, ...r.body } } } };
     }
     if (r.public) op.security = [];
     (paths[r.path] ??= {})[r.method.toLowerCase()] = op;

@@ -414,6 +414,7 @@ export const DeadLetterReason = Object.freeze({
   PROTOCOL_VIOLATION: 'PROTOCOL_VIOLATION',
   LATE_REPLY: 'LATE_REPLY',
   NO_WAITER: 'NO_WAITER',
+  SPOOFED_REPLY: 'SPOOFED_REPLY',
   MALFORMED_FRAME: 'MALFORMED_FRAME',
 } as const);
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
@@ -431,6 +432,7 @@ export const DEAD_LETTER_HINTS: Readonly<Record<DeadLetterReason, string>> = Obj
   PROTOCOL_VIOLATION: 'The message breaks the interaction protocol of its conversation (the detail says what was expected); the host answered the sender with not-understood. Fix the sender.',
   MALFORMED_FRAME: 'A frame reached a host thread (the API) but could not be read (its parameters or content are not valid msgpack); the sender builds broken frames: fix the agent or its SDK.',
   NO_WAITER: 'A message reached the API endpoint ($api) but no call was waiting for it: the answer to a fire-and-forget Send, or a reply that came after its Invoke timed out or was cancelled. Use Invoke to get answers, or a longer deadline.',
+  SPOOFED_REPLY: 'A message to the API endpoint ($api) named a waiting Invoke (by in-reply-to or conversation) but came from another agent than the one invoked (slot and generation); it was not taken as the answer and the call keeps waiting. Find the sender in the dead letter and fix or remove it.',
   LATE_REPLY: 'The reply arrived after the reply-by of its conversation had passed; the initiator was already told of the time-out. Answer sooner or ask for a later reply-by.',
 });
 

@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { InvalidAgentSpecError, InvalidArgumentError, RequestTooLargeError } from '../../runtime/errors.js';
 import type { RouteDoc } from '../openapi.js';
+// The manifest's did-you-mean (typos, casing, snake_case, synonyms): REST bodies and manifests suggest alike.
+import { suggestField } from '../../cli/manifest/suggestions.js';
 
 /** The body, read up to `limit` bytes: past it (a chunked body, a Content-Length that lied) reading stops with REQUEST_TOO_LARGE. */
 export async function readBody(req: IncomingMessage, limit: number, operation: string): Promise<Record<string, unknown>> {
@@ -48,6 +50,8 @@ export interface BodyCheck {
   validate: ValidateFunction;
   /** the body fields with a declared type, where null is taken as absent */
   nullable: string[];
+  /** every field the body may have: any other is refused (a typo must not pass as an absent field) */
+  known: string[];
 }
 
 /** base64 (standard or URL-safe alphabet), the OpenAPI "byte" format of a module. */
@@ -61,7 +65,7 @@ export function bodyChecks(): (route: RouteDoc) => BodyCheck | undefined {
   return (route) => {
     if (!route.body) return undefined;
     const typed = Object.entries(route.body.properties).filter(([, schema]) => (schema as { type?: unknown }).type !== undefined);
-    return { validate: ajv.compile({ type: 'object', ...route.body }), nullable: typed.map(([k]) => k) };
+    return { validate: ajv.compile({ type: 'object', additionalProperties: false, ...route.body }), nullable: typed.map(([k]) => k), known: Object.keys(route.body.properties) };
   };
 }
 
@@ -70,7 +74,7 @@ export function checkBody(body: Record<string, unknown>, check: BodyCheck, opera
   // A null typed field means the same as an absent one (as gRPC's
   // defaults do); a null free-form value (content, config, task) is JSON null.
   for (const k of check.nullable) if (body[k] === null) delete body[k];
-  if (!check.validate(body)) throw bodyError(check.validate.errors![0]!, operationId);
+  if (!check.validate(body)) throw bodyError(check.validate.errors![0]!, operationId, check.known);
 }
 
 const TYPE_WORDS: Record<string, string> = {
@@ -79,8 +83,16 @@ const TYPE_WORDS: Record<string, string> = {
 };
 
 /** The first schema violation of a body as INVALID_ARGUMENT naming the field, with how to fix it. */
-function bodyError(e: ErrorObject, operationId: string): InvalidArgumentError | InvalidAgentSpecError {
+function bodyError(e: ErrorObject, operationId: string, known: readonly string[]): InvalidArgumentError | InvalidAgentSpecError {
   const docs = `the ${operationId} body is described in /v1/openapi.json`;
+  if (e.keyword === 'additionalProperties') {
+    const field = String((e.params as { additionalProperty: string }).additionalProperty);
+    const guess = suggestField(field, known);
+    const fields = `the ${operationId} body takes ${known.map((k) => `"${k}"`).join(', ')} (/v1/openapi.json)`;
+    return guess !== undefined
+      ? new InvalidArgumentError(field, `unknown field "${field}" — did you mean "${guess}"?`, `Rename "${field}" to "${guess}"; ${fields}.`)
+      : new InvalidArgumentError(field, `unknown field "${field}"`, `Remove "${field}" or correct its name; ${fields}.`);
+  }
   if (e.keyword === 'required') {
     const field = String((e.params as { missingProperty: string }).missingProperty);
     return new InvalidArgumentError(field, 'is required', `Add "${field}" to the JSON body (${docs}).`);

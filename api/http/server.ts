@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { InvalidArgumentError, RequestTooLargeError, UnknownRouteError, isCaxtonError } from '../../runtime/errors.js';
 import type { ApiLimits } from '../api-limits.js';
 import { ConnectionGuard } from '../connection-guard.js';
-import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError } from '../errors.js';
+import { httpErrorBody, httpStatusOf, retryAfterMs, toCaxtonError, withJsonFieldNames } from '../errors.js';
 import { jsonReplacer, type Operations } from '../operations.js';
 import type { TokenCheck } from '../auth.js';
 import type { Metrics } from '../metrics.js';
@@ -102,7 +102,13 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
       if (route.beforeBody !== undefined) route.beforeBody(params);
       const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req, maxBody, operation);
       if (bodyCheck !== undefined) checkBody(body, bodyCheck, route.operationId);
-      const result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
+      // The operations' errors name proto fields: REST names the JSON ones.
+      let result: unknown;
+      try {
+        result = await route.handle({ params, query: url.searchParams, body, raw: req, res });
+      } catch (e) {
+        throw withJsonFieldNames(e);
+      }
       status = res.statusCode;
       if (result !== undefined && !res.headersSent) {
         res.setHeader('content-type', 'application/json');

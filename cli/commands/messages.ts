@@ -42,7 +42,7 @@ export async function runInvoke(a: MessageArgs & { timeout: string }): Promise<v
   try {
     const r = await conn.call('messages', 'Invoke', { agent: a.agent, performative: a.performative ?? 'request', contentJson: contentJson(a.content), conversationId: a.conversation ?? '' }, timeoutMs);
     // The reply's fields but the JSON texts, its content parsed, and the round trip.
-    const reply: Partial<Message__Output> & { content: unknown; latencyUs: number } = { ...r.reply, content: JSON.parse(r.reply!.contentJson || 'null'), latencyUs: Math.round(r.latencyUs) };
+    const reply: Partial<Message__Output> & { content: unknown; latencyUs: number } = { ...r.reply, content: JSON.parse(r.reply!.contentJson || 'null'), latencyUs: Math.round(r.latencyUs * 10) / 10 };
     delete reply.contentJson;
     delete reply.paramsJson;
     const out = a.output ?? defaultOutput();

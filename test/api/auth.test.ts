@@ -61,3 +61,68 @@ t.test('property: a token of any length and characters matches itself and nothin
   }), { numRuns: 300 });
   t.equal(runs, 600);
 });
+
+// Issue #16 item 21: properties over the whole UTF-16 range. They catch a
+// compare that looks at part of each code unit (only its low byte, say) and
+// a header with text after the token, both of which passed the tests above.
+
+/** One UTF-16 code unit, any of the 65,536 (lone surrogates included), but no whitespace: a token cannot carry it. */
+const unitArb = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)).filter((c) => !/\s/.test(c));
+const anyTokenArb = fc.string({ unit: unitArb, minLength: 16, maxLength: 300 });
+/** Text after the token: something that is not only whitespace, after optional whitespace. */
+const trailingArb = fc.tuple(fc.constantFrom('', ' ', '\t', '  ', '\u00a0', ' \t '), fc.string({ unit: unitArb, minLength: 1, maxLength: 20 }))
+  .map(([gap, text]) => `${gap}${text}`);
+
+/** `s` with the code unit at `i` replaced by `c` */
+function withUnit(s: string, i: number, c: number): string {
+  return `${s.slice(0, i)}${String.fromCharCode(c)}${s.slice(i + 1)}`;
+}
+
+t.test('property: any UTF-16 token matches itself, and no token that differs only in the high (or low) byte of one code unit', async (t) => {
+  let runs = 0;
+  fc.assert(fc.property(anyTokenArb, fc.nat(), fc.integer({ min: 1, max: 0xff }), fc.boolean(), (token, at, delta, high) => {
+    runs++;
+    const check = new TokenCheck(token);
+    if (check.check(`Bearer ${token}`) !== undefined) return false;
+    const i = at % token.length;
+    const c = token.charCodeAt(i);
+    // flip bits of one byte only: the other byte stays the same
+    const changed = high ? c ^ (delta << 8) : c ^ delta;
+    const near = withUnit(token, i, changed);
+    if (/\s/.test(near)) return true; // whitespace: not a token the header can carry
+    return check.check(`Bearer ${near}`)?.message.includes('the token is wrong') === true;
+  }), { numRuns: 1000 });
+  // whole tokens that agree in every low byte (or every high byte) but are not equal
+  fc.assert(fc.property(anyTokenArb, fc.array(fc.integer({ min: 0, max: 0xff }), { minLength: 1 }), fc.boolean(), (token, bytes, high) => {
+    runs++;
+    let other = '';
+    for (let i = 0; i < token.length; i++) {
+      const c = token.charCodeAt(i);
+      const b = bytes[i % bytes.length]!;
+      other += String.fromCharCode(high ? (c & 0x00ff) | (b << 8) : (c & 0xff00) | b);
+    }
+    if (/\s/.test(other)) return true;
+    return (new TokenCheck(token).check(`Bearer ${other}`) === undefined) === (other === token);
+  }), { numRuns: 1000 });
+  t.equal(runs, 2000);
+});
+
+t.test('property: any header value is accepted only when it is "Bearer", whitespace, the token and nothing but whitespace after it', async (t) => {
+  let runs = 0;
+  // the token, then text that is not only whitespace: always refused
+  fc.assert(fc.property(anyTokenArb, trailingArb, fc.constantFrom('Bearer ', 'bearer\t', 'BEARER   '), (token, trailing, scheme) => {
+    runs++;
+    const err = new TokenCheck(token).check(`${scheme}${token}${trailing}`);
+    return err?.code === 'UNAUTHENTICATED';
+  }), { numRuns: 1000 });
+  // arbitrary header values over the whole UTF-16 range (whitespace included): refused unless they carry the token
+  const headerArb = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 400 });
+  fc.assert(fc.property(anyTokenArb, headerArb, fc.constantFrom('', 'Bearer ', 'bearer  '), (token, header, scheme) => {
+    runs++;
+    const value = `${scheme}${header}`;
+    const accepted = new TokenCheck(token).check(value) === undefined;
+    const carries = /^Bearer\s+(\S+)\s*$/i.exec(value)?.[1] === token;
+    return accepted === carries;
+  }), { numRuns: 1000 });
+  t.equal(runs, 2000);
+});
