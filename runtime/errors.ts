@@ -393,6 +393,17 @@ export class ModuleFileNotFoundError extends CaxtonError {
   }
 }
 
+/** A server could not listen: the address of its gRPC or HTTP gateway is taken. */
+export class PortInUseError extends CaxtonError {
+  readonly code = 'PORT_IN_USE';
+  constructor(host: string, port: number, gateway: 'gRPC' | 'HTTP') {
+    const flag = gateway === 'gRPC' ? '--grpc-port' : '--http-port';
+    super(`cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}, the ${gateway} port: another process is using it`,
+      `Another Caxton server may be running there: stop it with \`caxton server stop\` (give its --data-dir), or choose another port with ${flag} (0 = any free port).`,
+      { host, port, gateway });
+  }
+}
+
 /**
  * A manifest's `module:` names something that is not a regular file (a
  * directory, a device such as /dev/zero, a FIFO) or that cannot be read. Its
