@@ -14,7 +14,7 @@ import { Runtime, type RuntimeOptions, type RuntimeStats, type AgentInfo } from 
 import { serveControl, type AgentView, type ControlHandlers } from './control.js';
 import { loadOrCreateToken } from './auth.js';
 import { FleetStore } from '../runtime/store.js';
-import { isCaxtonError } from '../runtime/errors.js';
+import { isCaxtonError, PortInUseError } from '../runtime/errors.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 import type { ApiLimits } from './api-limits.js';
 
@@ -151,7 +151,7 @@ export class CaxtonServer {
       const listening = await new Promise<Extract<FromApiThread, { type: 'listening' }>>((resolveListening, reject) => {
         api.on('message', (m: FromApiThread) => {
           if (m.type === 'listening') resolveListening(m);
-          else if (m.type === 'failed') reject(new Error(`the API thread could not start: ${m.message}`));
+          else if (m.type === 'failed') reject(m.portInUse ? new PortInUseError(input.host, m.portInUse.port, m.portInUse.gateway) : new Error(`the API thread could not start: ${m.message}`));
           else if (m.type === 'log') runtime.logger[m.level]({ thread: 'api', ...(m.operation ? { operation: m.operation } : {}), ...m.fields }, m.msg);
         });
         api.once('error', reject);

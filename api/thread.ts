@@ -4,6 +4,7 @@
  * agent code: a slow agent can delay only the calls waiting for that agent.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import * as grpc from '@grpc/grpc-js';
 import type { BusInit } from '../bus/shared.js';
 import type { PeerJoin } from '../runtime/runtime.js';
 import { BusClient } from './bus-client.js';
@@ -45,12 +46,20 @@ export interface ApiThreadInput {
 export type ToApiThread = { type: 'serving'; serving: boolean } | { type: 'draining' } | { type: 'close' };
 export type FromApiThread =
   | { type: 'listening'; grpcPort: number; httpPort: number | undefined }
-  | { type: 'failed'; message: string }
+  | { type: 'failed'; message: string; portInUse?: { gateway: 'gRPC' | 'HTTP'; port: number } }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; operation?: string; fields?: Record<string, unknown> }
   | { type: 'closed' };
 
 const input = workerData as ApiThreadInput;
 const post = (m: FromApiThread): void => parentPort!.postMessage(m);
+
+// grpc-js's own log lines go to the server's log, not to stderr; the failure
+// to bind is reported as PORT_IN_USE, so grpc-js's line about it is only debug.
+grpc.setLogger({
+  error: (m: unknown) => post({ type: 'log', level: /^No address added/.test(String(m)) ? 'debug' : 'warn', msg: `grpc-js: ${String(m)}` }),
+  info: (m: unknown) => post({ type: 'log', level: 'debug', msg: `grpc-js: ${String(m)}` }),
+  debug: (m: unknown) => post({ type: 'log', level: 'debug', msg: `grpc-js: ${String(m)}` }),
+});
 
 async function main(): Promise<void> {
   const bus = new BusClient(input.bus, input.join, input.busPort, {
@@ -77,7 +86,10 @@ async function main(): Promise<void> {
   } catch (e) {
     grpc?.closeListener();
     grpc?.server.forceShutdown();
-    post({ type: 'failed', message: (e as Error).message });
+    // grpc-js says EADDRINUSE only inside its message; Node's http sets the code.
+    const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' || /EADDRINUSE/.test((e as Error).message);
+    const gateway = grpc ? 'HTTP' : 'gRPC';
+    post({ type: 'failed', message: (e as Error).message, ...(inUse ? { portInUse: { gateway, port: gateway === 'gRPC' ? input.grpcPort : input.httpPort as number } } : {}) });
     return;
   }
   const guards = [grpc.guard, ...(http ? [http.guard] : [])];

@@ -14,6 +14,7 @@ import { loadCaxtonGrpc } from '../proto/load.js';
 import { decodeStatusDetails } from '../api/errors.js';
 import { readClientToken } from '../api/auth.js';
 import { CliError, EXIT } from './errors.js';
+import { showDuration } from './usage.js';
 import type { AgentServiceClient } from '../proto/generated/caxton/v1/AgentService.js';
 import type { MessageServiceClient } from '../proto/generated/caxton/v1/MessageService.js';
 import type { TaskServiceClient } from '../proto/generated/caxton/v1/TaskService.js';
@@ -105,6 +106,21 @@ type StreamOf<F> = F extends (req: infer Req, options?: grpc.CallOptions) => grp
 type UnaryMethod<S extends keyof Clients> = { [M in keyof Clients[S]]: [UnaryOf<Clients[S][M]>] extends [never] ? never : M }[keyof Clients[S]];
 type StreamMethod<S extends keyof Clients> = { [M in keyof Clients[S]]: [StreamOf<Clients[S][M]>] extends [never] ? never : M }[keyof Clients[S]];
 
+/** What a call that times out is called, and the flag that sets its time-out, for the DEADLINE_EXCEEDED message. */
+export interface Deadline {
+  /** e.g. "invoke echo"; default: the method's name */
+  what?: string;
+  /** e.g. "--timeout" */
+  flag?: string;
+  /** what else to check, e.g. "check that the agent answers (…)" */
+  advice?: string;
+}
+
+/** A duration as a flag value: "2s", "1500ms", "2m". */
+function showFlag(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 export class Connection {
   readonly target: string;
   private readonly token: string | undefined;
@@ -139,13 +155,15 @@ export class Connection {
   /**
    * A unary call, typed by the generated client: `call('agents', 'List', {})`
    * resolves to a ListAgentsResponse__Output. gRPC errors become CliErrors
-   * with the server's code and hint.
+   * with the server's code and hint; the call's own deadline passing is
+   * DEADLINE_EXCEEDED naming `deadline.what` and the flag that sets it.
    */
-  call<S extends keyof Clients, M extends UnaryMethod<S>>(service: S, method: M, req: UnaryOf<Clients[S][M]>['req'], timeoutMs = 30_000): Promise<UnaryOf<Clients[S][M]>['res']> {
+  call<S extends keyof Clients, M extends UnaryMethod<S>>(service: S, method: M, req: UnaryOf<Clients[S][M]>['req'], timeoutMs = 30_000,
+    deadline: Deadline = {}): Promise<UnaryOf<Clients[S][M]>['res']> {
     const client = this.clients[service] as unknown as Record<M, Unary<UnaryOf<Clients[S][M]>['res']>>;
     return new Promise((resolveCall, reject) => {
       client[method].call(client, req, this.metadata(), { deadline: Date.now() + timeoutMs }, (e, v) => {
-        if (e) reject(this.toCliError(e));
+        if (e) reject(this.toCliError(e, { what: `${String(method)}`, ...deadline, timeoutMs }));
         else resolveCall(v);
       });
     });
@@ -157,10 +175,18 @@ export class Connection {
     return client[method].call(client, req, this.metadata());
   }
 
-  toCliError(e: grpc.ServiceError): CliError {
+  toCliError(e: grpc.ServiceError, deadline?: Deadline & { timeoutMs: number }): CliError {
     if (e.code === grpc.status.UNAVAILABLE && !e.metadata?.get('caxton-error-code').length) {
       return new CliError(`cannot reach a Caxton server at ${this.target}: ${e.details}`, 'SERVER_UNREACHABLE',
         'Start one with `caxton server start` (or `--detach`), or point at yours with --server HOST:PORT / $CAXTON_SERVER.', EXIT.UNREACHABLE);
+    }
+    if (e.code === grpc.status.DEADLINE_EXCEEDED && deadline && !e.metadata?.get('caxton-error-code').length) {
+      // grpc-js's own text ("Deadline exceeded after 0.062s,name resolution: …") says how it spent the time, not what timed out.
+      const flag = deadline.flag;
+      return new CliError(`${deadline.what}: no answer from the server at ${this.target} within ${showDuration(deadline.timeoutMs)}${flag ? ` (${flag})` : ''}`,
+        'DEADLINE_EXCEEDED',
+        `${flag ? `Raise ${flag} (e.g. ${flag} ${showFlag(Math.max(deadline.timeoutMs * 2, 1000))})` : 'Try again'}${deadline.advice ? `, or ${deadline.advice}` : '; a server that answers slowly may be overloaded (caxton server status)'}.`,
+        EXIT.TIMEOUT);
     }
     const rich = decodeStatusDetails(e.metadata);
     const code = rich?.reason ?? grpc.status[e.code] ?? 'UNKNOWN';

@@ -37,8 +37,9 @@ export abstract class CaxtonError extends Error {
 
 export class InvalidWasmError extends CaxtonError {
   readonly code = 'INVALID_WASM';
-  constructor(agent: string, reason: string) {
-    super(`agent "${agent}": the module is not valid WebAssembly (${reason})`,
+  /** `where`: the module file and where it is named (the CLI checks a file's header before sending it) */
+  constructor(agent: string, reason: string, where?: string) {
+    super(`${where ? `${where}: ` : ''}agent "${agent}": the module is not valid WebAssembly (${reason})`,
       'Build the agent to a core WebAssembly module (.wasm), e.g. `npm run build:agents`, and deploy that file, not its source or a text file.',
       { agent, reason });
   }
@@ -64,8 +65,9 @@ export class MemoryNotImportedError extends CaxtonError {
 
 export class ModuleTooLargeError extends CaxtonError {
   readonly code = 'MODULE_TOO_LARGE';
-  constructor(agent: string, bytes: number, limit: number) {
-    super(`agent "${agent}": the module is ${bytes} bytes, more than the ${limit} bytes a module may have`,
+  /** `where`: the module file and where it is named (the CLI checks a file's size before reading it) */
+  constructor(agent: string, bytes: number, limit: number, where?: string) {
+    super(`${where ? `${where}: ` : ''}agent "${agent}": the module is ${bytes} bytes, more than the ${limit} bytes a module may have`,
       'Build the agent with optimisation and without debug information (e.g. AssemblyScript -O3, wasm-opt -Oz, Rust --release with strip = true).',
       { agent, bytes, limit });
   }
@@ -397,6 +399,31 @@ export class ModuleFileNotFoundError extends CaxtonError {
   constructor(file: string, line: number, column: number, modulePath: string, written?: string) {
     super(`${file}:${line}:${column}: the module file ${written !== undefined && written !== modulePath ? `"${written}" (${modulePath})` : `"${modulePath}"`} does not exist`,
       'Build the agents first (`npm run build:agents` writes dist/agents/*.wasm), or correct the path: a relative module path is resolved from the directory of the manifest, not from the current directory.',
+      { file, line, column, modulePath });
+  }
+}
+
+/** A server could not listen: the address of its gRPC or HTTP gateway is taken. */
+export class PortInUseError extends CaxtonError {
+  readonly code = 'PORT_IN_USE';
+  constructor(host: string, port: number, gateway: 'gRPC' | 'HTTP') {
+    const flag = gateway === 'gRPC' ? '--grpc-port' : '--http-port';
+    super(`cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}, the ${gateway} port: another process is using it`,
+      `Another Caxton server may be running there: stop it with \`caxton server stop\` (give its --data-dir), or choose another port with ${flag} (0 = any free port).`,
+      { host, port, gateway });
+  }
+}
+
+/**
+ * A manifest's `module:` names something that is not a regular file (a
+ * directory, a device such as /dev/zero, a FIFO) or that cannot be read. Its
+ * content is never read or shown.
+ */
+export class ModuleFileUnreadableError extends CaxtonError {
+  readonly code = 'MODULE_FILE_UNREADABLE';
+  constructor(file: string, line: number, column: number, modulePath: string, reason = `the module file "${modulePath}" cannot be read`) {
+    super(`${file}:${line}:${column}: ${reason}`,
+      'Point `module:` at the agent\'s compiled .wasm file (`npm run build:agents` writes dist/agents/*.wasm), a regular file you can read; a relative path is resolved from the manifest\'s directory.',
       { file, line, column, modulePath });
   }
 }

@@ -9,16 +9,20 @@
  *   unchanged  the same
  *   remove     on the server, not in the manifest (only with --prune)
  * An update is a remove then a deploy of the new spec: messages still queued
- * for the old agent are dead-lettered (AGENT_GONE). Before anything changes,
- * every module to deploy is compiled here, so a broken module stops the apply
- * with the running agents untouched.
+ * for the old agent are dead-lettered (AGENT_GONE). Before anything changes
+ * (and with --dry-run), every module to deploy gets the server's module
+ * checks here (cli/commands/deploy-report.ts), so a broken module stops the
+ * apply with the running agents untouched. An agent the server still refuses
+ * does not stop the others: every rejection is reported at the end, with
+ * what was applied.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadManifest, type ManifestAgent } from '../manifest.js';
 import { Connection, type ConnectionOptions } from '../client.js';
-import { CliError, EXIT } from '../errors.js';
+import { EXIT } from '../errors.js';
+import { checkModules, deployFailed, rejection, type Rejection } from './deploy-report.js';
 import { defaultOutput, render } from '../output.js';
 import type { Output } from '../options/output.js';
 import type { Agent__Output } from '../../proto/generated/caxton/v1/Agent.js';
@@ -104,39 +108,73 @@ export async function runDeploy(a: DeployArgs): Promise<void> {
     const { agents } = await conn.call('agents', 'List', {});
     const steps = plan(fleet.agents, agents, a.prune);
     const work = steps.filter((s) => s.action !== 'unchanged');
-    for (const s of work) {
-      if (!s.agent) continue;
-      try {
-        new WebAssembly.Module(s.agent.moduleBytes as Uint8Array<ArrayBuffer>);
-      } catch (e) {
-        throw new CliError(`${fleet.file}:${s.agent.source.line}:${s.agent.source.column}: agent "${s.name}": ${s.agent.modulePath} is not a valid WebAssembly module (${(e as Error).message}); nothing was changed`,
-          'INVALID_WASM', 'Build the agent again (npm run build:agents) and check the module path.', EXIT.USAGE);
-      }
-    }
+    // The server's own module checks, here, before anything changes (and with --dry-run).
+    const bad = checkModules(fleet.file, work);
     const view = steps.map(({ action, name, changes }) => ({ action, name, ...(changes ? { changes } : {}) }));
     if (output === 'table') process.stdout.write(`${describe(steps)}\n`);
+    if (bad.length) {
+      if (output !== 'table') process.stdout.write(`${render({ plan: view, applied: false, rejected: bad.map(shown) }, output, () => '')}\n`);
+      throw deployFailed(bad, [], []);
+    }
     if (a['dry-run'] || work.length === 0) {
       if (output !== 'table') process.stdout.write(`${render({ plan: view, applied: false }, output, () => '')}\n`);
       else if (work.length === 0) process.stdout.write('nothing to change\n');
       return;
     }
-    const bar = process.stderr.isTTY && output === 'table'
-      ? new cliProgress.SingleBar({ format: 'applying [{bar}] {value}/{total} {name}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
-      : undefined;
-    bar?.start(work.length, 0, { name: '' });
-    let done = 0;
-    for (const s of work) {
-      bar?.update(done, { name: s.name });
-      if (s.action === 'remove' || s.action === 'update') await conn.call('agents', 'Undeploy', { name: s.name });
-      if (s.action === 'create' || s.action === 'update') await conn.call('agents', 'Deploy', deployRequest(s.agent!), 120_000);
-      done++;
-      bar?.update(done, { name: s.name });
-      if (!bar && output === 'table') process.stdout.write(`${s.action === 'remove' ? 'removed' : s.action === 'create' ? 'created' : 'updated'} ${s.name}\n`);
+    const { applied, rejected, notTried } = await apply(conn, fleet.file, work, output);
+    if (output === 'table') {
+      if (!rejected.length) process.stdout.write(`applied: ${applied.length} change(s)\n`);
+    } else {
+      process.stdout.write(`${render({ plan: view, applied: applied.length > 0, ...(rejected.length ? { rejected: rejected.map(shown), ...(notTried.length ? { notTried } : {}) } : {}) }, output, () => '')}\n`);
     }
-    bar?.stop();
-    if (output === 'table') process.stdout.write(`applied: ${work.length} change(s)\n`);
-    else process.stdout.write(`${render({ plan: view, applied: true }, output, () => '')}\n`);
+    if (rejected.length) throw deployFailed(rejected, applied, notTried);
   } finally {
     conn.close();
   }
+}
+
+/** A rejection as -o json/yaml show it. */
+function shown(r: Rejection): Record<string, unknown> {
+  return { name: r.name, action: r.action, code: r.code, message: r.message, hint: r.hint, ...(r.removed ? { removed: true } : {}) };
+}
+
+/**
+ * Apply the steps in order. A step the server refuses is recorded and the
+ * rest still applied; only when the server stops answering (unreachable, or
+ * the token refused) are the remaining steps left untried.
+ */
+async function apply(conn: Connection, file: string, work: PlanStep[], output: Output): Promise<{ applied: string[]; rejected: Rejection[]; notTried: string[] }> {
+  const bar = process.stderr.isTTY && output === 'table'
+    ? new cliProgress.SingleBar({ format: 'applying [{bar}] {value}/{total} {name}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(work.length, 0, { name: '' });
+  const applied: string[] = [];
+  const rejected: Rejection[] = [];
+  const notTried: string[] = [];
+  for (const [i, s] of work.entries()) {
+    bar?.update(i, { name: s.name });
+    const at = s.agent ? `${file}:${s.agent.source.line}:${s.agent.source.column}` : undefined;
+    let removed = false;
+    try {
+      if (s.action === 'remove' || s.action === 'update') {
+        await conn.call('agents', 'Undeploy', { name: s.name });
+        removed = true;
+      }
+      if (s.action === 'create' || s.action === 'update') await conn.call('agents', 'Deploy', deployRequest(s.agent!), 120_000);
+    } catch (e) {
+      const r = rejection(e, s.name, s.action, at);
+      rejected.push(s.action === 'update' && removed ? { ...r, removed: true } : r);
+      if (r.exitCode === EXIT.UNREACHABLE || r.exitCode === EXIT.UNAUTHENTICATED) {
+        notTried.push(...work.slice(i + 1).map((w) => w.name));
+        break;
+      }
+      continue;
+    }
+    const done = s.action === 'remove' ? 'removed' : s.action === 'create' ? 'created' : 'updated';
+    applied.push(`${done} ${s.name}`);
+    bar?.update(i + 1, { name: s.name });
+    if (!bar && output === 'table') process.stdout.write(`${done} ${s.name}\n`);
+  }
+  bar?.stop();
+  return { applied, rejected, notTried };
 }

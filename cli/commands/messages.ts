@@ -40,7 +40,9 @@ export async function runInvoke(a: MessageArgs & { timeout: string }): Promise<v
   const timeoutMs = durationFlag(a.timeout, '--timeout');
   const conn = new Connection(a);
   try {
-    const r = await conn.call('messages', 'Invoke', { agent: a.agent, performative: a.performative ?? 'request', contentJson: contentJson(a.content), conversationId: a.conversation ?? '' }, timeoutMs);
+    const r = await conn.call('messages', 'Invoke', { agent: a.agent, performative: a.performative ?? 'request', contentJson: contentJson(a.content), conversationId: a.conversation ?? '' }, timeoutMs, {
+      what: `invoke ${a.agent}`, flag: '--timeout', advice: `check that the agent answers (caxton agents get ${a.agent}, caxton dead-letters --agent ${a.agent})`,
+    });
     // The reply's fields but the JSON texts, its content parsed, and the round trip.
     const reply: Partial<Message__Output> & { content: unknown; latencyUs: number } = { ...r.reply, content: JSON.parse(r.reply!.contentJson || 'null'), latencyUs: Math.round(r.latencyUs * 10) / 10 };
     delete reply.contentJson;

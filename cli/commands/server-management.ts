@@ -19,7 +19,7 @@ async function stopServer(a: { server?: string; dataDir?: string; 'data-dir'?: s
   const info = readServerFile(dataDir);
   const conn = new Connection(opts);
   try {
-    const r = await conn.call('management', 'Drain', { timeoutMs, shutdown: true }, timeoutMs + 10_000);
+    const r = await conn.call('management', 'Drain', { timeoutMs, shutdown: true }, timeoutMs + 10_000, { what: 'server stop (Drain)', flag: '--timeout' });
     const st = r.stats!; // always set by the server
     process.stdout.write(`${r.drained ? 'drained' : `not drained: ${st.inFlight} message(s) still in flight after ${timeoutMs} ms`}: accepted ${st.accepted}, delivered ${st.delivered}, dead-lettered ${st.deadLettered}\n`);
   } finally {

@@ -8,13 +8,14 @@
  * commands on the machine find it without --server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { LEVEL_NAMES, createLogger, logFileBase } from '../../runtime/observability/logger.js';
 import { writeFileAtomic } from '../../runtime/store.js';
+import { isCaxtonError } from '../../runtime/errors.js';
 import { PID_FILE, SERVER_FILE, healthCheck, pidAlive, readServerFile, type ServerFile } from '../client.js';
 import { CliError, EXIT } from '../errors.js';
 import { UsageError, durationFlag } from '../usage.js';
@@ -121,11 +122,8 @@ async function startForeground(s: ServerSettings): Promise<void> {
       runtime: { ...(s.workers ? { workers: s.workers } : {}), logger },
     });
   } catch (e) {
-    const m = (e as Error).message;
-    if (/EADDRINUSE|address already in use|No address added out of total/i.test(m)) {
-      throw new CliError(`cannot listen on ${s.host} (gRPC port ${s.grpcPort}, HTTP port ${s.httpPort}): a port is in use (${m})`, 'PORT_IN_USE',
-        'Stop what uses the port, or choose others with --grpc-port/--http-port (0 = any free port).', EXIT.CONFLICT);
-    }
+    // The same exit code as a --detach start that meets a port in use (it reads this one's).
+    if (isCaxtonError(e) && e.code === 'PORT_IN_USE') throw new CliError(e.message, e.code, e.hint, EXIT.CONFLICT);
     throw e;
   }
   const info: ServerFile = { pid: process.pid, host: s.host, grpcPort: server.grpcPort, httpPort: server.httpPort, startedAt: new Date().toISOString() };
@@ -219,6 +217,8 @@ async function startDetached(s: ServerSettings, readyTimeoutMs = DETACH_READY_TI
   rmSync(join(s.dataDir, SERVER_FILE), { force: true });
   const logFile = join(s.dataDir, 'server.log');
   const out = openSync(logFile, 'a');
+  // What the child writes from here on is its own: a start that fails reads its error from there.
+  const logStart = fstatSync(out).size;
   const cli = fileURLToPath(new URL('../caxton.js', import.meta.url));
   // The child gets the settings already resolved here, as flags (the highest
   // precedence), and never --detach.
@@ -244,7 +244,7 @@ async function startDetached(s: ServerSettings, readyTimeoutMs = DETACH_READY_TI
     closeSync(out);
     // Never keeps this process alive: on success it exits and the server runs on.
     child.unref();
-    await waitReady(child, s, logFile, readyTimeoutMs, () => interrupted ?? spawnError, (w) => { wake = w; });
+    await waitReady(child, s, logFile, logStart, readyTimeoutMs, () => interrupted ?? spawnError, (w) => { wake = w; });
     child = undefined; // ready: it is no longer ours to stop
   } catch (e) {
     // Whatever went wrong, the child this start spawned does not outlive it.
@@ -265,8 +265,52 @@ async function startDetached(s: ServerSettings, readyTimeoutMs = DETACH_READY_TI
   }
 }
 
+/** The file the server logs to now: the highest-numbered of pino-roll's <data-dir>/logs/caxton.N.log (the directory if there is none yet). */
+function currentLogFile(dataDir: string): string {
+  const base = logFileBase(dataDir);
+  const dir = dirname(base);
+  let newest: [number, string] | undefined;
+  try {
+    for (const f of readdirSync(dir)) {
+      const m = /^caxton\.(\d+)\.log$/.exec(f);
+      if (m && (!newest || Number(m[1]) > newest[0])) newest = [Number(m[1]), join(dir, f)];
+    }
+  } catch {
+    // not created yet
+  }
+  return newest?.[1] ?? `${dir}/`;
+}
+
+/** Exit codes a failed server start reports itself (cli/errors.ts EXIT); any other is an internal error. */
+const START_EXIT_CODES = new Set<number>([EXIT.USAGE, EXIT.CONFLICT]);
+
+/**
+ * The error a child that exited while starting reported (the `caxton: CODE:
+ * message` and `  hint:` lines it wrote to server.log since `from`), with its
+ * exit code, so a detached start fails as a start in the foreground would.
+ * Undefined when it reported none (a crash, a signal).
+ */
+async function childError(child: ChildProcess, logFile: string, from: number): Promise<CliError | undefined> {
+  if (child.exitCode === null && child.signalCode === null) {
+    // Gone (pidAlive) but not yet reaped here: its exit code follows at once.
+    await new Promise<void>((r) => {
+      const timer = setTimeout(r, 5_000);
+      child.once('exit', () => { clearTimeout(timer); r(); });
+    });
+  }
+  let text: string;
+  try {
+    text = readFileSync(logFile).subarray(from).toString('utf8');
+  } catch {
+    return undefined;
+  }
+  const m = /^caxton: ([A-Z][A-Z_]+): (.*)\n(?: {2}hint: (.*)\n?)?/m.exec(text);
+  if (!m || child.exitCode === null) return undefined;
+  return new CliError(m[2]!, m[1]!, m[3] ?? `See ${logFile}.`, START_EXIT_CODES.has(child.exitCode) ? child.exitCode : EXIT.INTERNAL);
+}
+
 /** Resolves once `child` has written server.json and answers a health check with SERVING; a CliError otherwise. */
-async function waitReady(child: ChildProcess, s: ServerSettings, logFile: string, readyTimeoutMs: number,
+async function waitReady(child: ChildProcess, s: ServerSettings, logFile: string, logStart: number, readyTimeoutMs: number,
   failed: () => NodeJS.Signals | Error | undefined, onWake: (wake: () => void) => void): Promise<void> {
   const deadline = Date.now() + readyTimeoutMs;
   const target = (port: number): string => `${s.host.includes(':') ? `[${s.host}]` : s.host}:${port}`;
@@ -286,12 +330,14 @@ async function waitReady(child: ChildProcess, s: ServerSettings, logFile: string
     if (info && info.pid === child.pid) {
       const st = await healthCheck(target(info.grpcPort), Math.max(100, Math.min(5000, deadline - Date.now()))).catch(() => 'UNREACHABLE');
       if (st === 'SERVING') {
-        process.stdout.write(`caxton server started in the background (pid ${child.pid}), gRPC ${s.host}:${info.grpcPort}${info.httpPort ? `, HTTP ${s.host}:${info.httpPort}` : ''}; logs: ${logFile}\n`);
+        process.stdout.write(`caxton server started in the background (pid ${child.pid}), gRPC ${s.host}:${info.grpcPort}${info.httpPort ? `, HTTP ${s.host}:${info.httpPort}` : ''}; logs: ${currentLogFile(s.dataDir)}\n`);
         return;
       }
     }
     checkFailed();
     if (child.exitCode !== null || child.signalCode !== null || (child.pid !== undefined && !pidAlive(child.pid))) {
+      const reported = await childError(child, logFile, logStart);
+      if (reported) throw reported;
       throw new CliError(`the server (pid ${child.pid}) exited while starting; see ${logFile}`, 'SERVER_START_FAILED', `Read the end of ${logFile} for the reason (a port in use? a bad setting?).`, EXIT.INTERNAL);
     }
     if (Date.now() > deadline) {

@@ -29,7 +29,7 @@ export async function runContractNet(a: ContractNetArgs): Promise<void> {
     const o = await conn.call('tasks', 'StartContractNet', {
       capability: a.capability ?? '', contractors: a.contractors ? String(a.contractors).split(',').map((s) => s.trim()).filter(Boolean) : [],
       taskJson: a.content, deadlineMs, select: a.select ?? '', resultTimeoutMs,
-    }, deadlineMs + (resultTimeoutMs || 10_000) + 30_000);
+    }, deadlineMs + (resultTimeoutMs || 10_000) + 30_000, { what: 'task contract-net' });
     const parse = (s: string): unknown => JSON.parse(s || 'null');
     const view = {
       status: o.status, winner: o.winner || null, conversationId: o.conversationId,

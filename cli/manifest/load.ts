@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { ManifestError, ModuleFileNotFoundError } from '../../runtime/errors.js';
-import { Locator, pathText, type Segment } from './positions.js';
+import { ManifestError } from '../../runtime/errors.js';
+import { readModuleFile } from './module-file.js';
+import { Locator, type Segment } from './positions.js';
 import { problemAt, quote, schemaProblems, sortProblems, yamlProblems, type ManifestProblem } from './problems.js';
 import { MAX_MEMORY, MIN_MEMORY, NAME_LIMIT, schema } from './schema.js';
 import { AGENT_LIMITS } from '../../runtime/limits.js';
@@ -148,7 +149,7 @@ export function loadManifest(file: string): Fleet {
     const modulePath = resolve(baseDir, entry.module);
     let bytes = modules.get(modulePath);
     if (!bytes) {
-      bytes = readModule(file, where, index, entry.module, modulePath);
+      bytes = readModule(file, where, index, entry, modulePath);
       modules.set(modulePath, bytes);
     }
     const count = entry.instances ?? 1;
@@ -180,16 +181,9 @@ function isManifestShaped(data: unknown): data is { agents: unknown[] } {
   return !!data && typeof data === 'object' && Array.isArray((data as { agents?: unknown }).agents);
 }
 
-function readModule(file: string, where: Locator, index: number, written: string, modulePath: string): Uint8Array {
-  try {
-    return readFileSync(modulePath);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const at = where.locate(['agents', index, 'module'], true);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ModuleFileNotFoundError(file, at.line, at.column, modulePath, written);
-    const why = code === 'EISDIR' ? 'is a directory, not a .wasm file' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${(e as Error).message})`;
-    throw new ManifestError(file, [{ ...at, path: pathText(['agents', index, 'module']), message: `agents[${index}].module ${quote(written)} (${modulePath}) ${why}` }]);
-  }
+function readModule(file: string, where: Locator, index: number, entry: AgentEntry, modulePath: string): Uint8Array {
+  const at = where.locate(['agents', index, 'module'], true);
+  return readModuleFile({ agent: entry.name, file, line: at.line, column: at.column, written: entry.module }, modulePath);
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   loadManifest, parseSize, parseDuration, suggestField, FLEET_SCHEMA_FILE, MANIFEST_API_VERSION, MANIFEST_KIND,
   type ManifestProblem,
 } from '../../dist/cli/manifest.js';
-import { ManifestError, ModuleFileNotFoundError, CaxtonError } from '../../dist/runtime/errors.js';
+import { ManifestError, ModuleFileNotFoundError, ModuleFileUnreadableError, CaxtonError } from '../../dist/runtime/errors.js';
 import { httpStatusOf, grpcStatusOf } from '../../dist/api/errors.js';
 import { status } from '@grpc/grpc-js';
 
@@ -389,8 +389,10 @@ t.test('a missing module file is MODULE_FILE_NOT_FOUND at the module: key', asyn
   t.match(err.hint, /relative to|directory of the manifest/);
   t.equal(grpcStatusOf(err), status.INVALID_ARGUMENT);
 
-  const asDir = problemsOf(t, `${HEAD}agents:\n  - name: a\n    module: agents\n`);
-  t.same(asDir.problems.map(at), [`5:5 agents[0].module "agents" (${join(dir, 'agents')}) is a directory, not a .wasm file`]);
+  const dirFile = manifest(`${HEAD}agents:\n  - name: a\n    module: agents\n`);
+  const asDir = t.throws(() => loadManifest(dirFile)) as InstanceType<typeof ModuleFileUnreadableError>;
+  t.ok(asDir instanceof ModuleFileUnreadableError);
+  t.equal(asDir.message, `${dirFile}:5:5: the module file "agents" (${join(dir, 'agents')}) is a directory, not a regular file`);
 });
 
 t.test('ManifestError: code, message, hint, details; INVALID_ARGUMENT / 400', async (t) => {

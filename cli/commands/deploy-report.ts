@@ -1,0 +1,79 @@
+/**
+ * What `caxton deploy -f` finds wrong, agent by agent: the module checks made
+ * before anything changes (the runtime's own: runtime/module/abi.ts) and the
+ * server's rejections while applying. Every rejected agent is reported at
+ * once, with its code and message, and what was applied.
+ */
+import type { ManifestAgent } from '../manifest.js';
+import { CliError, EXIT } from '../errors.js';
+import { checkTables, validateAgentModule } from '../../runtime/module/abi.js';
+import { isCaxtonError } from '../../runtime/errors.js';
+import type { ModuleShape } from '../../runtime/module/inspect.js';
+
+/** One agent the check or the server refused. */
+export interface Rejection {
+  name: string;
+  /** create, update, remove */
+  action: string;
+  code: string;
+  message: string;
+  hint: string;
+  exitCode: number;
+  /** where the manifest declares it */
+  at?: string;
+  /** an update whose old agent was removed before the new one was refused */
+  removed?: boolean;
+}
+
+/**
+ * The checks the server makes on a module at deploy (structure, imports and
+ * their signatures, exports, memory import, interrupt-check rewrite) and,
+ * when the manifest gives memoryLimitBytes, its tables against that limit.
+ * ABI version and caxton_init are asked when the agent starts, on the server.
+ */
+export function checkModules(file: string, steps: { action: string; agent?: ManifestAgent }[]): Rejection[] {
+  const interruptChecks = process.env.CAXTON_INTERRUPT_CHECKS !== 'off';
+  // Agents from the same file share one buffer: compile it once (a failure again per agent, for its name).
+  const passed = new Map<Uint8Array, ModuleShape>();
+  const out: Rejection[] = [];
+  for (const { action, agent } of steps) {
+    if (!agent) continue;
+    try {
+      let shape = passed.get(agent.moduleBytes);
+      if (!shape) {
+        shape = validateAgentModule(agent.name, agent.moduleBytes, { interruptChecks }).shape;
+        passed.set(agent.moduleBytes, shape);
+      }
+      if (agent.memoryLimitBytes !== undefined) checkTables(agent.name, shape, agent.memoryLimitBytes);
+    } catch (e) {
+      if (!isCaxtonError(e)) throw e;
+      out.push({ name: agent.name, action, code: e.code, message: e.message, hint: e.hint, exitCode: EXIT.USAGE, at: `${file}:${agent.source.line}:${agent.source.column}` });
+    }
+  }
+  return out;
+}
+
+/** A rejection from a CliError (the server's code, message and hint, with the exit code of its gRPC status). */
+export function rejection(e: unknown, name: string, action: string, at?: string): Rejection {
+  if (e instanceof CliError) return { name, action, code: e.code, message: e.message, hint: e.hint, exitCode: e.exitCode, ...(at ? { at } : {}) };
+  throw e;
+}
+
+/**
+ * The error that ends a deploy with rejections: one line per rejected agent,
+ * and what was applied. The exit code is the first rejection's.
+ */
+export function deployFailed(rejected: Rejection[], applied: string[], notTried: string[]): CliError {
+  const lines = rejected.map((r) => {
+    const removed = r.removed ? ' (the old agent was removed; the new one was not deployed)' : '';
+    // The runtime's messages start with the agent's name, given once here already.
+    const message = r.message.startsWith(`agent "${r.name}": `) ? r.message.slice(`agent "${r.name}": `.length) : r.message;
+    return `  ${r.at ? `${r.at}: ` : ''}agent "${r.name}" (${r.action}): ${r.code}: ${message}${removed}${r.hint ? `\n    hint: ${r.hint}` : ''}`;
+  });
+  const count = `${rejected.length} agent${rejected.length === 1 ? ' was' : 's were'} rejected`;
+  const what = applied.length ? `applied: ${applied.join(', ')}` : 'nothing was changed';
+  const skipped = notTried.length ? `; not tried (the server stopped answering): ${notTried.join(', ')}` : '';
+  return new CliError(`${count}; ${what}${skipped}\n${lines.join('\n')}`, 'DEPLOY_FAILED',
+    'Fix each agent as its own hint says (docs/errors.md explains every code), then deploy again: it changes only what still differs.',
+    rejected[0]?.exitCode ?? EXIT.INTERNAL);
+}
