@@ -64,11 +64,14 @@ async function main(argv: string[]): Promise<number> {
 
 /** Run the command line `argv` (without node and the script), setting process.exitCode. */
 export function run(argv: string[]): Promise<void> {
-  return main(argv).then(
+  // Plain `caxton` asks what it can do: the help, exit 0 (docs/cli.md).
+  return main(argv.length === 0 ? ['--help'] : argv).then(
     (code) => { process.exitCode = code; },
-    (err: unknown) => {
+    async (err: unknown) => {
       if (err instanceof UsageError) {
-        process.stderr.write(`caxton: ${err.message}\nRun \`caxton --help\` for usage.\n`);
+        // A mistyped command: the one probably meant (loaded only on a usage error).
+        const meant = (await import('./commands-tree.js')).suggestCommand(argv);
+        process.stderr.write(`caxton: ${err.message}\n${meant ? `Did you mean \`caxton ${meant}\`?\n` : ''}Run \`caxton --help\` for usage.\n`);
         process.exitCode = EXIT.USAGE;
       } else if (err instanceof CliError) {
         process.stderr.write(`caxton: ${err.code}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);

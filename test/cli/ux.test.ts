@@ -1,0 +1,122 @@
+// What a new user trips on (#16 item 15), through the real `caxton` as a
+// subprocess against a real server it starts itself (detached): did-you-mean
+// for mistyped commands and agent names (also over REST, from the server's
+// own AGENT_NOT_FOUND hint), hints that name CLI commands, plain `caxton`.
+import t from 'tap';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentsDir, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
+import { COMMANDS } from '../../dist/cli/commands-tree.js';
+import { AgentNotFoundError, AgentStoppedError } from '../../dist/runtime/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'caxton-ux-'));
+const dataDir = join(dir, 'data');
+const env = { ...process.env, CAXTON_DATA_DIR: dataDir, CAXTON_TOKEN: '', CAXTON_SERVER: '' };
+const caxton = (...args: string[]): Promise<CliRun> => runCli(args, env);
+
+mkdirSync(join(dir, 'agents'));
+copyFileSync(join(agentsDir, 'echo.wasm'), join(dir, 'agents', 'echo.wasm'));
+const fleet = join(dir, 'fleet.yaml');
+writeFileSync(fleet, `apiVersion: caxton.dev/v1
+kind: Fleet
+agents:
+  - name: order-processor
+    module: agents/echo.wasm
+  - name: order-audit
+    module: agents/echo.wasm
+  - name: billing
+    module: agents/echo.wasm
+`);
+
+let httpPort = 0;
+t.before(async () => {
+  const r = await caxton('server', 'start', '--detach', '--grpc-port', '0', '--http-port', '0', '--workers', '2');
+  if (r.code !== 0) throw new Error(`server start failed: ${r.stderr}`);
+  httpPort = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')).httpPort;
+  const d = await caxton('deploy', '-f', fleet, '-o', 'json');
+  if (d.code !== 0) throw new Error(`deploy failed: ${d.stderr}`);
+});
+t.teardown(() => stopDetachedServer(dataDir, env));
+
+t.test('a mistyped command: did you mean the right one (exit 1)', async (t) => {
+  for (const [typed, meant] of [
+    [['agent', 'list'], 'agents list'],
+    [['agents', 'lst'], 'agents list'],
+    [['bnech'], 'bench'],
+    [['--server', '127.0.0.1:1', 'agent', 'ls'], 'agents list'],
+    [['dead-leters'], 'dead-letters'],
+    [['server', 'stpo'], 'server stop'],
+  ] as const) {
+    const r = await caxton(...typed);
+    t.equal(r.code, 1, `caxton ${typed.join(' ')} exits 1`);
+    t.match(r.stderr, `Did you mean \`caxton ${meant}\`?`, `caxton ${typed.join(' ')}: did you mean ${meant}`);
+  }
+  const far = await caxton('frobnicate');
+  t.equal(far.code, 1);
+  t.notMatch(far.stderr, /Did you mean/, 'nothing close: no suggestion');
+});
+
+t.test('the command table behind the suggestions is the CLI\'s own', async (t) => {
+  const help = await caxton('--help');
+  t.equal(help.code, 0);
+  const listed = [...help.stdout.matchAll(/^ {2}caxton ([a-z-]+)/gm)].map((m) => m[1]);
+  t.same([...listed].sort(), Object.keys(COMMANDS).sort(), 'the same top-level commands as `caxton --help`');
+  for (const [command, subs] of Object.entries(COMMANDS)) {
+    if (subs.length === 0) continue;
+    const h = await caxton(command, '--help');
+    const listedSubs = [...h.stdout.matchAll(new RegExp(`^ {2}caxton ${command} ([a-z-]+)`, 'gm'))].map((m) => m[1]);
+    t.same([...listedSubs].sort(), [...subs].sort(), `the subcommands of ${command}`);
+  }
+});
+
+t.test('plain `caxton` prints the help and exits 0', async (t) => {
+  const r = await caxton();
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^caxton <command> \[options\]/, 'the usage line');
+  t.match(r.stdout, /caxton agents/, 'the commands');
+  t.equal(r.stderr, '');
+});
+
+t.test('an unknown agent: the closest deployed names, and hints in CLI terms', async (t) => {
+  const get = await caxton('agents', 'get', 'order-procesor');
+  t.equal(get.code, 3, get.stderr);
+  t.match(get.stderr, 'AGENT_NOT_FOUND');
+  t.match(get.stderr, 'Did you mean "order-processor"?');
+  t.match(get.stderr, '`caxton agents list`');
+  t.notMatch(get.stderr, 'runtime.', 'no JavaScript API in the hint');
+
+  // Send and Invoke resolve names on the API thread: the same hint.
+  const invoke = await caxton('invoke', 'order', '-c', '1');
+  t.equal(invoke.code, 3, invoke.stderr);
+  t.match(invoke.stderr, 'Did you mean "order-audit" or "order-processor"?');
+
+  const remove = await caxton('agents', 'remove', 'biling');
+  t.equal(remove.code, 3, remove.stderr);
+  t.match(remove.stderr, 'Did you mean "billing"?');
+
+  const far = await caxton('agents', 'get', 'zzzzzz');
+  t.equal(far.code, 3);
+  t.notMatch(far.stderr, 'Did you mean', 'nothing close: no suggestion');
+  t.match(far.stderr, '`caxton agents list`');
+});
+
+t.test('REST callers get the suggestion in the error\'s hint', async (t) => {
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const res = await fetch(`http://127.0.0.1:${httpPort}/v1/agents/order-procesor`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(res.status, 404);
+  const body = await res.json() as { error?: { code: string; hint: string }; code?: string; hint?: string };
+  const err = body.error ?? body;
+  t.equal(err.code, 'AGENT_NOT_FOUND');
+  t.match(err.hint, /^Did you mean "order-processor"\? List the deployed agents \(`caxton agents list`, AgentService\.List, GET \/v1\/agents\)/);
+});
+
+t.test('hints name CLI commands and API calls; the JavaScript API only as "embedded:"', async (t) => {
+  const errors = [new AgentNotFoundError('a', ['b']), new AgentStoppedError('a'), new AgentStoppedError('a', 'failed', 'trapped')];
+  for (const e of errors) {
+    t.match(e.hint, /`caxton [a-z]/, `${e.code} (${e.message}): names a caxton command`);
+    t.notMatch(e.hint.replace(/embedded: runtime\.\w+\(\w*\)/g, ''), /runtime\.\w+\(/, `${e.code}: no JavaScript call but as "embedded:"`);
+  }
+  const docs = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+  t.notMatch(docs.replace(/embedded: `runtime\.\w+\(\w*\)`/g, ''), /`runtime\.(list|start)\(/, 'docs/errors.md: no runtime.list()/start() as the fix');
+});
