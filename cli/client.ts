@@ -5,8 +5,8 @@
  * file), typed gRPC clients, and the mapping of gRPC errors to exit codes
  * (cli/errors.ts).
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
@@ -47,8 +47,18 @@ export interface ServerFile {
 export const SERVER_FILE = 'server.json';
 export const PID_FILE = 'server.pid';
 
+/**
+ * --data-dir, else $CAXTON_DATA_DIR, else the nearest `.caxton` directory in
+ * the current directory or a parent (as git finds `.git`), else `.caxton` here.
+ */
 export function dataDirOf(o: ConnectionOptions): string {
-  return resolve(o.dataDir ?? process.env.CAXTON_DATA_DIR ?? '.caxton');
+  const given = o.dataDir ?? process.env.CAXTON_DATA_DIR;
+  if (given) return resolve(given);
+  for (let d = process.cwd(); ; d = dirname(d)) {
+    const candidate = join(d, '.caxton');
+    if (statSync(candidate, { throwIfNoEntry: false })?.isDirectory()) return candidate;
+    if (dirname(d) === d) return resolve('.caxton');
+  }
 }
 
 export function readServerFile(dataDir: string): ServerFile | undefined {

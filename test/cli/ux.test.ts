@@ -1,17 +1,20 @@
 // What a new user trips on (#16 item 15), through the real `caxton` as a
 // subprocess against a real server it starts itself (detached): did-you-mean
 // for mistyped commands and agent names (also over REST, from the server's
-// own AGENT_NOT_FOUND hint), hints that name CLI commands, plain `caxton`.
+// own AGENT_NOT_FOUND hint), hints that name CLI commands, plain `caxton`,
+// the data directory found in a parent directory.
 import t from 'tap';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentsDir, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
+import { agentsDir, cli, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
 import { COMMANDS } from '../../dist/cli/commands-tree.js';
 import { AgentNotFoundError, AgentStoppedError } from '../../dist/runtime/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'caxton-ux-'));
-const dataDir = join(dir, 'data');
+// Named .caxton, as a server started without --data-dir names it, for the CLI to find from below.
+const dataDir = join(dir, '.caxton');
 const env = { ...process.env, CAXTON_DATA_DIR: dataDir, CAXTON_TOKEN: '', CAXTON_SERVER: '' };
 const caxton = (...args: string[]): Promise<CliRun> => runCli(args, env);
 
@@ -119,4 +122,22 @@ t.test('hints name CLI commands and API calls; the JavaScript API only as "embed
   }
   const docs = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
   t.notMatch(docs.replace(/embedded: `runtime\.\w+\(\w*\)`/g, ''), /`runtime\.(list|start)\(/, 'docs/errors.md: no runtime.list()/start() as the fix');
+});
+
+t.test('the CLI finds .caxton in a parent directory, as git finds .git', async (t) => {
+  const below = join(dir, 'src', 'deep');
+  mkdirSync(below, { recursive: true });
+  const noDataDir: NodeJS.ProcessEnv = { ...env };
+  delete noDataDir.CAXTON_DATA_DIR;
+  const inBelow = (...args: string[]): Promise<CliRun> => new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env: noDataDir, cwd: below, timeout: 60_000 }, (e, stdout, stderr) => {
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr, killed: !!e?.killed });
+    });
+  });
+  const list = await inBelow('agents', 'list', '-o', 'json');
+  t.equal(list.code, 0, `found the server and its token from ${below}: ${list.stderr}`);
+  t.same(JSON.parse(list.stdout).map((a: { name: string }) => a.name).sort(), ['billing', 'order-audit', 'order-processor']);
+  const status = await inBelow('server', 'status', '-o', 'json');
+  t.equal(status.code, 0, status.stderr);
+  t.equal(JSON.parse(status.stdout).server, `127.0.0.1:${JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')).grpcPort}`, 'the server named in the parent\'s .caxton/server.json');
 });
