@@ -141,3 +141,16 @@ t.test('the CLI finds .caxton in a parent directory, as git finds .git', async (
   t.equal(status.code, 0, status.stderr);
   t.equal(JSON.parse(status.stdout).server, `127.0.0.1:${JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')).grpcPort}`, 'the server named in the parent\'s .caxton/server.json');
 });
+
+t.test('server stop with nothing running succeeds and says so', async (t) => {
+  // A data directory whose server died without cleaning up (kill -9): its server.json names a dead process and a closed port.
+  const stale = mkdtempSync(join(tmpdir(), 'caxton-ux-stale-'));
+  writeFileSync(join(stale, 'server.json'), JSON.stringify({ pid: 2 ** 22 + 1, host: '127.0.0.1', grpcPort: 1, startedAt: new Date().toISOString() }));
+  const r = await runCli(['server', 'stop'], { ...env, CAXTON_DATA_DIR: stale });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, `no server running at 127.0.0.1:1 (data directory ${stale}): nothing to stop\n`);
+  t.equal(r.stderr, '');
+  const away = await caxton('server', 'stop', '--server', '127.0.0.1:1');
+  t.equal(away.code, 0, away.stderr);
+  t.match(away.stdout, /^no server running at 127\.0\.0\.1:1 .*nothing to stop\n$/);
+});
