@@ -168,10 +168,7 @@ export class Connection {
   }
 
   toCliError(e: grpc.ServiceError): CliError {
-    if (e.code === grpc.status.UNAVAILABLE && !e.metadata?.get('caxton-error-code').length) {
-      return new CliError(`cannot reach a Caxton server at ${this.target}: ${e.details}`, 'SERVER_UNREACHABLE',
-        'Start one with `caxton server start` (or `--detach`), or point at yours with --server HOST:PORT / $CAXTON_SERVER.', EXIT.UNREACHABLE);
-    }
+    if (e.code === grpc.status.UNAVAILABLE && !e.metadata?.get('caxton-error-code').length) return unreachableError(this.target, e.details, this.dataDir);
     const rich = decodeStatusDetails(e.metadata);
     const code = rich?.reason ?? grpc.status[e.code] ?? 'UNKNOWN';
     let hint = rich?.hint ?? '';
@@ -185,6 +182,25 @@ export class Connection {
   close(): void {
     for (const c of Object.values(this.clients)) c.close();
   }
+}
+
+/**
+ * SERVER_UNREACHABLE for `target`. Something that answers but not in HTTP/2
+ * (grpc-js: "Protocol error") is most likely the REST/metrics port given for
+ * the gRPC one: say so, with the gRPC port when the data directory's
+ * server.json names that HTTP port.
+ */
+export function unreachableError(target: string, details: string, dataDir: string): CliError {
+  if (!/protocol error/i.test(details)) {
+    return new CliError(`cannot reach a Caxton server at ${target}: ${details}`, 'SERVER_UNREACHABLE',
+      'Start one with `caxton server start` (or `--detach`), or point at yours with --server HOST:PORT / $CAXTON_SERVER.', EXIT.UNREACHABLE);
+  }
+  const port = Number(/:(\d+)$/.exec(target)?.[1]);
+  const running = readServerFile(dataDir);
+  const hint = running && running.httpPort === port
+    ? `That is the HTTP port of the server in ${dataDir}; its gRPC port is ${running.grpcPort}: use --server ${running.host}:${running.grpcPort}, or leave --server out.`
+    : '--server (and $CAXTON_SERVER) take the gRPC port: 50051 by default, `grpcPort` in the server\'s <data-dir>/server.json. The HTTP port (8080 by default) is for REST clients and /metrics.';
+  return new CliError(`${target} answers, but not in gRPC: it looks like an HTTP port (the server's REST/metrics port?), not the gRPC port`, 'SERVER_UNREACHABLE', hint, EXIT.UNREACHABLE);
 }
 
 /** A health check (grpc.health.v1, no token needed); resolves to the status name. */

@@ -154,3 +154,18 @@ t.test('server stop with nothing running succeeds and says so', async (t) => {
   t.equal(away.code, 0, away.stderr);
   t.match(away.stdout, /^no server running at 127\.0\.0\.1:1 .*nothing to stop\n$/);
 });
+
+t.test('--server naming the HTTP port says so, with the gRPC port', async (t) => {
+  const grpcPort = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')).grpcPort;
+  for (const args of [['agents', 'list'], ['health'], ['logs']]) {
+    const r = await caxton(...args, '--server', `127.0.0.1:${httpPort}`);
+    t.equal(r.code, 2, `${args.join(' ')}: exit 2`);
+    t.match(r.stderr, `caxton: SERVER_UNREACHABLE: 127.0.0.1:${httpPort} answers, but not in gRPC: it looks like an HTTP port`, args.join(' '));
+    t.match(r.stderr, `its gRPC port is ${grpcPort}: use --server 127.0.0.1:${grpcPort}`, `${args.join(' ')}: the gRPC port`);
+    t.notMatch(r.stderr, 'Protocol error', `${args.join(' ')}: no grpc-js detail`);
+  }
+  // Another machine's HTTP port: no server.json to name the gRPC port, the rule instead.
+  const elsewhere = await runCli(['agents', 'list', '--server', `127.0.0.1:${httpPort}`], { ...env, CAXTON_DATA_DIR: join(dir, 'nowhere') });
+  t.equal(elsewhere.code, 2);
+  t.match(elsewhere.stderr, 'take the gRPC port: 50051 by default');
+});
