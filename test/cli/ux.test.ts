@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentsDir, cli, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
+import { waitUntil } from '../helpers/wait.js';
 import { COMMANDS } from '../../dist/cli/commands-tree.js';
 import { AgentNotFoundError, AgentStoppedError } from '../../dist/runtime/errors.js';
 
@@ -34,7 +35,7 @@ agents:
 
 let httpPort = 0;
 t.before(async () => {
-  const r = await caxton('server', 'start', '--detach', '--grpc-port', '0', '--http-port', '0', '--workers', '2');
+  const r = await caxton('server', 'start', '--detach', '--grpc-port', '0', '--http-port', '0', '--workers', '2', '--log-level', 'debug');
   if (r.code !== 0) throw new Error(`server start failed: ${r.stderr}`);
   httpPort = JSON.parse(readFileSync(join(dataDir, 'server.json'), 'utf8')).httpPort;
   const d = await caxton('deploy', '-f', fleet, '-o', 'json');
@@ -168,4 +169,25 @@ t.test('--server naming the HTTP port says so, with the gRPC port', async (t) =>
   const elsewhere = await runCli(['agents', 'list', '--server', `127.0.0.1:${httpPort}`], { ...env, CAXTON_DATA_DIR: join(dir, 'nowhere') });
   t.equal(elsewhere.code, 2);
   t.match(elsewhere.stderr, 'take the gRPC port: 50051 by default');
+});
+
+t.test('logs -o table: time, level, agent, conversation and message in columns', async (t) => {
+  const invoke = await caxton('invoke', 'order-processor', '-c', '"x"', '--conversation', 'ux-log', '-o', 'json');
+  t.equal(invoke.code, 0, invoke.stderr);
+  // Lines about the message (debug level): the API thread's and the worker's, once both are written.
+  const json = await waitUntil(() => caxton('logs', '--conversation', 'ux-log', '--agent', 'order-processor', '-o', 'json'),
+    (j) => j.code === 0 && j.stdout.split('\n').filter((l) => l !== '').length >= 2, 'two log lines about the invoke');
+  const lines = json.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  const r = await caxton('logs', '--conversation', 'ux-log', '--agent', 'order-processor', '-o', 'table');
+  t.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.split('\n').filter((l) => l !== '');
+  t.match(rows[0], /^TIME\s+LEVEL\s+AGENT\s+CONVERSATION\s+MSG$/, 'the header');
+  t.equal(rows.length, lines.length + 1, 'one row per line');
+  for (const [i, l] of lines.entries()) {
+    t.match(rows[i + 1], new RegExp(`^${new Date(l.time).toISOString().replace(/\./g, '\\.')}\\s+(info|debug|warn|error)\\s+order-processor\\s+ux-log\\s`), `row ${i + 1}: time, level, agent, conversation`);
+    t.ok(rows[i + 1]!.endsWith(String(l.msg).replace(/\s+/g, ' ').trim().slice(0, 100)) || rows[i + 1]!.includes(String(l.msg).slice(0, 50)), `row ${i + 1}: the message`);
+  }
+  const none = await caxton('logs', '--agent', 'nobody-at-all', '-o', 'table');
+  t.equal(none.code, 0, none.stderr);
+  t.equal(none.stdout, 'no log lines match\n');
 });
