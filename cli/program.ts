@@ -23,8 +23,23 @@ import { invokeCommand, sendCommand } from './options/messages.js';
 import { logsCommand } from './options/logs.js';
 import { deadLettersCommand } from './options/dead-letters.js';
 
+/** The words of a completion request (`caxton --get-yargs-completions caxton WORDS...`) after the program's name. */
+const completionWords = (argv: string[]): string[] => argv.slice(argv.indexOf('--get-yargs-completions') + 2);
+/** cli/completion.ts, loaded for completion requests only. */
+let filterCompletions: ((words: readonly string[], defaults: readonly string[]) => string[]) | undefined;
+
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.OK;
+  if (argv.includes('--get-yargs-completions')) {
+    const completion = await import('./completion.js');
+    // Agent names come from the server: answered here, before yargs (cli/completion.ts).
+    const agents = await completion.completeAgent(completionWords(argv));
+    if (agents) {
+      process.stdout.write(agents.map((n) => `${n}\n`).join(''));
+      return code;
+    }
+    filterCompletions = completion.filterCompletions;
+  }
   await yargs(argv)
     .scriptName('caxton')
     .usage('$0 <command> [options]')
@@ -48,7 +63,10 @@ async function main(argv: string[]): Promise<number> {
     })
     .option('server', { type: 'string', global: true, describe: 'HOST:PORT of the server (default: $CAXTON_SERVER, the local server, 127.0.0.1:50051)' })
     .option('data-dir', { type: 'string', global: true, describe: 'the server\'s data directory, for the token and the local server (default .caxton)' })
-    .completion('completion', 'print a shell completion script (bash/zsh): caxton completion >> ~/.bashrc')
+    .completion('completion', 'print a shell completion script (bash/zsh): caxton completion >> ~/.bashrc', (_current: string, _argv: unknown, defaults: (cb: (err: Error | null, found: string[] | undefined) => void) => void, done: (completions: string[]) => void) => {
+      // Synchronous, so that yargs prints and exits before it checks the line or runs a command.
+      defaults((err, found) => done(err || !filterCompletions ? [] : filterCompletions(completionWords(argv), found ?? [])));
+    })
     .demandCommand(1, 'name a command, e.g. `caxton bench`')
     .strict()
     .fail((msg, err) => {

@@ -191,3 +191,39 @@ t.test('logs -o table: time, level, agent, conversation and message in columns',
   t.equal(none.code, 0, none.stderr);
   t.equal(none.stdout, 'no log lines match\n');
 });
+
+t.test('completion: agent names from the server, -o values, no options that do not apply', async (t) => {
+  const complete = async (...words: string[]): Promise<string[]> => {
+    const r = await runCli(['--get-yargs-completions', 'caxton', ...words], { ...env, SHELL: '/bin/bash' });
+    t.equal(r.code, 0, `complete "${words.join(' ')}" exits 0`);
+    t.equal(r.stderr, '', `complete "${words.join(' ')}": nothing on stderr`);
+    return r.stdout.split('\n').filter((l) => l !== '').sort();
+  };
+  const all = ['billing', 'order-audit', 'order-processor'];
+  t.same(await complete('agents', 'get', ''), all, 'agents get: the deployed agents');
+  t.same(await complete('agents', 'remove', 'ord'), ['order-audit', 'order-processor'], 'agents remove ord: those starting so');
+  t.same(await complete('invoke', ''), all, 'invoke: the agents');
+  t.same(await complete('send', 'b'), ['billing'], 'send b');
+  t.same(await complete('logs', '--agent', ''), all, 'logs --agent');
+  t.same(await complete('dead-letters', '--from', 'bi'), ['billing'], 'dead-letters --from bi');
+  t.same(await complete('agents', 'get', '', '--server', '127.0.0.1:1'), [], 'no server: quietly no names');
+  const still = await caxton('agents', 'list', '-o', 'json');
+  t.same(JSON.parse(still.stdout).map((a: { name: string }) => a.name).sort(), all, 'completing `agents remove ord` removed nothing');
+
+  t.same(await complete('agents', 'list', '-o', ''), ['json', 'table', 'yaml'], 'agents list -o');
+  t.same(await complete('logs', '-o', ''), ['json', 'pretty', 'table'], 'logs -o');
+  t.same(await complete('dead-letters', '--output', ''), ['json', 'table'], 'dead-letters --output');
+
+  t.same(await complete('completion', ''), [], 'completion takes nothing');
+  const bench = await complete('bench', '');
+  for (const bogus of ['--server', '--data-dir', '--version']) t.notOk(bench.includes(bogus), `bench: no ${bogus}`);
+  t.ok(bench.includes('--scenario'), 'bench: its own options');
+  const acl = await complete('acl', 'parse', '');
+  t.notOk(acl.includes('--server'), 'acl parse: no --server');
+  const start = await complete('server', 'start', '');
+  t.notOk(start.includes('--server'), 'server start: no --server (it listens; --host, --grpc-port)');
+  t.ok(start.includes('--data-dir'), 'server start: --data-dir');
+  const list = await complete('agents', 'list', '-');
+  t.notOk(list.includes('--version'), 'agents list: no --version');
+  t.ok(list.includes('--server') && list.includes('--output'), 'agents list: --server and --output');
+});
