@@ -223,7 +223,7 @@ export class BusClient extends BusPeer {
     const code = PERFORMATIVE_CODE[input.performative as Performative];
     if (code === undefined) throw new UnknownPerformativeError(input.performative);
     const slot = this.names.slotOf(input.agent);
-    if (slot === undefined || input.agent.startsWith('$')) throw new AgentNotFoundError(input.agent);
+    if (slot === undefined || input.agent.startsWith('$')) throw new AgentNotFoundError(input.agent, this.names.allNames());
     const entry = this.router.lookup(slot);
     if (entry === 0) throw new AgentNotFoundError(input.agent);
     if (routeStopped(entry)) throw new AgentStoppedError(input.agent, 'stopped or failed');

@@ -25,6 +25,11 @@ export class NameTable {
     return this.slots.get(name);
   }
 
+  /** Every name known (agents and `$` endpoints), for a did-you-mean. */
+  allNames(): IterableIterator<string> {
+    return this.slots.keys();
+  }
+
   /** The name at `slot`, or undefined when none is known. */
   nameAt(slot: number): string | undefined {
     return this.names.get(slot);

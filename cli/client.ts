@@ -5,8 +5,8 @@
  * file), typed gRPC clients, and the mapping of gRPC errors to exit codes
  * (cli/errors.ts).
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
@@ -48,8 +48,18 @@ export interface ServerFile {
 export const SERVER_FILE = 'server.json';
 export const PID_FILE = 'server.pid';
 
+/**
+ * --data-dir, else $CAXTON_DATA_DIR, else the nearest `.caxton` directory in
+ * the current directory or a parent (as git finds `.git`), else `.caxton` here.
+ */
 export function dataDirOf(o: ConnectionOptions): string {
-  return resolve(o.dataDir ?? process.env.CAXTON_DATA_DIR ?? '.caxton');
+  const given = o.dataDir ?? process.env.CAXTON_DATA_DIR;
+  if (given) return resolve(given);
+  for (let d = process.cwd(); ; d = dirname(d)) {
+    const candidate = join(d, '.caxton');
+    if (statSync(candidate, { throwIfNoEntry: false })?.isDirectory()) return candidate;
+    if (dirname(d) === d) return resolve('.caxton');
+  }
 }
 
 export function readServerFile(dataDir: string): ServerFile | undefined {
@@ -177,8 +187,7 @@ export class Connection {
 
   toCliError(e: grpc.ServiceError, deadline?: Deadline & { timeoutMs: number }): CliError {
     if (e.code === grpc.status.UNAVAILABLE && !e.metadata?.get('caxton-error-code').length) {
-      return new CliError(`cannot reach a Caxton server at ${this.target}: ${e.details}`, 'SERVER_UNREACHABLE',
-        'Start one with `caxton server start` (or `--detach`), or point at yours with --server HOST:PORT / $CAXTON_SERVER.', EXIT.UNREACHABLE);
+      return unreachableError(this.target, e.details, this.dataDir);
     }
     if (e.code === grpc.status.DEADLINE_EXCEEDED && deadline && !e.metadata?.get('caxton-error-code').length) {
       // grpc-js's own text ("Deadline exceeded after 0.062s,name resolution: …") says how it spent the time, not what timed out.
@@ -201,6 +210,25 @@ export class Connection {
   close(): void {
     for (const c of Object.values(this.clients)) c.close();
   }
+}
+
+/**
+ * SERVER_UNREACHABLE for `target`. Something that answers but not in HTTP/2
+ * (grpc-js: "Protocol error") is most likely the REST/metrics port given for
+ * the gRPC one: say so, with the gRPC port when the data directory's
+ * server.json names that HTTP port.
+ */
+export function unreachableError(target: string, details: string, dataDir: string): CliError {
+  if (!/protocol error/i.test(details)) {
+    return new CliError(`cannot reach a Caxton server at ${target}: ${details}`, 'SERVER_UNREACHABLE',
+      'Start one with `caxton server start` (or `--detach`), or point at yours with --server HOST:PORT / $CAXTON_SERVER.', EXIT.UNREACHABLE);
+  }
+  const port = Number(/:(\d+)$/.exec(target)?.[1]);
+  const running = readServerFile(dataDir);
+  const hint = running && running.httpPort === port
+    ? `That is the HTTP port of the server in ${dataDir}; its gRPC port is ${running.grpcPort}: use --server ${running.host}:${running.grpcPort}, or leave --server out.`
+    : '--server (and $CAXTON_SERVER) take the gRPC port: 50051 by default, `grpcPort` in the server\'s <data-dir>/server.json. The HTTP port (8080 by default) is for REST clients and /metrics.';
+  return new CliError(`${target} answers, but not in gRPC: it looks like an HTTP port (the server's REST/metrics port?), not the gRPC port`, 'SERVER_UNREACHABLE', hint, EXIT.UNREACHABLE);
 }
 
 /** A health check (grpc.health.v1, no token needed); resolves to the status name. */

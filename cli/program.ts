@@ -23,8 +23,23 @@ import { invokeCommand, sendCommand } from './options/messages.js';
 import { logsCommand } from './options/logs.js';
 import { deadLettersCommand } from './options/dead-letters.js';
 
+/** The words of a completion request (`caxton --get-yargs-completions caxton WORDS...`) after the program's name. */
+const completionWords = (argv: string[]): string[] => argv.slice(argv.indexOf('--get-yargs-completions') + 2);
+/** cli/completion.ts, loaded for completion requests only. */
+let filterCompletions: ((words: readonly string[], defaults: readonly string[]) => string[]) | undefined;
+
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.OK;
+  if (argv.includes('--get-yargs-completions')) {
+    const completion = await import('./completion.js');
+    // Agent names come from the server: answered here, before yargs (cli/completion.ts).
+    const agents = await completion.completeAgent(completionWords(argv));
+    if (agents) {
+      process.stdout.write(agents.map((n) => `${n}\n`).join(''));
+      return code;
+    }
+    filterCompletions = completion.filterCompletions;
+  }
   await yargs(argv)
     .scriptName('caxton')
     .usage('$0 <command> [options]')
@@ -48,7 +63,10 @@ async function main(argv: string[]): Promise<number> {
     })
     .option('server', { type: 'string', global: true, describe: 'HOST:PORT of the server (default: $CAXTON_SERVER, the local server, 127.0.0.1:50051)' })
     .option('data-dir', { type: 'string', global: true, describe: 'the server\'s data directory, for the token and the local server (default .caxton)' })
-    .completion('completion', 'print a shell completion script (bash/zsh): caxton completion >> ~/.bashrc')
+    .completion('completion', 'print a shell completion script (bash/zsh): caxton completion >> ~/.bashrc', (_current: string, _argv: unknown, defaults: (cb: (err: Error | null, found: string[] | undefined) => void) => void, done: (completions: string[]) => void) => {
+      // Synchronous, so that yargs prints and exits before it checks the line or runs a command.
+      defaults((err, found) => done(err || !filterCompletions ? [] : filterCompletions(completionWords(argv), found ?? [])));
+    })
     .demandCommand(1, 'name a command, e.g. `caxton bench`')
     .strict()
     .fail((msg, err) => {
@@ -64,11 +82,14 @@ async function main(argv: string[]): Promise<number> {
 
 /** Run the command line `argv` (without node and the script), setting process.exitCode. */
 export function run(argv: string[]): Promise<void> {
-  return main(argv).then(
+  // Plain `caxton` asks what it can do: the help, exit 0 (docs/cli.md).
+  return main(argv.length === 0 ? ['--help'] : argv).then(
     (code) => { process.exitCode = code; },
-    (err: unknown) => {
+    async (err: unknown) => {
       if (err instanceof UsageError) {
-        process.stderr.write(`caxton: ${err.message}\nRun \`caxton --help\` for usage.\n`);
+        // A mistyped command: the one probably meant (loaded only on a usage error).
+        const meant = (await import('./commands-tree.js')).suggestCommand(argv);
+        process.stderr.write(`caxton: ${err.message}\n${meant ? `Did you mean \`caxton ${meant}\`?\n` : ''}Run \`caxton --help\` for usage.\n`);
         process.exitCode = EXIT.USAGE;
       } else if (err instanceof CliError) {
         process.stderr.write(`caxton: ${err.code}: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);

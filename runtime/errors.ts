@@ -5,6 +5,8 @@
  * in step. Dead-letter reasons share this namespace (DeadLetterReason).
  */
 
+import { didYouMean } from './did-you-mean.js';
+
 export interface ErrorDetails {
   readonly [key: string]: unknown;
 }
@@ -122,9 +124,11 @@ export class AgentInitFailedError extends CaxtonError {
 
 export class AgentNotFoundError extends CaxtonError {
   readonly code = 'AGENT_NOT_FOUND';
-  constructor(agent: string) {
+  /** `known`: the names deployed, for a did-you-mean in the hint (agents only, not `$` endpoints). */
+  constructor(agent: string, known: Iterable<string> = []) {
+    const deployed = [...known].filter((n) => !n.startsWith('$'));
     super(`no agent named "${agent}" is deployed`,
-      'List the deployed agents (runtime.list() / `caxton agents list`) and check the name; deploy it first if it is missing.',
+      `${didYouMean(agent, deployed).trimStart()}${deployed.length ? ' ' : ''}List the deployed agents (\`caxton agents list\`, AgentService.List, GET /v1/agents) and check the name; deploy it first if it is missing.`.trimStart(),
       { agent });
   }
 }
@@ -143,8 +147,8 @@ export class AgentStoppedError extends CaxtonError {
   constructor(agent: string, state = 'stopped', reason?: string) {
     super(`agent "${agent}" is ${state} and does not accept messages${reason ? ` (${reason})` : ''}`,
       state === 'failed'
-        ? 'Fix the agent (see lastError, e.g. a handler that never returns), then start it again (runtime.start(name)) or redeploy it.'
-        : 'Start it again (runtime.start(name)) before sending to it.',
+        ? 'Fix the agent (see lastError in `caxton agents get NAME`, e.g. a handler that never returns), then deploy it again: `caxton agents remove NAME` and `caxton deploy -f FLEET` (AgentService.Undeploy and Deploy; embedded: runtime.start(name)).'
+        : 'Deploy it again before sending to it: `caxton agents remove NAME` and `caxton deploy -f FLEET` (AgentService.Undeploy and Deploy; embedded: runtime.start(name)).',
       { agent, state, ...(reason ? { reason } : {}) });
   }
 }

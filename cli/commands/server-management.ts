@@ -19,7 +19,15 @@ async function stopServer(a: { server?: string; dataDir?: string; 'data-dir'?: s
   const info = readServerFile(dataDir);
   const conn = new Connection(opts);
   try {
-    const r = await conn.call('management', 'Drain', { timeoutMs, shutdown: true }, timeoutMs + 10_000, { what: 'server stop (Drain)', flag: '--timeout' });
+    const r = await conn.call('management', 'Drain', { timeoutMs, shutdown: true }, timeoutMs + 10_000, { what: 'server stop (Drain)', flag: '--timeout' }).catch((e: unknown) => {
+      // Nothing running is what stop wants: say so and succeed.
+      if (e instanceof CliError && e.code === 'SERVER_UNREACHABLE') return undefined;
+      throw e;
+    });
+    if (!r) {
+      process.stdout.write(`no server running at ${conn.target} (data directory ${dataDir}): nothing to stop\n`);
+      return;
+    }
     const st = r.stats!; // always set by the server
     process.stdout.write(`${r.drained ? 'drained' : `not drained: ${st.inFlight} message(s) still in flight after ${timeoutMs} ms`}: accepted ${st.accepted}, delivered ${st.delivered}, dead-lettered ${st.deadLettered}\n`);
   } finally {

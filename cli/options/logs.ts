@@ -12,5 +12,5 @@ export function logsCommand(y: Argv) {
     .option('level', { type: 'string', choices: LEVELS, describe: 'lowest level to show' })
     .option('since', { type: 'string', describe: 'only lines from the last DURATION (e.g. 30s, 5m, 2h)' })
     .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines as they are written (Ctrl-C to stop)' })
-    .option('output', { alias: 'o', choices: ['json', 'pretty'] as const, describe: 'json: the NDJSON lines as written; pretty: for people (default on a terminal)' });
+    .option('output', { alias: 'o', choices: ['json', 'pretty', 'table'] as const, describe: 'json: the NDJSON lines as written; pretty: for people (default on a terminal); table: time, level, agent, conversation, message in columns' });
 }

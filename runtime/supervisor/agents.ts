@@ -248,7 +248,7 @@ export class Agents {
 
   mustAgent(name: string): AgentRecord {
     const rec = this.registry.agent(name);
-    if (!rec) throw new AgentNotFoundError(name);
+    if (!rec) throw new AgentNotFoundError(name, this.registry.agents().map((r) => r.name));
     return rec;
   }
 

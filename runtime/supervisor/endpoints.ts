@@ -144,7 +144,7 @@ export class HostEndpoints extends BusPeer {
     const code = PERFORMATIVE_CODE[msg.performative];
     if (code === undefined) throw new UnknownPerformativeError(String(msg.performative));
     const target = this.registry.get(msg.to);
-    if (!target) throw new AgentNotFoundError(msg.to);
+    if (!target) throw new AgentNotFoundError(msg.to, this.registry.names().map(([n]) => n));
     const entry = this.router.read(target.slot);
     if (entry === 0) throw new AgentNotFoundError(msg.to);
     if (isAgent(target) && (target.state === 'stopped' || target.state === 'failed')) throw new AgentStoppedError(msg.to, target.state, target.lastError);
