@@ -50,6 +50,7 @@ export class Metrics {
     fromStats('caxton_agent_traps_total', 'Agent traps', (s) => s.traps, 'counter');
     fromStats('caxton_agent_restarts_total', 'Agent restarts', (s) => s.restarts, 'counter');
     fromStats('caxton_worker_restarts_total', 'Worker threads replaced', (s) => s.workerRestarts, 'counter');
+    fromStats('caxton_agents_throttled_total', 'Times an agent was throttled for sending past its maxSendsPerSecond', (s) => s.throttled, 'counter');
     fromStats('caxton_agents', 'Agents hosted', (s) => s.agents, 'gauge');
     fromStats('caxton_workers', 'Worker threads', (s) => s.workers, 'gauge');
     fromStats('caxton_conversations', 'Interaction-protocol conversations in progress', (s) => s.conversations, 'gauge');

@@ -50,8 +50,11 @@ t.test('over a real server', async (t) => {
     for (const [method, path, body, field] of cases) {
       const r = await s.http(method, path, body);
       t.equal(r.status, 400, `${path} ${field}: 400`);
-      t.equal(r.body?.error?.details?.argument, field, `details.argument is ${field}`);
-      t.match(r.body?.error?.message, new RegExp(`^${field}: `), `the message names ${field}`);
+      // INVALID_ARGUMENT names it in details.argument; a deploy limit out of
+      // range is INVALID_AGENT_SPEC (as over gRPC), which names it in details.field.
+      const named = r.body?.error?.code === 'INVALID_AGENT_SPEC' ? r.body?.error?.details?.field : r.body?.error?.details?.argument;
+      t.equal(named, field, `the details name ${field}`);
+      t.match(r.body?.error?.message, new RegExp(`(^|: )${field}[: ]`), `the message names ${field}`);
       t.notMatch(`${r.body?.error?.message} ${r.body?.error?.hint}`, /\b[a-z]+_[a-z_]+\b/, 'no snake_case proto name anywhere');
     }
     // gRPC keeps the proto names (google.rpc.BadRequest field paths are proto paths)

@@ -45,7 +45,7 @@ t.test('REST: a lone surrogate in a name, config, content or conversation id is 
     ['POST', '/v1/agents/echo/messages', '{"content": ["ok", "\\udfff"]}'],
     ['POST', '/v1/agents/echo/invoke', '{"content": "x", "conversationId": "order-\\ud800"}'],
   ];
-  const fields = ['name', 'config.greeting', 'config (a key)', 'content[1]', 'conversation_id'];
+  const fields = ['name', 'config.greeting', 'config (a key)', 'content[1]', 'conversationId'];
   for (const [i, [method, path, body]] of cases.entries()) {
     const r = await s.http(method, path, body);
     t.equal(r.status, 400, `${path} ${body.slice(0, 60)}: 400`);
