@@ -5,7 +5,7 @@
 // The tools come from outside npm: .ci/run installs them (apt-get
 // protobuf-compiler, pip grpcio grpcio-tools), so CI runs every test here. On
 // a machine without them the tests that need them are skipped, saying which
-// tool is missing and how to install it.
+// tool is missing and how to install it; with CI set they fail instead.
 import t, { type Test } from 'tap';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -29,6 +29,8 @@ function runs(cmd: string, args: string[]): boolean {
 }
 
 const INSTALL = 'bash .ci/run installs it';
+// On CI (.ci/run installs all three) a missing tool must fail the tests, not skip them.
+const unlessCi = (reason: string | false): string | false => (process.env.CI ? false : reason);
 const noProtoc = runs('protoc', ['--version']) ? false : `no stock protoc on PATH (apt-get install protobuf-compiler; ${INSTALL})`;
 const noGrpcTools = runs('python3', ['-c', 'import grpc_tools.protoc']) ? false : `no Python grpcio-tools (python3 -m pip install grpcio-tools; ${INSTALL})`;
 const noGrpcio = runs('python3', ['-c', 'import grpc']) ? false : `no Python grpcio (python3 -m pip install grpcio; ${INSTALL})`;
@@ -56,7 +58,7 @@ async function generatePython(t: Test): Promise<string> {
   return out;
 }
 
-t.test('every proto compiles with the stock protoc', { skip: noProtoc }, async (t) => {
+t.test('every proto compiles with the stock protoc', { skip: unlessCi(noProtoc) }, async (t) => {
   const version = await run('protoc', ['--version']);
   t.comment(`stock ${version.stdout.trim()}`);
   const out = tempDir(t, 'caxton-protoc-');
@@ -71,7 +73,7 @@ t.test('every proto compiles with the stock protoc', { skip: noProtoc }, async (
   }
 });
 
-t.test('grpcio-tools generates a Python client from every proto', { skip: noGrpcTools }, async (t) => {
+t.test('grpcio-tools generates a Python client from every proto', { skip: unlessCi(noGrpcTools) }, async (t) => {
   const out = await generatePython(t);
   for (const p of protos) {
     t.ok(existsSync(join(out, p.replace(/\.proto$/, '_pb2.py'))), `${p}: messages`);
@@ -79,7 +81,7 @@ t.test('grpcio-tools generates a Python client from every proto', { skip: noGrpc
   }
 });
 
-t.test('the generated Python client invokes an echo agent over loopback', { skip: noGrpcTools || noGrpcio }, async (t) => {
+t.test('the generated Python client invokes an echo agent over loopback', { skip: unlessCi(noGrpcTools || noGrpcio) }, async (t) => {
   const out = await generatePython(t);
   const s = await startTestServer();
   t.teardown(() => stopTestServer(s));

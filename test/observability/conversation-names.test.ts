@@ -7,11 +7,12 @@
 // found one line of four.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentsDir, cli, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/wait.js';
+import { LINES_PER_SEND, writeFanOutFleet } from '../helpers/fan-out-fleet.js';
 import { conversationKey } from '../../dist/runtime/fipa/acl/bridge.js';
 import { NAME_MAX_BYTES } from '../../dist/bus/layout.js';
 
@@ -33,27 +34,7 @@ function logsUntil(args: string[], n: number): Promise<Line[]> {
     `${n} lines from caxton logs ${args.join(' ')}`, { intervalMs: 100 });
 }
 
-// A hub on worker 1 forwards to left (worker 2) and right (worker 3): one
-// Send is one API line and three "handled" lines, on three threads.
-writeFileSync(join(dir, 'fleet.yaml'), `apiVersion: caxton.dev/v1
-kind: Fleet
-agents:
-  - name: hub
-    module: ${join(agentsDir, 'fan-out.wasm')}
-    worker: 1
-    config: { targets: [left, right] }
-  - name: left
-    module: ${join(agentsDir, 'fan-out.wasm')}
-    worker: 2
-    config: { targets: [] }
-  - name: right
-    module: ${join(agentsDir, 'fan-out.wasm')}
-    worker: 3
-    config: { targets: [] }
-  - name: greeter
-    module: ${join(agentsDir, 'greeter.wasm')}
-`);
-const LINES_PER_SEND = 4;
+writeFanOutFleet(dir, agentsDir);
 const send = (conversation: string): Promise<string> => ok('send', 'hub', '-p', 'request', '-c', '"x"', '--conversation', conversation);
 
 t.before(async () => {

@@ -5,11 +5,12 @@
 // across log-file rotation (the server rotates at 8 KiB here).
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentsDir, cli, runCli, stopDetachedServer, type CliRun } from '../helpers/cli.js';
 import { waitUntil, within } from '../helpers/wait.js';
+import { writeFanOutFleet } from '../helpers/fan-out-fleet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'caxton-logs-'));
 const dataDir = join(dir, 'data');
@@ -35,27 +36,7 @@ function logsUntil(args: string[], n: number): Promise<Line[]> {
 /** What one line is about, to compare sets of lines. */
 const key = (l: Line): string => `${l.thread ?? 'worker'}|${l.agent}|${l.messageId ?? ''}|${l.msg}`;
 
-// A hub on worker 1 forwards each message to left (worker 2) and right
-// (worker 3), which forward it nowhere: one Send makes one API line and three
-// "handled" lines, all in the Send's conversation.
-writeFileSync(join(dir, 'fleet.yaml'), `apiVersion: caxton.dev/v1
-kind: Fleet
-agents:
-  - name: hub
-    module: ${join(agentsDir, 'fan-out.wasm')}
-    worker: 1
-    config: { targets: [left, right] }
-  - name: left
-    module: ${join(agentsDir, 'fan-out.wasm')}
-    worker: 2
-    config: { targets: [] }
-  - name: right
-    module: ${join(agentsDir, 'fan-out.wasm')}
-    worker: 3
-    config: { targets: [] }
-  - name: greeter
-    module: ${join(agentsDir, 'greeter.wasm')}
-`);
+writeFanOutFleet(dir, agentsDir);
 
 const send = (conversation: string, content = 'x'): Promise<string> => ok('send', 'hub', '-p', 'request', '-c', JSON.stringify(content), '--conversation', conversation);
 const linesPerSend = 4;
