@@ -23,6 +23,7 @@ import { decodeFrame, encodeFrame, idFromString, idToString, type DecodedFrame }
 import * as layout from '../bus/layout.js';
 import { ConversationNames } from '../bus/conversation-names.js';
 import { type Performative } from '../bus/layout.js';
+import { Journal } from './journal/writer.js';
 
 // Layout constants copied into module constants: on the hot path an imported
 // binding costs a cell load and a TDZ check at every use, a module constant
@@ -78,6 +79,11 @@ export interface SendInput {
   conversationId?: string | undefined;
   inReplyTo?: string | undefined;
   trace?: FrameTrace | undefined;
+  /**
+   * keep the message itself in the journal and send it again after a crash
+   * (at-least-once; api/journal/); its OK waits for fdatasync
+   */
+  durable?: boolean | undefined;
 }
 
 interface PendingCall {
@@ -132,6 +138,11 @@ export interface BusClientOptions {
   eagerPublish?: boolean;
   replyPollMicros?: number;
   prewake?: boolean;
+  /**
+   * journal accepted messages in <dataDir>/journal under this run id
+   * (api/journal/writer.ts); undefined = no journal
+   */
+  journal?: { dataDir: string; run: string; rotateBytes?: number; markIntervalMs?: number } | undefined;
 }
 
 /**
@@ -171,6 +182,8 @@ export class BusClient extends BusPeer {
   private sequentialCaller = false;
   /** Invokes for which prewake() woke (or found awake) the likely worker: caxton_api_prewakes_total */
   prewakes = 0;
+  /** accepted messages not yet known to be finished, on disk (api/journal/writer.ts); undefined = off */
+  readonly journal: Journal | undefined;
 
   constructor(init: BusInit, join: PeerJoin, port: MessagePort, options: BusClientOptions) {
     super(new Bus(init), join.thread, {
@@ -194,6 +207,7 @@ export class BusClient extends BusPeer {
     this.tapsReceived = this.f64[this.stat + T_STAT_TAPS_RECEIVED]!;
     this.watch = new WatchTable(this.bus, this.thread);
     this.conversations = new ConversationNames(this.bus);
+    if (options.journal) this.journal = new Journal({ ...options.journal, producers: this.producers });
     port.on('message', (m: ToWorker) => {
       if (m.type === 'names') this.names.apply(m.add, m.remove);
     });
@@ -259,9 +273,31 @@ export class BusClient extends BusPeer {
     }
     this.u8.set(frame, at);
     this.countAccepted(code);
-    if (publishNow) p.publish();
-    else this.schedulePublish();
-    return { messageId: idToString(lo, hi), conversationId: input.conversationId ?? '', lo, convKey, thread, slot, generation };
+    const messageId = idToString(lo, hi);
+    const journal = this.journal;
+    if (journal !== undefined) {
+      const durable = input.durable === true ? { content: input.content, ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}) } : undefined;
+      journal.record(thread, p.lastOrdinal, messageId, input.agent, input.performative, input.conversationId ?? '', Date.now(), durable);
+    }
+    if (publishNow) {
+      p.publish();
+      // the journal's write still comes at the end of the job
+      if (journal !== undefined) this.schedulePublish();
+    } else {
+      this.schedulePublish();
+    }
+    return { messageId, conversationId: input.conversationId ?? '', lo, convKey, thread, slot, generation };
+  }
+
+  /**
+   * `value`, once this job's journal records are written: a caller's OK
+   * must never go out for a message that is not in the journal. With no
+   * journal (or nothing to write), `value` itself, at no cost.
+   */
+  afterJournal<T>(value: T): T | Promise<T> {
+    const j = this.journal;
+    if (j === undefined || !j.pending) return value;
+    return j.afterWrite().then(() => value);
   }
 
   /**
@@ -506,8 +542,9 @@ export class BusClient extends BusPeer {
     this.pendingDeadLetters = [];
   }
 
-  /** Publish what this job sent, and report the dead letters of this turn with it. */
+  /** Write this job's journal records, publish what it sent, and report the dead letters of this turn with it. */
   override publishAll(): void {
+    this.journal?.flush();
     super.publishAll();
     if (this.pendingDeadLetters.length) this.flushDeadLetters();
   }
@@ -521,5 +558,6 @@ export class BusClient extends BusPeer {
       call.reject(new ReplyTimeoutError(call.agent, 0));
     }
     this.publishAll();
+    this.journal?.close();
   }
 }

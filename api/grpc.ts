@@ -76,6 +76,7 @@ export function statsToProto(s: RuntimeStats): ServerStats {
   return {
     accepted: s.accepted, delivered: s.delivered, deadLettered: s.deadLettered, inFlight: s.inFlight, refused: s.refused,
     traps: s.traps, restarts: s.restarts, workerRestarts: s.workerRestarts, agents: s.agents, workers: s.workers, conversations: s.conversations,
+    throttled: s.throttled, lostInCrash: s.lostInCrash, redelivered: s.redelivered,
   };
 }
 
@@ -219,14 +220,14 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   const messages: MessageServiceHandlers = {
     Send: unary('MessageService.Send', (r, call) => ops.send({
       agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'),
-      conversationId: r.conversationId, inReplyTo: r.inReplyTo, headers: () => call.metadata.getMap(),
+      conversationId: r.conversationId, inReplyTo: r.inReplyTo, durable: r.durable, headers: () => call.metadata.getMap(),
     })),
     Invoke: unary('MessageService.Invoke', async (r, call) => {
       // grpc-js also emits 'cancelled' when a finished call's stream closes:
       // the bus client ignores a cancel for a call that is no longer waiting.
       const { reply, latencyUs } = await ops.invoke({
         agent: r.agent, performative: r.performative, content: parseJsonField(r.contentJson, 'content_json'), conversationId: r.conversationId,
-        headers: () => call.metadata.getMap(),
+        durable: r.durable, headers: () => call.metadata.getMap(),
       }, msUntil(call.getDeadline()), (cancel) => { call.once('cancelled', cancel); });
       return { reply: messageToProto(reply), latencyUs };
     }),

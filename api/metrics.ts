@@ -51,6 +51,8 @@ export class Metrics {
     fromStats('caxton_agent_restarts_total', 'Agent restarts', (s) => s.restarts, 'counter');
     fromStats('caxton_worker_restarts_total', 'Worker threads replaced', (s) => s.workerRestarts, 'counter');
     fromStats('caxton_agents_throttled_total', 'Times an agent was throttled for sending past its maxSendsPerSecond', (s) => s.throttled, 'counter');
+    fromStats('caxton_messages_lost_in_crash_total', 'Messages an earlier run accepted and never finished, dead-lettered LOST_IN_CRASH at this start (the journal)', (s) => s.lostInCrash, 'counter');
+    fromStats('caxton_messages_redelivered_total', 'Durable messages an earlier run left unfinished, sent again at this start', (s) => s.redelivered, 'counter');
     fromStats('caxton_agents', 'Agents hosted', (s) => s.agents, 'gauge');
     fromStats('caxton_workers', 'Worker threads', (s) => s.workers, 'gauge');
     fromStats('caxton_conversations', 'Interaction-protocol conversations in progress', (s) => s.conversations, 'gauge');

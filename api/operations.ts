@@ -13,7 +13,7 @@ import { tailLog, type LogLine } from './log-tail.js';
 import { levelNumber } from '../runtime/observability/logger.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../runtime/fipa/contract-net.js';
 import type { DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/runtime.js';
-import type { ApiMessage, BusClient, FrameTrace, OnCancel } from './bus-client.js';
+import type { ApiMessage, BusClient, FrameTrace, OnCancel, SendInput } from './bus-client.js';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, type Span, type Tracing } from '../runtime/observability/tracing.js';
 import type { AgentView, ControlClient, DeployArgs, ServerInfoView } from './control.js';
@@ -36,6 +36,8 @@ export interface MessageInput {
   content?: unknown;
   conversationId?: string | undefined;
   inReplyTo?: string | undefined;
+  /** keep the message in the journal and send it again after a crash (at-least-once; api/journal/) */
+  durable?: boolean | undefined;
   /** the request's headers or gRPC metadata, for its W3C trace context (traceparent); read only when tracing is on */
   headers?: (() => Record<string, unknown>) | undefined;
 }
@@ -161,7 +163,8 @@ export class Operations {
 
   // ------------------------------------------------------------ messages
 
-  send(m: MessageInput): { messageId: string; conversationId: string } {
+  /** The result comes once the message is in the journal (BusClient.afterJournal): a promise when the journal is on. */
+  send(m: MessageInput): { messageId: string; conversationId: string } | Promise<{ messageId: string; conversationId: string }> {
     this.assertAccepting();
     const agent = required(m.agent, 'agent', 'the name of the agent to send to');
     wellFormedMessage(m);
@@ -169,7 +172,7 @@ export class Operations {
     const spans = this.tracing ? this.beginSpans(m, agent, performative, 'MessageService/Send') : undefined;
     let r: ReturnType<BusClient['send']>;
     try {
-      r = this.bus.send({ agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo, trace: spans?.frame });
+      r = this.bus.send({ agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo, trace: spans?.frame, durable: m.durable });
     } catch (e) {
       if (spans) this.endSpans(spans, e);
       throw e;
@@ -179,7 +182,7 @@ export class Operations {
       this.endSpans(spans);
     }
     this.debug?.({ agent, messageId: r.messageId, conversationId: r.conversationId, performative, ...traceFields(spans) }, `sent ${performative} to ${agent}`);
-    return { messageId: r.messageId, conversationId: r.conversationId };
+    return this.bus.afterJournal({ messageId: r.messageId, conversationId: r.conversationId });
   }
 
   /**
@@ -218,7 +221,7 @@ export class Operations {
     // A later deadline is cut to the longest wait (REST's timeoutMs was checked against the same range).
     const wait = Math.min(ms, CALL_LIMITS.invokeTimeoutMs.max);
     const performative = m.performative || 'request';
-    const input = { agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo };
+    const input = { agent, performative, content: m.content, conversationId: m.conversationId, inReplyTo: m.inReplyTo, durable: m.durable };
     if (this.tracing === undefined && this.debug === undefined) return this.bus.invoke(input, wait, onCancel);
     return this.invokeObserved(m, input, wait, onCancel);
   }
@@ -229,7 +232,7 @@ export class Operations {
   }
 
   /** Invoke with spans and/or debug lines (only when tracing or debug logging is on). */
-  private async invokeObserved(m: MessageInput, input: { agent: string; performative: string; content: unknown; conversationId?: string | undefined; inReplyTo?: string | undefined }, ms: number, onCancel: OnCancel | undefined): Promise<{ reply: ApiMessage; latencyUs: number }> {
+  private async invokeObserved(m: MessageInput, input: SendInput, ms: number, onCancel: OnCancel | undefined): Promise<{ reply: ApiMessage; latencyUs: number }> {
     const spans = this.tracing ? this.beginSpans(m, input.agent, input.performative, 'MessageService/Invoke') : undefined;
     // Named here so that the lines and spans about the request carry it too.
     input.conversationId ||= this.bus.nextInvokeConversation();

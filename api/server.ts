@@ -17,6 +17,8 @@ import { FleetStore } from '../runtime/store.js';
 import { isCaxtonError, PortInUseError } from '../runtime/errors.js';
 import type { ApiThreadInput, FromApiThread, ToApiThread } from './thread.js';
 import type { ApiLimits } from './api-limits.js';
+import { newRunId, readJournal, removeJournal, type JournalContents, type Unfinished } from './journal/recover.js';
+import type { LostLetter } from '../runtime/supervisor/dead-letters.js';
 
 import { CAXTON_VERSION } from '../runtime/version.js';
 import { checkOtlpEndpoint } from '../runtime/observability/otel-env.js';
@@ -89,6 +91,22 @@ export interface ServerOptions {
    * through the API are stored (runtime/store.ts) and restored on start
    */
   persistFleet?: boolean;
+  /**
+   * keep a journal of accepted-but-unfinished messages in <dataDir>/journal
+   * (api/journal/; decision 0016), so that after a crash the next start
+   * dead-letters them LOST_IN_CRASH and sends durable ones again; default
+   * true. `rotateBytes` and `markIntervalMs` tune it (tests).
+   */
+  journal?: boolean | { rotateBytes?: number; markIntervalMs?: number };
+}
+
+/** An unfinished message of an earlier run as a LOST_IN_CRASH letter. */
+function lostLetter(u: Unfinished, more: string): LostLetter {
+  const how = u.stopped ? 'the server was stopped before it was handled (its drain timed out)' : 'the server stopped abruptly (killed or crashed) before it was known to be handled';
+  return {
+    at: u.at, agent: u.agent, performative: u.performative, messageId: u.messageId, conversationId: u.conversationId,
+    content: u.durable?.content, detail: `accepted at ${new Date(u.at).toISOString()} (run ${u.run}); ${how}.${more}`,
+  };
 }
 
 export class CaxtonServer {
@@ -123,6 +141,9 @@ export class CaxtonServer {
     const store = opts.persistFleet !== false ? new FleetStore(dataDir) : undefined;
     // The API thread pushes OTel metrics: a bad endpoint is refused before anything starts.
     checkOtlpEndpoint('METRICS');
+    // What an earlier run accepted and never finished, read before this run writes its own journal.
+    const journalOn = opts.journal !== false;
+    const previous = journalOn ? readJournal(dataDir) : undefined;
     const runtime = await Runtime.start({ ...opts.runtime, peerThreads: 1 });
     const busChannel = new MessageChannel();
     const controlChannel = new MessageChannel();
@@ -137,6 +158,7 @@ export class CaxtonServer {
       prewake: opts.apiPrewake ?? LATENCY_TRICKS,
       defaultInvokeTimeoutMs: opts.defaultInvokeTimeoutMs ?? 30_000,
       retryAfterMs: opts.retryAfterMs ?? 10, logLevel: runtime.logger.levelVal, logFile: opts.logFile, limits: opts.api,
+      journal: journalOn ? { dataDir, run: newRunId(), ...(typeof opts.journal === 'object' ? opts.journal : {}) } : undefined,
     };
     const api = new Worker(new URL('./thread.js', import.meta.url), {
       workerData: input, transferList: [busChannel.port2, controlChannel.port2], name: 'caxton-api',
@@ -168,6 +190,7 @@ export class CaxtonServer {
         void server.stop(2000);
       });
       await server.restoreFleet();
+      if (previous) await server.recover(previous);
       if (opts.beforeReady) await opts.beforeReady(server);
     } catch (e) {
       await api.terminate();
@@ -200,6 +223,44 @@ export class CaxtonServer {
     }
     for (const f of this.restored.failed) this.runtime.logger.error({ agent: f.name }, `could not restore agent: ${f.error}`);
     if (this.restored.agents) this.runtime.logger.info({ agents: this.restored.agents }, 'restored the stored fleet');
+  }
+
+  /**
+   * What the journal of earlier runs holds unfinished: durable messages are
+   * sent again (through the API thread, journaled anew), the rest and those
+   * that cannot be sent become LOST_IN_CRASH dead letters, with one log
+   * line saying how many. The old files go only after that.
+   */
+  private async recover(previous: JournalContents): Promise<void> {
+    const logger = this.runtime.logger;
+    if (previous.unreadable) logger.warn({ lines: previous.unreadable }, `${previous.unreadable} line(s) of the journal could not be read (cut short by the crash?); they are skipped`);
+    const lost: LostLetter[] = [];
+    const durable = previous.unfinished.filter((u) => u.durable !== undefined);
+    for (const u of previous.unfinished) if (u.durable === undefined) lost.push(lostLetter(u, ''));
+    if (durable.length) {
+      this.readyReason = 'sending again the durable messages of the last run';
+      const messages = durable.map((u) => ({ agent: u.agent, performative: u.performative, content: u.durable!.content, conversationId: u.conversationId, inReplyTo: u.durable!.inReplyTo }));
+      const result = await new Promise<Extract<FromApiThread, { type: 'redelivered' }>>((resolveSent) => {
+        const onMessage = (m: FromApiThread): void => {
+          if (m.type !== 'redelivered') return;
+          this.api.off('message', onMessage);
+          resolveSent(m);
+        };
+        this.api.on('message', onMessage);
+        this.post({ type: 'redeliver', messages });
+      });
+      for (const f of result.failed) {
+        const u = durable[f.index]!;
+        lost.push(lostLetter(u, ` It was durable, but could not be sent again: ${f.error}`));
+      }
+      this.runtime.countRedelivered(result.sent);
+      logger.info({ redelivered: result.sent }, `sent again ${result.sent} durable message(s) the last run accepted and never finished`);
+    }
+    if (lost.length) {
+      this.runtime.recordLostInCrash(lost);
+      logger.warn({ lostInCrash: lost.length }, `${lost.length} message(s) accepted before the last stop were never finished: dead-lettered LOST_IN_CRASH (see caxton dead-letters)`);
+    }
+    removeJournal(previous.files);
   }
 
   private post(m: ToApiThread): void {

@@ -7,7 +7,9 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as grpc from '@grpc/grpc-js';
 import type { BusInit } from '../bus/shared.js';
 import type { PeerJoin } from '../runtime/runtime.js';
-import { BusClient } from './bus-client.js';
+import { BusClient, type BusClientOptions } from './bus-client.js';
+import { redeliver } from './journal/redeliver.js';
+import type { Redelivery } from './journal/format.js';
 import { ControlClient } from './control.js';
 import { Operations } from './operations.js';
 import { TokenCheck } from './auth.js';
@@ -40,15 +42,21 @@ export interface ApiThreadInput {
   logFile: string | undefined;
   /** request sizes and connections (api/api-limits.ts); defaults for the ones not given */
   limits: Partial<ApiLimits> | undefined;
+  /** the journal of accepted messages (api/journal/writer.ts); undefined = off */
+  journal: BusClientOptions['journal'];
 }
 
+
 /** Lifecycle messages between api/server.ts and this thread (parentPort). */
-export type ToApiThread = { type: 'serving'; serving: boolean } | { type: 'draining' } | { type: 'close' };
+export type ToApiThread =
+  | { type: 'serving'; serving: boolean } | { type: 'draining' } | { type: 'close' }
+  | { type: 'redeliver'; messages: Redelivery[] };
 export type FromApiThread =
   | { type: 'listening'; grpcPort: number; httpPort: number | undefined }
   | { type: 'failed'; message: string; portInUse?: { gateway: 'gRPC' | 'HTTP'; port: number } }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; operation?: string; fields?: Record<string, unknown> }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  | { type: 'redelivered'; sent: number; failed: { index: number; error: string }[] };
 
 const input = workerData as ApiThreadInput;
 const post = (m: FromApiThread): void => parentPort!.postMessage(m);
@@ -64,7 +72,7 @@ grpc.setLogger({
 async function main(): Promise<void> {
   const bus = new BusClient(input.bus, input.join, input.busPort, {
     spinMicros: input.spinMicros, retryAfterMs: input.retryAfterMs, eagerPublish: input.eagerPublish, replyPollMicros: input.replyPollMicros,
-    prewake: input.prewake,
+    prewake: input.prewake, journal: input.journal,
   });
   const control = new ControlClient(input.controlPort);
   const tracing = await startTracing('api');
@@ -102,6 +110,7 @@ async function main(): Promise<void> {
       grpc!.setServing(false);
     }
     if (m.type === 'close') void close();
+    if (m.type === 'redeliver') void redeliver(bus, m.messages, input.retryAfterMs).then((r) => post({ type: 'redelivered', ...r }));
   });
   async function close(): Promise<void> {
     grpc!.setServing(false);

@@ -15,6 +15,11 @@
  * and the ratio is the median of the pairs' ratios (the spread is reported
  * too). A drift then hits both targets alike, and one unlucky phase moves
  * the result by one pair out of `pairs`, not by half of it.
+ *
+ * Journal cost (issue #16 item 8): Send throughput (fire and forget, the
+ * cheapest call, so the journal's share of it is largest) of this server,
+ * whose journal is on as by default, against a second server in the same
+ * process with `journal: false`, in alternating pairs the same way.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,17 +54,19 @@ const warmupCalls = (o: ApiBenchOptions): number => Math.min(2000, o.calls);
 
 const LATENCY_PHASE = 'api latency (sequential Invoke)';
 const throughputPhaseName = (o: ApiBenchOptions): string => `api throughput (${o.concurrency} in flight)`;
+const journalPhaseName = (o: ApiBenchOptions): string => `api journal cost (Send, ${o.concurrency} in flight, journal on vs off)`;
 
 /** The runs the scenario makes, for the progress estimate: about 0.8 ms per sequential call on a shared 2-core machine, and a server to start. */
 export function planApi(o: ApiBenchOptions): PlannedRun[] {
   return [
     { phase: LATENCY_PHASE, seconds: 1.5 + 2 * (warmupCalls(o) + o.calls) * 0.0008 },
     { phase: throughputPhaseName(o), seconds: 2 * o.durationSeconds + 0.5 },
+    { phase: journalPhaseName(o), seconds: 2 * o.durationSeconds + 1.5 },
   ];
 }
 
 interface Target {
-  name: 'baseline' | 'caxton';
+  name: 'baseline' | 'caxton' | 'no-journal';
   client: MessageServiceClient;
   metadata: grpc.Metadata;
   histogram: hdr.Histogram;
@@ -89,15 +96,21 @@ async function latencyPhase(t: Target, calls: number, onProgress: () => void): P
   }
 }
 
+function send(t: Target): Promise<void> {
+  return new Promise((resolve, reject) => {
+    t.client.Send({ agent: 'echo', contentJson: PAYLOAD }, t.metadata, { deadline: Date.now() + 10_000 }, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
 /** One throughput phase; returns its calls/s (and adds to the target's totals). */
-async function throughputPhase(t: Target, seconds: number, concurrency: number): Promise<number> {
+async function throughputPhase(t: Target, seconds: number, concurrency: number, call: (t: Target) => Promise<void> = invoke): Promise<number> {
   const until = performance.now() + seconds * 1000;
   const t0 = performance.now();
   let done = 0;
   const lane = async (): Promise<void> => {
     while (performance.now() < until) {
       try {
-        await invoke(t);
+        await call(t);
         done++;
       } catch {
         t.errors++;
@@ -114,6 +127,53 @@ async function throughputPhase(t: Target, seconds: number, concurrency: number):
 function summary(t: Target): Record<string, number> {
   const us = (p: number): number => round(t.histogram.getValueAtPercentile(p) / 1000, 1);
   return { p50Us: us(50), p99Us: us(99), p999Us: us(99.9), callsPerSecond: Math.round(t.completed / t.seconds), calls: t.histogram.totalCount, errors: t.errors };
+}
+
+/**
+ * Send throughput with the journal (this server, `caxton`) over without it
+ * (a second server started for this phase with `journal: false`), median of
+ * alternating pairs. The two servers share the process but only one is
+ * driven at a time; the other's threads sleep on their doorbells.
+ */
+async function journalCost(o: ApiBenchOptions, caxton: Target, phaseSeconds: number, pairs: number, ctx: BenchContext): Promise<Record<string, unknown>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-bench-api-'));
+  const bare = await CaxtonServer.start({ dataDir, grpcPort: 0, httpPort: false, journal: false, runtime: { workers: o.workers, logger: silentLogger() } });
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${bare.token}`);
+  const target: Target = {
+    name: 'no-journal', metadata, completed: 0, seconds: 0, errors: 0,
+    client: new (loadCaxtonGrpc().caxton.v1.MessageService)(`127.0.0.1:${bare.grpcPort}`, grpc.credentials.createInsecure()) as unknown as MessageServiceClient,
+    histogram: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 }),
+  };
+  try {
+    await bare.runtime.deploy({ name: 'echo', module: loadAgent('echo') });
+    // Warm-up of both: connections and JIT for Send.
+    await throughputPhase(target, 0.3, o.concurrency, send);
+    await throughputPhase(caxton, 0.3, o.concurrency, send);
+    const ratios: number[] = [];
+    let on = 0;
+    let off = 0;
+    const bar = ctx.progress(journalPhaseName(o), 2 * pairs);
+    for (let p = 0; p < pairs; p++) {
+      const [j, n] = await pairInTurn(p, () => throughputPhase(caxton, phaseSeconds, o.concurrency, send), () => throughputPhase(target, phaseSeconds, o.concurrency, send));
+      ratios.push(j / Math.max(1e-9, n));
+      on += j;
+      off += n;
+      bar.update(2 * (p + 1));
+    }
+    bar.stop();
+    return {
+      journalSendsPerSecond: Math.round(on / pairs),
+      noJournalSendsPerSecond: Math.round(off / pairs),
+      journalRatio: round(median(ratios), 2),
+      journalRatioMin: round(Math.min(...ratios), 2),
+      journalRatioMax: round(Math.max(...ratios), 2),
+    };
+  } finally {
+    target.client.close();
+    await bare.stop(2000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 export async function apiScenario(o: ApiBenchOptions, ctx: BenchContext): Promise<Record<string, unknown>> {
@@ -170,6 +230,7 @@ export async function apiScenario(o: ApiBenchOptions, ctx: BenchContext): Promis
       tbar.update(2 * (p + 1));
     }
     tbar.stop();
+    const journal = await journalCost(o, caxton, phaseSeconds, pairs, ctx);
     const c = summary(caxton);
     const b = summary(baseline);
     return {
@@ -185,6 +246,7 @@ export async function apiScenario(o: ApiBenchOptions, ctx: BenchContext): Promis
       throughputRatioMin: round(Math.min(...ratios), 2),
       throughputRatioMax: round(Math.max(...ratios), 2),
       throughputPairRatios: ratios.map((r) => round(r, 2)),
+      ...journal,
     };
   } finally {
     baseline.client.close();

@@ -30,6 +30,7 @@ function api(r: Result): string {
     `api         Invoke on echo over gRPC: p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs, ${n(r.callsPerSecond)} calls/s (${n(r.concurrency)} in flight)`,
     `            bare grpc-js echo: p50 ${n(b.p50Us)} µs, p99 ${n(b.p99Us)} µs, ${n(b.callsPerSecond)} calls/s`,
     `            added p50 ${n(r.addedP50Us)} µs, p99 ${n(r.addedP99Us)} µs; throughput ratio ${n(r.throughputRatio)} (median of ${n(r.throughputPairs)} pairs, ${n(r.throughputRatioMin)}-${n(r.throughputRatioMax)})`,
+    `            journal: Send ${n(r.journalSendsPerSecond)}/s with it, ${n(r.noJournalSendsPerSecond)}/s without; ratio ${n(r.journalRatio)} (${n(r.journalRatioMin)}-${n(r.journalRatioMax)})`,
   ].join('\n');
 }
 

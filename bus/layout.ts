@@ -121,6 +121,16 @@ export const MAX_THREADS = 255;
 export const RING_CONTROL_BYTES = 128;
 export const RC_HEAD_I32 = 0; // i32 index inside the block (consumer line)
 export const RC_CONSUMED_F64 = 1; // f64 index (byte 8)
+/**
+ * f64 index (byte 16): the ordinal of the last frame of this ring that is
+ * settled, every frame up to it handled or dead-lettered. It equals
+ * "consumed" except while the consumer holds frames back (parked for an
+ * agent in back-off or throttled): then it stops below the oldest held one.
+ * The API thread's journal (api/journal/) reads it; one f64, so one store
+ * by its single writer and one load by the reader, no ordering between two
+ * fields to get wrong.
+ */
+export const RC_SETTLED_F64 = 2;
 export const RC_TAIL_I32 = 16; // i32 index (byte 64, producer line)
 export const RC_PUBLISHED_F64 = 9; // f64 index (byte 72)
 export const RING_WRAP = -1;

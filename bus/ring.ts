@@ -37,7 +37,7 @@ import { ringIndex } from './layout.js';
 // binding costs a cell load and a TDZ check at every use, a module constant
 // does not (about 800 instructions per message on a worker; decision 0012).
 const {
-  RC_CONSUMED_F64, RC_HEAD_I32, RC_PUBLISHED_F64, RC_TAIL_I32, RECORD_ALIGN, RING_CONTROL_BYTES, RING_WRAP,
+  RC_CONSUMED_F64, RC_HEAD_I32, RC_PUBLISHED_F64, RC_SETTLED_F64, RC_TAIL_I32, RECORD_ALIGN, RING_CONTROL_BYTES, RING_WRAP,
   DOORBELL_SLEEPING, DOORBELL_AWAKE, T_DOORBELL,
 } = layout;
 
@@ -67,6 +67,7 @@ abstract class RingEnd {
   protected readonly tailIndex: number;
   protected readonly consumedIndex: number;
   protected readonly publishedIndex: number;
+  protected readonly settledIndex: number;
 
   constructor(bus: Bus, producer: number, consumer: number) {
     const { layout } = bus;
@@ -83,6 +84,7 @@ abstract class RingEnd {
     this.tailIndex = (control >> 2) + RC_TAIL_I32;
     this.consumedIndex = (control >> 3) + RC_CONSUMED_F64;
     this.publishedIndex = (control >> 3) + RC_PUBLISHED_F64;
+    this.settledIndex = (control >> 3) + RC_SETTLED_F64;
   }
 
   /** Frames published by the producer so far (shared, may lag by one batch). */
@@ -92,6 +94,11 @@ abstract class RingEnd {
 
   consumedFrames(): number {
     return this.f64[this.consumedIndex]!;
+  }
+
+  /** Ordinal of the last settled frame: every frame up to it was handled or dead-lettered (RC_SETTLED_F64). */
+  settledFrames(): number {
+    return this.f64[this.settledIndex]!;
   }
 
   /** Bytes currently in the ring according to the shared indices. */
@@ -184,6 +191,11 @@ export class RingProducer extends RingEnd {
     return this.dataByte + pos;
   }
 
+  /** Ordinal (1, 2, ... over the ring's life) of the frame reserved last; its consumer's settledFrames() passes it once that frame is settled. */
+  get lastOrdinal(): number {
+    return this.published + this.pending;
+  }
+
   /** True when frames were reserved since the last publish. */
   get dirty(): boolean {
     return this.pending !== 0;
@@ -212,12 +224,31 @@ export class RingConsumer extends RingEnd {
   private head: number;
   private cachedTail: number;
   private consumed: number;
+  /** ordinal of the oldest frame this consumer holds back (parked), 0 = none */
+  private heldFrom = 0;
 
   constructor(bus: Bus, producer: number, consumer: number) {
     super(bus, producer, consumer);
     this.head = Atomics.load(this.i32, this.headIndex) >>> 0;
     this.cachedTail = Atomics.load(this.i32, this.tailIndex) >>> 0;
     this.consumed = this.f64[this.consumedIndex]!;
+    // A new consumer (a replacement worker) holds nothing: what its
+    // predecessor held was dead-lettered WORKER_LOST, so it is settled.
+    this.f64[this.settledIndex] = this.consumed;
+  }
+
+  /** Ordinal of the frame peek() returned (1, 2, ... over the ring's life). */
+  get ordinal(): number {
+    return this.consumed + 1;
+  }
+
+  /**
+   * The oldest frame of this ring the consumer still holds back (0 = none):
+   * settledFrames() stays below it until it is handled or dead-lettered.
+   */
+  hold(oldestOrdinal: number): void {
+    this.heldFrom = oldestOrdinal;
+    this.f64[this.settledIndex] = oldestOrdinal === 0 ? this.consumed : oldestOrdinal - 1;
   }
 
   /** Byte offset (into the bus) of the next frame, or -1 when the ring is empty. */
@@ -243,6 +274,7 @@ export class RingConsumer extends RingEnd {
   /** Publish the head: the producer may now reuse the space. */
   release(): void {
     this.f64[this.consumedIndex] = this.consumed;
+    this.f64[this.settledIndex] = this.heldFrom === 0 ? this.consumed : this.heldFrom - 1;
     Atomics.store(this.i32, this.headIndex, this.head | 0);
   }
 

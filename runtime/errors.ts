@@ -447,6 +447,7 @@ export const DeadLetterReason = Object.freeze({
   NO_WAITER: 'NO_WAITER',
   SPOOFED_REPLY: 'SPOOFED_REPLY',
   MALFORMED_FRAME: 'MALFORMED_FRAME',
+  LOST_IN_CRASH: 'LOST_IN_CRASH',
 } as const);
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -464,6 +465,7 @@ export const DEAD_LETTER_HINTS: Readonly<Record<DeadLetterReason, string>> = Obj
   MALFORMED_FRAME: 'A frame reached a host thread (the API) but could not be read (its parameters or content are not valid msgpack); the sender builds broken frames: fix the agent or its SDK.',
   NO_WAITER: 'A message reached the API endpoint ($api) but no call was waiting for it: the answer to a fire-and-forget Send, or a reply that came after its Invoke timed out or was cancelled. Use Invoke to get answers, or a longer deadline.',
   SPOOFED_REPLY: 'A message to the API endpoint ($api) named a waiting Invoke (by in-reply-to or conversation) but came from another agent than the one invoked (slot and generation); it was not taken as the answer and the call keeps waiting. Find the sender in the dead letter and fix or remove it.',
+  LOST_IN_CRASH: 'The server accepted this message (its Send or Invoke returned OK) and then stopped abruptly (killed, crashed, or a stop that timed out) before the message was handled; the next start found it in the journal. It may have been handled just before the stop. Resend it if it matters, or send with durable: true to have the server resend it itself.',
   LATE_REPLY: 'The reply arrived after the reply-by of its conversation had passed; the initiator was already told of the time-out. Answer sooner or ask for a later reply-by.',
 });
 

@@ -23,7 +23,7 @@ import type { AclMessage } from './fipa/acl/message.js';
 import type { ContractNetOutcome, ContractNetRequest } from './fipa/contract-net.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { RunState } from './supervisor/run-state.js';
-import { DeadLetters } from './supervisor/dead-letters.js';
+import { DeadLetters, type LostLetter } from './supervisor/dead-letters.js';
 import { WorkerPool, type WorkerSlot } from './supervisor/worker-pool.js';
 import { HostEndpoints } from './supervisor/endpoints.js';
 import { BaselineHostEndpoints } from './supervisor/baseline-endpoints.js';
@@ -270,6 +270,16 @@ export class Runtime {
   }
 
   // ---------------------------------------------------------------- dead letters, stats
+
+  /** What an earlier run accepted and never finished (its journal): LOST_IN_CRASH letters, counted in stats().lostInCrash. */
+  recordLostInCrash(letters: readonly LostLetter[]): void {
+    this.deadLetters.recordLost(letters);
+  }
+
+  /** Durable messages of an earlier run sent again at this start: stats().redelivered. */
+  countRedelivered(n: number): void {
+    this.deadLetters.redelivered += n;
+  }
 
   /** The most recent dead letters (oldest first); `stats().deadLettered` counts every one ever. */
   listDeadLetters(limit?: number): DeadLetter[] {

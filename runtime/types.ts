@@ -162,6 +162,10 @@ export interface RuntimeStats {
   conversations: number;
   /** times an agent was throttled for sending past its maxSendsPerSecond */
   throttled: number;
+  /** messages an earlier run accepted and never finished, dead-lettered LOST_IN_CRASH at this start (not part of accepted) */
+  lostInCrash: number;
+  /** durable messages an earlier run left unfinished, sent again at this start */
+  redelivered: number;
 }
 
 export interface RuntimeMetrics {

@@ -11,6 +11,7 @@ export interface MessageArgs extends ConnectionOptions {
   content?: string;
   conversation?: string;
   performative?: string;
+  durable?: boolean;
   output?: Output;
 }
 
@@ -28,7 +29,7 @@ function contentJson(content: string | undefined): string {
 export async function runSend(a: MessageArgs): Promise<void> {
   const conn = new Connection(a);
   try {
-    const r = await conn.call('messages', 'Send', { agent: a.agent, performative: a.performative ?? 'inform', contentJson: contentJson(a.content), conversationId: a.conversation ?? '' });
+    const r = await conn.call('messages', 'Send', { agent: a.agent, performative: a.performative ?? 'inform', contentJson: contentJson(a.content), conversationId: a.conversation ?? '', durable: a.durable === true });
     const out = a.output ?? defaultOutput();
     process.stdout.write(`${out === 'table' ? `sent ${r.messageId}${r.conversationId ? ` (conversation ${r.conversationId})` : ''}` : render(r, out, () => '')}\n`);
   } finally {
@@ -40,7 +41,7 @@ export async function runInvoke(a: MessageArgs & { timeout: string }): Promise<v
   const timeoutMs = durationFlag(a.timeout, '--timeout');
   const conn = new Connection(a);
   try {
-    const r = await conn.call('messages', 'Invoke', { agent: a.agent, performative: a.performative ?? 'request', contentJson: contentJson(a.content), conversationId: a.conversation ?? '' }, timeoutMs, {
+    const r = await conn.call('messages', 'Invoke', { agent: a.agent, performative: a.performative ?? 'request', contentJson: contentJson(a.content), conversationId: a.conversation ?? '', durable: a.durable === true }, timeoutMs, {
       what: `invoke ${a.agent}`, flag: '--timeout', advice: `check that the agent answers (caxton agents get ${a.agent}, caxton dead-letters --agent ${a.agent})`,
     });
     // The reply's fields but the JSON texts, its content parsed, and the round trip.

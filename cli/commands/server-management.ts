@@ -51,6 +51,7 @@ async function status(a: { server?: string; 'data-dir'?: string }, output: Outpu
       `server    ${conn.target} (caxton ${info.version}, ${info.state}, up ${Math.round(info.uptimeSeconds)} s)`,
       `workers   ${info.workers}, agents ${info.agents}, agent ABI ${info.abiVersion}`,
       `messages  accepted ${stats.accepted}, delivered ${stats.delivered}, dead-lettered ${stats.deadLettered}, in flight ${stats.inFlight}`,
+      ...(stats.lostInCrash || stats.redelivered ? [`last run  ${stats.lostInCrash} message(s) lost in its crash (dead letters LOST_IN_CRASH), ${stats.redelivered} durable one(s) sent again`] : []),
     ].join('\n'))}\n`);
   } finally {
     conn.close();

@@ -30,11 +30,13 @@ export interface ServerSettings {
   logLevel: string;
   /** the log file rotates at this size (pino-roll: "10m", "512k", "1g") */
   logMaxSize: string;
+  /** the journal of accepted messages (api/journal/; decision 0016) */
+  journal: boolean;
 }
 
-const DEFAULTS = { dataDir: '.caxton', host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, logLevel: 'info', logMaxSize: '10m' };
+const DEFAULTS = { dataDir: '.caxton', host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, logLevel: 'info', logMaxSize: '10m', journal: true };
 
-const KEYS: Record<keyof ServerSettings, { env: string; kind: 'string' | 'port' | 'count' }> = {
+const KEYS: Record<keyof ServerSettings, { env: string; kind: 'string' | 'port' | 'count' | 'boolean' }> = {
   dataDir: { env: 'CAXTON_DATA_DIR', kind: 'string' },
   host: { env: 'CAXTON_HOST', kind: 'string' },
   grpcPort: { env: 'CAXTON_GRPC_PORT', kind: 'port' },
@@ -42,9 +44,15 @@ const KEYS: Record<keyof ServerSettings, { env: string; kind: 'string' | 'port' 
   workers: { env: 'CAXTON_WORKERS', kind: 'count' },
   logLevel: { env: 'CAXTON_LOG_LEVEL', kind: 'string' },
   logMaxSize: { env: 'CAXTON_LOG_MAX_SIZE', kind: 'string' },
+  journal: { env: 'CAXTON_JOURNAL', kind: 'boolean' },
 };
 
-function coerce(key: string, kind: string, value: unknown, where: string): string | number {
+function coerce(key: string, kind: string, value: unknown, where: string): string | number | boolean {
+  if (kind === 'boolean') {
+    if (value === true || value === 'true' || value === 'on') return true;
+    if (value === false || value === 'false' || value === 'off') return false;
+    throw new UsageError(`${where}: ${key} must be true or false (on or off), got ${JSON.stringify(value)}`);
+  }
   if (kind === 'string') {
     if (typeof value !== 'string' || value === '') throw new UsageError(`${where}: ${key} must be a non-empty string`);
     return value;
@@ -86,7 +94,7 @@ export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unkn
 export async function runStart(a: StartArgs): Promise<void> {
   const settings = resolveSettings({
     dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
-    logMaxSize: a['log-max-size'],
+    logMaxSize: a['log-max-size'], journal: a.journal,
   }, process.env, a.config);
   const readyTimeout = a['ready-timeout'] === undefined ? undefined : durationFlag(a['ready-timeout'], '--ready-timeout');
   if (readyTimeout !== undefined && !a.detach) throw new UsageError('--ready-timeout applies only with --detach (a server in the foreground does not wait to be ready)');
@@ -118,7 +126,7 @@ async function startForeground(s: ServerSettings): Promise<void> {
   let server: Awaited<ReturnType<typeof CaxtonServer.start>>;
   try {
     server = await CaxtonServer.start({
-      dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort, logFile,
+      dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort, logFile, journal: s.journal,
       runtime: { ...(s.workers ? { workers: s.workers } : {}), logger },
     });
   } catch (e) {
@@ -222,7 +230,7 @@ async function startDetached(s: ServerSettings, readyTimeoutMs = DETACH_READY_TI
   const cli = fileURLToPath(new URL('../caxton.js', import.meta.url));
   // The child gets the settings already resolved here, as flags (the highest
   // precedence), and never --detach.
-  const args = ['server', 'start', '--data-dir', s.dataDir, '--host', s.host, '--grpc-port', String(s.grpcPort), '--http-port', String(s.httpPort), '--log-level', s.logLevel, '--log-max-size', s.logMaxSize];
+  const args = ['server', 'start', '--data-dir', s.dataDir, '--host', s.host, '--grpc-port', String(s.grpcPort), '--http-port', String(s.httpPort), '--log-level', s.logLevel, '--log-max-size', s.logMaxSize, `--journal=${s.journal}`];
   if (s.workers) args.push('--workers', String(s.workers));
   // Ctrl-C or SIGTERM while waiting: stop the child (below), then fail.
   // Installed before the spawn, so no signal finds a child and no handler.

@@ -7,7 +7,8 @@ const common = (c: Argv) => c
   .positional('agent', { type: 'string', demandOption: true, describe: 'the agent to address' })
   .option('content', { alias: 'c', type: 'string', describe: 'content as JSON (text that is not JSON is sent as a string)' })
   .option('conversation', { type: 'string', describe: 'conversation id (16 hex digits, or any string)' })
-  .option('performative', { alias: 'p', type: 'string', describe: 'FIPA act' });
+  .option('performative', { alias: 'p', type: 'string', describe: 'FIPA act' })
+  .option('durable', { type: 'boolean', default: false, describe: 'the server keeps the message and sends it again after a crash (at-least-once: it may be handled twice)' });
 
 export function sendCommand(y: Argv) {
   return common(y).option('output', { alias: 'o', choices: OUTPUTS });

@@ -11,6 +11,7 @@ function startOptions(c: Argv) {
     .option('workers', { type: 'number', describe: 'worker threads (default one per core)' })
     .option('log-level', { type: 'string', describe: 'trace, debug, info, warn, error (default info)' })
     .option('log-max-size', { type: 'string', describe: 'rotate <data-dir>/logs/caxton.N.log at this size (default 10m; k, m, g)' })
+    .option('journal', { type: 'boolean', describe: 'journal accepted messages so that a crash loses none silently (default true; --no-journal turns it off)' })
     .option('config', { type: 'string', describe: 'a YAML file of settings (lower precedence than flags and CAXTON_*)' })
     .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/logs/ (start-up failures to <data-dir>/server.log)' })
     .option('ready-timeout', { type: 'string', describe: 'with --detach: how long to wait for the server to become ready before stopping it and failing (default 60s)' });

@@ -5,6 +5,7 @@
  * replaced on every restart; this object stays as long as the agent lives
  * on this worker.
  */
+import type { RingConsumer } from '../../bus/ring.js';
 import type { AgentPlacement } from '../thread-messages.js';
 
 /** A compiled agent module, shared by every instance of that kind on this worker. */
@@ -55,6 +56,13 @@ export class HostedAgent {
   lastFailureAt = 0;
   /** frames that arrived while it was in back-off, delivered in order after the restart */
   parked: Int32Array[] = [];
+  /**
+   * for each parked frame, the ring it came from (undefined: made by the
+   * host) and its ordinal there: while it waits, that ring's settled mark
+   * stays below it (bus/ring.ts hold(); the API journal reads the mark)
+   */
+  parkedRing: (RingConsumer | undefined)[] = [];
+  parkedOrdinal: number[] = [];
   /** id of the last message it sent (caxton.message_id_lo/hi) */
   lastMsgLo = 0;
   lastMsgHi = 0;

@@ -9,9 +9,12 @@
  *
  * Parked frames live in this thread's heap; only their count is on the bus
  * (T_STAT_PARKED), so that the supervisor can still account for them if the
- * whole thread is lost.
+ * whole thread is lost. While frames of a ring are parked, that ring's
+ * settled mark stays below the oldest of them (RingConsumer.hold): the API
+ * thread's journal must not count a parked message as finished.
  */
 import type { BusPeer } from '../../bus/peer.js';
+import type { RingConsumer } from '../../bus/ring.js';
 import { T_STAT_PARKED, T_STAT_RESTARTS, T_STAT_TRAPS } from '../../bus/layout.js';
 import { DeadLetterReason, type SerializedError } from '../errors.js';
 import type { FromWorker } from '../thread-messages.js';
@@ -62,6 +65,10 @@ export class Recovery {
   private traps: number;
   private restarts: number;
   private parked = 0;
+  /** rings with parked frames: their settled marks are held back */
+  private readonly heldRings = new Set<RingConsumer>();
+  /** agents with parked frames */
+  private readonly holding = new Set<HostedAgent>();
 
   constructor(peer: BusPeer, host: RecoveryHost) {
     this.host = host;
@@ -128,26 +135,45 @@ export class Recovery {
    */
   releaseParked(agent: HostedAgent): void {
     const parked = agent.parked;
+    const rings = agent.parkedRing;
+    const ordinals = agent.parkedOrdinal;
     agent.parked = [];
+    agent.parkedRing = [];
+    agent.parkedOrdinal = [];
     for (let i = 0; i < parked.length; i++) {
       const frame = parked[i]!;
       if (agent.state !== AgentState.Running) {
-        agent.parked.push(frame); // still counted
+        // still counted, still held
+        agent.parked.push(frame);
+        agent.parkedRing.push(rings[i]);
+        agent.parkedOrdinal.push(ordinals[i]!);
         continue;
       }
       this.host.deliverParked(agent, frame);
       this.countParked(-1);
     }
+    this.settle(agent);
   }
 
-  /** Hold a frame for an agent in back-off, or dead-letter it when its mailbox is full. */
-  park(agent: HostedAgent, frame: Int32Array): void {
+  /**
+   * Hold a frame for an agent in back-off, or dead-letter it when its mailbox
+   * is full. `from` is the ring it was taken from (none: the host made it).
+   */
+  park(agent: HostedAgent, frame: Int32Array, from?: RingConsumer): void {
     if (agent.parked.length >= agent.mailbox) {
       const why = agent.state === AgentState.Throttled ? 'for the agent, which is throttled (it sent past its maxSendsPerSecond)' : 'for the restart';
       this.host.deadLetterCopy(frame, agent.name, DeadLetterReason.BACKOFF_OVERFLOW, `${agent.mailbox} messages already wait ${why}`);
       return;
     }
     agent.parked.push(frame);
+    agent.parkedRing.push(from);
+    agent.parkedOrdinal.push(from ? from.ordinal : 0);
+    this.holding.add(agent);
+    // Frames of a ring arrive in order: the first one held is its oldest.
+    if (from !== undefined && !this.heldRings.has(from)) {
+      this.heldRings.add(from);
+      from.hold(from.ordinal);
+    }
     this.countParked(1);
   }
 
@@ -156,6 +182,27 @@ export class Recovery {
     for (const frame of agent.parked) this.host.deadLetterCopy(frame, agent.name, reason, 'agent removed while restarting');
     this.countParked(-agent.parked.length);
     agent.parked = [];
+    agent.parkedRing = [];
+    agent.parkedOrdinal = [];
+    this.settle(agent);
+  }
+
+  /**
+   * `agent` gave up parked frames: move each held ring's mark to its oldest
+   * frame still parked by any agent (a few agents in back-off at most, and
+   * only when frames leave the park, never per message).
+   */
+  private settle(agent: HostedAgent): void {
+    if (agent.parked.length === 0) this.holding.delete(agent);
+    for (const ring of this.heldRings) {
+      let oldest = 0;
+      for (const a of this.holding) {
+        const i = a.parkedRing.indexOf(ring);
+        if (i >= 0 && (oldest === 0 || a.parkedOrdinal[i]! < oldest)) oldest = a.parkedOrdinal[i]!;
+      }
+      ring.hold(oldest);
+      if (oldest === 0) this.heldRings.delete(ring);
+    }
   }
 
   private countParked(delta: number): void {

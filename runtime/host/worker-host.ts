@@ -316,7 +316,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     } else if ((b32[w + W_PROTOCOL]! & 0xff) !== 0 && !this.guard.allowsDelivery(agent, b32, w, off, len)) {
       // answered with not-understood (or recognised as late) and dead-lettered
     } else if (agent.state !== AgentState.Running) {
-      this.recovery.park(agent, b32.slice(w, w + ((len + 3) >> 2)));
+      this.recovery.park(agent, b32.slice(w, w + ((len + 3) >> 2)), c);
     } else {
       // Before the agent runs, so no send of its call is pending in the producers.
       if (this.tap.active) this.tap.offer(this.u8, off, len);

@@ -15,6 +15,19 @@ import type { Registry } from './registry.js';
 /** dead letters logged one by one per second; the rest are counted in one line */
 const DEAD_LETTER_LINES_PER_SECOND = 100;
 
+/** A message an earlier run accepted and never finished (api/journal/recover.ts): a LOST_IN_CRASH dead letter. */
+export interface LostLetter {
+  /** when the earlier run accepted it, ms since the epoch */
+  at: number;
+  agent: string;
+  performative: string;
+  messageId: string;
+  conversationId: string;
+  /** the content, when it was kept (a durable message that could not be sent again) */
+  content: unknown;
+  detail: string;
+}
+
 /** Who reported a record (a worker): it counts its own, to spot records lost with it. */
 export interface DeadLetterSource {
   deadLettersRecorded: number;
@@ -34,6 +47,11 @@ export class DeadLetters {
   private deadLetterLinesSkipped = 0;
   /** the timer that writes a storm's summary when its second ends */
   private deadLetterSummary: NodeJS.Timeout | undefined;
+
+  /** messages an earlier run accepted and never finished, dead-lettered LOST_IN_CRASH at this start (not part of this run's counts) */
+  lostInCrash = 0;
+  /** durable messages an earlier run left unfinished, sent again at this start */
+  redelivered = 0;
 
   /** the user's conversation-id strings, shown instead of header keys */
   private readonly names: ConversationNames | undefined;
@@ -96,6 +114,22 @@ export class DeadLetters {
     const given = d.params?.conversationId;
     if (typeof given === 'string' && given !== '') return given;
     return this.names?.show(d.conversationId) ?? d.conversationId;
+  }
+
+  /**
+   * What an earlier run accepted and never finished: LOST_IN_CRASH letters,
+   * counted apart from this run's messages (they were never accepted by it).
+   * Not logged one by one: the caller logs their number.
+   */
+  recordLost(letters: readonly LostLetter[]): void {
+    this.lostInCrash += letters.length;
+    for (const l of letters) {
+      this.deadLetters.push({
+        seq: ++this.deadLetterSeq, at: new Date(l.at).toISOString(), reason: 'LOST_IN_CRASH', hint: DEAD_LETTER_HINTS.LOST_IN_CRASH,
+        detail: l.detail, agent: l.agent, from: '$api', performative: l.performative, messageId: l.messageId, conversationId: l.conversationId, content: l.content,
+      });
+      if (this.deadLetters.length > this.retention) this.deadLetters.shift();
+    }
   }
 
   /** Close the dead-letter log window: the storm summary, if lines were skipped, then a new window from `now`. */

@@ -214,6 +214,7 @@ export class StatsReader {
     return {
       accepted, delivered, deadLettered, inFlight: accepted - consumed + parked, refused, traps, restarts,
       workerRestarts: this.workerRestarts(), agents, workers: this.workers, baselineSent, conversations, throttled: this.throttled(),
+      lostInCrash: this.deadLetters.lostInCrash, redelivered: this.deadLetters.redelivered,
     };
   }
 }

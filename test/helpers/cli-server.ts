@@ -22,17 +22,26 @@ interface Sub {
   token: string;
   agents: Client;
   messages: Client;
+  management: Client;
   stderr: () => string;
+  /** SIGKILL, as a crash would: nothing is drained or flushed. Resolves once the process is gone. */
+  kill(): Promise<void>;
   /** SIGTERM (the server drains, flushes its spans and exits); resolves with the exit code. After 60 s: SIGKILL and an error. */
   stop(): Promise<number | null>;
   call<T = any>(client: Client, method: string, req: unknown, md?: Record<string, string>): Promise<T>;
 }
 
+export interface StartOptions {
+  /** reuse a data directory (a restart); default a new one */
+  dataDir?: string;
+  workers?: number;
+}
+
 /** `caxton server start` in the foreground, with `otel` added to a clean environment. */
-export async function startServer(otel: Record<string, string>): Promise<Sub> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-otel-'));
+export async function startServer(otel: Record<string, string>, options: StartOptions = {}): Promise<Sub> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'caxton-otel-'));
   const env = otelEnv(otel, { ...process.env, CAXTON_TOKEN: '', CAXTON_SERVER: '', CAXTON_LOG_PRETTY: '0' });
-  const child = spawn(process.execPath, [cli, 'server', 'start', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', '3', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [cli, 'server', 'start', '--data-dir', dataDir, '--grpc-port', '0', '--http-port', '0', '--workers', String(options.workers ?? 3), '--log-level', 'info'], {
     env, stdio: ['ignore', 'ignore', 'pipe'],
   });
   // Never leave a server behind, whatever ends this process.
@@ -72,11 +81,21 @@ export async function startServer(otel: Record<string, string>): Promise<Sub> {
   const creds = grpc.credentials.createInsecure();
   const agents = new v1.AgentService(target, creds) as unknown as Client;
   const messages = new v1.MessageService(target, creds) as unknown as Client;
+  const management = new v1.ManagementService(target, creds) as unknown as Client;
+  const closeClients = (): void => {
+    agents.close();
+    messages.close();
+    management.close();
+  };
   return {
-    child, dataDir, token, agents, messages, stderr: () => err,
+    child, dataDir, token, agents, messages, management, stderr: () => err,
+    async kill() {
+      closeClients();
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
-      agents.close();
-      messages.close();
+      closeClients();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       try {
         return await within(exited, 'the server exiting on SIGTERM', { timeoutMs: 60_000, seen: () => err.slice(-4000) });

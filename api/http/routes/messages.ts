@@ -12,10 +12,10 @@ export function messageRoutes(ops: Operations): Route[] {
     {
       method: 'POST', path: '/v1/agents/{name}/messages', operationId: 'MessageService.Send', tag: 'Messages',
       summary: 'Fire and forget: put a message in the agent\'s mailbox (performative defaults to inform).',
-      body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, inReplyTo: { type: 'string' } } },
+      body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, inReplyTo: { type: 'string' }, durable: { type: 'boolean' } } },
       status: 202,
       handle({ params, body, res, raw }) {
-        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo'), headers: () => raw.headers });
+        const r = ops.send({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), inReplyTo: str(body, 'inReplyTo'), durable: body.durable === true, headers: () => raw.headers });
         res.statusCode = 202;
         return r;
       },
@@ -23,7 +23,7 @@ export function messageRoutes(ops: Operations): Route[] {
     {
       method: 'POST', path: '/v1/agents/{name}/invoke', operationId: 'MessageService.Invoke', tag: 'Messages',
       summary: 'Request-reply: send (performative defaults to request) and wait for the reply in the same conversation, up to timeoutMs (default 30000).',
-      body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: rangeSchema(CALL_LIMITS.invokeTimeoutMs) } },
+      body: { properties: { performative: { type: 'string' }, content: {}, conversationId: { type: 'string' }, timeoutMs: rangeSchema(CALL_LIMITS.invokeTimeoutMs), durable: { type: 'boolean' } } },
       beforeBody(params) {
         ops.prewake(params.name);
       },
@@ -31,7 +31,7 @@ export function messageRoutes(ops: Operations): Route[] {
         const timeout = num(body, 'timeoutMs');
         // 'close' also comes after the reply was written: the bus client
         // ignores a cancel for a call that is no longer waiting.
-        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), headers: () => raw.headers }, timeout, (cancel) => { res.once('close', cancel); });
+        return ops.invoke({ agent: params.name!, performative: str(body, 'performative'), content: body.content, conversationId: str(body, 'conversationId'), durable: body.durable === true, headers: () => raw.headers }, timeout, (cancel) => { res.once('close', cancel); });
       },
     },
     {

@@ -13,6 +13,11 @@ export interface InvokeRequest {
    * Empty = a fresh conversation for this call.
    */
   'conversationId'?: (string);
+  /**
+   * As SendRequest.durable: the request is sent again after a crash (its
+   * reply then reaches no caller and is dead-lettered NO_WAITER).
+   */
+  'durable'?: (boolean);
 }
 
 export interface InvokeRequest__Output {
@@ -26,4 +31,9 @@ export interface InvokeRequest__Output {
    * Empty = a fresh conversation for this call.
    */
   'conversationId': (string);
+  /**
+   * As SendRequest.durable: the request is sent again after a crash (its
+   * reply then reaches no caller and is dead-lettered NO_WAITER).
+   */
+  'durable': (boolean);
 }

@@ -23,6 +23,13 @@ export interface SendRequest {
    * Message id this one answers (16 hex digits), or empty.
    */
   'inReplyTo'?: (string);
+  /**
+   * Keep the message itself in the server's journal and send it again after
+   * a crash (at-least-once: it may be handled twice). The OK waits for the
+   * journal's fdatasync. Without it, a message lost in a crash becomes a
+   * LOST_IN_CRASH dead letter at the next start.
+   */
+  'durable'?: (boolean);
 }
 
 export interface SendRequest__Output {
@@ -46,4 +53,11 @@ export interface SendRequest__Output {
    * Message id this one answers (16 hex digits), or empty.
    */
   'inReplyTo': (string);
+  /**
+   * Keep the message itself in the server's journal and send it again after
+   * a crash (at-least-once: it may be handled twice). The OK waits for the
+   * journal's fdatasync. Without it, a message lost in a crash becomes a
+   * LOST_IN_CRASH dead letter at the next start.
+   */
+  'durable': (boolean);
 }

@@ -28,6 +28,19 @@ export interface ServerStats {
    * interaction-protocol conversations in progress
    */
   'conversations'?: (number | string);
+  /**
+   * times an agent was throttled for sending past its max_sends_per_second
+   */
+  'throttled'?: (number | string);
+  /**
+   * messages an earlier run accepted and never finished, found in the
+   * journal at this start: dead-lettered LOST_IN_CRASH (not part of accepted)
+   */
+  'lostInCrash'?: (number | string);
+  /**
+   * durable messages an earlier run left unfinished, sent again at this start
+   */
+  'redelivered'?: (number | string);
 }
 
 /**
@@ -56,4 +69,17 @@ export interface ServerStats__Output {
    * interaction-protocol conversations in progress
    */
   'conversations': (number);
+  /**
+   * times an agent was throttled for sending past its max_sends_per_second
+   */
+  'throttled': (number);
+  /**
+   * messages an earlier run accepted and never finished, found in the
+   * journal at this start: dead-lettered LOST_IN_CRASH (not part of accepted)
+   */
+  'lostInCrash': (number);
+  /**
+   * durable messages an earlier run left unfinished, sent again at this start
+   */
+  'redelivered': (number);
 }
