@@ -11,7 +11,18 @@ writeFileSync(file, 'grpcPort: 7001\nhttpPort: 7002\nworkers: 3\nhost: 0.0.0.0\n
 
 t.test('defaults', async (t) => {
   const s = resolveSettings({}, {}, undefined);
-  t.same(s, { dataDir: resolve('.caxton'), host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, workers: undefined, logLevel: 'info', logMaxSize: '10m' });
+  t.same(s, { dataDir: resolve('.caxton'), host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, workers: undefined, logLevel: 'info', logMaxSize: '10m', journal: true });
+});
+
+t.test('the journal: on by default, off by flag, environment (off/false) or file', async (t) => {
+  t.equal(resolveSettings({ journal: false }, {}, undefined).journal, false);
+  t.equal(resolveSettings({}, { CAXTON_JOURNAL: 'off' }, undefined).journal, false);
+  t.equal(resolveSettings({}, { CAXTON_JOURNAL: 'false' }, undefined).journal, false);
+  const off = join(dir, 'no-journal.yaml');
+  writeFileSync(off, 'journal: false\n');
+  t.equal(resolveSettings({}, {}, off).journal, false);
+  t.equal(resolveSettings({ journal: true }, { CAXTON_JOURNAL: 'off' }, off).journal, true, 'the flag wins');
+  t.throws(() => resolveSettings({}, { CAXTON_JOURNAL: 'maybe' }, undefined), /\$CAXTON_JOURNAL: journal must be true or false/);
 });
 
 t.test('file over defaults, env over file, flags over env', async (t) => {
