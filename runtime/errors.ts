@@ -162,6 +162,33 @@ export class InvalidAgentSpecError extends CaxtonError {
   }
 }
 
+export class InvalidToolSpecError extends CaxtonError {
+  readonly code = 'INVALID_TOOL_SPEC';
+  constructor(field: string, problem: string) {
+    super(`invalid tool server: ${field} ${problem}`,
+      'Fix the field as described; docs/mcp.md (Tool servers in the manifest) describes every field of a tools: entry and of an agent\'s tools: list.',
+      { field, problem });
+  }
+}
+
+export class ToolServerNotAllowedError extends CaxtonError {
+  readonly code = 'TOOL_SERVER_NOT_ALLOWED';
+  constructor(server: string, what: string, how: string) {
+    super(`tool server "${server}" is not allowed on this server: ${what} is in none of the operator's allowed tool commands or URLs`,
+      `A deploy cannot make the server run a command or reach a URL its operator did not allow: ${how}. docs/mcp.md, Security.`,
+      { server });
+  }
+}
+
+export class ToolServerNotFoundError extends CaxtonError {
+  readonly code = 'TOOL_SERVER_NOT_FOUND';
+  constructor(server: string, known: readonly string[]) {
+    super(`no tool server named "${server}"${known.length ? ` (there are: ${known.join(', ')})` : ' (none is configured)'}`,
+      'List them with `caxton tools list`; add one with a tools: entry in the fleet manifest and `caxton deploy -f`.',
+      { server });
+  }
+}
+
 export class TooManyAgentsError extends CaxtonError {
   readonly code = 'TOO_MANY_AGENTS';
   constructor(limit: number, reason: string) {
@@ -467,6 +494,36 @@ export const DEAD_LETTER_HINTS: Readonly<Record<DeadLetterReason, string>> = Obj
   SPOOFED_REPLY: 'A message to the API endpoint ($api) named a waiting Invoke (by in-reply-to or conversation) but came from another agent than the one invoked (slot and generation); it was not taken as the answer and the call keeps waiting. Find the sender in the dead letter and fix or remove it.',
   LOST_IN_CRASH: 'The server accepted this message (its Send or Invoke returned OK) and then stopped abruptly (killed, crashed, or a stop that timed out) before the message was handled; the next start found it in the journal. It may have been handled just before the stop. Resend it if it matters, or send with durable: true to have the server resend it itself.',
   LATE_REPLY: 'The reply arrived after the reply-by of its conversation had passed; the initiator was already told of the time-out. Answer sooner or ask for a later reply-by.',
+});
+
+/**
+ * Why `$mcp` answered a tool call with `failure` (the reply's content is
+ * {code, message, hint}); stable codes listed in docs/errors.md.
+ */
+export const ToolFailure = Object.freeze({
+  TOOL_REQUEST_INVALID: 'TOOL_REQUEST_INVALID',
+  TOOL_NOT_ALLOWED: 'TOOL_NOT_ALLOWED',
+  TOOL_NOT_FOUND: 'TOOL_NOT_FOUND',
+  TOOL_ARGUMENTS_INVALID: 'TOOL_ARGUMENTS_INVALID',
+  TOOL_TIMEOUT: 'TOOL_TIMEOUT',
+  TOOL_SERVER_DOWN: 'TOOL_SERVER_DOWN',
+  TOOL_SERVER_BUSY: 'TOOL_SERVER_BUSY',
+  TOOL_RESULT_TOO_LARGE: 'TOOL_RESULT_TOO_LARGE',
+  TOOL_ERROR: 'TOOL_ERROR',
+} as const);
+export type ToolFailure = (typeof ToolFailure)[keyof typeof ToolFailure];
+
+/** What each tool failure means to the agent's author and what to do (docs/errors.md mirrors this). */
+export const TOOL_FAILURE_HINTS: Readonly<Record<ToolFailure, string>> = Object.freeze({
+  TOOL_REQUEST_INVALID: 'Send $mcp a request whose content is a map {tool: "server/name", arguments: {...}} (arguments may be left out), or a query-ref for the list of tools.',
+  TOOL_NOT_ALLOWED: 'The agent\'s tools: list does not name this tool; add "server/tool" or "server/*" to it in the fleet manifest and deploy again. Nothing is allowed by default.',
+  TOOL_NOT_FOUND: 'No tool server of that name is configured, or it has no tool of that name; a query-ref to $mcp lists what this agent may call.',
+  TOOL_ARGUMENTS_INVALID: 'The arguments do not match the tool\'s input schema (the message names the field); a query-ref to $mcp gives each tool\'s schema.',
+  TOOL_TIMEOUT: 'The tool server did not answer in time (the request\'s reply-by, else the server\'s timeoutMs, else 30 s); the call was cancelled. Retry, or give a later reply-by.',
+  TOOL_SERVER_DOWN: 'The tool server is not running (it failed to start, crashed or hung up); Caxton restarts it with back-off. `caxton tools list` shows its state and last error; retry later.',
+  TOOL_SERVER_BUSY: 'Too many calls wait for this tool server at once; retry shortly.',
+  TOOL_RESULT_TOO_LARGE: 'The tool\'s result is larger than an agent may be sent (the frame limit); ask the tool for less (a page, a summary).',
+  TOOL_ERROR: 'The tool server answered with an error instead of a result (the message has its text); fix the call or the tool server.',
 });
 
 /** Rebuild a CaxtonError that crossed a thread boundary as JSON. */

@@ -28,6 +28,8 @@ import { WorkerPool, type WorkerSlot } from './supervisor/worker-pool.js';
 import { HostEndpoints } from './supervisor/endpoints.js';
 import { BaselineHostEndpoints } from './supervisor/baseline-endpoints.js';
 import { HostServices } from './supervisor/services.js';
+import { ToolHost } from './tools/tool-host.js';
+import { CAXTON_VERSION } from './version.js';
 import { AclMessages } from './supervisor/acl.js';
 import { Peers } from './supervisor/peers.js';
 import { StatsReader } from './supervisor/stats.js';
@@ -67,6 +69,8 @@ export class Runtime {
   private readonly pool: WorkerPool;
   private readonly endpoints: HostEndpoints;
   private readonly services: HostServices;
+  /** the $mcp endpoint and the tool servers it calls (runtime/tools/) */
+  readonly tools: ToolHost;
   private readonly acl: AclMessages;
   private readonly peers: Peers;
   private readonly statsReader: StatsReader;
@@ -133,6 +137,7 @@ export class Runtime {
     // The benchmark's postMessage baseline swaps how the supervisor's frames travel (BaselineHostEndpoints).
     this.endpoints = new (o.transport === 'postmessage' ? BaselineHostEndpoints : HostEndpoints)(o, { bus, registry, deadLetters, runState, announceNames });
     this.services = new HostServices({ endpoints: this.endpoints, registry, directory: this.directory, runState, logger });
+    this.tools = new ToolHost(opts.tools ?? {}, { endpoints: this.endpoints, registry, logger, version: CAXTON_VERSION });
     this.acl = new AclMessages(this.endpoints, registry, names);
     this.peers = new Peers(this.workers, peerThreads, o, { registry, router, deadLetters, announceNames });
     const kinds = new Kinds(o.interruptChecks);
@@ -327,6 +332,7 @@ export class Runtime {
     const stats = await this.waitIdle(drainTimeoutMs);
     this.runState.markStopped();
     this.watchdog.stop();
+    await this.tools.stop();
     await this.pool.stopHosts();
     // The workers have sent their last span batches: export them.
     await this.spanExport?.shutdown();

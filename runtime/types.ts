@@ -6,6 +6,7 @@
 import type { Performative } from '../bus/layout.js';
 import type { DeadLetterReason } from './errors.js';
 import type { RequestedSpec } from './supervisor/registry.js';
+import type { ToolOptions } from './tools/spec.js';
 import type { AgentLogRecord, DeadLetterRecord, Transport } from './thread-messages.js';
 import type { Logger } from './observability/logger.js';
 import type { SpanCounts } from './observability/span-export.js';
@@ -56,6 +57,8 @@ export interface RuntimeOptions {
    * thread indices W+1..W+peerThreads and join with joinPeer()
    */
   peerThreads?: number;
+  /** tool servers agents may call through $mcp: the operator's policy and the call defaults (runtime/tools/spec.ts) */
+  tools?: ToolOptions;
 }
 
 /** What a peer thread (the API thread) needs to join the bus. */
@@ -96,6 +99,8 @@ export interface AgentSpec extends Partial<AgentLimits> {
   worker?: number;
   /** what the agent offers, for directory searches and Contract Net */
   capabilities?: string[];
+  /** the tools it may call through $mcp: server/tool, server/* or * (docs/mcp.md); none by default */
+  tools?: string[];
 }
 
 export interface AgentInfo {
@@ -114,6 +119,8 @@ export interface AgentInfo {
   /** how many times it was throttled for sending more than maxSendsPerSecond */
   throttled: number;
   capabilities: string[];
+  /** the tools it may call through $mcp */
+  tools: string[];
   /** the config it was deployed with (handed to caxton_init) */
   config: unknown;
   /** limits and capabilities as the deploy asked for them (what `caxton deploy -f` compares) */
@@ -200,4 +207,4 @@ export interface Endpoint {
 }
 
 /** RuntimeOptions with every default filled in: what the supervisor's parts read. */
-export type ResolvedRuntimeOptions = Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers' | 'logger' | 'peerThreads'>> & { defaults: AgentLimits };
+export type ResolvedRuntimeOptions = Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers' | 'logger' | 'peerThreads' | 'tools'>> & { defaults: AgentLimits };

@@ -47,6 +47,13 @@ t.test('dead-letter reasons match the docs and each has a hint', async (t) => {
   for (const r of reasons) t.ok((errors.DEAD_LETTER_HINTS as Record<string, string>)[r]!.length > 10, `${r} has a hint`);
 });
 
+t.test('tool call failure codes match the docs and each has a hint', async (t) => {
+  const documented = documentedCodes('Tool call failures');
+  const codes = Object.values(errors.ToolFailure) as string[];
+  t.same(new Set(codes), documented, 'the same set of codes');
+  for (const c of codes) t.ok((errors.TOOL_FAILURE_HINTS as Record<string, string>)[c]!.length > 10, `${c} has a hint`);
+});
+
 t.test('agent ABI return codes are documented with their numbers', async (t) => {
   const pairs: [string, number][] = [
     ['BAD_FRAME', layout.SEND_BAD_FRAME], ['UNKNOWN_DESTINATION', layout.SEND_UNKNOWN_DESTINATION],

@@ -8,6 +8,7 @@ import { msgpack } from '../../bus/frame.js';
 import type { RouterTable } from '../../bus/router.js';
 import { checkTables, WASM_PAGE } from '../module/abi.js';
 import { checkAgentLimit } from '../limits.js';
+import { checkAllowList } from '../tools/spec.js';
 import {
   AgentExistsError, AgentNotFoundError, CaxtonError, DeadLetterReason, InvalidAgentSpecError, reviveError, TooManyAgentsError,
 } from '../errors.js';
@@ -111,7 +112,7 @@ export class Agents {
     this.runState.assertRunning();
     const list = Array.isArray(specs) ? specs : [specs];
     const seen = new Set<string>();
-    const prepared: { spec: AgentSpec; kind: Kind; limits: AgentLimits; config: Uint8Array }[] = [];
+    const prepared: { spec: AgentSpec; kind: Kind; limits: AgentLimits; config: Uint8Array; tools: string[] }[] = [];
     for (const spec of list) {
       if (typeof spec.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(spec.name)) {
         throw new InvalidAgentSpecError('name', `"${String(spec.name)}" must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`);
@@ -133,7 +134,8 @@ export class Agents {
       if (spec.capabilities !== undefined && (!Array.isArray(spec.capabilities) || !spec.capabilities.every((c) => typeof c === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/.test(c)))) {
         throw new InvalidAgentSpecError('capabilities', 'must be a list of names (letters, digits and . _ : / -, up to 128 characters each)');
       }
-      prepared.push({ spec, kind, limits, config: msgpack.pack(spec.config ?? null) });
+      const tools = checkAllowList(spec.tools);
+      prepared.push({ spec, kind, limits, config: msgpack.pack(spec.config ?? null), tools });
     }
     if (this.registry.size + prepared.length > this.options.maxAgents) {
       throw new TooManyAgentsError(this.options.maxAgents, `${prepared.length} more agents do not fit in the router table`);
@@ -156,8 +158,10 @@ export class Agents {
         timeLimitMs: p.limits.timeLimitMs, mailbox: p.limits.mailbox, state: 'starting', restarts: 0, lastError: undefined, timeouts: [],
         maxSendsPerSecond: p.limits.maxSendsPerSecond, throttled: 0,
         createdAt: Date.now(),
+        tools: p.tools,
         requested: {
           capabilities: [...new Set(p.spec.capabilities ?? [])].sort(),
+          tools: p.tools,
           ...(p.spec.memoryLimitBytes !== undefined ? { memoryLimitBytes: p.spec.memoryLimitBytes } : {}),
           ...(p.spec.timeLimitMs !== undefined ? { timeLimitMs: p.spec.timeLimitMs } : {}),
           ...(p.spec.mailbox !== undefined ? { mailbox: p.spec.mailbox } : {}),
@@ -259,6 +263,7 @@ export class Agents {
       ...(r.lastError ? { lastError: r.lastError } : {}),
       maxSendsPerSecond: r.maxSendsPerSecond, throttled: r.throttled,
       capabilities: this.directory.capabilitiesOf(r.name),
+      tools: [...r.tools],
       config: r.configValue,
       requested: r.requested,
     };

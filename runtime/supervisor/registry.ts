@@ -30,10 +30,13 @@ export interface AgentRecord {
   readonly createdAt: number;
   /** the deploy spec's limits and capabilities as requested (before rounding to pages) */
   readonly requested: RequestedSpec;
+  /** the tools it may call through $mcp: server/tool, server/* or * (runtime/tools/spec.ts) */
+  readonly tools: readonly string[];
 }
 
 export interface RequestedSpec {
   capabilities: string[];
+  tools: string[];
   memoryLimitBytes?: number;
   timeLimitMs?: number;
   mailbox?: number;

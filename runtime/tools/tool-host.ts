@@ -1,0 +1,263 @@
+/**
+ * The `$mcp` host endpoint (docs/mcp.md): agents call MCP tools by sending it
+ * a FIPA `request` with content {tool: "server/name", arguments: {...}}; it
+ * answers in the same conversation with `inform` (the tool's result:
+ * {content, structuredContent?, isError}) or `failure` ({code, message,
+ * hint}, runtime/errors.ts ToolFailure). A `query-ref` lists the tools the
+ * agent may call, with their input schemas.
+ *
+ * It lives on the supervisor thread, beside `$df` and `$contract-net`: a
+ * call is a promise there, never a blocked worker, and many run at once (up
+ * to maxInFlightPerServer per tool server). Who calls is read from the
+ * frame's source slot and generation, which the sending worker stamps: an
+ * agent cannot borrow another agent's allow-list.
+ *
+ * Every request gets exactly one answer: the answer is sent once its call
+ * settles, and an answer that does not fit the agent's mailbox right now is
+ * retried (ANSWER_RETRY_MS) until it fits or the agent is gone.
+ */
+import { decodeFrame, type DecodedFrame } from '../../bus/frame.js';
+import type { Performative } from '../../bus/layout.js';
+import { FrameTooLargeError, isCaxtonError, TOOL_FAILURE_HINTS, ToolFailure, ToolServerNotFoundError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { HostEndpoints } from '../supervisor/endpoints.js';
+import type { EndpointRecord, Registry } from '../supervisor/registry.js';
+import { isAgent } from '../supervisor/registry.js';
+import { allows, checkPolicy, checkToolServerSpec, sameSpec, splitToolName, type ToolOptions, type ToolServerSpec } from './spec.js';
+import { ToolCallFailure, ToolServer, type ToolServerState } from './tool-server.js';
+
+export const MCP_ENDPOINT = '$mcp';
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_IN_FLIGHT = 256;
+const ANSWER_RETRY_MS = 20;
+const ANSWER_PATIENCE_MS = 30_000;
+
+/** A tool server as `caxton tools list` shows it. */
+export interface ToolServerInfo {
+  name: string;
+  transport: 'stdio' | 'http';
+  /** the command line, or the URL (headers and tokens are never shown) */
+  target: string;
+  state: ToolServerState;
+  restarts: number;
+  lastError: string;
+  inFlight: number;
+  tools: { name: string; description: string; inputSchema: unknown }[];
+  spec: ToolServerSpec;
+}
+
+export interface ToolHostDeps {
+  endpoints: HostEndpoints;
+  registry: Registry;
+  logger: Logger;
+  version: string;
+}
+
+export class ToolHost {
+  private readonly endpoints: HostEndpoints;
+  private readonly registry: Registry;
+  private readonly logger: Logger;
+  private readonly version: string;
+  private readonly options: ToolOptions;
+  private readonly servers = new Map<string, ToolServer>();
+  private readonly record: EndpointRecord;
+  /** calls by tool (server/tool) and outcome ('ok', 'is_error', or a ToolFailure code) */
+  readonly callCounts = new Map<string, Map<string, number>>();
+  /** answers waiting for room in an agent's mailbox */
+  private pendingAnswers = 0;
+
+  constructor(options: ToolOptions, deps: ToolHostDeps) {
+    this.options = options;
+    this.endpoints = deps.endpoints;
+    this.registry = deps.registry;
+    this.logger = deps.logger.child({ endpoint: MCP_ENDPOINT });
+    this.version = deps.version;
+    this.record = deps.endpoints.add(MCP_ENDPOINT, (frame) => this.onFrame(frame));
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  /** Add or replace a tool server (checked, then started). `unchanged` when the same spec already runs. */
+  put(spec: ToolServerSpec): 'created' | 'updated' | 'unchanged' {
+    checkToolServerSpec(spec);
+    checkPolicy(spec, this.options);
+    const old = this.servers.get(spec.name);
+    if (old && sameSpec(old.spec, spec)) return 'unchanged';
+    if (old) void old.stop();
+    const server = new ToolServer(structuredClone(spec), { logger: this.logger, version: this.version });
+    this.servers.set(spec.name, server);
+    server.start();
+    return old ? 'updated' : 'created';
+  }
+
+  async remove(name: string): Promise<void> {
+    const s = this.servers.get(name);
+    if (!s) throw new ToolServerNotFoundError(name, [...this.servers.keys()]);
+    this.servers.delete(name);
+    await s.stop();
+  }
+
+  list(): ToolServerInfo[] {
+    return [...this.servers.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((s) => ({
+      name: s.name,
+      transport: s.spec.stdio ? 'stdio' : 'http',
+      target: s.spec.stdio ? [s.spec.stdio.command, ...(s.spec.stdio.args ?? [])].join(' ') : s.spec.http!.url,
+      state: s.state, restarts: s.restarts, lastError: s.lastError, inFlight: s.inFlight,
+      tools: [...s.tools.values()].map((e) => ({ name: e.tool.name, description: e.tool.description ?? '', inputSchema: e.tool.inputSchema })),
+      spec: structuredClone(s.spec),
+    }));
+  }
+
+  /** Resolves once every server is ready or down (tests, and `caxton deploy` reporting a server that cannot start). */
+  settled(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if ([...this.servers.values()].every((s) => s.state !== 'starting')) resolve();
+        else setTimeout(check, 10).unref();
+      };
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    const all = [...this.servers.values()];
+    this.servers.clear();
+    await Promise.all(all.map((s) => s.stop()));
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private onFrame(frame: Uint8Array): void {
+    const f = decodeFrame(frame);
+    const caller = this.registry.atSlot(f.sourceSlot);
+    // Only agents call tools; an answer (inform, failure...) to $mcp is never answered back.
+    if (!caller || !isAgent(caller) || caller.generation !== f.sourceGeneration) return;
+    if (f.performative === 'query-ref') {
+      this.answer(f, caller.name, 'inform', { tools: this.toolsFor(caller.tools) });
+      return;
+    }
+    if (f.performative !== 'request') {
+      if (f.performative === 'inform' || f.performative === 'failure' || f.performative === 'not-understood') return;
+      this.answer(f, caller.name, 'not-understood', `$mcp takes a request {tool: "server/name", arguments: {...}} or a query-ref, not ${f.performative}`);
+      return;
+    }
+    void this.call(f, caller.name, caller.tools);
+  }
+
+  private async call(f: DecodedFrame, agent: string, allowList: readonly string[]): Promise<void> {
+    const content = f.content as { tool?: unknown; arguments?: unknown } | null;
+    const fail = (code: ToolFailure, message: string, tool = ''): void => {
+      this.count(tool || '(none)', code);
+      this.answer(f, agent, 'failure', { code, message, hint: TOOL_FAILURE_HINTS[code] });
+    };
+    if (content === null || typeof content !== 'object' || Array.isArray(content)) {
+      fail(ToolFailure.TOOL_REQUEST_INVALID, 'the content is not a map {tool, arguments}');
+      return;
+    }
+    const name = splitToolName(content.tool);
+    if (!name) {
+      fail(ToolFailure.TOOL_REQUEST_INVALID, `tool must be "server/name", got ${JSON.stringify(content.tool) ?? 'nothing'}`);
+      return;
+    }
+    const full = `${name.server}/${name.tool}`;
+    const args = content.arguments ?? {};
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+      fail(ToolFailure.TOOL_REQUEST_INVALID, 'arguments must be a map', full);
+      return;
+    }
+    if (!allows(allowList, name.server, name.tool)) {
+      fail(ToolFailure.TOOL_NOT_ALLOWED, `agent "${agent}" may not call ${full}: its tools: list ${allowList.length ? `is ${allowList.join(', ')}` : 'is empty'}`, full);
+      return;
+    }
+    const server = this.servers.get(name.server);
+    if (!server) {
+      fail(ToolFailure.TOOL_NOT_FOUND, `no tool server named "${name.server}"${this.servers.size ? ` (there are: ${[...this.servers.keys()].join(', ')})` : ''}`, full);
+      return;
+    }
+    const entry = server.tools.get(name.tool);
+    if (!entry) {
+      if (server.state !== 'ready') fail(ToolFailure.TOOL_SERVER_DOWN, `tool server "${name.server}" is ${server.state}${server.lastError ? ` (${server.lastError})` : ''}`, full);
+      else fail(ToolFailure.TOOL_NOT_FOUND, `tool server "${name.server}" has no tool "${name.tool}" (it has: ${[...server.tools.keys()].join(', ') || 'none'})`, full);
+      return;
+    }
+    if (entry.validate && !entry.validate(args)) {
+      const e = entry.validate.errors?.[0];
+      const at = e ? `arguments${e.instancePath.replace(/\//g, '.')}` : 'arguments';
+      fail(ToolFailure.TOOL_ARGUMENTS_INVALID, `${full}: ${at} ${e?.message ?? 'do not match the input schema'}`, full);
+      return;
+    }
+    if (server.inFlight >= (this.options.maxInFlightPerServer ?? DEFAULT_MAX_IN_FLIGHT)) {
+      fail(ToolFailure.TOOL_SERVER_BUSY, `${server.inFlight} calls already wait for tool server "${name.server}"`, full);
+      return;
+    }
+    const replyBy = typeof f.params?.replyBy === 'number' ? f.params.replyBy - Date.now() : NaN;
+    const timeoutMs = Math.max(1, Number.isFinite(replyBy) ? replyBy : server.spec.timeoutMs ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const traceparent = f.traceId ? `00-${f.traceId}-${f.spanId}-${(f.flags & 1) !== 0 ? '01' : '00'}` : undefined;
+    server.inFlight++;
+    const started = performance.now();
+    try {
+      const result = await server.call(name.tool, args as Record<string, unknown>, timeoutMs, traceparent);
+      const reply = { content: result.content ?? [], ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}), isError: result.isError === true };
+      if (this.answer(f, agent, 'inform', reply, () => fail(ToolFailure.TOOL_RESULT_TOO_LARGE, `${full} returned more than an agent may be sent (the frame limit)`, full))) {
+        this.count(full, result.isError === true ? 'is_error' : 'ok', performance.now() - started);
+      }
+    } catch (e) {
+      if (e instanceof ToolCallFailure) fail(e.code, e.message, full);
+      else fail(ToolFailure.TOOL_ERROR, `${full}: ${(e as Error)?.message ?? String(e)}`, full);
+    } finally {
+      server.inFlight--;
+    }
+  }
+
+  /** The tools an allow-list lets an agent call, with their schemas (a query-ref's answer). */
+  private toolsFor(allowList: readonly string[]): { name: string; description: string; inputSchema: unknown }[] {
+    const out: { name: string; description: string; inputSchema: unknown }[] = [];
+    for (const s of this.servers.values()) {
+      for (const e of s.tools.values()) {
+        if (allows(allowList, s.name, e.tool.name)) out.push({ name: `${s.name}/${e.tool.name}`, description: e.tool.description ?? '', inputSchema: e.tool.inputSchema });
+      }
+    }
+    return out;
+  }
+
+  private count(tool: string, outcome: string, _latencyMs?: number): void {
+    let m = this.callCounts.get(tool);
+    if (!m) this.callCounts.set(tool, (m = new Map()));
+    m.set(outcome, (m.get(outcome) ?? 0) + 1);
+  }
+
+  /**
+   * Answer the request `f` in its conversation. Returns false when the
+   * answer is too large (then `tooLarge` is called to answer instead).
+   * A full mailbox is waited out; an agent that is gone gets nothing.
+   */
+  private answer(f: DecodedFrame, agent: string, performative: Performative, content: unknown, tooLarge?: () => void): boolean {
+    const msg = { to: agent, performative, content, conversationId: f.conversationId, inReplyTo: f.messageId };
+    const giveUpAt = Date.now() + ANSWER_PATIENCE_MS;
+    const attempt = (): boolean => {
+      // The agent that asked, not a newer one of the same name.
+      const now = this.registry.agent(agent);
+      if (!now || now.slot !== f.sourceSlot || now.generation !== f.sourceGeneration) return true;
+      try {
+        this.endpoints.send(msg, this.record);
+        return true;
+      } catch (e) {
+        if (e instanceof FrameTooLargeError && tooLarge) {
+          tooLarge();
+          return false;
+        }
+        if (isCaxtonError(e) && e.code === 'MAILBOX_FULL' && Date.now() < giveUpAt) {
+          this.pendingAnswers++;
+          setTimeout(() => {
+            this.pendingAnswers--;
+            attempt();
+          }, ANSWER_RETRY_MS).unref();
+          return true;
+        }
+        this.logger.warn({ agent, conversationId: f.conversationId }, `could not answer a tool call: ${(e as Error).message}`);
+        return true;
+      }
+    };
+    return attempt();
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * One supervised MCP tool server: an SDK `Client` over stdio (a child
+ * process) or Streamable HTTP, its tool list with compiled input-schema
+ * validators, and its calls. It restarts with back-off whenever the
+ * connection is lost (the process exits, stdout closes, a message is too
+ * large to buffer, the HTTP endpoint fails to initialize), and every call in
+ * flight at that moment fails TOOL_SERVER_DOWN: a call is answered once,
+ * whatever the server does.
+ *
+ * Tricks, and their switches:
+ * - The child gets only the SDK's safe default environment (PATH, HOME...)
+ *   plus the spec's `env`, never the Caxton server's secrets.
+ * - A stdio message is buffered up to MAX_MESSAGE_BYTES (SDK maxBufferSize);
+ *   a larger one closes the connection (a tool that floods stdout cannot
+ *   exhaust our memory). Results above the agent's frame limit but under it
+ *   are refused per call (TOOL_RESULT_TOO_LARGE, in tool-host.ts).
+ * - stderr lines go to the server log, at most STDERR_LINES_PER_SECOND a
+ *   second, the rest counted in one line.
+ * - The W3C trace context of the call reaches an HTTP tool server as a
+ *   `traceparent` header (an AsyncLocalStorage read by our fetch), and any
+ *   server as `_meta.traceparent`.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createInterface } from 'node:readline';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { McpError, ErrorCode, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Logger } from '../observability/logger.js';
+import { ToolFailure } from '../errors.js';
+import type { ToolServerSpec } from './spec.js';
+
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const CONNECT_TIMEOUT_MS = 10_000;
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 30_000;
+/** up this long, the next loss starts the back-off from the beginning again */
+const HEALTHY_MS = 60_000;
+const STDERR_LINES_PER_SECOND = 50;
+
+export type ToolServerState = 'starting' | 'ready' | 'down' | 'stopped';
+
+export interface ToolEntry {
+  tool: Tool;
+  /** undefined: the schema could not be compiled, arguments are passed unchecked (logged once) */
+  validate: ValidateFunction | undefined;
+}
+
+/** A failed call: the code the agent gets (runtime/errors.ts ToolFailure) and why. */
+export class ToolCallFailure extends Error {
+  constructor(readonly code: ToolFailure, message: string) {
+    super(message);
+  }
+}
+
+/** The trace context of the call being made, for our fetch (HTTP) to send as a header. */
+const callContext = new AsyncLocalStorage<string>();
+
+export interface ToolServerDeps {
+  logger: Logger;
+  version: string;
+  /** called when the state or the tool list changes (metrics, `caxton tools list`) */
+  onChange?: () => void;
+}
+
+export class ToolServer {
+  readonly spec: ToolServerSpec;
+  state: ToolServerState = 'starting';
+  restarts = 0;
+  lastError = '';
+  tools = new Map<string, ToolEntry>();
+  /** calls waiting for this server now */
+  inFlight = 0;
+  private client: Client | undefined;
+  /** bumped at every connection: events of an older one are ignored */
+  private epoch = 0;
+  private readyAt = 0;
+  private backoffMs = BACKOFF_FIRST_MS;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+  private readonly version: string;
+  private readonly onChange: () => void;
+  private stderrWindow = 0;
+  private stderrLines = 0;
+  private stderrSkipped = 0;
+
+  constructor(spec: ToolServerSpec, deps: ToolServerDeps) {
+    this.spec = spec;
+    this.logger = deps.logger.child({ toolServer: spec.name });
+    this.version = deps.version;
+    this.onChange = deps.onChange ?? (() => undefined);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Connect (in the background); failures are retried with back-off until stop(). */
+  start(): void {
+    void this.connect();
+  }
+
+  /** Disconnect for good: the child is stopped (SIGTERM, then SIGKILL); calls in flight fail TOOL_SERVER_DOWN. */
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    this.epoch++;
+    if (this.retry) clearTimeout(this.retry);
+    const c = this.client;
+    this.client = undefined;
+    await c?.close().catch(() => undefined);
+  }
+
+  /**
+   * Call `tool` with `args` (already validated by the caller), within
+   * `timeoutMs`. Resolves with the tool's result; rejects with a
+   * ToolCallFailure saying why there is none.
+   */
+  async call(tool: string, args: Record<string, unknown>, timeoutMs: number, traceparent: string | undefined): Promise<CallToolResult> {
+    const client = this.client;
+    if (this.state !== 'ready' || client === undefined) {
+      throw new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}" is ${this.state}${this.lastError ? ` (${this.lastError})` : ''}`);
+    }
+    const params = { name: tool, arguments: args, ...(traceparent ? { _meta: { traceparent } } : {}) };
+    try {
+      const run = (): Promise<CallToolResult> => client.callTool(params, undefined, { timeout: timeoutMs }) as Promise<CallToolResult>;
+      return await (traceparent ? callContext.run(traceparent, run) : run());
+    } catch (e) {
+      throw this.failureOf(e, timeoutMs);
+    }
+  }
+
+  private failureOf(e: unknown, timeoutMs: number): ToolCallFailure {
+    if (e instanceof McpError) {
+      if (e.code === ErrorCode.RequestTimeout) return new ToolCallFailure(ToolFailure.TOOL_TIMEOUT, `tool server "${this.name}" did not answer within ${timeoutMs} ms`);
+      if (e.code === ErrorCode.ConnectionClosed) return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}" went away during the call${this.lastError ? ` (${this.lastError})` : ''}`);
+      return new ToolCallFailure(ToolFailure.TOOL_ERROR, `tool server "${this.name}" answered with an error: ${e.message}`);
+    }
+    return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}": ${(e as Error)?.message ?? String(e)}`);
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  private async connect(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const epoch = ++this.epoch;
+    this.state = 'starting';
+    this.onChange();
+    let transport: Transport;
+    try {
+      transport = this.transport();
+    } catch (e) {
+      this.lost(epoch, (e as Error).message);
+      return;
+    }
+    const client = new Client({ name: 'caxton', version: this.version }, { capabilities: {} });
+    client.onclose = () => this.lost(epoch, 'the connection closed');
+    // A line that is not JSON-RPC, a message for an unknown request: logged, not fatal.
+    client.onerror = (e) => { if (epoch === this.epoch) this.logger.warn(`tool server error: ${e.message}`); };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      if (epoch === this.epoch) void this.refreshTools(client, epoch).catch((e: Error) => this.logger.warn(`could not refresh the tool list: ${e.message}`));
+    });
+    this.client = client;
+    try {
+      await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+      await this.refreshTools(client, epoch);
+    } catch (e) {
+      this.lost(epoch, `could not start: ${(e as Error).message}`);
+      return;
+    }
+    if (epoch !== this.epoch) return;
+    this.state = 'ready';
+    this.readyAt = Date.now();
+    this.lastError = '';
+    this.logger.info({ tools: this.tools.size }, `tool server "${this.name}" is ready`);
+    this.onChange();
+  }
+
+  private transport(): Transport {
+    const s = this.spec;
+    if (s.stdio) {
+      const t = new StdioClientTransport({
+        command: s.stdio.command, args: s.stdio.args ?? [], cwd: s.stdio.cwd,
+        env: { ...getDefaultEnvironment(), ...s.stdio.env }, stderr: 'pipe', maxBufferSize: MAX_MESSAGE_BYTES,
+      });
+      if (t.stderr) createInterface({ input: t.stderr as unknown as NodeJS.ReadableStream, crlfDelay: Infinity }).on('line', (line) => this.stderrLine(line));
+      return t;
+    }
+    const h = s.http!;
+    const headers: Record<string, string> = { ...h.headers };
+    if (h.tokenEnv !== undefined) {
+      const token = process.env[h.tokenEnv];
+      if (!token) throw new Error(`the environment variable ${h.tokenEnv} (http.tokenEnv) is not set in the Caxton server's environment`);
+      headers.authorization = `Bearer ${token}`;
+    }
+    return new StreamableHTTPClientTransport(new URL(h.url), {
+      requestInit: { headers },
+      fetch: (url, init) => {
+        const traceparent = callContext.getStore();
+        if (traceparent === undefined) return fetch(url, init);
+        const withTrace = new Headers(init?.headers);
+        withTrace.set('traceparent', traceparent);
+        return fetch(url, { ...init, headers: withTrace });
+      },
+    });
+  }
+
+  /** The tool list, every page of it, with each input schema compiled once. */
+  private async refreshTools(client: Client, epoch: number): Promise<void> {
+    const tools = new Map<string, ToolEntry>();
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: CONNECT_TIMEOUT_MS });
+      for (const tool of page.tools) tools.set(tool.name, { tool, validate: this.compile(tool) });
+      cursor = page.nextCursor;
+    } while (cursor);
+    if (epoch !== this.epoch) return;
+    this.tools = tools;
+    this.onChange();
+  }
+
+  private compile(tool: Tool): ValidateFunction | undefined {
+    const schema = tool.inputSchema as Record<string, unknown>;
+    try {
+      const modern = typeof schema.$schema !== 'string' || schema.$schema.includes('2020-12') || schema.$schema.includes('2019-09');
+      const ajv = modern ? new Ajv2020({ strict: false, allErrors: false }) : new Ajv({ strict: false, allErrors: false });
+      return ajv.compile(schema);
+    } catch (e) {
+      this.logger.warn({ tool: tool.name }, `the input schema of tool "${tool.name}" does not compile (${(e as Error).message}); its arguments are passed on unchecked`);
+      return undefined;
+    }
+  }
+
+  /** The connection of `epoch` is gone: fail over to a restart with back-off. */
+  private lost(epoch: number, why: string): void {
+    if (epoch !== this.epoch || this.state === 'stopped') return;
+    this.epoch++;
+    const c = this.client;
+    this.client = undefined;
+    void c?.close().catch(() => undefined);
+    if (this.state === 'ready' && Date.now() - this.readyAt > HEALTHY_MS) this.backoffMs = BACKOFF_FIRST_MS;
+    this.state = 'down';
+    this.lastError = why;
+    this.logger.warn({ retryInMs: this.backoffMs }, `tool server "${this.name}" is down: ${why}; restarting`);
+    this.onChange();
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.restarts++;
+      void this.connect();
+    }, this.backoffMs);
+    this.retry.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+  }
+
+  private stderrLine(line: string): void {
+    const now = Date.now();
+    if (now - this.stderrWindow >= 1000) {
+      if (this.stderrSkipped) this.logger.info({ skipped: this.stderrSkipped }, `${this.stderrSkipped} more stderr line(s) of the tool server not logged`);
+      this.stderrWindow = now;
+      this.stderrLines = 0;
+      this.stderrSkipped = 0;
+    }
+    if (++this.stderrLines > STDERR_LINES_PER_SECOND) {
+      this.stderrSkipped++;
+      return;
+    }
+    this.logger.info({ stderr: true }, line);
+  }
+}
