@@ -8,6 +8,8 @@
  * Errors cross as SerializedError ({code, message, hint, details}) and are
  * revived on the API thread, so the gateways map them like local ones.
  */
+import type { ToolServerSpec } from '../runtime/tools/spec.js';
+import type { ToolServerInfo } from '../runtime/tools/tool-host.js';
 import type { MessagePort } from 'node:worker_threads';
 import { InternalError, isCaxtonError, reviveError, type SerializedError } from '../runtime/errors.js';
 import type { AgentInfo, AgentSpec, DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/runtime.js';
@@ -48,6 +50,10 @@ export interface ControlHandlers {
   contractNet(a: ContractNetRequest): Promise<ContractNetOutcome>;
   /** ready = workers up and the stored fleet loaded */
   ready(): Promise<{ ready: boolean; reason: string }>;
+  /** add or replace a tool server (runtime/tools/); stored with the fleet */
+  toolPut(a: { spec: ToolServerSpec }): Promise<{ outcome: 'created' | 'updated' | 'unchanged'; server: ToolServerInfo }>;
+  toolRemove(a: { name: string }): Promise<void>;
+  toolList(): Promise<ToolServerInfo[]>;
 }
 
 export type ControlMethod = keyof ControlHandlers;

@@ -32,6 +32,9 @@ import type { TokenCheck } from './auth.js';
 import type { ApiMessage } from './bus-client.js';
 import type { AgentView } from './control.js';
 import type { LogServiceHandlers } from '../proto/generated/caxton/v1/LogService.js';
+import type { ToolServiceHandlers } from '../proto/generated/caxton/v1/ToolService.js';
+import type { ToolServer } from '../proto/generated/caxton/v1/ToolServer.js';
+import type { ToolServerInfo } from '../runtime/tools/tool-host.js';
 import type { LogLine } from '../proto/generated/caxton/v1/LogLine.js';
 import type { LogLine as TailedLine } from './log-tail.js';
 import type { AgentServiceHandlers } from '../proto/generated/caxton/v1/AgentService.js';
@@ -43,14 +46,21 @@ import type { Message } from '../proto/generated/caxton/v1/Message.js';
 import type { ServerStats } from '../proto/generated/caxton/v1/ServerStats.js';
 import type { RuntimeStats } from '../runtime/runtime.js';
 
-export const SERVICE_NAMES = ['caxton.v1.AgentService', 'caxton.v1.MessageService', 'caxton.v1.TaskService', 'caxton.v1.ManagementService', 'caxton.v1.LogService'];
+export const SERVICE_NAMES = ['caxton.v1.AgentService', 'caxton.v1.MessageService', 'caxton.v1.TaskService', 'caxton.v1.ManagementService', 'caxton.v1.LogService', 'caxton.v1.ToolService'];
 
 export function agentToProto(a: AgentView): Agent {
   return {
     name: a.name, state: a.state, worker: a.worker, kind: a.kind, slot: a.slot, generation: a.generation,
     memoryLimitBytes: a.memoryLimitBytes, timeLimitMs: a.timeLimitMs, mailbox: a.mailbox, restarts: a.restarts,
     lastError: a.lastError ?? '', capabilities: a.capabilities, mailboxDepth: a.mailboxDepth, handled: a.handled, failed: a.failed, configJson: toJsonText(a.config ?? null), specJson: toJsonText(a.requested),
-    maxSendsPerSecond: a.maxSendsPerSecond, throttled: a.throttled,
+    maxSendsPerSecond: a.maxSendsPerSecond, throttled: a.throttled, tools: a.tools,
+  };
+}
+
+export function toolServerToProto(s: ToolServerInfo): ToolServer {
+  return {
+    name: s.name, transport: s.transport, target: s.target, state: s.state, restarts: s.restarts, lastError: s.lastError, inFlight: s.inFlight,
+    tools: s.tools.map((t) => ({ name: t.name, description: t.description, inputSchemaJson: toJsonText(t.inputSchema) })), specJson: toJsonText(s.spec),
   };
 }
 
@@ -199,6 +209,7 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
       const agent = await ops.deploy({
         name: r.name, module: r.module, config, capabilities: r.capabilities,
         memoryLimitBytes: r.memoryLimitBytes, timeLimitMs: r.timeLimitMs, mailbox: r.mailbox, worker: r.worker, maxSendsPerSecond: r.maxSendsPerSecond,
+        tools: r.tools,
       });
       return { agent: agentToProto(agent) };
     }),
@@ -297,6 +308,18 @@ export async function startGrpc(ops: Operations, tokens: TokenCheck, metrics: Me
   server.addService(caxton(pkg.caxton.v1.MessageService.service), messages);
   server.addService(caxton(pkg.caxton.v1.TaskService.service), tasks);
   server.addService(caxton(pkg.caxton.v1.ManagementService.service), management);
+  const tools: ToolServiceHandlers = {
+    Put: unary('ToolService.Put', async (r) => {
+      const { outcome, server: s } = await ops.toolPut(parseJsonField(r.specJson, 'spec_json'));
+      return { outcome, server: toolServerToProto(s) };
+    }),
+    Remove: unary('ToolService.Remove', async (r) => {
+      await ops.toolRemove(r.name);
+      return {};
+    }),
+    List: unary('ToolService.List', async () => ({ servers: (await ops.toolList()).map(toolServerToProto) })),
+  };
+  server.addService(caxton(pkg.caxton.v1.ToolService.service), tools);
 
   const logs: LogServiceHandlers = {
     Tail(call) {

@@ -13,6 +13,8 @@ import { tailLog, type LogLine } from './log-tail.js';
 import { levelNumber } from '../runtime/observability/logger.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../runtime/fipa/contract-net.js';
 import type { DeadLetter, MetricsReader, RuntimeMetrics, RuntimeStats } from '../runtime/runtime.js';
+import type { ToolServerSpec } from '../runtime/tools/spec.js';
+import type { ToolServerInfo } from '../runtime/tools/tool-host.js';
 import type { ApiMessage, BusClient, FrameTrace, OnCancel, SendInput } from './bus-client.js';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, type Span, type Tracing } from '../runtime/observability/tracing.js';
@@ -138,6 +140,8 @@ export class Operations {
     const args: DeployArgs = { name: a.name, module: a.module };
     if (a.config !== undefined) args.config = a.config;
     if (a.capabilities && a.capabilities.length) args.capabilities = a.capabilities;
+    assertWellFormed(a.tools, 'tools');
+    if (a.tools && a.tools.length) args.tools = a.tools;
     // Checked here, before the supervisor, against the same table (runtime/limits.ts);
     // 0 is a protobuf field's "not given", so it means the default.
     for (const [field, label] of DEPLOY_LIMIT_FIELDS) {
@@ -146,6 +150,27 @@ export class Operations {
       if (value !== undefined && value !== 0) args[field] = value;
     }
     return this.control.call('deploy', args);
+  }
+
+  // ------------------------------------------------------------ tool servers
+
+  /** Add or replace a tool server (ToolService.Put); `spec` as the manifest's tools: entry. */
+  toolPut(spec: unknown): Promise<{ outcome: 'created' | 'updated' | 'unchanged'; server: ToolServerInfo }> {
+    this.assertAccepting();
+    assertWellFormed(spec, 'spec');
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+      throw new InvalidArgumentError('spec_json', 'must be a tool server: {"name", "stdio": {...} | "http": {...}}', 'Give the tool server as a manifest tools: entry in JSON (docs/mcp.md).');
+    }
+    return this.control.call('toolPut', { spec: spec as ToolServerSpec });
+  }
+
+  toolRemove(name: string): Promise<void> {
+    this.assertAccepting();
+    return this.control.call('toolRemove', { name: required(name, 'name', 'the name of the tool server to remove') });
+  }
+
+  toolList(): Promise<ToolServerInfo[]> {
+    return this.control.call('toolList');
   }
 
   undeploy(name: string): Promise<void> {

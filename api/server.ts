@@ -208,6 +208,14 @@ export class CaxtonServer {
   private async restoreFleet(): Promise<void> {
     if (!this.store) return;
     this.readyReason = 'restoring the stored fleet';
+    // Tool servers first: an agent's init may call a tool.
+    for (const spec of this.store.loadTools()) {
+      try {
+        this.runtime.tools.put(spec);
+      } catch (e) {
+        this.runtime.logger.error({ toolServer: spec.name }, `could not restore tool server: ${(e as Error).message}`);
+      }
+    }
     for (const { agent, module } of this.store.load()) {
       const { module: hash, ...spec } = agent;
       if (!module) {
@@ -315,6 +323,23 @@ export class CaxtonServer {
       },
       contractNet: (a) => rt.contractNet(a),
       ready: async () => ({ ready: this.ready && !this.stopping, reason: this.stopping ? 'stopping' : this.readyReason }),
+      toolPut: async (a) => {
+        const outcome = rt.tools.put(a.spec);
+        if (outcome !== 'unchanged') this.store?.putTool(a.spec);
+        // Started in the background: wait for its first connection to settle, so the answer says whether it came up.
+        await rt.tools.settled();
+        return { outcome, server: rt.tools.list().find((s) => s.name === a.spec.name)! };
+      },
+      toolRemove: async (a) => {
+        try {
+          await rt.tools.remove(a.name);
+        } catch (e) {
+          // Stored but not running (it could not be restored): removing it is what the caller wants.
+          if (!(isCaxtonError(e) && e.code === 'TOOL_SERVER_NOT_FOUND' && this.store?.hasTool(a.name))) throw e;
+        }
+        this.store?.removeTool(a.name);
+      },
+      toolList: async () => rt.tools.list(),
     };
   }
 

@@ -182,7 +182,8 @@ export class ToolServerNotAllowedError extends CaxtonError {
 
 export class ToolServerNotFoundError extends CaxtonError {
   readonly code = 'TOOL_SERVER_NOT_FOUND';
-  constructor(server: string, known: readonly string[]) {
+  constructor(server: string, known: readonly string[] = []) {
+    known = Array.isArray(known) ? known : [];
     super(`no tool server named "${server}"${known.length ? ` (there are: ${known.join(', ')})` : ' (none is configured)'}`,
       'List them with `caxton tools list`; add one with a tools: entry in the fleet manifest and `caxton deploy -f`.',
       { server });

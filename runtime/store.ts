@@ -4,7 +4,8 @@
  *
  *   <dataDir>/modules/<sha256>.wasm   module bytes, content-addressed (one
  *                                     file per distinct module, shared by agents)
- *   <dataDir>/fleet.json              {version: 1, agents: [{name, module, ...spec}]}
+ *   <dataDir>/fleet.json              {version: 1, agents: [{name, module, ...spec}],
+ *                                      tools: [tool server specs]}
  *
  * Every write is atomic: the bytes go to a temporary file in the same
  * directory, are fsync'ed, then renamed over the target (rename is atomic on
@@ -18,6 +19,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, r
 import { join } from 'node:path';
 import { FleetStoreError } from './errors.js';
 import type { AgentSpec } from './types.js';
+import type { ToolServerSpec } from './tools/spec.js';
 
 /** A deploy spec as stored: the module replaced by the sha256 (hex) of its bytes. */
 export type StoredAgent = Omit<AgentSpec, 'module'> & { module: string };
@@ -25,6 +27,8 @@ export type StoredAgent = Omit<AgentSpec, 'module'> & { module: string };
 interface FleetFile {
   version: 1;
   agents: StoredAgent[];
+  /** the tool servers (absent in files written before tools existed) */
+  tools?: ToolServerSpec[];
 }
 
 function fsyncDir(dir: string): void {
@@ -60,6 +64,7 @@ export class FleetStore {
   private readonly modulesDir: string;
   private readonly fleetFile: string;
   private agents = new Map<string, StoredAgent>();
+  private tools = new Map<string, ToolServerSpec>();
 
   constructor(dataDir: string) {
     this.dir = dataDir;
@@ -80,7 +85,11 @@ export class FleetStore {
       if (parsed?.version !== 1 || !Array.isArray(parsed.agents) || !parsed.agents.every((a) => typeof a?.name === 'string' && typeof a.module === 'string')) {
         throw new FleetStoreError(this.fleetFile, 'it is not a version 1 fleet file');
       }
+      if (parsed.tools !== undefined && !(Array.isArray(parsed.tools) && parsed.tools.every((x) => typeof x?.name === 'string'))) {
+        throw new FleetStoreError(this.fleetFile, 'its tools are not a list of tool servers');
+      }
       for (const a of parsed.agents) this.agents.set(a.name, a);
+      for (const t of parsed.tools ?? []) this.tools.set(t.name, t);
     }
   }
 
@@ -116,8 +125,26 @@ export class FleetStore {
     this.collect();
   }
 
+  /** The stored tool servers, in the order they were put. */
+  loadTools(): ToolServerSpec[] {
+    return [...this.tools.values()];
+  }
+
+  hasTool(name: string): boolean {
+    return this.tools.has(name);
+  }
+
+  putTool(spec: ToolServerSpec): void {
+    this.tools.set(spec.name, spec);
+    this.save();
+  }
+
+  removeTool(name: string): void {
+    if (this.tools.delete(name)) this.save();
+  }
+
   private save(): void {
-    const body: FleetFile = { version: 1, agents: [...this.agents.values()] };
+    const body: FleetFile = { version: 1, agents: [...this.agents.values()], ...(this.tools.size ? { tools: [...this.tools.values()] } : {}) };
     writeFileAtomic(this.fleetFile, `${JSON.stringify(body, null, 2)}\n`, this.dir);
   }
 

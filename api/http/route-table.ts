@@ -3,6 +3,7 @@
  * OpenAPI tag under routes/. The order is the matching order, and the order
  * of the methods an `allow` header lists.
  */
+import { toolRoutes } from './routes/tools.js';
 import type { Operations } from '../operations.js';
 import type { Metrics } from '../metrics.js';
 import { buildOpenApi } from '../openapi.js';
@@ -24,6 +25,7 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
     ...logRoutes(ops),
     ...taskRoutes(ops),
     ...managementRoutes(ops),
+    ...toolRoutes(ops),
   ];
   const openApi: unknown = buildOpenApi(table);
   return table;

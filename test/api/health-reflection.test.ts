@@ -173,8 +173,8 @@ t.test('health and reflection', async (t) => {
     for (const name of SERVICE_NAMES) t.ok(names.includes(name), `lists ${name}`);
     t.same(
       SERVICE_NAMES.slice().sort(),
-      ['caxton.v1.AgentService', 'caxton.v1.LogService', 'caxton.v1.ManagementService', 'caxton.v1.MessageService', 'caxton.v1.TaskService'],
-      'the five caxton.v1 services',
+      ['caxton.v1.AgentService', 'caxton.v1.LogService', 'caxton.v1.ManagementService', 'caxton.v1.MessageService', 'caxton.v1.TaskService', 'caxton.v1.ToolService'],
+      'the six caxton.v1 services',
     );
     t.ok(names.includes(HEALTH), `lists ${HEALTH} (served, so it must be advertised; got ${names.join(', ')})`);
     const allowed = new Set([...SERVICE_NAMES, HEALTH, 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection']);

@@ -60,7 +60,7 @@ t.test('REST bodies refuse unknown fields, with a did-you-mean', async (t) => {
         checked++;
       }
     }
-    t.equal(checked, 5, 'Deploy, Send, Invoke, StartContractNet, Drain');
+    t.equal(checked, 6, 'Deploy, Send, Invoke, StartContractNet, Drain, ToolService.Put');
     const ok = await s.http('POST', '/v1/agents/echo/invoke', { content: 'known fields only', timeoutMs: 10_000 });
     t.equal(ok.status, 200, 'a body of known fields still passes');
     t.equal(ok.body.reply.content, 'known fields only');

@@ -304,7 +304,7 @@ t.test('REST gateway', async (t) => {
       'POST /v1/agents', 'GET /v1/agents', 'GET /v1/agents/{name}', 'DELETE /v1/agents/{name}',
       'POST /v1/agents/{name}/messages', 'POST /v1/agents/{name}/invoke', 'GET /v1/conversations/{id}/stream',
       'POST /v1/tasks/contract-net', 'GET /v1/server', 'GET /v1/stats', 'GET /v1/dead-letters', 'POST /v1/drain',
-      'GET /v1/logs',
+      'GET /v1/logs', 'GET /v1/tools', 'POST /v1/tools', 'DELETE /v1/tools/{name}',
     ]), 'the route table has the documented operations');
     const documented = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     t.same(new Set(documented), new Set(TABLE.map((x) => `${x.method} ${x.path}`)), 'paths = the route table');

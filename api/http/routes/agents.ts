@@ -14,6 +14,7 @@ export function agentRoutes(ops: Operations): Route[] {
         properties: {
           name: { type: 'string' }, module: { type: 'string', format: 'byte' }, config: {},
           capabilities: { type: 'array', items: { type: 'string' } },
+          tools: { type: 'array', items: { type: 'string' } },
           ...Object.fromEntries(AGENT_LIMIT_FIELDS.map((f) => [f, rangeSchema(AGENT_LIMITS[f])])),
         },
       },
@@ -23,7 +24,7 @@ export function agentRoutes(ops: Operations): Route[] {
         const b64 = str(body, 'module');
         const agent = await ops.deploy({
           name: str(body, 'name') ?? '', module: b64 ? Buffer.from(b64, 'base64') : new Uint8Array(0), config: body.config,
-          capabilities: strings(body, 'capabilities') ?? [], memoryLimitBytes: num(body, 'memoryLimitBytes') ?? 0,
+          capabilities: strings(body, 'capabilities') ?? [], tools: strings(body, 'tools') ?? [], memoryLimitBytes: num(body, 'memoryLimitBytes') ?? 0,
           timeLimitMs: num(body, 'timeLimitMs') ?? 0, mailbox: num(body, 'mailbox') ?? 0, worker: num(body, 'worker') ?? 0,
           maxSendsPerSecond: num(body, 'maxSendsPerSecond') ?? 0,
         });

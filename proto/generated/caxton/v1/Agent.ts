@@ -52,6 +52,10 @@ export interface Agent {
    * Times it was throttled for sending past max_sends_per_second.
    */
   'throttled'?: (number | string);
+  /**
+   * The MCP tools it may call through $mcp.
+   */
+  'tools'?: (string)[];
 }
 
 export interface Agent__Output {
@@ -103,4 +107,8 @@ export interface Agent__Output {
    * Times it was throttled for sending past max_sends_per_second.
    */
   'throttled': (number);
+  /**
+   * The MCP tools it may call through $mcp.
+   */
+  'tools': (string)[];
 }

@@ -37,6 +37,11 @@ export interface DeployRequest {
    * Messages per second the agent may send before it is throttled.
    */
   'maxSendsPerSecond'?: (number | string | Long);
+  /**
+   * The MCP tools it may call through $mcp: "server/tool", "server/*" or "*"
+   * (docs/mcp.md); none by default.
+   */
+  'tools'?: (string)[];
 }
 
 export interface DeployRequest__Output {
@@ -73,4 +78,9 @@ export interface DeployRequest__Output {
    * Messages per second the agent may send before it is throttled.
    */
   'maxSendsPerSecond': (number);
+  /**
+   * The MCP tools it may call through $mcp: "server/tool", "server/*" or "*"
+   * (docs/mcp.md); none by default.
+   */
+  'tools': (string)[];
 }
