@@ -100,6 +100,16 @@ export class Metrics {
     // The histogram's buckets are the workers' (powers of two µs), so it is
     // written in the text format directly rather than re-observed.
     registerHandleTimeHistogram(this.registry, lastRuntime);
+    fromRuntime('caxton_tool_calls_total', 'Tool calls agents made through $mcp, by tool (server/tool; "(unknown)" for a name no tool server has) and outcome (ok, is_error, or the failure code)', ['tool', 'outcome'], 'counter', (m, set) => {
+      for (const c of m.tools?.calls ?? []) set({ tool: c.tool, outcome: c.outcome }, c.count);
+    });
+    fromRuntime('caxton_tool_server_up', 'Tool servers by state: 1 for the state each is in (starting, ready, down)', ['server', 'state'], 'gauge', (m, set) => {
+      for (const x of m.tools?.servers ?? []) set({ server: x.server, state: x.state }, 1);
+    });
+    fromRuntime('caxton_tool_server_restarts_total', 'Times each tool server was restarted after it failed to start or went away', ['server'], 'counter', (m, set) => {
+      for (const x of m.tools?.servers ?? []) set({ server: x.server }, x.restarts);
+    });
+    registerToolLatencyHistogram(this.registry, lastRuntime);
   }
 
   get contentType(): string {
@@ -138,6 +148,35 @@ export class Metrics {
 
 /** The handle-time buckets' upper bounds: powers of two µs, as the workers count them (the last bucket is +Inf). */
 const HANDLE_BOUNDS_US = Array.from({ length: HANDLE_BUCKETS - 1 }, (_, k) => 2 ** k);
+
+/** caxton_tool_call_duration_seconds{tool}: from the tool host's own buckets (runtime/tools/tool-stats.ts), as the handle-time histogram below. */
+function registerToolLatencyHistogram(registry: Registry, read: () => RuntimeMetrics | undefined): void {
+  const name = 'caxton_tool_call_duration_seconds';
+  const help = 'Time from a tool call reaching $mcp to the tool server\'s answer (or failure), by tool';
+  const metric = {
+    name, help, type: 'histogram' as const, aggregator: 'sum' as const,
+    get() {
+      const t = read()?.tools;
+      const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+      for (const h of t?.latency ?? []) {
+        let cumulative = 0;
+        for (let k = 0; k < t!.boundsUs.length; k++) {
+          cumulative += h.counts[k]!;
+          values.push({ metricName: `${name}_bucket`, labels: { tool: h.tool, le: t!.boundsUs[k]! / 1e6 }, value: cumulative });
+        }
+        cumulative += h.counts[t!.boundsUs.length]!;
+        values.push({ metricName: `${name}_bucket`, labels: { tool: h.tool, le: '+Inf' }, value: cumulative });
+        values.push({ metricName: `${name}_sum`, labels: { tool: h.tool }, value: h.sumUs / 1e6 });
+        values.push({ metricName: `${name}_count`, labels: { tool: h.tool }, value: cumulative });
+      }
+      return Promise.resolve({ name, help, type: 'histogram' as const, aggregator: 'sum' as const, values });
+    },
+    reset() {
+      // The counts are the tool host's; nothing to reset here.
+    },
+  };
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+}
 
 /**
  * caxton_handle_duration_seconds: a Prometheus histogram whose buckets the

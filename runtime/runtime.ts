@@ -297,7 +297,7 @@ export class Runtime {
    * snapshot (since start for its first); without a reader, since start.
    */
   metricsSnapshot(reader?: MetricsReader): RuntimeMetrics {
-    return this.statsReader.metricsSnapshot(reader);
+    return { ...this.statsReader.metricsSnapshot(reader), tools: this.tools.metrics() };
   }
 
   stats(): RuntimeStats {

@@ -7,6 +7,7 @@ import type { Performative } from '../bus/layout.js';
 import type { DeadLetterReason } from './errors.js';
 import type { RequestedSpec } from './supervisor/registry.js';
 import type { ToolOptions } from './tools/spec.js';
+import type { ToolMetrics } from './tools/tool-stats.js';
 import type { AgentLogRecord, DeadLetterRecord, Transport } from './thread-messages.js';
 import type { Logger } from './observability/logger.js';
 import type { SpanCounts } from './observability/span-export.js';
@@ -190,6 +191,8 @@ export interface RuntimeMetrics {
   mailboxDepth: { agent: string; depth: number }[];
   /** the workers' spans, when tracing is on (runtime/observability/span-export.ts) */
   spans?: SpanCounts;
+  /** tool calls through $mcp (runtime/tools/tool-stats.ts) */
+  tools?: ToolMetrics;
 }
 
 /**

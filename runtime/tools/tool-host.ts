@@ -25,6 +25,7 @@ import type { EndpointRecord, Registry } from '../supervisor/registry.js';
 import { isAgent } from '../supervisor/registry.js';
 import { allows, checkPolicy, checkToolServerSpec, sameSpec, splitToolName, type ToolOptions, type ToolServerSpec } from './spec.js';
 import { ToolCallFailure, ToolServer, type ToolServerState } from './tool-server.js';
+import { ToolStats, UNKNOWN_TOOL, type ToolMetrics } from './tool-stats.js';
 
 export const MCP_ENDPOINT = '$mcp';
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -61,8 +62,8 @@ export class ToolHost {
   private readonly options: ToolOptions;
   private readonly servers = new Map<string, ToolServer>();
   private readonly record: EndpointRecord;
-  /** calls by tool (server/tool) and outcome ('ok', 'is_error', or a ToolFailure code) */
-  readonly callCounts = new Map<string, Map<string, number>>();
+  /** calls by tool and outcome, latency per tool (/metrics) */
+  private readonly stats = new ToolStats();
   /** answers waiting for room in an agent's mailbox */
   private pendingAnswers = 0;
 
@@ -146,8 +147,8 @@ export class ToolHost {
 
   private async call(f: DecodedFrame, agent: string, allowList: readonly string[]): Promise<void> {
     const content = f.content as { tool?: unknown; arguments?: unknown } | null;
-    const fail = (code: ToolFailure, message: string, tool = ''): void => {
-      this.count(tool || '(none)', code);
+    const fail = (code: ToolFailure, message: string, tool = '', ms?: number): void => {
+      this.count(tool, code, ms);
       this.answer(f, agent, 'failure', { code, message, hint: TOOL_FAILURE_HINTS[code] });
     };
     if (content === null || typeof content !== 'object' || Array.isArray(content)) {
@@ -202,8 +203,9 @@ export class ToolHost {
         this.count(full, result.isError === true ? 'is_error' : 'ok', performance.now() - started);
       }
     } catch (e) {
-      if (e instanceof ToolCallFailure) fail(e.code, e.message, full);
-      else fail(ToolFailure.TOOL_ERROR, `${full}: ${(e as Error)?.message ?? String(e)}`, full);
+      const ms = performance.now() - started;
+      if (e instanceof ToolCallFailure) fail(e.code, e.message, full, ms);
+      else fail(ToolFailure.TOOL_ERROR, `${full}: ${(e as Error)?.message ?? String(e)}`, full, ms);
     } finally {
       server.inFlight--;
     }
@@ -220,10 +222,16 @@ export class ToolHost {
     return out;
   }
 
-  private count(tool: string, outcome: string, _latencyMs?: number): void {
-    let m = this.callCounts.get(tool);
-    if (!m) this.callCounts.set(tool, (m = new Map()));
-    m.set(outcome, (m.get(outcome) ?? 0) + 1);
+  /** Count a call under its tool when a server has that tool, else "(unknown)" (a bounded label set). */
+  private count(tool: string, outcome: string, latencyMs?: number): void {
+    const name = splitToolName(tool);
+    const known = name !== undefined && this.servers.get(name.server)?.tools.has(name.tool) === true;
+    this.stats.record(known ? tool : UNKNOWN_TOOL, outcome, latencyMs);
+  }
+
+  /** For /metrics: calls, latencies, and each server's state. */
+  metrics(): ToolMetrics {
+    return this.stats.snapshot([...this.servers.values()].map((s) => ({ server: s.name, state: s.state, restarts: s.restarts, inFlight: s.inFlight })));
   }
 
   /**
