@@ -34,6 +34,15 @@ function api(r: Result): string {
   ].join('\n');
 }
 
+function mcp(r: Result): string {
+  const b = r.baseline as Result;
+  return [
+    `mcp ${String(r.transport).padEnd(7)} tool call through an agent and $mcp: p50 ${n(r.p50Us)} µs, p99 ${n(r.p99Us)} µs, ${n(r.callsPerSecond)} calls/s (${n(r.concurrency)} in flight)`,
+    `            the SDK client directly: p50 ${n(b.p50Us)} µs, p99 ${n(b.p99Us)} µs, ${n(b.callsPerSecond)} calls/s`,
+    `            added p50 ${n(r.addedP50Us)} µs, p99 ${n(r.addedP99Us)} µs; throughput ratio ${n(r.ratio)} (median of ${n(r.pairs)} pairs, ${n(r.ratioMin)}-${n(r.ratioMax)})`,
+  ].join('\n');
+}
+
 export function formatResult(r: Result): string {
   switch (r.scenario) {
     case 'throughput':
@@ -47,6 +56,8 @@ export function formatResult(r: Result): string {
     }
     case 'api':
       return api(r);
+    case 'mcp':
+      return mcp(r);
     case 'density':
       return `density     ${n(r.agents)} agents: ${kib(r.rssBytesPerAgent)} KiB RSS per idle agent (median of ${n((r.runs as unknown[]).length)} processes, ${kib(r.rssBytesPerAgentMin)} to ${kib(r.rssBytesPerAgentMax)}), deployed in ${n(r.deploySeconds)} s${r.error ? `  (stopped: ${String(r.error)})` : ''}`;
     default:

@@ -4,6 +4,7 @@ import { pingpongScenario, planPingpong, type PingPongOptions } from './pingpong
 import { densityScenario, planDensity, type DensityOptions } from './density.js';
 import { contractNetScenario, planContractNet, type ContractNetBenchOptions } from './contract-net.js';
 import { apiScenario, planApi, type ApiBenchOptions } from './api.js';
+import { mcpScenario, planMcp, type McpBenchOptions } from './mcp.js';
 import { makeContext, type BenchContext, type PlannedRun } from './progress.js';
 import type { ThroughputOptions } from './throughput.js';
 import type { BenchOptions, Scenario } from './options.js';
@@ -13,7 +14,7 @@ export { formatResult } from './format.js';
 
 /** Each scenario's options, taken from the bench's. */
 function scenarioOptions(o: BenchOptions): {
-  throughput: ThroughputOptions; pingpong: PingPongOptions; density: DensityOptions; contractNet: ContractNetBenchOptions; api: ApiBenchOptions;
+  throughput: ThroughputOptions; pingpong: PingPongOptions; density: DensityOptions; contractNet: ContractNetBenchOptions; api: ApiBenchOptions; mcp: McpBenchOptions;
 } {
   return {
     throughput: { durationSeconds: o.durationSeconds, workers: o.workers, agentsPerWorker: o.agentsPerWorker, tokens: o.tokens },
@@ -21,6 +22,7 @@ function scenarioOptions(o: BenchOptions): {
     density: { counts: o.densityCounts, workers: o.workers, batch: 1000 },
     contractNet: { durationSeconds: o.durationSeconds, workers: o.workers, contractors: 10, concurrency: 64 },
     api: { calls: o.apiCalls, pairs: o.apiPairs, durationSeconds: o.durationSeconds, concurrency: o.apiConcurrency, workers: o.workers },
+    mcp: { calls: Math.min(o.apiCalls, 5000), pairs: o.apiPairs, durationSeconds: o.durationSeconds, concurrency: o.apiConcurrency },
   };
 }
 
@@ -34,6 +36,7 @@ export async function runBench(o: BenchOptions, emit: (result: Record<string, un
     ...(want('density') ? planDensity(so.density) : []),
     ...(want('contract-net') ? planContractNet(so.contractNet) : []),
     ...(want('api') ? planApi(so.api) : []),
+    ...(want('mcp') ? planMcp(so.mcp) : []),
   ];
   ctx.expect(plan);
   if (want('throughput')) emit(await throughputScenario(so.throughput, ctx));
@@ -41,4 +44,5 @@ export async function runBench(o: BenchOptions, emit: (result: Record<string, un
   if (want('density')) for (const n of o.densityCounts) emit(await densityScenario(n, so.density, ctx));
   if (want('contract-net')) emit(await contractNetScenario(so.contractNet, ctx));
   if (want('api')) emit(await apiScenario(so.api, ctx));
+  if (want('mcp')) for (const r of await mcpScenario(so.mcp, ctx)) emit(r);
 }

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 
-export const SCENARIOS = ['throughput', 'pingpong', 'density', 'contract-net', 'api', 'all'] as const;
+export const SCENARIOS = ['throughput', 'pingpong', 'density', 'contract-net', 'api', 'mcp', 'all'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
