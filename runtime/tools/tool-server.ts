@@ -138,7 +138,11 @@ export class ToolServer {
       if (e.code === ErrorCode.ConnectionClosed) return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}" went away during the call${this.lastError ? ` (${this.lastError})` : ''}`);
       return new ToolCallFailure(ToolFailure.TOOL_ERROR, `tool server "${this.name}" answered with an error: ${e.message}`);
     }
-    return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}": ${(e as Error)?.message ?? String(e)}`);
+    // Not a JSON-RPC error: a result that is not a CallToolResult (the SDK's
+    // schema refused it) while the server stays up, or a transport failure.
+    const text = (e as Error)?.message ?? String(e);
+    if (this.state === 'ready') return new ToolCallFailure(ToolFailure.TOOL_ERROR, `tool server "${this.name}" sent a result that is not a valid tool result: ${text.slice(0, 500)}`);
+    return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}": ${text}`);
   }
 
   // ---------------------------------------------------------------- connection
