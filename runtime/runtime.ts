@@ -15,6 +15,7 @@ import { RouterTable } from '../bus/router.js';
 import type { DecodedFrame } from '../bus/frame.js';
 import { DEFAULT_MAX_AGENTS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_RING_CAPACITY, PERFORMATIVES } from '../bus/layout.js';
 import { checkOtlpEndpoint, otlpEnabled } from './observability/otel-env.js';
+import { startTracing } from './observability/tracing.js';
 import { SpanExport } from './observability/span-export.js';
 import { InvalidAgentSpecError } from './errors.js';
 import { Registry, type AnnounceNames, type EndpointRecord } from './supervisor/registry.js';
@@ -159,7 +160,11 @@ export class Runtime {
 
   private async boot(): Promise<void> {
     // Before the workers: they record spans only when there is a thread to export them.
-    if (otlpEnabled('TRACES')) this.spanExport = await SpanExport.start(this.logger);
+    if (otlpEnabled('TRACES')) {
+      this.spanExport = await SpanExport.start(this.logger);
+      // The supervisor's own spans (tool calls through $mcp) use the SDK: few, and each far costlier than a span.
+      this.tools.tracing = await startTracing('supervisor');
+    }
     if (this.endpoints instanceof BaselineHostEndpoints) this.endpoints.wire(this.pool.slots, this.workers);
     await this.pool.start();
     this.endpoints.start();
@@ -333,6 +338,7 @@ export class Runtime {
     this.runState.markStopped();
     this.watchdog.stop();
     await this.tools.stop();
+    await this.tools.tracing?.shutdown().catch(() => undefined);
     await this.pool.stopHosts();
     // The workers have sent their last span batches: export them.
     await this.spanExport?.shutdown();

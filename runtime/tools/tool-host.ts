@@ -20,6 +20,7 @@ import { decodeFrame, type DecodedFrame } from '../../bus/frame.js';
 import type { Performative } from '../../bus/layout.js';
 import { FrameTooLargeError, isCaxtonError, TOOL_FAILURE_HINTS, ToolFailure, ToolServerNotFoundError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { SpanKind, SpanStatusCode, type Span, type Tracing } from '../observability/tracing.js';
 import type { HostEndpoints } from '../supervisor/endpoints.js';
 import type { EndpointRecord, Registry } from '../supervisor/registry.js';
 import { isAgent } from '../supervisor/registry.js';
@@ -55,6 +56,14 @@ export interface ToolHostDeps {
 }
 
 export class ToolHost {
+  /**
+   * The supervisor's tracing (set by the runtime once it has started, when
+   * OTLP traces are on): a sampled request gets a CLIENT span per tool call,
+   * child of the agent's handling span, and its context is what the tool
+   * server receives as traceparent. An SDK span costs a few µs, nothing next
+   * to a tool call.
+   */
+  tracing: Tracing | undefined;
   private readonly endpoints: HostEndpoints;
   private readonly registry: Registry;
   private readonly logger: Logger;
@@ -193,21 +202,38 @@ export class ToolHost {
     }
     const replyBy = typeof f.params?.replyBy === 'number' ? f.params.replyBy - Date.now() : NaN;
     const timeoutMs = Math.max(1, Number.isFinite(replyBy) ? replyBy : server.spec.timeoutMs ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const traceparent = f.traceId ? `00-${f.traceId}-${f.spanId}-${(f.flags & 1) !== 0 ? '01' : '00'}` : undefined;
+    const sampled = (f.flags & 1) !== 0;
+    let span: Span | undefined;
+    let traceparent: string | undefined;
+    if (f.traceId && this.tracing && sampled) {
+      span = this.tracing.startFromFrame(`caxton tool call ${full}`, SpanKind.CLIENT, f.traceId, f.spanId, {
+        'caxton.agent': agent, 'caxton.tool': full, 'caxton.conversation_id': f.conversationId, 'rpc.system': 'mcp', 'rpc.method': 'tools/call',
+      });
+      const sc = span.spanContext();
+      traceparent = `00-${sc.traceId}-${sc.spanId}-01`;
+    } else if (f.traceId) {
+      traceparent = `00-${f.traceId}-${f.spanId}-${sampled ? '01' : '00'}`;
+    }
     server.inFlight++;
     const started = performance.now();
     try {
       const result = await server.call(name.tool, args as Record<string, unknown>, timeoutMs, traceparent);
       const reply = { content: result.content ?? [], ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}), isError: result.isError === true };
-      if (this.answer(f, agent, 'inform', reply, () => fail(ToolFailure.TOOL_RESULT_TOO_LARGE, `${full} returned more than an agent may be sent (the frame limit)`, full))) {
+      if (this.answer(f, agent, 'inform', reply, () => {
+        fail(ToolFailure.TOOL_RESULT_TOO_LARGE, `${full} returned more than an agent may be sent (the frame limit)`, full);
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: ToolFailure.TOOL_RESULT_TOO_LARGE });
+      })) {
         this.count(full, result.isError === true ? 'is_error' : 'ok', performance.now() - started);
+        if (result.isError === true) span?.setAttribute('caxton.tool_is_error', true);
       }
     } catch (e) {
       const ms = performance.now() - started;
-      if (e instanceof ToolCallFailure) fail(e.code, e.message, full, ms);
-      else fail(ToolFailure.TOOL_ERROR, `${full}: ${(e as Error)?.message ?? String(e)}`, full, ms);
+      const failure = e instanceof ToolCallFailure ? e : new ToolCallFailure(ToolFailure.TOOL_ERROR, `${full}: ${(e as Error)?.message ?? String(e)}`);
+      fail(failure.code, failure.message, full, ms);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: `${failure.code}: ${failure.message}` });
     } finally {
       server.inFlight--;
+      span?.end();
     }
   }
 
