@@ -111,6 +111,15 @@ for (const r of by('api')) {
   }
   lines.push('Where the added time goes (an instrumented build with cross-thread timestamps, p50 of a lone Invoke on this kind of machine): without pre-wake, about 7 µs to build and reserve the frame, about 20 µs publishing it (the `Atomics.notify` that wakes the worker costs about 7 µs on a VM, the kernel running the woken thread the rest), about 29 µs until the worker sleeping in `Atomics.waitAsync` runs, about 3 µs for the agent, and under 1 µs until the API thread, which polls while a lone Invoke waits, sees the reply; then gRPC\'s own work on the reply. The API thread therefore wakes the likely worker as soon as a sequential caller\'s Invoke has passed auth, before its message is read (pre-wake, decision 0006): the wake-up overlaps with the request path, and the bus part of a lone Invoke fell from 70-89 µs to 30-39 µs p50. A lone Invoke also publishes its frame at once and polls for the reply (`CAXTON_API_LATENCY_TRICKS=off` turns all three off). Letting workers spin longer instead (`spinMicros`) cost throughput on 2 cores: the spin takes the core the client and the API thread need.', '');
 }
+if (by('mcp').length) {
+  lines.push('## MCP tool calls', '');
+  lines.push('`caxton bench --scenario mcp`: an `echo` tool (bench/mcp-tool-server.ts, the MCP SDK) called through an agent and `$mcp` (the bench asks `examples/tool-proxy` with `Runtime.request`; the agent forwards the call to `$mcp`, which calls the tool server and answers; the answer goes back through the agent), next to an SDK `Client` of its own calling the same kind of tool server directly, in the same run, alternating (decision 0011). Latency: sequential calls, one HDR histogram per target. Throughput: the calls in flight shown, pairs of phases, the ratio the median of the pairs. The Caxton path crosses threads four times (bench to worker, agent to the supervisor, answer to the worker, back), each a wake-up of a sleeping thread on these machines; the goals are those of issue #17.', '');
+  lines.push('| transport | through $mcp p50 | p99 | calls/s | direct p50 | p99 | calls/s | added p50 | throughput ratio |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of by('mcp')) {
+    lines.push(`| ${r.transport} | ${n(r.p50Us)} µs | ${n(r.p99Us)} µs | ${n(r.callsPerSecond)} | ${n(r.baseline?.p50Us)} µs | ${n(r.baseline?.p99Us)} µs | ${n(r.baseline?.callsPerSecond)} | ${n(r.addedP50Us)} µs (≤ 200: ${mark(r.addedP50Us <= 200)}) | ${n(r.ratio)} (${n(r.ratioMin)}-${n(r.ratioMax)}; ≥ 0.8: ${mark(r.ratio >= 0.8)}) |`);
+  }
+  lines.push('');
+}
 lines.push('## Raw output', '', '```json', ...results.map((r) => JSON.stringify(r)), '```', '');
 writeFileSync(new URL('docs/benchmarks.md', root), lines.join('\n'));
 console.log(`wrote docs/benchmarks.md from ${results.length} result line(s)`);
