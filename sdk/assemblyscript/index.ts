@@ -13,3 +13,4 @@ export * from "./ref";
 export { utf8Equals, utf8Length, utf8Write, scratch } from "./memory";
 export * from "./services";
 export * from "./protocols";
+export * from "./tools";
