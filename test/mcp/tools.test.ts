@@ -178,7 +178,7 @@ for (const via of ['http', 'stdio'] as const) {
       t.ok(resources.every((r) => r.mimeType === 'application/json'));
       const { resourceTemplates } = await mcp.client.listResourceTemplates();
       t.same(resourceTemplates.map((r) => r.uriTemplate), ['caxton://agents/{name}', 'caxton://conversations/{id}']);
-      const read = async (uri: string): Promise<any> => JSON.parse(String((await mcp.client.readResource({ uri })).contents[0]!.text));
+      const read = async (uri: string): Promise<any> => JSON.parse(((await mcp.client.readResource({ uri })).contents[0] as { text: string }).text);
       t.same((await read('caxton://agents')).agents.map((a: any) => a.name).sort(), ['counter', 'echo', 'premium', 'slow', 'steady']);
       t.match(await read('caxton://agents/echo'), { name: 'echo', state: 'running' });
       const conversation = `mcp-${via}-send`; // written by the send_message test
