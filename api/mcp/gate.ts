@@ -12,7 +12,8 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema, InitializeRequestSchema, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
-  PingRequestSchema, ReadResourceRequestSchema, isJSONRPCRequest, type JSONRPCMessage, type JSONRPCRequest, type MessageExtraInfo,
+  PingRequestSchema, ReadResourceRequestSchema, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage,
+  type JSONRPCRequest, type MessageExtraInfo, type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import { InvalidArgumentError, UnknownMcpMethodError } from '../../runtime/errors.js';
 import { JSONRPC, errorResponse } from './errors.js';
@@ -52,7 +53,17 @@ export class GatedTransport implements Transport {
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
+  /** requests handed to the Server and not answered yet */
+  private readonly pending = new Set<RequestId>();
+  private idle: (() => void)[] = [];
+
   constructor(private readonly inner: Transport) {}
+
+  /** Resolves once every request handed to the Server is answered (stdio: a client that closed stdin still gets its answers). */
+  whenIdle(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
 
   get sessionId(): string | undefined {
     return this.inner.sessionId;
@@ -68,6 +79,7 @@ export class GatedTransport implements Transport {
     this.inner.onmessage = (message, extra) => {
       const refused = isJSONRPCRequest(message) ? refusal(message) : undefined;
       if (!refused) {
+        if (isJSONRPCRequest(message)) this.pending.add(message.id);
         this.onmessage?.(message, extra);
         return;
       }
@@ -77,8 +89,14 @@ export class GatedTransport implements Transport {
     await this.inner.start();
   }
 
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    return this.inner.send(message, options);
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    try {
+      await this.inner.send(message, options);
+    } finally {
+      if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined && this.pending.delete(message.id) && this.pending.size === 0) {
+        for (const resolve of this.idle.splice(0)) resolve();
+      }
+    }
   }
 
   close(): Promise<void> {

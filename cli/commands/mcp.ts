@@ -13,19 +13,29 @@ import { grpcBackend } from './mcp-backend.js';
 import { routeDocs } from '../../api/http/route-table.js';
 import { createMcpServer } from '../../api/mcp/server.js';
 import { GatedTransport } from '../../api/mcp/gate.js';
+import { JSONRPC, errorResponse } from '../../api/mcp/errors.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
 import { ToolSet } from '../../api/mcp/tools.js';
 
 export async function runMcp(a: ConnectionOptions): Promise<void> {
   const conn = new Connection(a);
   const server = createMcpServer(grpcBackend(conn, process.cwd()), new ToolSet(routeDocs()));
-  // A line that is not JSON-RPC has no id to answer: say it where a person looks.
-  server.onerror = (e) => process.stderr.write(`caxton mcp: ${e.message}\n`);
+  const transport = new GatedTransport(new StdioServerTransport());
+  server.onerror = (e) => {
+    process.stderr.write(`caxton mcp: ${e.message}\n`);
+    // A line that is not JSON (or not JSON-RPC) has no id: answered with id null, as JSON-RPC 2.0 asks.
+    const notJson = e instanceof SyntaxError;
+    if (!notJson && e.name !== 'ZodError') return;
+    const why = new InvalidArgumentError('line', notJson ? `is not valid JSON (${e.message})` : 'is not a JSON-RPC 2.0 message', 'Write one JSON-RPC 2.0 message per line, e.g. {"jsonrpc": "2.0", "id": 1, "method": "tools/list"} (docs/mcp.md).');
+    transport.send(errorResponse(null, why, notJson ? JSONRPC.PARSE_ERROR : JSONRPC.INVALID_REQUEST)).catch(() => undefined);
+  };
   const closed = new Promise<void>((resolve) => { server.onclose = resolve; });
-  await server.connect(new GatedTransport(new StdioServerTransport()));
+  await server.connect(transport);
   process.stderr.write(`caxton mcp: serving MCP on stdio for the Caxton server at ${conn.target}\n`);
-  // The client closing our stdin (or a signal) ends the session.
+  // The client closing our stdin ends the session once the calls it made are
+  // answered (`... | caxton mcp` gets its answers); a signal ends it at once.
   const stop = (): void => { void server.close(); };
-  process.stdin.once('end', stop);
+  process.stdin.once('end', () => { void transport.whenIdle().then(stop); });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
