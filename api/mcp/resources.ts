@@ -20,6 +20,7 @@ import { CALL_LIMITS } from '../../runtime/limits.js';
 import { toCaxtonError } from '../errors.js';
 import { jsonReplacer } from '../operations.js';
 import type { Backend } from './backend.js';
+import { newestLines } from './tool-calls.js';
 import { MAX_LOG_LINES } from './tools.js';
 
 const JSON_TYPE = 'application/json';
@@ -69,16 +70,10 @@ function segment(uri: string, prefix: string): string | undefined {
 /** What the server keeps of conversation `id`: its log lines and dead letters. */
 async function conversation(backend: Backend, id: string, signal: AbortSignal): Promise<object> {
   const out: Record<string, unknown> = { conversationId: id };
-  const lines: Record<string, unknown>[] = [];
   try {
-    for await (const line of backend.logLines({ conversationId: id }, signal)) {
-      lines.push(line);
-      if (lines.length > MAX_LOG_LINES) {
-        lines.shift();
-        out.logLinesTruncated = true;
-      }
-    }
+    const { lines, truncated } = await newestLines(backend, { conversationId: id }, signal);
     out.logLines = lines;
+    if (truncated) out.logLinesTruncated = true;
   } catch (e) {
     // No log file (an embedded server): the dead letters are still worth reading.
     const c = toCaxtonError(e);

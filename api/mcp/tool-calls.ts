@@ -6,7 +6,7 @@
  * REPLY_TIMEOUT...) is a result with isError, never a thrown error.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Backend, MessageArgs } from './backend.js';
+import type { Backend, LogQuery, MessageArgs } from './backend.js';
 import { deployManifest, type DeployOutcome, type DeployToolArgs } from './deploy.js';
 import { toolError, toolResult } from './errors.js';
 import { MAX_LOG_LINES, type ToolDef } from './tools.js';
@@ -23,19 +23,23 @@ function message(a: Args): MessageArgs {
   };
 }
 
-/** The newest `max` lines of a non-following tail, oldest first. */
-async function lastLines(backend: Backend, a: Args, signal: AbortSignal): Promise<{ conversationId: string; lines: Record<string, unknown>[]; truncated: boolean }> {
-  const conversationId = str(a, 'conversationId') ?? '';
+/** The newest MAX_LOG_LINES lines of a non-following tail, oldest first, and whether older ones were left out. */
+export async function newestLines(backend: Backend, q: LogQuery, signal: AbortSignal): Promise<{ lines: Record<string, unknown>[]; truncated: boolean }> {
   const lines: Record<string, unknown>[] = [];
   let truncated = false;
-  for await (const line of backend.logLines({ conversationId, agent: str(a, 'agent'), level: str(a, 'level'), sinceUnixMs: num(a, 'sinceUnixMs') }, signal)) {
+  for await (const line of backend.logLines(q, signal)) {
     lines.push(line);
     if (lines.length > MAX_LOG_LINES) {
       lines.shift();
       truncated = true;
     }
   }
-  return { conversationId, lines, truncated };
+  return { lines, truncated };
+}
+
+async function conversationLog(backend: Backend, a: Args, signal: AbortSignal): Promise<object> {
+  const conversationId = str(a, 'conversationId') ?? '';
+  return { conversationId, ...await newestLines(backend, { conversationId, agent: str(a, 'agent'), level: str(a, 'level'), sinceUnixMs: num(a, 'sinceUnixMs') }, signal) };
 }
 
 async function run(tool: ToolDef, a: Args, backend: Backend, signal: AbortSignal): Promise<object> {
@@ -55,7 +59,7 @@ async function run(tool: ToolDef, a: Args, backend: Backend, signal: AbortSignal
       });
     }
     case 'list_dead_letters': return { deadLetters: await backend.deadLetters(num(a, 'limit')) };
-    case 'read_conversation_log': return lastLines(backend, a, signal);
+    case 'read_conversation_log': return conversationLog(backend, a, signal);
     case 'deploy_manifest': return deployManifest(a as unknown as DeployToolArgs, backend);
     default: {
       const never: never = tool.name;
