@@ -66,6 +66,12 @@ export const STATUS_OF_CODE: Readonly<Record<string, GrpcStatus>> = Object.freez
   REQUEST_TOO_LARGE: GrpcStatus.RESOURCE_EXHAUSTED,
   LOGS_UNAVAILABLE: GrpcStatus.FAILED_PRECONDITION,
   TELEMETRY_CONFIG_INVALID: GrpcStatus.FAILED_PRECONDITION,
+  UNKNOWN_TOOL: GrpcStatus.NOT_FOUND,
+  UNKNOWN_RESOURCE: GrpcStatus.NOT_FOUND,
+  UNKNOWN_MCP_METHOD: GrpcStatus.NOT_FOUND,
+  METHOD_NOT_ALLOWED: GrpcStatus.UNIMPLEMENTED,
+  MODULE_NOT_INLINE: GrpcStatus.INVALID_ARGUMENT,
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
   INTERNAL: GrpcStatus.INTERNAL,
 });
 
@@ -82,6 +88,7 @@ export const HTTP_OF_STATUS: Readonly<Partial<Record<GrpcStatus, number>>> = Obj
   [GrpcStatus.DEADLINE_EXCEEDED]: 504,
   [GrpcStatus.UNAVAILABLE]: 503,
   [GrpcStatus.INTERNAL]: 500,
+  [GrpcStatus.UNIMPLEMENTED]: 501,
 });
 
 export function toCaxtonError(e: unknown): CaxtonError {
@@ -94,8 +101,8 @@ export function grpcStatusOf(e: CaxtonError): GrpcStatus {
   return STATUS_OF_CODE[e.code] ?? GrpcStatus.INTERNAL;
 }
 
-/** Codes whose HTTP status is not their gRPC status's: 413 says "too large" to any HTTP client. */
-export const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = Object.freeze({ REQUEST_TOO_LARGE: 413 });
+/** Codes whose HTTP status is not their gRPC status's: 413 says "too large" and 405 "another method" to any HTTP client. */
+export const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = Object.freeze({ REQUEST_TOO_LARGE: 413, METHOD_NOT_ALLOWED: 405 });
 
 export function httpStatusOf(e: CaxtonError): number {
   const own = HTTP_STATUS_OF_CODE[e.code];

@@ -9,7 +9,9 @@
  *
  * The parts are in http/: server.ts (the node:http server), router.ts
  * (matching), body.ts (body reading and schema checks), route-table.ts and
- * routes/ (the operations, one file per OpenAPI tag).
+ * routes/ (the operations, one file per OpenAPI tag). The same port serves
+ * MCP at POST /mcp (api/mcp/http-endpoint.ts), its tools built from the
+ * same route table.
  */
 export type { HttpRequest, Route } from './http/route.js';
 export { routes } from './http/route-table.js';

@@ -169,13 +169,18 @@ export class Connection {
    * DEADLINE_EXCEEDED naming `deadline.what` and the flag that sets it.
    */
   call<S extends keyof Clients, M extends UnaryMethod<S>>(service: S, method: M, req: UnaryOf<Clients[S][M]>['req'], timeoutMs = 30_000,
-    deadline: Deadline = {}): Promise<UnaryOf<Clients[S][M]>['res']> {
-    const client = this.clients[service] as unknown as Record<M, Unary<UnaryOf<Clients[S][M]>['res']>>;
+    deadline: Deadline = {}, signal?: AbortSignal): Promise<UnaryOf<Clients[S][M]>['res']> {
+    const client = this.clients[service] as unknown as Record<M, (...a: Parameters<Unary>) => grpc.ClientUnaryCall>;
     return new Promise((resolveCall, reject) => {
-      client[method].call(client, req, this.metadata(), { deadline: Date.now() + timeoutMs }, (e, v) => {
+      const call = client[method].call(client, req, this.metadata(), { deadline: Date.now() + timeoutMs }, (e, v) => {
+        signal?.removeEventListener('abort', cancel);
         if (e) reject(this.toCliError(e, { what: `${String(method)}`, ...deadline, timeoutMs }));
-        else resolveCall(v);
+        else resolveCall(v as UnaryOf<Clients[S][M]>['res']);
       });
+      // `signal`: the caller gave up (caxton mcp: its client cancelled); the server stops waiting too.
+      const cancel = (): void => call.cancel();
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 

@@ -10,7 +10,7 @@ import { closestNames } from '../runtime/did-you-mean.js';
 /** Each command, with its subcommands (empty: none). */
 export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   bench: [], acl: ['parse', 'format'], server: ['start', 'stop', 'status'], deploy: [], agents: ['list', 'get', 'remove'],
-  task: ['contract-net'], send: [], invoke: [], logs: [], 'dead-letters': [], health: [], completion: [],
+  task: ['contract-net'], send: [], invoke: [], logs: [], 'dead-letters': [], mcp: [], health: [], completion: [],
 };
 
 /** Commands that run here, without a server: `--server` means nothing to them. */

@@ -16,7 +16,7 @@
  * suggestions.ts (did you mean) and units.ts (sizes and durations). This
  * file is what the rest of the CLI, the tests and docs/manifest.md import.
  */
-export { loadManifest, type Fleet, type ManifestAgent } from './manifest/load.js';
+export { loadManifest, moduleFiles, parseManifest, type Fleet, type ManifestAgent, type ModuleResolver } from './manifest/load.js';
 export { FLEET_SCHEMA_FILE, MANIFEST_API_VERSION, MANIFEST_KIND } from './manifest/schema.js';
 export { type ManifestProblem } from './manifest/problems.js';
 export { suggestField } from './manifest/suggestions.js';

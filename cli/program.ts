@@ -22,6 +22,7 @@ import { agentsCommand } from './options/agents.js';
 import { invokeCommand, sendCommand } from './options/messages.js';
 import { logsCommand } from './options/logs.js';
 import { deadLettersCommand } from './options/dead-letters.js';
+import { mcpCommand } from './options/mcp.js';
 
 /** The words of a completion request (`caxton --get-yargs-completions caxton WORDS...`) after the program's name. */
 const completionWords = (argv: string[]): string[] => argv.slice(argv.indexOf('--get-yargs-completions') + 2);
@@ -58,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       async (a) => (await import('./commands/logs.js')).runLogs(a))
     .command('dead-letters', 'show the most recent dead letters (messages that could not be delivered), filtered by agent, reason or conversation', deadLettersCommand,
       async (a) => (await import('./commands/dead-letters.js')).runDeadLetters(a))
+    .command('mcp', 'serve the Model Context Protocol on stdin/stdout for desktop MCP clients, over a running server', mcpCommand,
+      async (a) => (await import('./commands/mcp.js')).runMcp(a as { server?: string; dataDir?: string }))
     .command('health', 'is the server serving (gRPC health check, no token needed)', (c) => c, async (a) => {
       code = await (await import('./commands/health.js')).runHealth(a as never);
     })

@@ -404,6 +404,74 @@ export class ServerDrainingError extends CaxtonError {
   }
 }
 
+// ---- MCP (api/mcp/: the /mcp endpoint and `caxton mcp`) ----
+
+/** tools/call named a tool that tools/list does not offer. */
+export class UnknownToolError extends CaxtonError {
+  readonly code = 'UNKNOWN_TOOL';
+  constructor(tool: string, known: readonly string[]) {
+    const list = Array.isArray(known) ? known : [];
+    super(`no MCP tool named "${tool}"`,
+      `${didYouMean(tool, list)} The tools are ${list.map((k) => `"${k}"`).join(', ')}; tools/list gives each one's arguments (docs/mcp.md).`.trimStart(),
+      { tool });
+  }
+}
+
+/** resources/read named a URI that is not one of Caxton's resources. */
+export class UnknownResourceError extends CaxtonError {
+  readonly code = 'UNKNOWN_RESOURCE';
+  constructor(uri: string) {
+    super(`no MCP resource at "${uri}"`,
+      'Caxton\'s resources are caxton://agents, caxton://agents/{name} and caxton://conversations/{id} (resources/list and resources/templates/list; docs/mcp.md).',
+      { uri });
+  }
+}
+
+/** A JSON-RPC method the MCP server does not serve. */
+export class UnknownMcpMethodError extends CaxtonError {
+  readonly code = 'UNKNOWN_MCP_METHOD';
+  constructor(method: string, served: readonly string[]) {
+    const list = Array.isArray(served) ? served : [];
+    super(`the MCP server does not serve the method "${method}"`,
+      `Call one of ${list.map((m) => `"${m}"`).join(', ')} (docs/mcp.md); an MCP client library does this for you.`,
+      { method });
+  }
+}
+
+/** An HTTP method an HTTP-only endpoint does not take (GET /mcp: Caxton's MCP endpoint is stateless and opens no event stream). */
+export class HttpMethodNotAllowedError extends CaxtonError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  constructor(method: string, path: string, allowed: string) {
+    super(`${path} does not take ${method}; it takes ${allowed}`,
+      `Send MCP requests as ${allowed} ${path} (JSON-RPC in the body). This endpoint keeps no session, so there is no event stream to GET and no session to DELETE (docs/mcp.md).`,
+      { method, path, allowed });
+  }
+}
+
+/**
+ * A fleet manifest given to the /mcp deploy tool names a module file whose
+ * bytes were not sent with it. The server never reads a path a client
+ * names: the same answer whether or not such a file exists on the server.
+ */
+export class ModuleNotInlineError extends CaxtonError {
+  readonly code = 'MODULE_NOT_INLINE';
+  constructor(line: number, column: number, modulePath: string) {
+    super(`manifest:${line}:${column}: the module "${modulePath}" was not sent with the manifest; over HTTP the server does not read module files`,
+      `Send the module's bytes in the deploy tool's "modules" argument, keyed by the path exactly as the manifest writes it: {"modules": {"${modulePath}": "<the .wasm file in base64>"}}; or use \`caxton mcp\` (which reads module files on your machine) or \`caxton deploy -f\`.`,
+      { line, column, modulePath });
+  }
+}
+
+/** The caller's token does not give the rights this call needs (today the one token has them all; issue #19 adds roles). */
+export class PermissionDeniedError extends CaxtonError {
+  readonly code = 'PERMISSION_DENIED';
+  constructor(action: string, problem: string) {
+    super(`not allowed to ${action}: ${problem}`,
+      'Use a token with the rights to do this (ask the server\'s administrator), or leave this call to someone who has one.',
+      { action, problem });
+  }
+}
+
 // ---- fleet manifests (caxton deploy -f; cli/manifest.ts) ----
 
 /**

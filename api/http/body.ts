@@ -10,8 +10,24 @@ import type { RouteDoc } from '../openapi.js';
 // The manifest's did-you-mean (typos, casing, snake_case, synonyms): REST bodies and manifests suggest alike.
 import { suggestField } from '../../cli/manifest/suggestions.js';
 
-/** The body, read up to `limit` bytes: past it (a chunked body, a Content-Length that lied) reading stops with REQUEST_TOO_LARGE. */
+/** The body, read up to `limit` bytes and parsed as a JSON object; see readBytes. */
 export async function readBody(req: IncomingMessage, limit: number, operation: string): Promise<Record<string, unknown>> {
+  const bytes = await readBytes(req, limit, operation);
+  if (bytes.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new InvalidArgumentError('body', `is not valid JSON (${(e as Error).message})`, 'Send a JSON object with content-type application/json.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidArgumentError('body', 'must be a JSON object', 'Send a JSON object, e.g. {"content": "hi"}.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The body's bytes, read up to `limit`: past it (a chunked body, a Content-Length that lied) reading stops with REQUEST_TOO_LARGE. */
+export async function readBytes(req: IncomingMessage, limit: number, operation: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   // Listeners, not for-await: leaving a for-await destroys the request and
@@ -32,17 +48,7 @@ export async function readBody(req: IncomingMessage, limit: number, operation: s
     req.once('end', resolve);
     req.once('error', reject);
   });
-  if (size === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (e) {
-    throw new InvalidArgumentError('body', `is not valid JSON (${(e as Error).message})`, 'Send a JSON object with content-type application/json.');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidArgumentError('body', 'must be a JSON object', 'Send a JSON object, e.g. {"content": "hi"}.');
-  }
-  return parsed as Record<string, unknown>;
+  return Buffer.concat(chunks);
 }
 
 /** A route's body schema, compiled once. */
@@ -69,12 +75,27 @@ export function bodyChecks(): (route: RouteDoc) => BodyCheck | undefined {
   };
 }
 
+/**
+ * What a checked object is, for the messages: REST's bodies by default; the
+ * MCP tools' arguments (api/mcp/) are checked with the same schemas and words.
+ */
+export interface Checked {
+  /** e.g. `the MessageService.Send body`, `the arguments of send_message` */
+  noun: string;
+  /** where it is described, e.g. `/v1/openapi.json` */
+  docs: string;
+  /** what a missing field is added to: `the JSON body`, `the arguments` */
+  container: string;
+  /** the noun is plural (arguments): "are described", "take" */
+  plural?: boolean;
+}
+
 /** Checks `body` in place; throws the first violation as INVALID_ARGUMENT. */
-export function checkBody(body: Record<string, unknown>, check: BodyCheck, operationId: string): void {
+export function checkBody(body: Record<string, unknown>, check: BodyCheck, operationId: string, about: Checked = { noun: `the ${operationId} body`, docs: '/v1/openapi.json', container: 'the JSON body' }): void {
   // A null typed field means the same as an absent one (as gRPC's
   // defaults do); a null free-form value (content, config, task) is JSON null.
   for (const k of check.nullable) if (body[k] === null) delete body[k];
-  if (!check.validate(body)) throw bodyError(check.validate.errors![0]!, operationId, check.known);
+  if (!check.validate(body)) throw bodyError(check.validate.errors![0]!, operationId, check.known, about);
 }
 
 const TYPE_WORDS: Record<string, string> = {
@@ -83,19 +104,19 @@ const TYPE_WORDS: Record<string, string> = {
 };
 
 /** The first schema violation of a body as INVALID_ARGUMENT naming the field, with how to fix it. */
-function bodyError(e: ErrorObject, operationId: string, known: readonly string[]): InvalidArgumentError | InvalidAgentSpecError {
-  const docs = `the ${operationId} body is described in /v1/openapi.json`;
+function bodyError(e: ErrorObject, operationId: string, known: readonly string[], about: Checked): InvalidArgumentError | InvalidAgentSpecError {
+  const docs = `${about.noun} ${about.plural ? 'are' : 'is'} described in ${about.docs}`;
   if (e.keyword === 'additionalProperties') {
     const field = String((e.params as { additionalProperty: string }).additionalProperty);
     const guess = suggestField(field, known);
-    const fields = `the ${operationId} body takes ${known.map((k) => `"${k}"`).join(', ')} (/v1/openapi.json)`;
+    const fields = `${about.noun} ${about.plural ? 'take' : 'takes'} ${known.map((k) => `"${k}"`).join(', ')} (${about.docs})`;
     return guess !== undefined
       ? new InvalidArgumentError(field, `unknown field "${field}" — did you mean "${guess}"?`, `Rename "${field}" to "${guess}"; ${fields}.`)
       : new InvalidArgumentError(field, `unknown field "${field}"`, `Remove "${field}" or correct its name; ${fields}.`);
   }
   if (e.keyword === 'required') {
     const field = String((e.params as { missingProperty: string }).missingProperty);
-    return new InvalidArgumentError(field, 'is required', `Add "${field}" to the JSON body (${docs}).`);
+    return new InvalidArgumentError(field, 'is required', `Add "${field}" to ${about.container} (${docs}).`);
   }
   const field = e.instancePath.slice(1).replaceAll('/', '.') || 'body';
   if (e.keyword === 'format' && (e.params as { format: string }).format === 'byte') {

@@ -6,7 +6,7 @@
 import { toolRoutes } from './routes/tools.js';
 import type { Operations } from '../operations.js';
 import type { Metrics } from '../metrics.js';
-import { buildOpenApi } from '../openapi.js';
+import { buildOpenApi, type RouteDoc } from '../openapi.js';
 import type { Route } from './route.js';
 import { healthRoutes } from './routes/health.js';
 import { agentRoutes } from './routes/agents.js';
@@ -29,4 +29,17 @@ export function routes(ops: Operations, metrics: Metrics): Route[] {
   ];
   const openApi: unknown = buildOpenApi(table);
   return table;
+}
+
+/**
+ * The table's documentation alone (paths, schemas, summaries), without
+ * handlers: for what describes the operations without serving them, such
+ * as the MCP tools of `caxton mcp` (api/mcp/tools.ts), which call them over gRPC.
+ */
+export function routeDocs(): RouteDoc[] {
+  // The handlers close over the operations and are dropped here, never called.
+  return routes(null as never, null as never).map(({ method, path, operationId, summary, tag, body, query, status, produces, public: open }) => ({
+    method, path, operationId, summary, tag,
+    ...(body ? { body } : {}), ...(query ? { query } : {}), ...(status ? { status } : {}), ...(produces ? { produces } : {}), ...(open ? { public: open } : {}),
+  }));
 }

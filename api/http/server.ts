@@ -4,7 +4,7 @@
  * the JSON error body (api/errors.ts) and every call counted in the metrics.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, RequestTooLargeError, UnknownRouteError, isCaxtonError } from '../../runtime/errors.js';
 import type { ApiLimits } from '../api-limits.js';
 import { ConnectionGuard } from '../connection-guard.js';
@@ -13,8 +13,11 @@ import { jsonReplacer, type Operations } from '../operations.js';
 import type { TokenCheck } from '../auth.js';
 import type { Metrics } from '../metrics.js';
 import { checkBody, readBody } from './body.js';
+import { bodyUnread, lingerClose } from './linger.js';
 import { routes } from './route-table.js';
 import { compileRoutes, matchRoute, pathParams } from './router.js';
+import { MCP_OPERATION, MCP_PATH, mcpEndpoint } from '../mcp/http-endpoint.js';
+import { ToolSet } from '../mcp/tools.js';
 
 /** Answers with the error's status and JSON body; returns the status. */
 function sendError(res: ServerResponse, err: unknown): number {
@@ -25,7 +28,7 @@ function sendError(res: ServerResponse, err: unknown): number {
   if (retry !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retry / 1000)));
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="caxton"';
   const req = res.req;
-  const unread = !req.complete && (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined);
+  const unread = bodyUnread(req);
   if (res.headersSent) {
     res.end();
     return status;
@@ -36,22 +39,6 @@ function sendError(res: ServerResponse, err: unknown): number {
   return status;
 }
 
-/** How long a connection whose request body was refused may go on sending before it is closed, ms. */
-const LINGER_MS = 2000;
-
-/**
- * Close a connection whose request body was not read: our side first (the
- * client reads the answer, then the end), dropping what it still sends for
- * a moment, then the socket. Closing at once with unread data would send a
- * reset, and a client still writing would lose the answer.
- */
-function lingerClose(socket: Socket): void {
-  socket.end();
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
-  socket.once('end', () => socket.destroy());
-}
 
 export interface HttpGateway {
   server: Server;
@@ -62,8 +49,11 @@ export interface HttpGateway {
 }
 
 export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Metrics, host: string, port: number, limits: ApiLimits): Promise<HttpGateway> {
-  const compiled = compileRoutes(routes(ops, metrics));
+  const table = routes(ops, metrics);
+  const compiled = compileRoutes(table);
   const guard = new ConnectionGuard(limits.maxConnections, limits.authTimeoutMs);
+  // MCP on the same port, its tools built from the same route table (api/mcp/tools.ts)
+  const mcp = mcpEndpoint({ ops, tokens, limits, guard, tools: new ToolSet(table), bug: (e, op) => metrics.bug(e, op) });
   const server = createServer((req, res) => {
     serve(req, res).catch((e: unknown) => {
       metrics.bug(e, 'http');
@@ -81,6 +71,11 @@ export async function startHttp(ops: Operations, tokens: TokenCheck, metrics: Me
         url = new URL(req.url ?? '/', 'http://caxton');
       } catch {
         throw new InvalidArgumentError('path', `"${String(req.url).slice(0, 200)}" is not a valid request target`, 'Send a path such as /v1/agents (percent-encode special characters).');
+      }
+      if (url.pathname === MCP_PATH) {
+        // Answers every request itself, errors included (as JSON-RPC errors, not REST's bodies).
+        metrics.countCall('http', MCP_OPERATION, String(await mcp(req, res)));
+        return;
       }
       const match = matchRoute(compiled, method, url.pathname);
       if (match.route === undefined) {

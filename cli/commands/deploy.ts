@@ -16,10 +16,9 @@
  * does not stop the others: every rejection is reported at the end, with
  * what was applied.
  */
-import { createHash } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadManifest, type ManifestAgent } from '../manifest.js';
+import { plan, type Action, type CurrentAgent, type PlanStep } from '../manifest/plan.js';
 import { Connection, type ConnectionOptions } from '../client.js';
 import { EXIT } from '../errors.js';
 import { checkModules, deployFailed, rejection, type Rejection } from './deploy-report.js';
@@ -28,51 +27,9 @@ import type { Output } from '../options/output.js';
 import type { Agent__Output } from '../../proto/generated/caxton/v1/Agent.js';
 import type { DeployRequest } from '../../proto/generated/caxton/v1/DeployRequest.js';
 
-export type Action = 'create' | 'update' | 'unchanged' | 'remove';
-
-export interface PlanStep {
-  action: Action;
-  name: string;
-  /** what differs (update) */
-  changes?: string[];
-  agent?: ManifestAgent;
-}
-
-function kindOf(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-}
-
-/** Compare the manifest with the server's agents (pure; tested). */
-export function plan(wanted: ManifestAgent[], current: Agent__Output[], prune: boolean): PlanStep[] {
-  const byName = new Map(current.map((a) => [a.name, a]));
-  const steps: PlanStep[] = [];
-  for (const w of wanted) {
-    const have = byName.get(w.name);
-    if (!have) {
-      steps.push({ action: 'create', name: w.name, agent: w });
-      continue;
-    }
-    // Compared with the deploy request as it was made (spec_json), not with
-    // what the server made of it (memory rounded to pages, capabilities
-    // registered by the agent itself at run time).
-    const spec = JSON.parse(have.specJson || '{}') as { capabilities?: string[]; memoryLimitBytes?: number; timeLimitMs?: number; mailbox?: number; worker?: number; maxSendsPerSecond?: number };
-    const changes: string[] = [];
-    if (have.kind !== kindOf(w.moduleBytes)) changes.push('module');
-    if (!isDeepStrictEqual(JSON.parse(have.configJson || 'null'), w.config ?? null)) changes.push('config');
-    if (!isDeepStrictEqual([...new Set(spec.capabilities ?? [])].sort(), [...new Set(w.capabilities)].sort())) changes.push('capabilities');
-    if (spec.memoryLimitBytes !== w.memoryLimitBytes) changes.push('memoryLimitBytes');
-    if (spec.timeLimitMs !== w.timeLimitMs) changes.push('timeLimitMs');
-    if (spec.mailbox !== w.mailbox) changes.push('mailbox');
-    if (spec.worker !== w.worker) changes.push('worker');
-    if (spec.maxSendsPerSecond !== w.maxSendsPerSecond) changes.push('maxSendsPerSecond');
-    if (have.state === 'failed') changes.push('state (failed)');
-    steps.push(changes.length ? { action: 'update', name: w.name, changes, agent: w } : { action: 'unchanged', name: w.name });
-  }
-  if (prune) {
-    const names = new Set(wanted.map((w) => w.name));
-    for (const a of current) if (!names.has(a.name)) steps.push({ action: 'remove', name: a.name });
-  }
-  return steps;
+/** An agent of the server as the plan compares it (cli/manifest/plan.ts): its config and spec parsed. */
+function current(a: Agent__Output): CurrentAgent {
+  return { name: a.name, kind: a.kind, state: a.state, config: JSON.parse(a.configJson || 'null'), requested: JSON.parse(a.specJson || '{}') as CurrentAgent['requested'] };
 }
 
 const SIGN: Record<Action, string> = { create: '+', update: '~', unchanged: '=', remove: '-' };
@@ -106,7 +63,7 @@ export async function runDeploy(a: DeployArgs): Promise<void> {
   const output: Output = a.output ?? defaultOutput();
   try {
     const { agents } = await conn.call('agents', 'List', {});
-    const steps = plan(fleet.agents, agents, a.prune);
+    const steps = plan(fleet.agents, agents.map(current), a.prune);
     const work = steps.filter((s) => s.action !== 'unchanged');
     // The server's own module checks, here, before anything changes (and with --dry-run).
     const bad = checkModules(fleet.file, work);

@@ -1,13 +1,18 @@
 /**
  * Loading a fleet manifest: read the YAML, validate it against the schema,
- * make the checks a schema cannot, read the module files, expand instances.
+ * make the checks a schema cannot, get the modules, expand instances.
  * All problems found are reported at once (ManifestError).
+ *
+ * Where a module's bytes come from is the caller's choice (ModuleResolver):
+ * `caxton deploy -f` reads the files a manifest names (moduleFiles); the
+ * MCP deploy tool over HTTP takes them from its request and never opens a
+ * path a client wrote (api/mcp/deploy.ts).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ManifestError } from '../../runtime/errors.js';
-import { readModuleFile } from './module-file.js';
+import { readModuleFile, type ModuleSource } from './module-file.js';
 import { Locator, type Segment } from './positions.js';
 import { problemAt, quote, schemaProblems, sortProblems, yamlProblems, type ManifestProblem } from './problems.js';
 import { MAX_MEMORY, MIN_MEMORY, NAME_LIMIT, schema } from './schema.js';
@@ -20,9 +25,9 @@ const MAX_TIME_LIMIT = AGENT_LIMITS.timeLimitMs.max;
 export interface ManifestAgent {
   /** the agent's name: the entry's name, or `<name>-<i>` when the entry has instances > 1 */
   name: string;
-  /** absolute path of the module file */
+  /** the module's path: absolute for a file (moduleFiles), as written for bytes sent with the manifest */
   modulePath: string;
-  /** the module file's bytes (agents built from the same file share one buffer) */
+  /** the module's bytes (agents built from the same module share one buffer) */
   moduleBytes: Uint8Array;
   /** the `instances` of the manifest entry this agent comes from (1 if not given) */
   instances: number;
@@ -45,7 +50,7 @@ export interface ManifestAgent {
 }
 
 export interface Fleet {
-  /** absolute path of the manifest */
+  /** absolute path of the manifest (as named in messages when it was given as text) */
   file: string;
   /** metadata.name, if given */
   name?: string;
@@ -95,6 +100,22 @@ function badMergeKeyAt(doc: Document): number | undefined {
 }
 
 /**
+ * Where the modules of a manifest come from: for a `module:` value as
+ * written (and where it is written), the key agents sharing the module share
+ * (a file's absolute path) and a function that gets its bytes, called once
+ * per key. It throws the module's error (MODULE_FILE_NOT_FOUND, ...).
+ */
+export type ModuleResolver = (written: string, at: ModuleSource) => { path: string; bytes: () => Uint8Array };
+
+/** The module files a manifest names, relative paths from `baseDir` (`caxton deploy -f`: the manifest's directory). */
+export function moduleFiles(baseDir: string): ModuleResolver {
+  return (written, at) => {
+    const path = resolve(baseDir, written);
+    return { path, bytes: () => readModuleFile(at, path) };
+  };
+}
+
+/**
  * Read, validate and resolve a fleet manifest. Throws ManifestError
  * (INVALID_MANIFEST, every problem found, each at its line:column) or
  * ModuleFileNotFoundError (MODULE_FILE_NOT_FOUND, at the `module:` key).
@@ -110,6 +131,14 @@ export function loadManifest(file: string): Fleet {
     const why = code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new ManifestError(file, [{ line: 0, column: 0, path: '', message: `cannot read the manifest: ${why}` }]);
   }
+  return parseManifest(source, file, moduleFiles(dirname(absolute)), absolute);
+}
+
+/**
+ * A fleet manifest given as text (`source`), named `file` in messages, its
+ * modules from `modules`; Fleet.file is `absolute` (default `file`).
+ */
+export function parseManifest(source: string, file: string, modules: ModuleResolver, absolute = file): Fleet {
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
 
   const lines = new LineCounter();
@@ -140,17 +169,18 @@ export function loadManifest(file: string): Fleet {
   problems.push(...semanticProblems(agentsIn, where));
   if (problems.length) throw new ManifestError(file, sortProblems(problems));
 
-  // valid: resolve and read the modules, expand instances
+  // valid: resolve and get the modules, expand instances
   const manifest = data as ManifestDoc;
-  const baseDir = dirname(absolute);
-  const modules = new Map<string, Uint8Array>();
+  const got = new Map<string, Uint8Array>();
   const agents: ManifestAgent[] = [];
   manifest.agents.forEach((entry, index) => {
-    const modulePath = resolve(baseDir, entry.module);
-    let bytes = modules.get(modulePath);
+    const at = where.locate(['agents', index, 'module'], true);
+    const module = modules(entry.module, { agent: entry.name, file, line: at.line, column: at.column, written: entry.module });
+    const modulePath = module.path;
+    let bytes = got.get(modulePath);
     if (!bytes) {
-      bytes = readModule(file, where, index, entry, modulePath);
-      modules.set(modulePath, bytes);
+      bytes = module.bytes();
+      got.set(modulePath, bytes);
     }
     const count = entry.instances ?? 1;
     const pos = where.locate(['agents', index]);
@@ -179,11 +209,6 @@ export function loadManifest(file: string): Fleet {
 
 function isManifestShaped(data: unknown): data is { agents: unknown[] } {
   return !!data && typeof data === 'object' && Array.isArray((data as { agents?: unknown }).agents);
-}
-
-function readModule(file: string, where: Locator, index: number, entry: AgentEntry, modulePath: string): Uint8Array {
-  const at = where.locate(['agents', index, 'module'], true);
-  return readModuleFile({ agent: entry.name, file, line: at.line, column: at.column, written: entry.module }, modulePath);
 }
 
 /**

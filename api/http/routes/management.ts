@@ -20,7 +20,7 @@ export function managementRoutes(ops: Operations): Route[] {
     {
       method: 'GET', path: '/v1/dead-letters', operationId: 'ManagementService.ListDeadLetters', tag: 'Management',
       summary: 'The most recent dead letters (?limit=N, default 100).',
-      query: { limit: { type: 'integer' } },
+      query: { limit: rangeSchema(CALL_LIMITS.deadLetterLimit) },
       async handle({ query }) {
         const l = query.get('limit');
         const limit = l === null ? undefined : Number(l);
