@@ -11,7 +11,7 @@ writeFileSync(file, 'grpcPort: 7001\nhttpPort: 7002\nworkers: 3\nhost: 0.0.0.0\n
 
 t.test('defaults', async (t) => {
   const s = resolveSettings({}, {}, undefined);
-  t.same(s, { dataDir: resolve('.caxton'), host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, workers: undefined, logLevel: 'info', logMaxSize: '10m', journal: true });
+  t.same(s, { dataDir: resolve('.caxton'), host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, workers: undefined, logLevel: 'info', logMaxSize: '10m', journal: true, toolCommands: [], toolUrls: [] });
 });
 
 t.test('the journal: on by default, off by flag, environment (off/false) or file', async (t) => {
