@@ -121,7 +121,8 @@ export function toolSchemaProblem(e: ErrorObject, path: Segment[], value: unknow
       return { path: [...path, field], message: `${subject} is missing the required field "${field}"${hint ? ` (${hint})` : ''}` };
     }
     case 'oneOf': {
-      const entry = (value ?? {}) as Record<string, unknown>;
+      if (!value || typeof value !== 'object' || Array.isArray(value)) return null; // not a mapping: the type error says so
+      const entry = value as Record<string, unknown>;
       if ('stdio' in entry && 'http' in entry) {
         return { path: [...path, 'http'], message: `${subject} has both stdio and http: a tool server has exactly one transport, keep one of them`, key: true };
       }
