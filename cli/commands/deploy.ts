@@ -20,7 +20,7 @@
 import cliProgress from 'cli-progress';
 import { loadManifest } from '../manifest.js';
 import { Connection, type ConnectionOptions } from '../client.js';
-import { EXIT } from '../errors.js';
+import { CliError, EXIT } from '../errors.js';
 import { checkModules, deployFailed, rejection, type NotTried, type Rejection } from './deploy-report.js';
 import { describePlan, plan, stepView, type PlanStep } from './deploy-plan.js';
 import { toolReport, writeToolReport, type ToolReport } from './deploy-tools.js';
@@ -56,7 +56,11 @@ export async function runDeploy(a: DeployArgs): Promise<void> {
   const conn = new Connection(a);
   const output: Output = a.output ?? defaultOutput();
   try {
-    const [{ agents }, { servers }] = await Promise.all([conn.call('agents', 'List', {}), conn.call('tools', 'List', {})]);
+    const [{ agents }, servers] = await Promise.all([conn.call('agents', 'List', {}), conn.call('tools', 'List', {}).then((r) => r.servers, (e: unknown) => {
+      // A server from before ToolService: fine for a manifest without a tools: section.
+      if (e instanceof CliError && e.code === 'UNIMPLEMENTED' && !fleet.toolsDeclared) return [];
+      throw e;
+    })]);
     const steps = plan(fleet, agents, servers, a.prune);
     const work = steps.filter((s) => s.action !== 'unchanged');
     // The server's own module checks, here, before anything changes (and with --dry-run).
