@@ -20,12 +20,15 @@ import type { MessageServiceClient } from '../proto/generated/caxton/v1/MessageS
 import type { TaskServiceClient } from '../proto/generated/caxton/v1/TaskService.js';
 import type { ManagementServiceClient } from '../proto/generated/caxton/v1/ManagementService.js';
 import type { LogServiceClient } from '../proto/generated/caxton/v1/LogService.js';
+import type { ToolServiceClient } from '../proto/generated/caxton/v1/ToolService.js';
 
 const EXIT_OF_STATUS: Partial<Record<grpc.status, number>> = {
   [grpc.status.INVALID_ARGUMENT]: EXIT.USAGE,
   [grpc.status.NOT_FOUND]: EXIT.NOT_FOUND,
   [grpc.status.UNAVAILABLE]: EXIT.UNREACHABLE,
   [grpc.status.UNAUTHENTICATED]: EXIT.UNAUTHENTICATED,
+  // the server's operator does not allow it (TOOL_SERVER_NOT_ALLOWED): 403 beside 401
+  [grpc.status.PERMISSION_DENIED]: EXIT.UNAUTHENTICATED,
   [grpc.status.DEADLINE_EXCEEDED]: EXIT.TIMEOUT,
   [grpc.status.ALREADY_EXISTS]: EXIT.CONFLICT,
   [grpc.status.FAILED_PRECONDITION]: EXIT.CONFLICT,
@@ -105,6 +108,7 @@ interface Clients {
   tasks: TaskServiceClient;
   management: ManagementServiceClient;
   logs: LogServiceClient;
+  tools: ToolServiceClient;
 }
 
 // A generated method's last overload is `(request, callback)` for a unary
@@ -153,6 +157,7 @@ export class Connection {
       tasks: new v1.TaskService(this.target, creds, opts) as never,
       management: new v1.ManagementService(this.target, creds, opts) as never,
       logs: new v1.LogService(this.target, creds, opts) as never,
+      tools: new v1.ToolService(this.target, creds, opts) as never,
     };
   }
 

@@ -9,7 +9,7 @@ import { closestNames } from '../runtime/did-you-mean.js';
 
 /** Each command, with its subcommands (empty: none). */
 export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
-  bench: [], acl: ['parse', 'format'], server: ['start', 'stop', 'status'], deploy: [], agents: ['list', 'get', 'remove'],
+  bench: [], acl: ['parse', 'format'], server: ['start', 'stop', 'status'], deploy: [], agents: ['list', 'get', 'remove'], tools: ['list', 'get'],
   task: ['contract-net'], send: [], invoke: [], logs: [], 'dead-letters': [], mcp: [], health: [], completion: [],
 };
 

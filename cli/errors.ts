@@ -4,10 +4,11 @@
  * errors without loading grpc-js.
  *
  * Exit codes (docs/cli.md): 0 ok, 1 usage or validation, 2 server
- * unreachable, 3 not found, 4 a check failed, 5 not authenticated,
- * 6 timed out, 7 conflict (already exists, wrong state), 8 busy (retry
- * later), 70 internal error; 130/143 when `server start --detach` is
- * interrupted by SIGINT/SIGTERM while it waits for the server.
+ * unreachable, 3 not found, 4 a check failed, 5 not authenticated (or not
+ * allowed: PERMISSION_DENIED), 6 timed out, 7 conflict (already exists,
+ * wrong state), 8 busy (retry later), 70 internal error; 130/143 when
+ * `server start --detach` is interrupted by SIGINT/SIGTERM while it waits
+ * for the server.
  */
 
 export const EXIT = Object.freeze({

@@ -1,7 +1,7 @@
 /**
  * The `caxton` command line (cli/caxton.ts is the entry). Exit codes (docs/cli.md, cli/errors.ts EXIT):
  *   0 success, 1 usage or validation error, 2 server unreachable, 3 not found,
- *   4 a check failed, 5 not authenticated, 6 timed out, 7 conflict, 8 busy,
+ *   4 a check failed, 5 not authenticated or not allowed, 6 timed out, 7 conflict, 8 busy,
  *   70 internal error; 130/143 `server start --detach` interrupted by
  *   SIGINT/SIGTERM while waiting.
  *
@@ -23,6 +23,7 @@ import { invokeCommand, sendCommand } from './options/messages.js';
 import { logsCommand } from './options/logs.js';
 import { deadLettersCommand } from './options/dead-letters.js';
 import { mcpCommand } from './options/mcp.js';
+import { toolsCommand } from './options/tools.js';
 
 /** The words of a completion request (`caxton --get-yargs-completions caxton WORDS...`) after the program's name. */
 const completionWords = (argv: string[]): string[] => argv.slice(argv.indexOf('--get-yargs-completions') + 2);
@@ -49,9 +50,10 @@ async function main(argv: string[]): Promise<number> {
     })
     .command('acl', 'read and write FIPA ACL messages in string form (SC00070)', aclCommand)
     .command('server', 'start, stop or inspect a Caxton server', serverCommand)
-    .command('deploy', 'apply a fleet manifest: create, update (and with --prune remove) agents', deployCommand,
+    .command('deploy', 'apply a fleet manifest: create, update (and with --prune remove) agents and tool servers', deployCommand,
       async (a) => (await import('./commands/deploy.js')).runDeploy(a))
     .command('agents', 'list, inspect and remove agents', agentsCommand)
+    .command('tools', 'list the MCP tool servers agents may call, their state and their tools', toolsCommand)
     .command('task', 'delegate a task to agents (Contract Net)', taskCommand)
     .command('send <agent>', 'send a message to an agent (fire and forget)', sendCommand, async (a) => (await import('./commands/messages.js')).runSend(a))
     .command('invoke <agent>', 'send a request and print the reply', invokeCommand, async (a) => (await import('./commands/messages.js')).runInvoke(a))

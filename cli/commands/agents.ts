@@ -11,7 +11,7 @@ function agentView(a: Agent__Output): Record<string, unknown> {
     name: a.name, state: a.state, worker: a.worker, kind: a.kind, handled: a.handled, failed: a.failed, restarts: a.restarts,
     mailboxDepth: a.mailboxDepth, memoryLimitBytes: a.memoryLimitBytes, timeLimitMs: a.timeLimitMs, mailbox: a.mailbox,
     maxSendsPerSecond: a.maxSendsPerSecond, throttled: a.throttled,
-    capabilities: a.capabilities, config: JSON.parse(a.configJson || 'null'), ...(a.lastError ? { lastError: a.lastError } : {}),
+    capabilities: a.capabilities, tools: a.tools, config: JSON.parse(a.configJson || 'null'), ...(a.lastError ? { lastError: a.lastError } : {}),
   };
 }
 

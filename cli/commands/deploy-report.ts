@@ -1,8 +1,9 @@
 /**
- * What `caxton deploy -f` finds wrong, agent by agent: the module checks made
- * before anything changes (the runtime's own: runtime/module/abi.ts) and the
- * server's rejections while applying. Every rejected agent is reported at
- * once, with its code and message, and what was applied.
+ * What `caxton deploy -f` finds wrong, agent by agent and tool server by
+ * tool server: the module checks made before anything changes (the runtime's
+ * own: runtime/module/abi.ts) and the server's rejections while applying.
+ * Every rejection is reported at once, with its code, message and hint, and
+ * what was applied.
  */
 import type { ManifestAgent } from '../manifest.js';
 import { CliError, EXIT } from '../errors.js';
@@ -10,8 +11,10 @@ import { checkTables, validateAgentModule } from '../../runtime/module/abi.js';
 import { isCaxtonError } from '../../runtime/errors.js';
 import type { ModuleShape } from '../../runtime/module/inspect.js';
 
-/** One agent the check or the server refused. */
+/** One agent or tool server the check or the server refused. */
 export interface Rejection {
+  /** default: an agent */
+  kind?: 'agent' | 'toolServer';
   name: string;
   /** create, update, remove */
   action: string;
@@ -54,26 +57,41 @@ export function checkModules(file: string, steps: { action: string; agent?: Mani
 }
 
 /** A rejection from a CliError (the server's code, message and hint, with the exit code of its gRPC status). */
-export function rejection(e: unknown, name: string, action: string, at?: string): Rejection {
-  if (e instanceof CliError) return { name, action, code: e.code, message: e.message, hint: e.hint, exitCode: e.exitCode, ...(at ? { at } : {}) };
+export function rejection(e: unknown, name: string, action: string, at?: string, kind: 'agent' | 'toolServer' = 'agent'): Rejection {
+  if (e instanceof CliError) return { ...(kind === 'toolServer' ? { kind } : {}), name, action, code: e.code, message: e.message, hint: e.hint, exitCode: e.exitCode, ...(at ? { at } : {}) };
   throw e;
 }
 
+/** Steps left untried, and why. */
+export interface NotTried {
+  names: string[];
+  why: string;
+}
+
+function counted(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
 /**
- * The error that ends a deploy with rejections: one line per rejected agent,
- * and what was applied. The exit code is the first rejection's.
+ * The error that ends a deploy with rejections: one line per rejected agent
+ * or tool server, what was applied and what was not tried. The exit code is
+ * the first rejection's.
  */
-export function deployFailed(rejected: Rejection[], applied: string[], notTried: string[]): CliError {
+export function deployFailed(rejected: Rejection[], applied: string[], notTried?: NotTried): CliError {
   const lines = rejected.map((r) => {
-    const removed = r.removed ? ' (the old agent was removed; the new one was not deployed)' : '';
+    const what = r.kind === 'toolServer' ? 'tool server' : 'agent';
+    const removed = r.removed ? ` (the old ${what} was removed; the new one was not deployed)` : '';
     // The runtime's messages start with the agent's name, given once here already.
     const message = r.message.startsWith(`agent "${r.name}": `) ? r.message.slice(`agent "${r.name}": `.length) : r.message;
-    return `  ${r.at ? `${r.at}: ` : ''}agent "${r.name}" (${r.action}): ${r.code}: ${message}${removed}${r.hint ? `\n    hint: ${r.hint}` : ''}`;
+    return `  ${r.at ? `${r.at}: ` : ''}${what} "${r.name}" (${r.action}): ${r.code}: ${message}${removed}${r.hint ? `\n    hint: ${r.hint}` : ''}`;
   });
-  const count = `${rejected.length} agent${rejected.length === 1 ? ' was' : 's were'} rejected`;
+  const tools = rejected.filter((r) => r.kind === 'toolServer').length;
+  const agents = rejected.length - tools;
+  const who = [tools ? counted(tools, 'tool server') : '', agents ? counted(agents, 'agent') : ''].filter(Boolean).join(' and ');
+  const count = `${who} ${rejected.length === 1 ? 'was' : 'were'} rejected`;
   const what = applied.length ? `applied: ${applied.join(', ')}` : 'nothing was changed';
-  const skipped = notTried.length ? `; not tried (the server stopped answering): ${notTried.join(', ')}` : '';
+  const skipped = notTried?.names.length ? `; not tried (${notTried.why}): ${notTried.names.join(', ')}` : '';
   return new CliError(`${count}; ${what}${skipped}\n${lines.join('\n')}`, 'DEPLOY_FAILED',
-    'Fix each agent as its own hint says (docs/errors.md explains every code), then deploy again: it changes only what still differs.',
+    `Fix each ${tools && agents ? 'one' : tools ? 'tool server' : 'agent'} as its own hint says (docs/errors.md explains every code), then deploy again: it changes only what still differs.`,
     rejected[0]?.exitCode ?? EXIT.INTERNAL);
 }

@@ -32,11 +32,20 @@ export interface ServerSettings {
   logMaxSize: string;
   /** the journal of accepted messages (api/journal/; decision 0016) */
   journal: boolean;
+  /** command lines a stdio tool server may start with (runtime/tools/spec.ts ToolOptions.allowCommands) */
+  toolCommands: string[];
+  /** URL prefixes an HTTP tool server may have (ToolOptions.allowUrls) */
+  toolUrls: string[];
 }
 
-const DEFAULTS = { dataDir: '.caxton', host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, logLevel: 'info', logMaxSize: '10m', journal: true };
+const DEFAULTS = { dataDir: '.caxton', host: '127.0.0.1', grpcPort: 50051, httpPort: 8080, logLevel: 'info', logMaxSize: '10m', journal: true, toolCommands: [], toolUrls: [] };
 
-const KEYS: Record<keyof ServerSettings, { env: string; kind: 'string' | 'port' | 'count' | 'boolean' }> = {
+/** What separates the entries of CAXTON_TOOL_COMMANDS and CAXTON_TOOL_URLS (a command line has spaces). */
+export const LIST_SEPARATOR = ',';
+
+type Kind = 'string' | 'port' | 'count' | 'boolean' | 'commands' | 'urls';
+
+const KEYS: Record<keyof ServerSettings, { env: string; kind: Kind; flag?: string }> = {
   dataDir: { env: 'CAXTON_DATA_DIR', kind: 'string' },
   host: { env: 'CAXTON_HOST', kind: 'string' },
   grpcPort: { env: 'CAXTON_GRPC_PORT', kind: 'port' },
@@ -45,9 +54,36 @@ const KEYS: Record<keyof ServerSettings, { env: string; kind: 'string' | 'port' 
   logLevel: { env: 'CAXTON_LOG_LEVEL', kind: 'string' },
   logMaxSize: { env: 'CAXTON_LOG_MAX_SIZE', kind: 'string' },
   journal: { env: 'CAXTON_JOURNAL', kind: 'boolean' },
+  toolCommands: { env: 'CAXTON_TOOL_COMMANDS', kind: 'commands', flag: '--tool-command' },
+  toolUrls: { env: 'CAXTON_TOOL_URLS', kind: 'urls', flag: '--tool-url' },
 };
 
-function coerce(key: string, kind: string, value: unknown, where: string): string | number | boolean {
+/**
+ * A list setting: flags give an array (the flag repeated), the environment a
+ * comma-separated string, the config file a YAML list. Each entry is checked:
+ * a command line must not be blank; a URL prefix must be http:// or https://
+ * with its host and the "/" after it, so that it cannot be the start of
+ * another host's name (https://tools.example.com would allow
+ * https://tools.example.com.evil.example/).
+ */
+function coerceList(key: string, kind: 'commands' | 'urls', value: unknown, where: string): string[] {
+  // The environment's list is one string; an empty entry there ("a,,b", "a,") is left out.
+  const fromEnv = where.startsWith('$');
+  const entries = typeof value === 'string' && fromEnv ? value.split(LIST_SEPARATOR).filter((e) => e.trim() !== '') : value;
+  const what = kind === 'commands' ? 'command lines' : 'URL prefixes';
+  if (!Array.isArray(entries) || !entries.every((e) => typeof e === 'string')) throw new UsageError(`${where}: ${key} must be a list of ${what}, got ${JSON.stringify(value)}`);
+  const list = entries.map((e) => e.trim());
+  for (const e of list) {
+    if (e === '') throw new UsageError(`${where}: ${key} has an empty entry; give ${kind === 'commands' ? 'a command line, e.g. node or "mcp-server-everything stdio"' : 'a URL prefix, e.g. https://tools.example.com/'}`);
+    if (kind === 'urls' && !/^https?:\/\/[^/\s?#]+\//.test(e)) {
+      throw new UsageError(`${where}: ${key} entry ${JSON.stringify(e)} must be an http:// or https:// URL prefix with its host and the "/" after it (e.g. https://tools.example.com/ or https://tools.example.com/mcp), so that it cannot allow another host whose name begins the same`);
+    }
+  }
+  return [...new Set(list)];
+}
+
+function coerce(key: string, kind: Kind, value: unknown, where: string): string | number | boolean | string[] {
+  if (kind === 'commands' || kind === 'urls') return coerceList(key, kind, value, where);
   if (kind === 'boolean') {
     if (value === true || value === 'true' || value === 'on') return true;
     if (value === false || value === 'false' || value === 'off') return false;
@@ -74,13 +110,13 @@ export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unkn
       throw new UsageError(`--config ${configFile}: cannot read it (${(e as Error).message})`);
     }
     const parsed = parse(text) as unknown;
-    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new UsageError(`${configFile}: must be a YAML mapping of settings (dataDir, host, grpcPort, httpPort, workers, logLevel)`);
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new UsageError(`${configFile}: must be a YAML mapping of settings (${Object.keys(KEYS).join(', ')})`);
     file = (parsed ?? {}) as Record<string, unknown>;
     for (const k of Object.keys(file)) if (!(k in KEYS)) throw new UsageError(`${configFile}: unknown setting "${k}" (known: ${Object.keys(KEYS).join(', ')})`);
   }
-  const out: Record<string, unknown> = { ...DEFAULTS, workers: undefined };
-  for (const [key, { env: name, kind }] of Object.entries(KEYS)) {
-    if (flags[key as keyof ServerSettings] !== undefined) out[key] = coerce(key, kind, flags[key as keyof ServerSettings], `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  const out: Record<string, unknown> = { ...DEFAULTS, toolCommands: [], toolUrls: [], workers: undefined };
+  for (const [key, { env: name, kind, flag }] of Object.entries(KEYS)) {
+    if (flags[key as keyof ServerSettings] !== undefined) out[key] = coerce(key, kind, flags[key as keyof ServerSettings], flag ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     else if (env[name] !== undefined && env[name] !== '') out[key] = coerce(key, kind, env[name], `$${name}`);
     else if (file[key] !== undefined) out[key] = coerce(key, kind, file[key], configFile!);
   }
@@ -94,7 +130,7 @@ export function resolveSettings(flags: Partial<Record<keyof ServerSettings, unkn
 export async function runStart(a: StartArgs): Promise<void> {
   const settings = resolveSettings({
     dataDir: a['data-dir'], grpcPort: a['grpc-port'], httpPort: a['http-port'], host: a.host, workers: a.workers, logLevel: a['log-level'],
-    logMaxSize: a['log-max-size'], journal: a.journal,
+    logMaxSize: a['log-max-size'], journal: a.journal, toolCommands: a['tool-command'], toolUrls: a['tool-url'],
   }, process.env, a.config);
   const readyTimeout = a['ready-timeout'] === undefined ? undefined : durationFlag(a['ready-timeout'], '--ready-timeout');
   if (readyTimeout !== undefined && !a.detach) throw new UsageError('--ready-timeout applies only with --detach (a server in the foreground does not wait to be ready)');
@@ -127,7 +163,7 @@ async function startForeground(s: ServerSettings): Promise<void> {
   try {
     server = await CaxtonServer.start({
       dataDir: s.dataDir, host: s.host, grpcPort: s.grpcPort, httpPort: s.httpPort, logFile, journal: s.journal,
-      runtime: { ...(s.workers ? { workers: s.workers } : {}), logger },
+      runtime: { ...(s.workers ? { workers: s.workers } : {}), logger, tools: { allowCommands: s.toolCommands, allowUrls: s.toolUrls } },
     });
   } catch (e) {
     // The same exit code as a --detach start that meets a port in use (it reads this one's).
@@ -232,6 +268,8 @@ async function startDetached(s: ServerSettings, readyTimeoutMs = DETACH_READY_TI
   // precedence), and never --detach.
   const args = ['server', 'start', '--data-dir', s.dataDir, '--host', s.host, '--grpc-port', String(s.grpcPort), '--http-port', String(s.httpPort), '--log-level', s.logLevel, '--log-max-size', s.logMaxSize, `--journal=${s.journal}`];
   if (s.workers) args.push('--workers', String(s.workers));
+  for (const c of s.toolCommands) args.push('--tool-command', c);
+  for (const u of s.toolUrls) args.push('--tool-url', u);
   // Ctrl-C or SIGTERM while waiting: stop the child (below), then fail.
   // Installed before the spawn, so no signal finds a child and no handler.
   let interrupted: NodeJS.Signals | undefined;

@@ -15,6 +15,7 @@ import { ManifestError } from '../../runtime/errors.js';
 import { readModuleFile, type ModuleSource } from './module-file.js';
 import { Locator, type Segment } from './positions.js';
 import { problemAt, quote, schemaProblems, sortProblems, yamlProblems, type ManifestProblem } from './problems.js';
+import { resolveToolServers, toolProblems, type ManifestToolServer, type ToolEntry } from './tools.js';
 import { MAX_MEMORY, MIN_MEMORY, NAME_LIMIT, schema } from './schema.js';
 import { AGENT_LIMITS } from '../../runtime/limits.js';
 import { parseDuration, parseSize } from './units.js';
@@ -45,6 +46,8 @@ export interface ManifestAgent {
   worker?: number;
   /** messages per second before it is throttled; absent = the server's default */
   maxSendsPerSecond?: number;
+  /** the MCP tools it may call (`server/tool`, `server/*`, `*`), as written; [] if not given */
+  tools: string[];
   /** where the agent is declared: its entry (index into the manifest's agents) and that entry's line:column */
   source: { entry: number; line: number; column: number };
 }
@@ -56,6 +59,10 @@ export interface Fleet {
   name?: string;
   /** the agents, in manifest order, instances expanded */
   agents: ManifestAgent[];
+  /** the tool servers of the tools: section, in manifest order ([] without one) */
+  tools: ManifestToolServer[];
+  /** whether the manifest has a tools: section (even `tools: []`): then it declares the fleet's tool servers, and --prune removes the others */
+  toolsDeclared: boolean;
 }
 
 interface AgentEntry {
@@ -69,6 +76,7 @@ interface AgentEntry {
   config?: unknown;
   worker?: number;
   maxSendsPerSecond?: number;
+  tools?: string[];
 }
 
 interface ManifestDoc {
@@ -76,6 +84,7 @@ interface ManifestDoc {
   kind: string;
   metadata?: { name?: string };
   agents: AgentEntry[];
+  tools?: ToolEntry[];
 }
 
 /**
@@ -166,7 +175,7 @@ export function parseManifest(source: string, file: string, modules: ModuleResol
   const { validate, ...fields } = schema();
   const problems: ManifestProblem[] = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, fields, where);
   const agentsIn = isManifestShaped(data) ? data.agents : [];
-  problems.push(...semanticProblems(agentsIn, where));
+  problems.push(...semanticProblems(agentsIn, where), ...toolProblems(data, where));
   if (problems.length) throw new ManifestError(file, sortProblems(problems));
 
   // valid: resolve and get the modules, expand instances
@@ -191,6 +200,7 @@ export function parseManifest(source: string, file: string, modules: ModuleResol
         moduleBytes: bytes,
         instances: count,
         capabilities: [...(entry.capabilities ?? [])],
+        tools: [...(entry.tools ?? [])],
         source: { entry: index, line: pos.line, column: pos.column },
       };
       if (entry.memoryLimitBytes !== undefined) agent.memoryLimitBytes = parseSize(entry.memoryLimitBytes)!;
@@ -202,7 +212,7 @@ export function parseManifest(source: string, file: string, modules: ModuleResol
       agents.push(agent);
     }
   });
-  const fleet: Fleet = { file: absolute, agents };
+  const fleet: Fleet = { file: absolute, agents, tools: resolveToolServers(manifest.tools ?? [], dirname(absolute), where), toolsDeclared: manifest.tools !== undefined };
   if (manifest.metadata?.name !== undefined) fleet.name = manifest.metadata.name;
   return fleet;
 }

@@ -9,7 +9,11 @@ import type { ManifestError } from '../../runtime/errors.js';
 import { pathText, pointerToPath, valueAtPath, type Locator, type Segment } from './positions.js';
 import { suggestField } from './suggestions.js';
 import { DURATION_RULE, SIZE_RULE, durationSuggestion, sizeSuggestion } from './units.js';
-import { MANIFEST_API_VERSION, MANIFEST_KIND, MAX_MEMORY, MIN_MEMORY, NAME_LIMIT } from './schema.js';
+import { MANIFEST_API_VERSION, MANIFEST_KIND, MAX_MEMORY, MIN_MEMORY, NAME_LIMIT, type SchemaFields } from './schema.js';
+import { describe, listWords, quote } from './words.js';
+import { toolSchemaProblem } from './tool-problems.js';
+
+export { quote };
 
 /** One problem of a manifest: where (1-based line and column; 0:0 = the file as a whole), which field, what is wrong. */
 export type ManifestProblem = ManifestError['problems'][number];
@@ -21,25 +25,6 @@ export function problemAt(where: Locator, path: readonly Segment[], message: str
 
 export function sortProblems(problems: ManifestProblem[]): ManifestProblem[] {
   return problems.sort((a, b) => a.line - b.line || a.column - b.column);
-}
-
-/** How a value reads in a message: `the string "16MB"`, `1.5`, `a list`... */
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing (an empty value)';
-  if (typeof value === 'string') return `the string ${quote(value)}`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return String(value);
-}
-
-/** A string in a message: quoted, cut at `max` characters. */
-export function quote(s: string, max = 60): string {
-  return JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
-}
-
-function listWords(words: readonly string[]): string {
-  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 const FIELD_HINTS: Readonly<Record<string, string>> = {
@@ -81,7 +66,7 @@ function nameFault(value: string, allowed: RegExp): string {
   return bad === undefined ? 'it has characters that are not allowed' : bad === ' ' ? 'it contains a space' : `it contains ${quote(bad)}`;
 }
 
-export interface Fields { topFields: string[]; metadataFields: string[]; agentFields: string[] }
+export type Fields = SchemaFields;
 
 function unknownFieldMessage(path: readonly Segment[], field: string, fields: Fields): string {
   const ctx = contextOf(path);
@@ -90,6 +75,7 @@ function unknownFieldMessage(path: readonly Segment[], field: string, fields: Fi
   if (ctx === 'root') {
     if (field === 'name') return `${where} "name" (did you mean metadata.name? The fleet's name goes under metadata:)`;
     if (fields.agentFields.includes(field)) return `${where} "${field}" (an agent's fields go in an entry under agents:)`;
+    if ([...fields.toolServerFields, ...fields.stdioFields, ...fields.httpFields].includes(field)) return `${where} "${field}" (a tool server's fields go in an entry under tools:)`;
   }
   if (ctx === 'metadata' && fields.agentFields.includes(field) && field !== 'name') {
     return `${where} "${field}" (an agent's fields go in an entry under agents:)`;
@@ -119,7 +105,7 @@ function typeWanted(path: readonly Segment[], type: string | string[]): string {
 
 function unitOf(path: readonly Segment[]): string {
   const field = path[path.length - 1];
-  return field === 'memoryLimitBytes' ? ' bytes' : field === 'timeLimitMs' ? ' ms' : '';
+  return field === 'memoryLimitBytes' ? ' bytes' : field === 'timeLimitMs' || field === 'timeoutMs' ? ' ms' : '';
 }
 
 /** The problems of a YAML document that does not parse; one per place (one mistake often yields two errors there). */
@@ -151,6 +137,12 @@ export function schemaProblems(errors: readonly ErrorObject[], data: unknown, fi
     const parent = problems[i]!.path.slice(0, problems[i]!.path.length - m[2]!.length).replace(/\.$/, '');
     if (problems.some((q) => q.message.includes(`(did you mean "${m[2]}"?)`) && q.path.startsWith(parent))) problems.splice(i, 1);
   }
+  // likewise "stdoi" (did you mean "stdio"?) and "has no transport"
+  for (let i = problems.length - 1; i >= 0; i--) {
+    const p = problems[i]!;
+    if (!p.message.startsWith(`${p.path} has no transport`)) continue;
+    if (problems.some((q) => /\(did you mean "(stdio|http)"\?\)/.test(q.message) && q.path.startsWith(`${p.path}.`))) problems.splice(i, 1);
+  }
   return problems;
 }
 
@@ -161,6 +153,9 @@ function schemaProblem(e: ErrorObject, data: unknown, fields: Fields, where: Loc
   const ctx = contextOf(path);
   const params = e.params as Record<string, unknown>;
   const problem = (p: readonly Segment[], message: string, key = false): ManifestProblem => problemAt(where, p, message, key);
+  const tool = toolSchemaProblem(e, path, value, fields);
+  if (tool === null) return undefined;
+  if (tool) return problem(tool.path, tool.message, tool.key);
   switch (e.keyword) {
     case 'additionalProperties': {
       const field = String(params.additionalProperty);

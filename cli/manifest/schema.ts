@@ -19,23 +19,44 @@ export const NAME_LIMIT = 128;
 export const MIN_MEMORY = AGENT_LIMITS.memoryLimitBytes.min;
 export const MAX_MEMORY = AGENT_LIMITS.memoryLimitBytes.max;
 
+/** As in the schema: tool server names are at most 63 characters. */
+export const TOOL_SERVER_NAME_LIMIT = 63;
+
+interface Properties { properties: Record<string, unknown> }
+
 interface SchemaShape {
-  properties: Record<string, unknown>;
-  $defs: { agent: { properties: Record<string, unknown> } };
+  properties: Record<string, unknown> & { metadata: Properties };
+  $defs: { agent: Properties; toolServer: Properties; stdioTransport: Properties; httpTransport: Properties };
 }
 
-let compiled: { validate: ValidateFunction; topFields: string[]; metadataFields: string[]; agentFields: string[] } | undefined;
+/** The fields the schema knows in each kind of mapping, for suggestions and messages. */
+export interface SchemaFields {
+  topFields: string[];
+  metadataFields: string[];
+  agentFields: string[];
+  toolServerFields: string[];
+  stdioFields: string[];
+  httpFields: string[];
+}
+
+let compiled: (SchemaFields & { validate: ValidateFunction }) | undefined;
 
 /** The compiled validator and the fields the schema knows, for suggestions. */
 export function schema(): NonNullable<typeof compiled> {
   if (compiled) return compiled;
-  const json = JSON.parse(readFileSync(FLEET_SCHEMA_FILE, 'utf8')) as SchemaShape & { properties: { metadata: { properties: Record<string, unknown> } } };
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  const json = JSON.parse(readFileSync(FLEET_SCHEMA_FILE, 'utf8')) as SchemaShape;
+  // strictRequired off: "exactly one transport" is the idiomatic oneOf of
+  // { required: [stdio] } and { required: [http] }, whose branches name
+  // properties defined beside them, not in them.
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   compiled = {
     validate: ajv.compile(json),
     topFields: Object.keys(json.properties),
     metadataFields: Object.keys(json.properties.metadata.properties),
     agentFields: Object.keys(json.$defs.agent.properties),
+    toolServerFields: Object.keys(json.$defs.toolServer.properties),
+    stdioFields: Object.keys(json.$defs.stdioTransport.properties),
+    httpFields: Object.keys(json.$defs.httpTransport.properties),
   };
   return compiled;
 }

@@ -30,6 +30,10 @@ const FIELD_ALIASES: Readonly<Record<string, string>> = {
   queue: 'mailbox', queuesize: 'mailbox', inbox: 'mailbox',
   ratelimit: 'maxSendsPerSecond', sendrate: 'maxSendsPerSecond', maxsends: 'maxSendsPerSecond', sendbudget: 'maxSendsPerSecond',
   id: 'name', agentname: 'name',
+  mcp: 'tools', mcpservers: 'tools', toolservers: 'tools', servers: 'tools', allowedtools: 'tools', allow: 'tools', allowlist: 'tools',
+  cmd: 'command', exec: 'command', program: 'command', executable: 'command', argv: 'args', arguments: 'args',
+  environment: 'env', envvars: 'env', dir: 'cwd', workdir: 'cwd', workingdir: 'cwd', workingdirectory: 'cwd', directory: 'cwd',
+  endpoint: 'url', uri: 'url', address: 'url', token: 'tokenEnv', tokenvar: 'tokenEnv', bearer: 'tokenEnv', secret: 'tokenEnv',
 };
 
 function normalise(s: string): string {

@@ -12,6 +12,8 @@ function startOptions(c: Argv) {
     .option('log-level', { type: 'string', describe: 'trace, debug, info, warn, error (default info)' })
     .option('log-max-size', { type: 'string', describe: 'rotate <data-dir>/logs/caxton.N.log at this size (default 10m; k, m, g)' })
     .option('journal', { type: 'boolean', describe: 'journal accepted messages so that a crash loses none silently (default true; --no-journal turns it off)' })
+    .option('tool-command', { type: 'string', array: true, nargs: 1, describe: 'a command line stdio tool servers may start with (repeatable), e.g. node or "mcp-server-everything stdio" (default: none)' })
+    .option('tool-url', { type: 'string', array: true, nargs: 1, describe: 'a URL prefix HTTP tool servers may have (repeatable), e.g. https://tools.example.com/ (default: none)' })
     .option('config', { type: 'string', describe: 'a YAML file of settings (lower precedence than flags and CAXTON_*)' })
     .option('detach', { type: 'boolean', default: false, describe: 'run in the background; logs go to <data-dir>/logs/ (start-up failures to <data-dir>/server.log)' })
     .option('ready-timeout', { type: 'string', describe: 'with --detach: how long to wait for the server to become ready before stopping it and failing (default 60s)' });

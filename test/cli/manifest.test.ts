@@ -212,7 +212,7 @@ agents:
     '10:5 agents[0] has an unknown field "Instances" (did you mean "instances"?)',
     '11:5 agents[0] has an unknown field "time_limit_ms" (did you mean "timeLimitMs"?)',
     '12:5 agents[0] has an unknown field "replicas" (did you mean "instances"?)',
-    '13:5 agents[0] has an unknown field "wibble"; an agent\'s fields are name, module, instances, capabilities, memoryLimitBytes, mailbox, timeLimitMs, config, worker and maxSendsPerSecond',
+    '13:5 agents[0] has an unknown field "wibble"; an agent\'s fields are name, module, instances, capabilities, memoryLimitBytes, mailbox, timeLimitMs, config, worker, maxSendsPerSecond and tools',
   ]);
   t.same(problems.map((p) => p.path), ['agents[0].memroy', 'agents[0].capabilites', 'agents[0].Instances', 'agents[0].time_limit_ms', 'agents[0].replicas', 'agents[0].wibble']);
   t.equal(err.message.split('\n')[0], `${file}:8:5: agents[0] has an unknown field "memroy" (did you mean "memoryLimitBytes"?)`, 'the message starts with the first problem');
@@ -227,7 +227,7 @@ agents:
     '3:1 the manifest has an unknown top-level field "name" (did you mean metadata.name? The fleet\'s name goes under metadata:)',
     '4:1 the manifest has an unknown top-level field "metdata" (did you mean "metadata"?)',
     '5:1 the manifest has an unknown top-level field "module" (an agent\'s fields go in an entry under agents:)',
-    '6:1 the manifest has an unknown top-level field "spec"; the top-level fields are apiVersion, kind, metadata and agents',
+    '6:1 the manifest has an unknown top-level field "spec"; the top-level fields are apiVersion, kind, metadata, agents and tools',
   ]);
 
   const meta = problemsOf(t, `${HEAD}metadata:\n  nmae: demo\n  labels: {}\nagents:\n  - { name: a, module: echo.wasm }\n`);
@@ -532,6 +532,8 @@ const entryArb = fc.record({
   time: fc.option(durationArb, { nil: undefined }),
   config: fc.option(configArb, { nil: undefined }),
   worker: fc.option(fc.integer({ min: 1, max: 64 }), { nil: undefined }),
+  // no tools: section, so any server may be named
+  tools: fc.option(fc.array(fc.oneof(fc.constant('*'), fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,20}\/(\*|[A-Za-z0-9_.:-][A-Za-z0-9_.:/-]{0,20})$/)), { maxLength: 3 }), { nil: undefined }),
 });
 
 t.test('property: any manifest of valid fields loads and gives the values back', async (t) => {
@@ -549,6 +551,7 @@ t.test('property: any manifest of valid fields loads and gives the values back',
         if (e.time !== undefined) a.timeLimitMs = e.time[0];
         if (e.config !== undefined) a.config = e.config;
         if (e.worker !== undefined) a.worker = e.worker;
+        if (e.tools !== undefined) a.tools = e.tools;
         return a;
       });
       const doc = { apiVersion: 'caxton.dev/v1', kind: 'Fleet', ...(fleetName !== undefined ? { metadata: { name: fleetName } } : {}), agents: yamlAgents };
@@ -561,6 +564,7 @@ t.test('property: any manifest of valid fields loads and gives the values back',
           modulePath: e.module.startsWith('/') ? e.module : join(dir, e.module),
           instances: count,
           capabilities: e.capabilities ?? [],
+          tools: e.tools ?? [],
           ...(e.memory !== undefined ? { memoryLimitBytes: e.memory[1] } : {}),
           ...(e.mailbox !== undefined ? { mailbox: e.mailbox } : {}),
           ...(e.time !== undefined ? { timeLimitMs: e.time[1] } : {}),

@@ -91,7 +91,7 @@ t.test('deploy -f: create, unchanged, dry-run, update, prune', async (t) => {
 
   const changed = manifest('fleet-v2.yaml', readFileSync(fleetV1, 'utf8').replace('{ start: 1 }', '{ start: 100 }').replace('  - name: slow\n    module: agents/slow.wasm\n    timeLimitMs: 20000\n', ''));
   const dry = await json('deploy', '-f', changed, '--dry-run', '--prune');
-  t.same(dry.plan, [{ action: 'unchanged', name: 'echo' }, { action: 'update', name: 'counter', changes: ['config'] }, { action: 'remove', name: 'slow' }]);
+  t.same(dry.plan, [{ kind: 'agent', action: 'unchanged', name: 'echo' }, { kind: 'agent', action: 'update', name: 'counter', changes: ['config'] }, { kind: 'agent', action: 'remove', name: 'slow' }]);
   t.equal(dry.applied, false);
   t.equal((await json('agents', 'get', 'counter')).config.start, 1, 'dry-run changed nothing');
   const noPrune = await json('deploy', '-f', changed);
