@@ -229,7 +229,7 @@ export class ToolServer {
     const schema = tool.inputSchema as Record<string, unknown>;
     try {
       const modern = typeof schema.$schema !== 'string' || schema.$schema.includes('2020-12') || schema.$schema.includes('2019-09');
-      const ajv = modern ? new Ajv2020({ strict: false, allErrors: false }) : new Ajv({ strict: false, allErrors: false });
+      const ajv = modern ? new Ajv2020({ strict: false, allErrors: false, validateFormats: false }) : new Ajv({ strict: false, allErrors: false, validateFormats: false });
       return ajv.compile(schema);
     } catch (e) {
       this.logger.warn({ tool: tool.name }, `the input schema of tool "${tool.name}" does not compile (${(e as Error).message}); its arguments are passed on unchecked`);
