@@ -53,7 +53,7 @@ t.test('tracedToken: exactly the given number of tokens, spread evenly', async (
 
 t.test('bench --scenario all --json (small sizes): every scenario, in order, with its fields', async (t) => {
   t.equal(run.status, 0, run.stderr);
-  t.same(lines.map((l) => l.scenario), ['throughput', 'pingpong', 'density', 'contract-net', 'api']);
+  t.same(lines.map((l) => l.scenario), ['throughput', 'pingpong', 'density', 'contract-net', 'api', 'mcp', 'mcp']);
   const tp = result('throughput') as unknown as Throughput;
   t.ok(tp.sent > 0 && tp.baseline.delivered > 0, 'both transports carried traffic');
   t.equal(tp.lostAllRuns, 0, 'nothing lost in any run');
@@ -83,6 +83,17 @@ t.test('bench --scenario all --json (small sizes): every scenario, in order, wit
   t.ok(api.throughputRatioMin! <= api.throughputRatio! && api.throughputRatio! <= api.throughputRatioMax!, 'the median ratio lies within the pairs\' range');
   t.equal(api.errors, 0, 'no call failed');
   t.ok(api.p50Us! > 0 && api.p50Us! <= api.p99Us!);
+  // The journal's cost: Sends with it against a server without it, in pairs.
+  t.ok(api.journalSendsPerSecond! > 0 && api.noJournalSendsPerSecond! > 0, 'Sends went through both servers');
+  t.ok(api.journalRatioMin! <= api.journalRatio! && api.journalRatio! <= api.journalRatioMax!, 'the journal ratio is the median of its pairs');
+  const mcp = lines.filter((l) => l.scenario === 'mcp') as unknown as (Fields & { transport: string })[];
+  t.same(mcp.map((m) => m.transport), ['stdio', 'http'], 'mcp over both transports');
+  for (const m of mcp) {
+    for (const k of ['p50Us', 'p99Us', 'callsPerSecond', 'addedP50Us', 'ratio']) t.type(m[k], 'number', `mcp ${m.transport} ${k}`);
+    t.ok(m.callsPerSecond! > 0 && m.baseline.callsPerSecond! > 0, `mcp ${m.transport}: tool calls through $mcp and directly`);
+    t.equal(m.errors, 0, `mcp ${m.transport}: no call failed`);
+    t.equal(m.baseline.errors, 0);
+  }
 });
 
 t.test('throughput: messages/s is what the measured window delivered over its length, the warm-up not counted', async (t) => {
