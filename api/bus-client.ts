@@ -214,6 +214,11 @@ export class BusClient extends BusPeer {
     this.pump.start();
   }
 
+  /** Names the supervisor sent outside the peer port (api/thread.ts 'redeliver'); adding a known name again changes nothing. */
+  learnNames(add: [string, number][]): void {
+    this.names.apply(add, []);
+  }
+
   /** The endpoint agents reply to. */
   get endpointName(): string {
     return this.names.nameAt(this.endpointSlot) ?? '$api';

@@ -255,7 +255,7 @@ export class CaxtonServer {
           resolveSent(m);
         };
         this.api.on('message', onMessage);
-        this.post({ type: 'redeliver', messages });
+        this.post({ type: 'redeliver', messages, names: this.runtime.names() });
       });
       for (const f of result.failed) {
         const u = durable[f.index]!;

@@ -50,7 +50,16 @@ export interface ApiThreadInput {
 /** Lifecycle messages between api/server.ts and this thread (parentPort). */
 export type ToApiThread =
   | { type: 'serving'; serving: boolean } | { type: 'draining' } | { type: 'close' }
-  | { type: 'redeliver'; messages: Redelivery[] };
+  | {
+    type: 'redeliver';
+    messages: Redelivery[];
+    /**
+     * The supervisor's names when it asks: the restored fleet's names reach
+     * this thread on the peer port, and two ports keep no order between them,
+     * so without these a redelivery could run before the names it needs.
+     */
+    names: [string, number][];
+  };
 export type FromApiThread =
   | { type: 'listening'; grpcPort: number; httpPort: number | undefined }
   | { type: 'failed'; message: string; portInUse?: { gateway: 'gRPC' | 'HTTP'; port: number } }
@@ -110,7 +119,10 @@ async function main(): Promise<void> {
       grpc!.setServing(false);
     }
     if (m.type === 'close') void close();
-    if (m.type === 'redeliver') void redeliver(bus, m.messages, input.retryAfterMs).then((r) => post({ type: 'redelivered', ...r }));
+    if (m.type === 'redeliver') {
+      bus.learnNames(m.names);
+      void redeliver(bus, m.messages, input.retryAfterMs).then((r) => post({ type: 'redelivered', ...r }));
+    }
   });
   async function close(): Promise<void> {
     grpc!.setServing(false);

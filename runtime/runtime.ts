@@ -279,6 +279,11 @@ export class Runtime {
     return this.registry.nameOf(slot);
   }
 
+  /** Every name with its slot, as the name tables of workers and peers hold them. */
+  names(): [string, number][] {
+    return this.registry.names();
+  }
+
   // ---------------------------------------------------------------- dead letters, stats
 
   /** What an earlier run accepted and never finished (its journal): LOST_IN_CRASH letters, counted in stats().lostInCrash. */
