@@ -1,4 +1,4 @@
-import { parseDuration } from './manifest/units.js';
+import { parseDuration } from '../manifest/units.js';
 
 /** A mistake in how a command was called: reported on stderr with exit code 1. */
 export class UsageError extends Error {}

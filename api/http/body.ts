@@ -8,7 +8,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { InvalidAgentSpecError, InvalidArgumentError, RequestTooLargeError } from '../../runtime/errors.js';
 import type { RouteDoc } from '../openapi.js';
 // The manifest's did-you-mean (typos, casing, snake_case, synonyms): REST bodies and manifests suggest alike.
-import { suggestField } from '../../cli/manifest/suggestions.js';
+import { suggestField } from '../../manifest/suggestions.js';
 
 /** The body, read up to `limit` bytes and parsed as a JSON object; see readBytes. */
 export async function readBody(req: IncomingMessage, limit: number, operation: string): Promise<Record<string, unknown>> {

@@ -9,7 +9,7 @@ import type { AgentView, DeployArgs } from '../control.js';
 import type { ApiMessage } from '../bus-client.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../../runtime/fipa/contract-net.js';
 import type { DeadLetter } from '../../runtime/runtime.js';
-import type { ModuleResolver } from '../../cli/manifest/load.js';
+import type { ModuleResolver } from '../../manifest/load.js';
 import type { Caller } from './caller.js';
 
 export interface MessageArgs {

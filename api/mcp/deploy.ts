@@ -10,8 +10,8 @@
  * (inlineModules: a path the client wrote is a key, never opened); `caxton
  * mcp` also reads files relative to its working directory.
  */
-import { parseManifest, type ModuleResolver } from '../../cli/manifest/load.js';
-import { plan, type PlanStep } from '../../cli/manifest/plan.js';
+import { parseManifest, type ModuleResolver } from '../../manifest/load.js';
+import { plan, type PlanStep } from '../../manifest/plan.js';
 import { checkTables, validateAgentModule } from '../../runtime/module/abi.js';
 import { ModuleNotInlineError, isCaxtonError } from '../../runtime/errors.js';
 import type { ModuleShape } from '../../runtime/module/inspect.js';

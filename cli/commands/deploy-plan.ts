@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { Fleet, ManifestAgent, ManifestToolServer } from '../manifest.js';
+import type { Fleet, ManifestAgent, ManifestToolServer } from '../../manifest/index.js';
 import { sameSpec, type ToolServerSpec } from '../../runtime/tools/spec.js';
 import type { Agent__Output } from '../../proto/generated/caxton/v1/Agent.js';
 import type { ToolServer__Output } from '../../proto/generated/caxton/v1/ToolServer.js';

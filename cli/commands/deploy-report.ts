@@ -5,7 +5,7 @@
  * Every rejection is reported at once, with its code, message and hint, and
  * what was applied.
  */
-import type { ManifestAgent } from '../manifest.js';
+import type { ManifestAgent } from '../../manifest/index.js';
 import { CliError, EXIT } from '../errors.js';
 import { checkTables, validateAgentModule } from '../../runtime/module/abi.js';
 import { isCaxtonError } from '../../runtime/errors.js';

@@ -7,7 +7,7 @@
  * stderr (and in -o json/yaml), not failures: the deploy itself succeeded.
  */
 import { editDistance } from '../../runtime/did-you-mean.js';
-import type { Fleet } from '../manifest.js';
+import type { Fleet } from '../../manifest/index.js';
 import type { ToolServer__Output } from '../../proto/generated/caxton/v1/ToolServer.js';
 
 export interface ToolReport {

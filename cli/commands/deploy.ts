@@ -18,7 +18,7 @@
  * trying it (cli/commands/deploy-tools.ts).
  */
 import cliProgress from 'cli-progress';
-import { loadManifest } from '../manifest.js';
+import { loadManifest } from '../../manifest/index.js';
 import { Connection, type ConnectionOptions } from '../client.js';
 import { CliError, EXIT } from '../errors.js';
 import { checkModules, deployFailed, rejection, type NotTried, type Rejection } from './deploy-report.js';
@@ -27,7 +27,7 @@ import { toolReport, writeToolReport, type ToolReport } from './deploy-tools.js'
 import { defaultOutput, render } from '../output.js';
 import type { Output } from '../options/output.js';
 import type { DeployRequest } from '../../proto/generated/caxton/v1/DeployRequest.js';
-import type { ManifestAgent } from '../manifest.js';
+import type { ManifestAgent } from '../../manifest/index.js';
 import type { ToolServer__Output } from '../../proto/generated/caxton/v1/ToolServer.js';
 
 function deployRequest(a: ManifestAgent): DeployRequest {

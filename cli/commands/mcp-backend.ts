@@ -8,7 +8,7 @@
  */
 import { CliError } from '../errors.js';
 import type { Connection } from '../client.js';
-import { moduleFiles } from '../manifest/load.js';
+import { moduleFiles } from '../../manifest/load.js';
 import { ReplyTimeoutError, reviveError } from '../../runtime/errors.js';
 import type { AgentView } from '../../api/control.js';
 import type { ApiMessage } from '../../api/bus-client.js';

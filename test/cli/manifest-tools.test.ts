@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadManifest, FLEET_SCHEMA_FILE, type ManifestProblem } from '../../dist/cli/manifest.js';
+import { loadManifest, FLEET_SCHEMA_FILE, type ManifestProblem } from '../../dist/manifest/index.js';
 import { checkAllowList, checkToolServerSpec } from '../../dist/runtime/tools/spec.js';
 import { ManifestError } from '../../dist/runtime/errors.js';
 

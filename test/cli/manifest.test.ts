@@ -13,7 +13,7 @@ import { Document, isScalar, visit } from 'yaml';
 import {
   loadManifest, parseSize, parseDuration, suggestField, FLEET_SCHEMA_FILE, MANIFEST_API_VERSION, MANIFEST_KIND,
   type ManifestProblem,
-} from '../../dist/cli/manifest.js';
+} from '../../dist/manifest/index.js';
 import { ManifestError, ModuleFileNotFoundError, ModuleFileUnreadableError, CaxtonError } from '../../dist/runtime/errors.js';
 import { httpStatusOf, grpcStatusOf } from '../../dist/api/errors.js';
 import { status } from '@grpc/grpc-js';

@@ -5,7 +5,7 @@
  */
 import type { YAMLError } from 'yaml';
 import type { ErrorObject } from 'ajv/dist/2020.js';
-import type { ManifestError } from '../../runtime/errors.js';
+import type { ManifestError } from '../runtime/errors.js';
 import { pathText, pointerToPath, valueAtPath, type Locator, type Segment } from './positions.js';
 import { suggestField } from './suggestions.js';
 import { DURATION_RULE, SIZE_RULE, durationSuggestion, sizeSuggestion } from './units.js';

@@ -11,13 +11,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { ManifestError } from '../../runtime/errors.js';
+import { ManifestError } from '../runtime/errors.js';
 import { readModuleFile, type ModuleSource } from './module-file.js';
 import { Locator, type Segment } from './positions.js';
 import { problemAt, quote, schemaProblems, sortProblems, yamlProblems, type ManifestProblem } from './problems.js';
 import { resolveToolServers, toolProblems, type ManifestToolServer, type ToolEntry } from './tools.js';
 import { MAX_MEMORY, MIN_MEMORY, NAME_LIMIT, schema } from './schema.js';
-import { AGENT_LIMITS } from '../../runtime/limits.js';
+import { AGENT_LIMITS } from '../runtime/limits.js';
 import { parseDuration, parseSize } from './units.js';
 
 const MAX_TIME_LIMIT = AGENT_LIMITS.timeLimitMs.max;

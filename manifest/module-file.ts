@@ -7,8 +7,8 @@
  * name a secret such as a key file).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { InvalidWasmError, ModuleFileNotFoundError, ModuleFileUnreadableError, ModuleTooLargeError } from '../../runtime/errors.js';
-import { MAX_MODULE_BYTES } from '../../runtime/limits.js';
+import { InvalidWasmError, ModuleFileNotFoundError, ModuleFileUnreadableError, ModuleTooLargeError } from '../runtime/errors.js';
+import { MAX_MODULE_BYTES } from '../runtime/limits.js';
 
 /** Where the module is named: the agent, the manifest and the line:column of its `module:` key, the path as written. */
 export interface ModuleSource {

@@ -6,8 +6,8 @@
  * ToolService.Put, with `cwd` resolved from the manifest's directory.
  */
 import { resolve } from 'node:path';
-import type { ToolServerSpec } from '../../runtime/tools/spec.js';
-import { editDistance } from '../../runtime/did-you-mean.js';
+import type { ToolServerSpec } from '../runtime/tools/spec.js';
+import { editDistance } from '../runtime/did-you-mean.js';
 import type { Locator, Segment } from './positions.js';
 import { problemAt, type ManifestProblem } from './problems.js';
 import { parseDuration } from './units.js';

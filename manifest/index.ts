@@ -12,16 +12,18 @@
  * exist is a ModuleFileNotFoundError (MODULE_FILE_NOT_FOUND) at the line of
  * its `module:` key. docs/manifest.md documents the format.
  *
- * The parts, one concept each, are in cli/manifest/: load.ts (reading and
+ * The parts, one concept each, are in this folder: load.ts (reading and
  * checking), tools.ts (the tools: section and allow-lists), schema.ts,
  * problems.ts and tool-problems.ts (messages), words.ts, positions.ts
  * (line:column), suggestions.ts (did you mean) and units.ts (sizes and
- * durations). This file is what the rest of the CLI, the tests and
- * docs/manifest.md import.
+ * durations). This file is what the tests and docs/manifest.md import.
+ *
+ * The folder is shared by `caxton deploy -f` (cli/) and the MCP deploy tool
+ * (api/mcp/): it imports from neither (decision 0019).
  */
-export { loadManifest, moduleFiles, parseManifest, type Fleet, type ManifestAgent, type ModuleResolver } from './manifest/load.js';
-export { type ManifestToolServer } from './manifest/tools.js';
-export { FLEET_SCHEMA_FILE, MANIFEST_API_VERSION, MANIFEST_KIND } from './manifest/schema.js';
-export { type ManifestProblem } from './manifest/problems.js';
-export { suggestField } from './manifest/suggestions.js';
-export { parseDuration, parseSize } from './manifest/units.js';
+export { loadManifest, moduleFiles, parseManifest, type Fleet, type ManifestAgent, type ModuleResolver } from './load.js';
+export { type ManifestToolServer } from './tools.js';
+export { FLEET_SCHEMA_FILE, MANIFEST_API_VERSION, MANIFEST_KIND } from './schema.js';
+export { type ManifestProblem } from './problems.js';
+export { suggestField } from './suggestions.js';
+export { parseDuration, parseSize } from './units.js';

@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { AGENT_LIMITS } from '../../runtime/limits.js';
+import { AGENT_LIMITS } from '../runtime/limits.js';
 
 export const MANIFEST_API_VERSION = 'caxton.dev/v1';
 export const MANIFEST_KIND = 'Fleet';
 
-/** The JSON Schema the manifests are validated against (docs/fleet.schema.json; this file is dist/cli/manifest/schema.js). */
-export const FLEET_SCHEMA_FILE = fileURLToPath(new URL('../../../docs/fleet.schema.json', import.meta.url));
+/** The JSON Schema the manifests are validated against (docs/fleet.schema.json; this file is dist/manifest/schema.js). */
+export const FLEET_SCHEMA_FILE = fileURLToPath(new URL('../../docs/fleet.schema.json', import.meta.url));
 
 /** As in the schema: names are at most 128 characters, memory 64 KiB-4 GiB. */
 export const NAME_LIMIT = 128;
