@@ -145,9 +145,12 @@ export function loadManifest(file: string): Fleet {
 
 /**
  * A fleet manifest given as text (`source`), named `file` in messages, its
- * modules from `modules`; Fleet.file is `absolute` (default `file`).
+ * modules from `modules`; Fleet.file is `absolute` (default `file`). A tool
+ * server's relative `cwd` is resolved from `dir` (default: the directory of
+ * `absolute`); with `dir` null (a manifest sent over HTTP, which has no
+ * directory) a relative `cwd` is a problem.
  */
-export function parseManifest(source: string, file: string, modules: ModuleResolver, absolute = file): Fleet {
+export function parseManifest(source: string, file: string, modules: ModuleResolver, absolute = file, dir: string | null = dirname(absolute)): Fleet {
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
 
   const lines = new LineCounter();
@@ -175,7 +178,7 @@ export function parseManifest(source: string, file: string, modules: ModuleResol
   const { validate, ...fields } = schema();
   const problems: ManifestProblem[] = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, fields, where);
   const agentsIn = isManifestShaped(data) ? data.agents : [];
-  problems.push(...semanticProblems(agentsIn, where), ...toolProblems(data, where));
+  problems.push(...semanticProblems(agentsIn, where), ...toolProblems(data, where, dir !== null));
   if (problems.length) throw new ManifestError(file, sortProblems(problems));
 
   // valid: resolve and get the modules, expand instances
@@ -212,7 +215,7 @@ export function parseManifest(source: string, file: string, modules: ModuleResol
       agents.push(agent);
     }
   });
-  const fleet: Fleet = { file: absolute, agents, tools: resolveToolServers(manifest.tools ?? [], dirname(absolute), where), toolsDeclared: manifest.tools !== undefined };
+  const fleet: Fleet = { file: absolute, agents, tools: resolveToolServers(manifest.tools ?? [], dir ?? '/', where), toolsDeclared: manifest.tools !== undefined };
   if (manifest.metadata?.name !== undefined) fleet.name = manifest.metadata.name;
   return fleet;
 }

@@ -5,7 +5,7 @@
  * range, allow-lists naming declared servers) and the specs sent to
  * ToolService.Put, with `cwd` resolved from the manifest's directory.
  */
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { ToolServerSpec } from '../runtime/tools/spec.js';
 import { editDistance } from '../runtime/did-you-mean.js';
 import type { Locator, Segment } from './positions.js';
@@ -39,8 +39,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 /**
  * The checks a JSON Schema cannot make on tool servers and allow-lists. Only
  * values of the right type are looked at (the schema reports the rest).
+ * `relativeCwd`: whether a relative `cwd` has a directory to be resolved
+ * from (not in a manifest sent as text over HTTP).
  */
-export function toolProblems(data: unknown, where: Locator): ManifestProblem[] {
+export function toolProblems(data: unknown, where: Locator, relativeCwd = true): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   const problem = (path: Segment[], message: string, key = false) => problems.push(problemAt(where, path, message, key));
   if (!isObject(data)) return problems;
@@ -55,6 +57,11 @@ export function toolProblems(data: unknown, where: Locator): ManifestProblem[] {
       if (ms === undefined) problem(at, `tools[${index}].timeoutMs ${quote(time)} is not a whole number of milliseconds`);
       else if (ms < 1) problem(at, `tools[${index}].timeoutMs ${quote(time)} must be at least 1 ms`);
       else if (ms > MAX_TIMEOUT_MS) problem(at, `tools[${index}].timeoutMs ${quote(time)} is ${ms} ms, more than the ${MAX_TIMEOUT_MS} ms (10 minutes) a tool call may take`);
+    }
+    const cwd = isObject(raw.stdio) ? raw.stdio.cwd : undefined;
+    if (!relativeCwd && typeof cwd === 'string' && !isAbsolute(cwd)) {
+      problem(['tools', index, 'stdio', 'cwd'], `tools[${index}].stdio.cwd ${quote(cwd)} is a relative path, but this manifest was sent without a directory for it to be relative to: ` +
+        'give an absolute path on the server\'s machine, or leave cwd out (the tool server then starts in the server\'s working directory)');
     }
     const headers = isObject(raw.http) ? raw.http.headers : undefined;
     if (isObject(headers)) {

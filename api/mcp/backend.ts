@@ -10,6 +10,9 @@ import type { ApiMessage } from '../bus-client.js';
 import type { ContractNetOutcome, ContractNetRequest } from '../../runtime/fipa/contract-net.js';
 import type { DeadLetter } from '../../runtime/runtime.js';
 import type { ModuleResolver } from '../../manifest/load.js';
+import type { CurrentToolServer } from '../../manifest/plan.js';
+import type { ToolServerState } from '../../manifest/tool-report.js';
+import type { ToolServerSpec } from '../../runtime/tools/spec.js';
 import type { Caller } from './caller.js';
 
 export interface MessageArgs {
@@ -21,6 +24,9 @@ export interface MessageArgs {
   inReplyTo?: string | undefined;
   durable?: boolean | undefined;
 }
+
+/** A tool server as the deploy tool reads it (ToolService.List): what the plan compares and what the report says. */
+export type ToolServerView = CurrentToolServer & ToolServerState;
 
 /** A non-following LogService.Tail. */
 export interface LogQuery {
@@ -45,6 +51,12 @@ export interface Backend {
   logLines(q: LogQuery, signal: AbortSignal): AsyncIterable<Record<string, unknown>>;
   deploy(a: DeployArgs): Promise<AgentView>;
   undeploy(name: string): Promise<void>;
+  listToolServers(): Promise<ToolServerView[]>;
+  /** add or replace a tool server; answers once its first start has succeeded or failed */
+  putToolServer(spec: ToolServerSpec): Promise<ToolServerView>;
+  removeToolServer(name: string): Promise<void>;
   /** where a deployed manifest's module bytes come from: `inline`, the deploy tool's `modules` argument, and (`caxton mcp` only) files */
   modules(inline: Readonly<Record<string, string>>): ModuleResolver;
+  /** the directory a manifest's relative paths (a tool server's cwd) are read from: `caxton mcp`'s working directory; null over HTTP, where a manifest has none */
+  readonly manifestDir: string | null;
 }

@@ -43,8 +43,12 @@ export function operationsBackend(ops: Operations, caller: Caller, headers: () =
     logLines: (q, signal) => lines(ops, q, signal),
     deploy: (a) => named(() => ops.deploy(a)),
     undeploy: (name) => named(() => ops.undeploy(name)),
+    listToolServers: () => named(() => ops.toolList()),
+    putToolServer: (spec) => named(async () => (await ops.toolPut(spec)).server),
+    removeToolServer: (name) => named(() => ops.toolRemove(name)),
     // Over HTTP a module comes with the request or not at all: the server never opens a path a client wrote.
     modules: (inline) => inlineModules(inline),
+    manifestDir: null,
   };
 }
 

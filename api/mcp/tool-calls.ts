@@ -7,7 +7,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Backend, LogQuery, MessageArgs } from './backend.js';
-import { deployManifest, type DeployOutcome, type DeployToolArgs } from './deploy.js';
+import { deployManifest, deploySummary, type DeployOutcome, type DeployToolArgs } from './deploy.js';
 import { toolError, toolResult } from './errors.js';
 import { MAX_LOG_LINES, type ToolDef } from './tools.js';
 
@@ -66,13 +66,6 @@ async function run(tool: ToolDef, a: Args, backend: Backend, signal: AbortSignal
       throw new Error(`tool ${String(never)} has no implementation`);
     }
   }
-}
-
-/** One line per refused agent, after the outcome's JSON: what a person or a model reads first. */
-function deploySummary(o: DeployOutcome): string {
-  const lines = o.rejected.map((r) => `agent "${r.name}" (${r.action}): ${r.code}: ${r.message}\n  hint: ${r.hint}`);
-  const what = o.applied.length ? `applied: ${o.applied.join(', ')}` : 'nothing was changed';
-  return `DEPLOY_FAILED: ${o.rejected.length} agent(s) refused; ${what}\n${lines.join('\n')}`;
 }
 
 /** Run `tool` with its checked arguments; every failure comes back as a result with isError. */

@@ -95,7 +95,7 @@ const DEPLOY_SCHEMA = {
       type: 'object', additionalProperties: { type: 'string', format: 'byte' },
       description: 'the .wasm bytes (base64) of each module, keyed by its path exactly as the manifest\'s `module:` writes it. Required over HTTP (/mcp), where the server never reads a file a client names; `caxton mcp` reads the paths it is not given from its working directory',
     },
-    prune: { type: 'boolean', description: 'also remove the deployed agents the manifest does not name' },
+    prune: { type: 'boolean', description: 'also remove the deployed agents the manifest does not name, and, when it has a tools: section, the tool servers it does not declare' },
     dryRun: { type: 'boolean', description: 'return the plan, change nothing' },
   },
 };
@@ -137,7 +137,7 @@ function fromRoute(t: RouteTool, route: RouteDoc): ToolDef {
 
 const DEPLOY_TOOL: ToolDef = {
   name: 'deploy_manifest', title: 'Deploy a fleet manifest', operationId: undefined, path: {},
-  description: 'Applies a fleet manifest as `caxton deploy -f` does: creates the agents it names that are not deployed, replaces those that differ (module, config, capabilities or a limit), leaves the others, and with "prune" removes the agents it does not name. Every module is checked first: one that would be refused stops the whole apply with nothing changed. Returns the plan, what was applied and each agent the server refused (with its code and hint). Needs a token with full rights.',
+  description: 'Applies a fleet manifest as `caxton deploy -f` does: its tool servers (tools:) first, then its agents. Creates what it names that the server lacks, replaces what differs (an agent\'s module, config, capabilities, tools or a limit; a tool server\'s spec), leaves the others, and with "prune" removes the agents it does not name (and, when it has a tools: section, the tool servers it does not declare). Every module is checked first: one that would be refused stops the whole apply with nothing changed. Returns the plan (also as the text `caxton deploy -f` prints), what was applied, each agent or tool server the server refused (with its code and hint), and tool servers that are down. Needs a token with full rights.',
   inputSchema: { type: 'object', ...DEPLOY_SCHEMA, additionalProperties: false },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
 };

@@ -5,11 +5,8 @@
  * Every rejection is reported at once, with its code, message and hint, and
  * what was applied.
  */
-import type { ManifestAgent } from '../../manifest/index.js';
 import { CliError, EXIT } from '../errors.js';
-import { checkTables, validateAgentModule } from '../../runtime/module/abi.js';
-import { isCaxtonError } from '../../runtime/errors.js';
-import type { ModuleShape } from '../../runtime/module/inspect.js';
+import type { ModuleRejection, NotTried } from '../../manifest/apply.js';
 
 /** One agent or tool server the check or the server refused. */
 export interface Rejection {
@@ -28,44 +25,15 @@ export interface Rejection {
   removed?: boolean;
 }
 
-/**
- * The checks the server makes on a module at deploy (structure, imports and
- * their signatures, exports, memory import, interrupt-check rewrite) and,
- * when the manifest gives memoryLimitBytes, its tables against that limit.
- * ABI version and caxton_init are asked when the agent starts, on the server.
- */
-export function checkModules(file: string, steps: { action: string; agent?: ManifestAgent }[]): Rejection[] {
-  const interruptChecks = process.env.CAXTON_INTERRUPT_CHECKS !== 'off';
-  // Agents from the same file share one buffer: compile it once (a failure again per agent, for its name).
-  const passed = new Map<Uint8Array, ModuleShape>();
-  const out: Rejection[] = [];
-  for (const { action, agent } of steps) {
-    if (!agent) continue;
-    try {
-      let shape = passed.get(agent.moduleBytes);
-      if (!shape) {
-        shape = validateAgentModule(agent.name, agent.moduleBytes, { interruptChecks }).shape;
-        passed.set(agent.moduleBytes, shape);
-      }
-      if (agent.memoryLimitBytes !== undefined) checkTables(agent.name, shape, agent.memoryLimitBytes);
-    } catch (e) {
-      if (!isCaxtonError(e)) throw e;
-      out.push({ name: agent.name, action, code: e.code, message: e.message, hint: e.hint, exitCode: EXIT.USAGE, at: `${file}:${agent.source.line}:${agent.source.column}` });
-    }
-  }
-  return out;
+/** The modules the runtime's checks refuse (manifest/apply.ts checkModules), at their place in `file`. */
+export function moduleRejections(file: string, bad: readonly ModuleRejection[]): Rejection[] {
+  return bad.map(({ agent, action, code, message, hint }) => ({ name: agent.name, action, code, message, hint, exitCode: EXIT.USAGE, at: `${file}:${agent.source.line}:${agent.source.column}` }));
 }
 
 /** A rejection from a CliError (the server's code, message and hint, with the exit code of its gRPC status). */
 export function rejection(e: unknown, name: string, action: string, at?: string, kind: 'agent' | 'toolServer' = 'agent'): Rejection {
   if (e instanceof CliError) return { ...(kind === 'toolServer' ? { kind } : {}), name, action, code: e.code, message: e.message, hint: e.hint, exitCode: e.exitCode, ...(at ? { at } : {}) };
   throw e;
-}
-
-/** Steps left untried, and why. */
-export interface NotTried {
-  names: string[];
-  why: string;
 }
 
 function counted(n: number, what: string): string {

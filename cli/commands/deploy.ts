@@ -1,34 +1,36 @@
 /**
  * `caxton deploy -f fleet.yaml`: idempotent apply of a fleet manifest, its
- * agents and its tool servers (the plan is cli/commands/deploy-plan.ts).
+ * agents and its tool servers, over gRPC. The plan and the apply are
+ * manifest/plan.ts and manifest/apply.ts, shared with the MCP deploy tool
+ * (api/mcp/deploy.ts); this file is their CLI side: the server's agents and
+ * tool servers read over gRPC, the plan and the progress printed, the
+ * rejections turned into a DEPLOY_FAILED error and an exit code.
  *
  * Tool servers to create or update are put first (an agent's caxton_init may
  * call a tool), then the agents are applied, then the tool servers to remove
- * are removed. An agent update is a remove then a deploy of the new spec:
- * messages still queued for the old agent are dead-lettered (AGENT_GONE); a
- * tool server update replaces the server (ToolService.Put). Before anything
- * changes (and with --dry-run), every module to deploy gets the server's
- * module checks here (cli/commands/deploy-report.ts), so a broken module
- * stops the apply with the running agents untouched. An agent the server
- * still refuses does not stop the others: every rejection is reported at the
- * end, with what was applied. A tool server the server refuses (its
- * operator's policy: TOOL_SERVER_NOT_ALLOWED) leaves the agents untouched:
- * they may need it. A tool server that was put but could not start is
- * reported (its last error) without failing the deploy: the server keeps
- * trying it (cli/commands/deploy-tools.ts).
+ * are removed. Before anything changes (and with --dry-run), every module to
+ * deploy gets the server's module checks here, so a broken module stops the
+ * apply with the running agents untouched. An agent the server still
+ * refuses does not stop the others: every rejection is reported at the end,
+ * with what was applied. A tool server the server refuses (its operator's
+ * policy: TOOL_SERVER_NOT_ALLOWED) leaves the agents untouched: they may
+ * need it. A tool server that was put but could not start is reported (its
+ * last error) without failing the deploy: the server keeps trying it
+ * (manifest/tool-report.ts, cli/commands/deploy-tools.ts).
  */
 import cliProgress from 'cli-progress';
-import { loadManifest } from '../../manifest/index.js';
+import { loadManifest, type ManifestAgent } from '../../manifest/index.js';
+import { applyPlan, checkModules, stepLabel, type DeployTarget } from '../../manifest/apply.js';
+import { describePlan, plan, specFromJson, stepView, type CurrentAgent, type PlanStep } from '../../manifest/plan.js';
+import { reportFields, toolReport, unchangedStates, type ToolServerState } from '../../manifest/tool-report.js';
 import { Connection, type ConnectionOptions } from '../client.js';
 import { CliError, EXIT } from '../errors.js';
-import { checkModules, deployFailed, rejection, type NotTried, type Rejection } from './deploy-report.js';
-import { describePlan, plan, stepView, type PlanStep } from './deploy-plan.js';
-import { toolReport, writeToolReport, type ToolReport } from './deploy-tools.js';
+import { deployFailed, moduleRejections, rejection, type Rejection } from './deploy-report.js';
+import { writeToolReport } from './deploy-tools.js';
 import { defaultOutput, render } from '../output.js';
 import type { Output } from '../options/output.js';
+import type { Agent__Output } from '../../proto/generated/caxton/v1/Agent.js';
 import type { DeployRequest } from '../../proto/generated/caxton/v1/DeployRequest.js';
-import type { ManifestAgent } from '../../manifest/index.js';
-import type { ToolServer__Output } from '../../proto/generated/caxton/v1/ToolServer.js';
 
 function deployRequest(a: ManifestAgent): DeployRequest {
   return {
@@ -36,6 +38,11 @@ function deployRequest(a: ManifestAgent): DeployRequest {
     memoryLimitBytes: a.memoryLimitBytes ?? 0, timeLimitMs: a.timeLimitMs ?? 0, mailbox: a.mailbox ?? 0, worker: a.worker ?? 0,
     maxSendsPerSecond: a.maxSendsPerSecond ?? 0, tools: a.tools,
   };
+}
+
+/** An agent as the plan compares it: gRPC's, its config and deploy request parsed from JSON text. */
+function currentAgent(a: Agent__Output): CurrentAgent {
+  return { name: a.name, kind: a.kind, state: a.state, tools: a.tools, config: JSON.parse(a.configJson || 'null'), requested: JSON.parse(a.specJson || '{}') as CurrentAgent['requested'] };
 }
 
 /** `caxton deploy`'s options (cli/options/deploy.ts). */
@@ -46,9 +53,20 @@ export interface DeployArgs extends ConnectionOptions {
   output?: Output;
 }
 
-/** What -o json/yaml add about tool servers: those down, and warnings about allow-lists. */
-function reportFields(r: ToolReport): Record<string, unknown> {
-  return { ...(r.down.length ? { toolServersDown: r.down } : {}), ...(r.warnings.length ? { warnings: r.warnings } : {}) };
+/** The plan's changes over gRPC. Put answers once the tool server's first start has succeeded or failed. */
+function grpcTarget(conn: Connection): DeployTarget {
+  return {
+    putToolServer: async (spec) => (await conn.call('tools', 'Put', { specJson: JSON.stringify(spec) }, 120_000)).server ?? undefined,
+    removeToolServer: async (name) => {
+      await conn.call('tools', 'Remove', { name });
+    },
+    deployAgent: async (a) => {
+      await conn.call('agents', 'Deploy', deployRequest(a), 120_000);
+    },
+    undeployAgent: async (name) => {
+      await conn.call('agents', 'Undeploy', { name });
+    },
+  };
 }
 
 export async function runDeploy(a: DeployArgs): Promise<void> {
@@ -61,10 +79,10 @@ export async function runDeploy(a: DeployArgs): Promise<void> {
       if (e instanceof CliError && e.code === 'UNIMPLEMENTED' && !fleet.toolsDeclared) return [];
       throw e;
     })]);
-    const steps = plan(fleet, agents, servers, a.prune);
+    const steps = plan(fleet, agents.map(currentAgent), servers.map((s) => ({ name: s.name, spec: specFromJson(s.specJson) })), a.prune);
     const work = steps.filter((s) => s.action !== 'unchanged');
     // The server's own module checks, here, before anything changes (and with --dry-run).
-    const bad = checkModules(fleet.file, work);
+    const bad = moduleRejections(fleet.file, checkModules(work));
     const view = steps.map(stepView);
     if (output === 'table') process.stdout.write(`${describePlan(steps, fleet.toolsDeclared)}\n`);
     if (bad.length) {
@@ -72,7 +90,7 @@ export async function runDeploy(a: DeployArgs): Promise<void> {
       throw deployFailed(bad, []);
     }
     // The tool servers as they are now: those the plan leaves unchanged keep their state.
-    const states = new Map(servers.filter((s) => steps.some((p) => p.kind === 'toolServer' && p.name === s.name && p.action === 'unchanged')).map((s) => [s.name, s]));
+    const states: Map<string, ToolServerState> = unchangedStates(steps, servers);
     const known = new Set([...servers.map((s) => s.name), ...fleet.tools.map((w) => w.name)]);
     if (a['dry-run'] || work.length === 0) {
       const report = toolReport(fleet, states, known);
@@ -101,81 +119,36 @@ function shown(r: Rejection): Record<string, unknown> {
   return { ...(r.kind ? { kind: r.kind } : {}), name: r.name, action: r.action, code: r.code, message: r.message, hint: r.hint, ...(r.removed ? { removed: true } : {}) };
 }
 
-const DONE = { create: 'created', update: 'updated', remove: 'removed', unchanged: 'unchanged' } as const;
-
-/** One step on the server; a tool server put records its state in `states`. */
-async function applyStep(conn: Connection, s: PlanStep, states: Map<string, ToolServer__Output>, removed: () => void): Promise<void> {
-  if (s.kind === 'toolServer') {
-    if (s.action === 'remove') {
-      await conn.call('tools', 'Remove', { name: s.name });
-      states.delete(s.name);
-      return;
-    }
-    // Put answers once the server's first start has succeeded or failed.
-    const r = await conn.call('tools', 'Put', { specJson: JSON.stringify(s.tool!.spec) }, 120_000);
-    if (r.server) states.set(s.name, r.server);
-    return;
-  }
-  if (s.action === 'remove' || s.action === 'update') {
-    await conn.call('agents', 'Undeploy', { name: s.name });
-    removed();
-  }
-  if (s.action === 'create' || s.action === 'update') await conn.call('agents', 'Deploy', deployRequest(s.agent!), 120_000);
-}
-
 /**
- * Apply the steps: tool servers to put, then agents, then tool servers to
- * remove. A step the server refuses is recorded and the rest of its phase
- * still applied; a refused tool server leaves the agents and removals
- * untried, and a server that stops answering (unreachable, or the token
- * refused) everything after it.
+ * Apply the steps (manifest/apply.ts) with a progress bar on a terminal, a
+ * line per step otherwise; a rejection gets its exit code and its place in
+ * the manifest. The server stopped answering when it is unreachable or
+ * refuses the token.
  */
-async function apply(conn: Connection, file: string, work: PlanStep[], output: Output, states: Map<string, ToolServer__Output>):
-  Promise<{ applied: string[]; rejected: Rejection[]; notTried?: NotTried }> {
+async function apply(conn: Connection, file: string, work: PlanStep[], output: Output, states: Map<string, ToolServerState>) {
   const bar = process.stderr.isTTY && output === 'table'
     ? new cliProgress.SingleBar({ format: 'applying [{bar}] {value}/{total} {name}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
     : undefined;
   bar?.start(work.length, 0, { name: '' });
-  const phases = [
-    work.filter((s) => s.kind === 'toolServer' && s.action !== 'remove'),
-    work.filter((s) => s.kind === 'agent'),
-    work.filter((s) => s.kind === 'toolServer' && s.action === 'remove'),
-  ];
-  const ordered = phases.flat();
-  const applied: string[] = [];
-  const rejected: Rejection[] = [];
-  const label = (s: PlanStep): string => `${s.kind === 'toolServer' ? 'tool server ' : ''}${s.name}`;
-  const rest = (from: number): string[] => ordered.slice(from).map(label);
-  let done = 0;
-  let notTried: NotTried | undefined;
-  for (const [p, phase] of phases.entries()) {
-    for (const s of phase) {
-      bar?.update(done, { name: label(s) });
-      const source = s.agent?.source ?? s.tool?.source;
-      let removed = false;
-      try {
-        await applyStep(conn, s, states, () => { removed = true; });
-      } catch (e) {
-        const r = rejection(e, s.name, s.action, source ? `${file}:${source.line}:${source.column}` : undefined, s.kind);
-        rejected.push(s.action === 'update' && removed ? { ...r, removed: true } : r);
-        done++;
-        if (r.exitCode === EXIT.UNREACHABLE || (r.exitCode === EXIT.UNAUTHENTICATED && r.code === 'UNAUTHENTICATED')) {
-          notTried = { names: rest(done), why: 'the server stopped answering' };
-          bar?.stop();
-          return { applied, rejected, notTried };
-        }
-        continue;
-      }
-      done++;
-      applied.push(`${DONE[s.action]} ${label(s)}`);
-      bar?.update(done, { name: label(s) });
-      if (!bar && output === 'table') process.stdout.write(`${DONE[s.action]} ${label(s)}\n`);
-    }
-    if (p === 0 && rejected.length) {
-      notTried = { names: rest(done), why: 'a tool server was refused, so the agents were left as they are' };
-      break;
-    }
-  }
+  const toRejection = (e: unknown, s: PlanStep): Rejection => {
+    const source = s.agent?.source ?? s.tool?.source;
+    return rejection(e, s.name, s.action, source ? `${file}:${source.line}:${source.column}` : undefined, s.kind);
+  };
+  const result = await applyPlan(work, grpcTarget(conn), states, {
+    stops: (e) => {
+      if (!(e instanceof CliError)) throw e; // a bug, not a rejection
+      return e.exitCode === EXIT.UNREACHABLE || (e.exitCode === EXIT.UNAUTHENTICATED && e.code === 'UNAUTHENTICATED');
+    },
+    starting: (s, done) => bar?.update(done, { name: stepLabel(s) }),
+    applied: (s, line, done) => {
+      bar?.update(done, { name: stepLabel(s) });
+      if (!bar && output === 'table') process.stdout.write(`${line}\n`);
+    },
+  });
   bar?.stop();
-  return { applied, rejected, ...(notTried ? { notTried } : {}) };
+  const rejected = result.failed.map((f) => {
+    const r = toRejection(f.error, f.step);
+    return f.removed ? { ...r, removed: true } : r;
+  });
+  return { applied: result.applied, rejected, ...(result.notTried ? { notTried: result.notTried } : {}) };
 }

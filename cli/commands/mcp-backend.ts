@@ -9,10 +9,11 @@
 import { CliError } from '../errors.js';
 import type { Connection } from '../client.js';
 import { moduleFiles } from '../../manifest/load.js';
+import { specFromJson } from '../../manifest/plan.js';
 import { ReplyTimeoutError, reviveError } from '../../runtime/errors.js';
 import type { AgentView } from '../../api/control.js';
 import type { ApiMessage } from '../../api/bus-client.js';
-import type { Backend, LogQuery, MessageArgs } from '../../api/mcp/backend.js';
+import type { Backend, LogQuery, MessageArgs, ToolServerView } from '../../api/mcp/backend.js';
 import { tokenCaller } from '../../api/mcp/caller.js';
 import { inlineModules } from '../../api/mcp/deploy.js';
 import type { ContractNetOutcome } from '../../runtime/fipa/contract-net.js';
@@ -20,12 +21,17 @@ import type { DeadLetter } from '../../runtime/runtime.js';
 import type { Agent__Output } from '../../proto/generated/caxton/v1/Agent.js';
 import type { Message__Output } from '../../proto/generated/caxton/v1/Message.js';
 import type { LogLine__Output } from '../../proto/generated/caxton/v1/LogLine.js';
+import type { ToolServer__Output } from '../../proto/generated/caxton/v1/ToolServer.js';
 
 const parse = (text: string, empty: unknown = null): unknown => (text ? JSON.parse(text) : empty);
 
 export function agentView(a: Agent__Output): AgentView {
   const { configJson, specJson, lastError, ...rest } = a;
   return { ...rest, ...(lastError ? { lastError } : {}), config: parse(configJson), requested: parse(specJson, {}) as AgentView['requested'] };
+}
+
+function toolServerView(s: ToolServer__Output): ToolServerView {
+  return { name: s.name, state: s.state, restarts: s.restarts, lastError: s.lastError, tools: s.tools.map((t) => ({ name: t.name })), spec: specFromJson(s.specJson) };
 }
 
 function messageView(m: Message__Output): ApiMessage {
@@ -108,14 +114,21 @@ export function grpcBackend(conn: Connection, cwd: string): Backend {
       const { agent } = await conn.call('agents', 'Deploy', {
         name: a.name, module: a.module, configJson: a.config === undefined ? '' : JSON.stringify(a.config), capabilities: a.capabilities ?? [],
         memoryLimitBytes: a.memoryLimitBytes ?? 0, timeLimitMs: a.timeLimitMs ?? 0, mailbox: a.mailbox ?? 0, worker: a.worker ?? 0, maxSendsPerSecond: a.maxSendsPerSecond ?? 0,
+        tools: a.tools ?? [],
       }, 120_000, { what: `deploy ${a.name}` });
       return agentView(agent!);
     }),
     undeploy: (name) => grpc(async () => {
       await conn.call('agents', 'Undeploy', { name });
     }),
+    listToolServers: () => grpc(async () => (await conn.call('tools', 'List', {})).servers.map(toolServerView)),
+    putToolServer: (spec) => grpc(async () => toolServerView((await conn.call('tools', 'Put', { specJson: JSON.stringify(spec) }, 120_000, { what: `put tool server ${spec.name}` })).server!)),
+    removeToolServer: (name) => grpc(async () => {
+      await conn.call('tools', 'Remove', { name });
+    }),
     // On the user's machine: the modules sent along, else the files, relative to the working directory (as `caxton deploy -f` reads them).
     modules: (inline) => inlineModules(inline, moduleFiles(cwd)),
+    manifestDir: cwd,
   };
 }
 
