@@ -1,10 +1,14 @@
 // Structure checks run by `npm test` (`npm run check:structure`), after the build:
 //  1. no import cycle in the compiled JavaScript (dist/), found with madge;
 //  2. no source file tracked by git (outside the generated proto types) longer
-//     than MAX_LINES lines.
+//     than MAX_LINES lines;
+//  3. layers: no TypeScript source of a folder in LAYERS imports (even a type
+//     only) from a folder it must not: api/ not from cli/ (the API thread is
+//     not the command line), manifest/ from neither (both use it; decision 0019).
 // Prints what it checked; on a failure, what is wrong and how to fix it, and exits 1.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 import madge from 'madge';
 
 const MAX_LINES = 600;
@@ -43,6 +47,26 @@ for (const file of files) {
   }
 }
 console.log(`file length: ${files.length} tracked source files, at most ${MAX_LINES} lines each (longest: ${longest.file}, ${longest.lines})`);
+
+// 3. Layers, from the sources (a type-only import leaves nothing in dist/).
+const LAYERS = { 'api/': ['cli/'], 'manifest/': ['cli/', 'api/'] };
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+let layered = 0;
+for (const file of files) {
+  const layer = Object.keys(LAYERS).find((l) => file.startsWith(l));
+  if (!layer || !file.endsWith('.ts')) continue;
+  layered++;
+  const text = readFileSync(file, 'utf8');
+  for (const [, spec] of text.matchAll(SPECIFIER)) {
+    if (!spec.startsWith('.')) continue;
+    const target = normalize(join(dirname(file), spec));
+    const banned = LAYERS[layer].find((b) => target.startsWith(b));
+    if (banned) {
+      problems.push(`${file} imports ${spec} (${target}): ${layer} must not import from ${banned}\n  Move what both need into a folder both may import (manifest/, runtime/), or pass it in from the caller.`);
+    }
+  }
+}
+console.log(`layers: ${layered} source files of ${Object.keys(LAYERS).join(', ')} checked (${Object.entries(LAYERS).map(([l, b]) => `${l} imports nothing from ${b.join(' or ')}`).join('; ')})`);
 
 if (problems.length) {
   console.error(`\nstructure check failed:\n${problems.map((p) => `- ${p}`).join('\n')}`);
