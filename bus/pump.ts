@@ -25,6 +25,15 @@
  * a slow agent costs at most that much CPU per quiet period; `pollMicros: 0`
  * turns it off.
  *
+ * The spin adapts (`adaptiveSpin`, on unless set to false): a spin that
+ * ends with nothing found halves the next one (to nothing below an eighth of
+ * spinMicros), and a sleep that ends sooner than a full spin would have
+ * lasted sets it back to spinMicros. A worker whose agents wait on slow
+ * partners (a tool call, the network, a timer) then stops burning the core
+ * that partner needs (on 2 cores, a 50 µs spin after each forward to $mcp
+ * held the tool server's process off the CPU), while a worker in a quick
+ * ping-pong keeps catching its replies in the spin.
+ *
  * Just before it sleeps it calls `beforeSleep`, if given: work that can wait
  * for a quiet moment (a worker's span batch) is done then, not after every
  * drain that happens to find the rings empty for a few microseconds.
@@ -39,6 +48,8 @@ export interface PumpOptions {
   readonly spinMicros: number;
   /** upper bound on one sleep, so a lost wake-up can never hang a thread (ms) */
   readonly maxSleepMs: number;
+  /** shorten the spin while spins find nothing, restore it when a sleep was short (default true; false = always spin spinMicros) */
+  readonly adaptiveSpin?: boolean;
   /** while `expecting()` is true, poll (setImmediate) instead of sleeping for up to this long without progress (µs; 0 or absent = never) */
   readonly pollMicros?: number;
 }
@@ -59,6 +70,11 @@ export class Pump {
   private readonly drain: () => number;
   private readonly hasData: () => boolean;
   private readonly spinMs: number;
+  /** the spin the next idle moment gets (ms): spinMs, or less while spins find nothing (adaptiveSpin) */
+  private spinNowMs: number;
+  private readonly adaptive: boolean;
+  /** performance.now() when the current sleep began */
+  private sleptAt = 0;
   private readonly maxSleepMs: number;
   private readonly pollMs: number;
   private readonly expecting: () => boolean;
@@ -76,6 +92,8 @@ export class Pump {
     this.drain = drain;
     this.hasData = hasData;
     this.spinMs = options.spinMicros / 1000;
+    this.spinNowMs = this.spinMs;
+    this.adaptive = options.adaptiveSpin !== false && this.spinMs > 0;
     this.maxSleepMs = options.maxSleepMs;
     this.pollMs = (options.pollMicros ?? 0) / 1000;
     this.expecting = hooks.expecting ?? NEVER;
@@ -114,6 +132,8 @@ export class Pump {
       // Woken by a producer (which already set AWAKE) or by the timeout.
       this.sleeping = false;
       Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);
+      // A full spin would have caught this frame: spin fully again.
+      if (this.adaptive && performance.now() - this.sleptAt < this.spinMs) this.spinNowMs = this.spinMs;
     }
     if (!this.running) return;
     if (this.drain() > 0) {
@@ -122,8 +142,8 @@ export class Pump {
       setImmediate(this.tick);
       return;
     }
-    if (this.spinMs > 0) {
-      const until = performance.now() + this.spinMs;
+    if (this.spinNowMs > 0) {
+      const until = performance.now() + this.spinNowMs;
       do {
         if (this.hasData()) {
           this.scheduled = true;
@@ -131,6 +151,8 @@ export class Pump {
           return;
         }
       } while (performance.now() < until);
+      // Nothing came: the next idle moment spins half as long, down to none.
+      if (this.adaptive) this.spinNowMs = this.spinNowMs / 2 < this.spinMs / 8 ? 0 : this.spinNowMs / 2;
     }
     if (this.pollMs > 0 && this.expecting()) {
       const now = performance.now();
@@ -151,6 +173,7 @@ export class Pump {
       return;
     }
     this.sleeping = true;
+    if (this.adaptive) this.sleptAt = performance.now();
     const result = Atomics.waitAsync(this.i32, this.doorbell, DOORBELL_SLEEPING, this.maxSleepMs);
     if (result.async) {
       result.value.then(this.tick, this.tick);

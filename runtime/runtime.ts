@@ -89,6 +89,7 @@ export class Runtime {
       maxInstances: opts.maxInstances ?? 12_000,
       maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       spinMicros: opts.spinMicros ?? 50,
+      adaptiveSpin: opts.adaptiveSpin ?? process.env.CAXTON_ADAPTIVE_SPIN !== 'off',
       supervisorSpinMicros: opts.supervisorSpinMicros ?? 0,
       maxSleepMs: opts.maxSleepMs ?? 1000,
       drainBudget: opts.drainBudget ?? 8192,

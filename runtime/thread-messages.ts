@@ -10,6 +10,8 @@ export type Transport = 'bus' | 'postmessage';
 
 export interface HostOptions {
   readonly spinMicros: number;
+  /** bus/pump.ts adaptiveSpin */
+  readonly adaptiveSpin: boolean;
   readonly maxSleepMs: number;
   readonly maxFrameBytes: number;
   /** frames handled per drain before yielding to the event loop */

@@ -30,6 +30,12 @@ export interface RuntimeOptions {
   /** worker threads busy-poll this long before sleeping, µs (0 = off) */
   spinMicros?: number;
   /**
+   * shorten a worker's spin while its spins find nothing and restore it when
+   * a frame comes soon after a sleep (bus/pump.ts; default true, false =
+   * always spin spinMicros)
+   */
+  adaptiveSpin?: boolean;
+  /**
    * the supervisor thread's busy-poll, µs (default 0): it is off the
    * agent-to-agent path, and spinning there steals a core from the workers
    * on small machines

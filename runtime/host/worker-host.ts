@@ -103,7 +103,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
 
   constructor(input: HostTaskInput) {
     super(new Bus(input.bus), input.thread, {
-      spinMicros: input.options.spinMicros, maxSleepMs: input.options.maxSleepMs,
+      spinMicros: input.options.spinMicros, maxSleepMs: input.options.maxSleepMs, adaptiveSpin: input.options.adaptiveSpin,
       framesPerRing: FRAMES_PER_RING, drainBudget: input.options.drainBudget, maxPasses: Infinity,
     });
     this.port = input.port as unknown as MessagePort;

@@ -59,7 +59,7 @@ export interface WorkerPoolDeps {
   onAgentTimedOut: (thread: number, slot: number, generation: number, why: string) => void;
 }
 
-export type WorkerPoolOptions = Pick<ResolvedRuntimeOptions, 'spinMicros' | 'maxSleepMs' | 'maxFrameBytes' | 'drainBudget' | 'transport'>;
+export type WorkerPoolOptions = Pick<ResolvedRuntimeOptions, 'spinMicros' | 'adaptiveSpin' | 'maxSleepMs' | 'maxFrameBytes' | 'drainBudget' | 'transport'>;
 
 export class WorkerPool {
   readonly workers: number;
@@ -116,7 +116,7 @@ export class WorkerPool {
 
   private hostOptions(): HostOptions {
     const o = this.options;
-    return { spinMicros: o.spinMicros, maxSleepMs: o.maxSleepMs, maxFrameBytes: o.maxFrameBytes, drainBudget: o.drainBudget, transport: o.transport, logLevel: this.logger.levelVal };
+    return { spinMicros: o.spinMicros, adaptiveSpin: o.adaptiveSpin, maxSleepMs: o.maxSleepMs, maxFrameBytes: o.maxFrameBytes, drainBudget: o.drainBudget, transport: o.transport, logLevel: this.logger.levelVal };
   }
 
   /** Run a host task on the slot's thread with a fresh control port; resolves when the host is ready. */
