@@ -94,7 +94,7 @@ export class ToolHost {
     const old = this.servers.get(spec.name);
     if (old && sameSpec(old.spec, spec)) return 'unchanged';
     if (old) void old.stop();
-    const server = new ToolServer(structuredClone(spec), { logger: this.logger, version: this.version });
+    const server = new ToolServer(structuredClone(spec), { logger: this.logger, version: this.version, maxMessageBytes: this.options.maxMessageBytes });
     this.servers.set(spec.name, server);
     server.start();
     return old ? 'updated' : 'created';
