@@ -24,6 +24,13 @@
  * - The W3C trace context of the call reaches an HTTP tool server as a
  *   `traceparent` header (an AsyncLocalStorage read by our fetch), and any
  *   server as `_meta.traceparent`.
+ * - Over HTTP the SDK sees no connection to lose, so our fetch watches for
+ *   it: a request that cannot reach the server (refused, reset) marks it
+ *   down and restarts the connection with back-off; a call whose response
+ *   stream breaks before its answer (the server died in the middle of it) is
+ *   failed TOOL_SERVER_DOWN at once, since an answer lost with a stream that
+ *   has no event ids is never resumed (else the call would wait for its time
+ *   limit).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ChildProcess } from 'node:child_process';
@@ -64,8 +71,12 @@ export class ToolCallFailure extends Error {
   }
 }
 
-/** The trace context of the call being made, for our fetch (HTTP) to send as a header. */
-const callContext = new AsyncLocalStorage<string>();
+/** The call being made over HTTP, for our fetch: its trace context (a header to send) and what to do if its response stream breaks. */
+interface CallContext {
+  traceparent: string | undefined;
+  broke: (e: unknown) => void;
+}
+const callContext = new AsyncLocalStorage<CallContext>();
 
 export interface ToolServerDeps {
   logger: Logger;
@@ -139,8 +150,19 @@ export class ToolServer {
     }
     const params = { name: tool, arguments: args, ...(traceparent ? { _meta: { traceparent } } : {}) };
     try {
-      const run = (): Promise<CallToolResult> => client.callTool(params, undefined, { timeout: timeoutMs }) as Promise<CallToolResult>;
-      return await (traceparent ? callContext.run(traceparent, run) : run());
+      if (!this.spec.http) return await client.callTool(params, undefined, { timeout: timeoutMs }) as CallToolResult;
+      // Over HTTP, a broken response stream aborts the call (the SDK then sends notifications/cancelled).
+      const broken = new AbortController();
+      let settled = false;
+      const ctx: CallContext = {
+        traceparent,
+        broke: (e) => { if (!settled) broken.abort(new McpError(ErrorCode.ConnectionClosed, `its answer's HTTP stream broke (${causeOf(e)})`)); },
+      };
+      try {
+        return await callContext.run(ctx, () => client.callTool(params, undefined, { timeout: timeoutMs, signal: broken.signal })) as CallToolResult;
+      } finally {
+        settled = true;
+      }
     } catch (e) {
       throw this.failureOf(e, timeoutMs);
     }
@@ -149,7 +171,10 @@ export class ToolServer {
   private failureOf(e: unknown, timeoutMs: number): ToolCallFailure {
     if (e instanceof McpError) {
       if (e.code === ErrorCode.RequestTimeout) return new ToolCallFailure(ToolFailure.TOOL_TIMEOUT, `tool server "${this.name}" did not answer within ${timeoutMs} ms`);
-      if (e.code === ErrorCode.ConnectionClosed) return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}" went away during the call${this.lastError ? ` (${this.lastError})` : ''}`);
+      if (e.code === ErrorCode.ConnectionClosed) {
+        const why = this.lastError ? ` (${this.lastError})` : `: ${e.message.replace(/^MCP error -?\d+: /, '')}`;
+        return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}" went away during the call${why}`);
+      }
       return new ToolCallFailure(ToolFailure.TOOL_ERROR, `tool server "${this.name}" answered with an error: ${e.message}`);
     }
     // Not a JSON-RPC error: a result that is not a CallToolResult (the SDK's
@@ -229,12 +254,27 @@ export class ToolServer {
     }
     return new StreamableHTTPClientTransport(new URL(h.url), {
       requestInit: { headers },
-      fetch: (url, init) => {
-        const traceparent = callContext.getStore();
-        if (traceparent === undefined) return fetch(url, init);
-        const withTrace = new Headers(init?.headers);
-        withTrace.set('traceparent', traceparent);
-        return fetch(url, { ...init, headers: withTrace });
+      fetch: async (url, init) => {
+        const call = callContext.getStore();
+        let req = init;
+        if (call?.traceparent !== undefined) {
+          const withTrace = new Headers(init?.headers);
+          withTrace.set('traceparent', call.traceparent);
+          req = { ...init, headers: withTrace };
+        }
+        let res: Response;
+        try {
+          res = await fetch(url, req);
+        } catch (e) {
+          // fetch's TypeError: no answer at all (refused, reset, DNS). Our own close aborts with an AbortError instead.
+          if (e instanceof TypeError) this.lost(epoch, `the tool server cannot be reached: ${causeOf(e)}`);
+          throw e;
+        }
+        // A call's answer comes on the event stream of its POST: watch it for a break.
+        if (call && init?.method === 'POST' && res.body && (res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+          return new Response(watchBreak(res.body, call.broke), { status: res.status, statusText: res.statusText, headers: res.headers });
+        }
+        return res;
       },
     });
   }
@@ -334,4 +374,31 @@ class StdioWithExit extends StdioClientTransport {
     });
     return started;
   }
+}
+
+/** The reason of a network failure: fetch's TypeError says "fetch failed", its cause says why (connect ECONNREFUSED 127.0.0.1:PORT). */
+function causeOf(e: unknown): string {
+  const err = e as (Error & { cause?: Error & { code?: string; errors?: Error[] } }) | undefined;
+  const c = err?.cause;
+  return c?.message || c?.errors?.[0]?.message || c?.code || err?.message || String(e);
+}
+
+/** `body`, read through: a read that fails (the connection broke) calls `broke` first. */
+function watchBreak(body: ReadableStream<Uint8Array>, broke: (e: unknown) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        broke(e);
+        controller.error(e);
+        return;
+      }
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }

@@ -13,7 +13,7 @@
 import t, { type Test } from 'tap';
 import { Runtime } from '../../dist/runtime/runtime.js';
 import { example } from '../helpers/agents.js';
-import { captureLog, checkNothingLost, Ledger, server, serverWhen, stdioFixture } from '../helpers/tool-host.js';
+import { captureLog, checkNothingLost, httpFixture, Ledger, server, serverWhen, stdioFixture } from '../helpers/tool-host.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
@@ -159,6 +159,31 @@ t.test('output that is not JSON-RPC: logged, the connection stays up, a call who
   t.match(seen(broken), { performative: 'failure', content: { code: 'TOOL_TIMEOUT' } }, 'the broken line answered nothing: the call ends at its reply-by');
   t.match(server(rt, 'fx'), { state: 'ready', restarts }, 'the server stayed up');
   await echoWorks(t, 'fx');
+});
+
+t.test('an HTTP server: down when it cannot be reached, a crash in the middle of a call is TOOL_SERVER_DOWN at once; back when it is', async (t) => {
+  const first = await httpFixture(t);
+  rt.tools.put({ name: 'web', http: { url: first.url }, timeoutMs: 20_000 });
+  t.teardown(() => rt.tools.remove('web'));
+  await serverWhen(rt, 'web', (s) => s.state === 'ready', 'ready');
+  await echoWorks(t, 'web');
+  const flood = await ledger.call('other-caller', 'web/flood', { count: 5000 });
+  t.match(seen(flood), { performative: 'inform', content: { content: [{ text: 'flooded 5000' }] } }, 'a flood over HTTP');
+  const big = await ledger.call('caller', 'web/huge', { bytes: 100_000 });
+  t.match(seen(big), { performative: 'failure', content: { code: 'TOOL_RESULT_TOO_LARGE' } });
+
+  const crash = await ledger.call('caller', 'web/crash');
+  t.match(seen(crash), { performative: 'failure', content: { code: 'TOOL_SERVER_DOWN', message: /tool server "web" went away during the call/ } }, 'not a time-out 20 s later');
+  t.equal(await first.exited, 7);
+  const down = await serverWhen(rt, 'web', (s) => s.state !== 'ready' && /ECONNREFUSED/.test(s.lastError), 'shown down, its address refusing connections');
+  t.match(down.lastError, new RegExp(`127\\.0\\.0\\.1:${first.port}`), 'the last error names the address');
+  const refused = await ledger.call('caller', 'web/echo', { text: 'anyone?' });
+  t.match(seen(refused), { performative: 'failure', content: { code: 'TOOL_SERVER_DOWN', message: /ECONNREFUSED/ } }, 'a call while it is down');
+  await serverWhen(rt, 'web', (s) => s.restarts >= 1, 'retried');
+
+  await httpFixture(t, first.port);
+  await serverWhen(rt, 'web', (s) => s.state === 'ready', 'ready again once the server is back');
+  await echoWorks(t, 'web');
 });
 
 t.test('nothing counted lost: every request got exactly one answer', async (t) => {
