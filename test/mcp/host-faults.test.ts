@@ -186,6 +186,18 @@ t.test('an HTTP server: down when it cannot be reached, a crash in the middle of
   await echoWorks(t, 'web');
 });
 
+t.test('the tool calls are logged with their conversation id, agent and tool', async (t) => {
+  const ok = await ledger.call('caller', 'fx/echo', { text: 'logged' });
+  const failed = await ledger.call('other-caller', 'fx/throw');
+  t.match(seen(failed), { performative: 'failure', content: { code: 'TOOL_ERROR' } });
+  const okLine = log.lines.find((l) => l.conversationId === ok.conversationId && l.tool === 'fx/echo');
+  t.match(okLine, { level: 20, endpoint: '$mcp', agent: 'caller', tool: 'fx/echo', outcome: 'ok', msg: /tool call fx\/echo: ok/ }, 'a debug line per call');
+  t.type(okLine?.ms, 'number', 'with its duration');
+  const failLine = log.lines.find((l) => l.conversationId === failed.conversationId && l.tool === 'fx/throw');
+  t.match(failLine, { level: 40, agent: 'other-caller', tool: 'fx/throw', outcome: 'TOOL_ERROR', msg: /tool call fx\/throw failed: TOOL_ERROR: .*it threw/ }, 'a warning per failure');
+  t.notOk(JSON.stringify(okLine).includes('"logged"'), 'the arguments are not logged');
+});
+
 t.test('nothing counted lost: every request got exactly one answer', async (t) => {
   await checkNothingLost(t, rt, ledger, { proxies: PROXIES, agentLogs });
 });
