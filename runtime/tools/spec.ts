@@ -50,6 +50,8 @@ export interface ToolOptions {
   maxResultBytes?: number;
   /** calls waiting for one tool server at once; more are refused TOOL_SERVER_BUSY (default 256) */
   maxInFlightPerServer?: number;
+  /** the largest message a stdio tool server may send, bytes; a larger one closes its connection (default 64 MiB) */
+  maxMessageBytes?: number;
 }
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -94,7 +94,7 @@ export class ToolHost {
     const old = this.servers.get(spec.name);
     if (old && sameSpec(old.spec, spec)) return 'unchanged';
     if (old) void old.stop();
-    const server = new ToolServer(structuredClone(spec), { logger: this.logger, version: this.version });
+    const server = new ToolServer(structuredClone(spec), { logger: this.logger, version: this.version, maxMessageBytes: this.options.maxMessageBytes });
     this.servers.set(spec.name, server);
     server.start();
     return old ? 'updated' : 'created';
@@ -158,6 +158,7 @@ export class ToolHost {
     const content = f.content as { tool?: unknown; arguments?: unknown } | null;
     const fail = (code: ToolFailure, message: string, tool = '', ms?: number): void => {
       this.count(tool, code, ms);
+      this.logCall(f, agent, tool, code, ms, message);
       this.answer(f, agent, 'failure', { code, message, hint: TOOL_FAILURE_HINTS[code] });
     };
     if (content === null || typeof content !== 'object' || Array.isArray(content)) {
@@ -223,7 +224,9 @@ export class ToolHost {
         fail(ToolFailure.TOOL_RESULT_TOO_LARGE, `${full} returned more than an agent may be sent (the frame limit)`, full);
         span?.setStatus({ code: SpanStatusCode.ERROR, message: ToolFailure.TOOL_RESULT_TOO_LARGE });
       })) {
-        this.count(full, result.isError === true ? 'is_error' : 'ok', performance.now() - started);
+        const ms = performance.now() - started;
+        this.count(full, result.isError === true ? 'is_error' : 'ok', ms);
+        this.logCall(f, agent, full, result.isError === true ? 'is_error' : 'ok', ms);
         if (result.isError === true) span?.setAttribute('caxton.tool_is_error', true);
       }
     } catch (e) {
@@ -253,6 +256,17 @@ export class ToolHost {
     const name = splitToolName(tool);
     const known = name !== undefined && this.servers.get(name.server)?.tools.has(name.tool) === true;
     this.stats.record(known ? tool : UNKNOWN_TOOL, outcome, latencyMs);
+  }
+
+  /**
+   * One line per answered call, with its conversation id: debug when the tool
+   * answered (ok or is_error), a warning when the call failed (`message` says why).
+   */
+  private logCall(f: DecodedFrame, agent: string, tool: string, outcome: string, ms: number | undefined, message?: string): void {
+    if (message === undefined && !this.logger.isLevelEnabled('debug')) return;
+    const fields = { agent, tool, conversationId: f.conversationId, messageId: f.messageId, outcome, ...(ms !== undefined ? { ms: Math.round(ms * 1000) / 1000 } : {}), ...(f.traceId ? { traceId: f.traceId } : {}) };
+    if (message === undefined) this.logger.debug(fields, `tool call ${tool}: ${outcome}`);
+    else this.logger.warn(fields, `tool call ${tool || '(none)'} failed: ${outcome}: ${message}`);
   }
 
   /** For /metrics: calls, latencies, and each server's state. */

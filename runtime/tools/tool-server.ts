@@ -10,17 +10,30 @@
  * Tricks, and their switches:
  * - The child gets only the SDK's safe default environment (PATH, HOME...)
  *   plus the spec's `env`, never the Caxton server's secrets.
- * - A stdio message is buffered up to MAX_MESSAGE_BYTES (SDK maxBufferSize);
- *   a larger one closes the connection (a tool that floods stdout cannot
- *   exhaust our memory). Results above the agent's frame limit but under it
- *   are refused per call (TOOL_RESULT_TOO_LARGE, in tool-host.ts).
+ * - A stdio message is buffered up to MAX_MESSAGE_BYTES (SDK maxBufferSize;
+ *   ToolOptions.maxMessageBytes); a larger one closes the connection (a tool
+ *   that floods stdout cannot exhaust our memory). Results above the agent's
+ *   frame limit but under it are refused per call (TOOL_RESULT_TOO_LARGE, in
+ *   tool-host.ts).
  * - stderr lines go to the server log, at most STDERR_LINES_PER_SECOND a
  *   second, the rest counted in one line.
+ * - Why a stdio connection closed is kept in lastError (`caxton tools list`):
+ *   the process's exit code or signal, which the SDK's transport does not
+ *   expose (StdioWithExit reads them off its child), its last stderr line,
+ *   and a message over the limit.
  * - The W3C trace context of the call reaches an HTTP tool server as a
  *   `traceparent` header (an AsyncLocalStorage read by our fetch), and any
  *   server as `_meta.traceparent`.
+ * - Over HTTP the SDK sees no connection to lose, so our fetch watches for
+ *   it: a request that cannot reach the server (refused, reset) marks it
+ *   down and restarts the connection with back-off; a call whose response
+ *   stream breaks before its answer (the server died in the middle of it) is
+ *   failed TOOL_SERVER_DOWN at once, since an answer lost with a stream that
+ *   has no event ids is never resumed (else the call would wait for its time
+ *   limit).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -40,6 +53,8 @@ const BACKOFF_MAX_MS = 30_000;
 /** up this long, the next loss starts the back-off from the beginning again */
 const HEALTHY_MS = 60_000;
 const STDERR_LINES_PER_SECOND = 50;
+/** the last stderr line kept for lastError is cut to this many characters */
+const STDERR_TAIL_CHARS = 300;
 
 export type ToolServerState = 'starting' | 'ready' | 'down' | 'stopped';
 
@@ -56,12 +71,18 @@ export class ToolCallFailure extends Error {
   }
 }
 
-/** The trace context of the call being made, for our fetch (HTTP) to send as a header. */
-const callContext = new AsyncLocalStorage<string>();
+/** The call being made over HTTP, for our fetch: its trace context (a header to send) and what to do if its response stream breaks. */
+interface CallContext {
+  traceparent: string | undefined;
+  broke: (e: unknown) => void;
+}
+const callContext = new AsyncLocalStorage<CallContext>();
 
 export interface ToolServerDeps {
   logger: Logger;
   version: string;
+  /** the largest stdio message read (default MAX_MESSAGE_BYTES) */
+  maxMessageBytes?: number;
   /** called when the state or the tool list changes (metrics, `caxton tools list`) */
   onChange?: () => void;
 }
@@ -82,7 +103,10 @@ export class ToolServer {
   private retry: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly version: string;
+  private readonly maxMessageBytes: number;
   private readonly onChange: () => void;
+  /** the last stderr line of the current process (stdio) */
+  private lastStderr = '';
   private stderrWindow = 0;
   private stderrLines = 0;
   private stderrSkipped = 0;
@@ -91,6 +115,7 @@ export class ToolServer {
     this.spec = spec;
     this.logger = deps.logger.child({ toolServer: spec.name });
     this.version = deps.version;
+    this.maxMessageBytes = deps.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.onChange = deps.onChange ?? (() => undefined);
   }
 
@@ -125,8 +150,19 @@ export class ToolServer {
     }
     const params = { name: tool, arguments: args, ...(traceparent ? { _meta: { traceparent } } : {}) };
     try {
-      const run = (): Promise<CallToolResult> => client.callTool(params, undefined, { timeout: timeoutMs }) as Promise<CallToolResult>;
-      return await (traceparent ? callContext.run(traceparent, run) : run());
+      if (!this.spec.http) return await client.callTool(params, undefined, { timeout: timeoutMs }) as CallToolResult;
+      // Over HTTP, a broken response stream aborts the call (the SDK then sends notifications/cancelled).
+      const broken = new AbortController();
+      let settled = false;
+      const ctx: CallContext = {
+        traceparent,
+        broke: (e) => { if (!settled) broken.abort(new McpError(ErrorCode.ConnectionClosed, `its answer's HTTP stream broke (${causeOf(e)})`)); },
+      };
+      try {
+        return await callContext.run(ctx, () => client.callTool(params, undefined, { timeout: timeoutMs, signal: broken.signal })) as CallToolResult;
+      } finally {
+        settled = true;
+      }
     } catch (e) {
       throw this.failureOf(e, timeoutMs);
     }
@@ -135,7 +171,10 @@ export class ToolServer {
   private failureOf(e: unknown, timeoutMs: number): ToolCallFailure {
     if (e instanceof McpError) {
       if (e.code === ErrorCode.RequestTimeout) return new ToolCallFailure(ToolFailure.TOOL_TIMEOUT, `tool server "${this.name}" did not answer within ${timeoutMs} ms`);
-      if (e.code === ErrorCode.ConnectionClosed) return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}" went away during the call${this.lastError ? ` (${this.lastError})` : ''}`);
+      if (e.code === ErrorCode.ConnectionClosed) {
+        const why = this.lastError ? ` (${this.lastError})` : `: ${e.message.replace(/^MCP error -?\d+: /, '')}`;
+        return new ToolCallFailure(ToolFailure.TOOL_SERVER_DOWN, `tool server "${this.name}" went away during the call${why}`);
+      }
       return new ToolCallFailure(ToolFailure.TOOL_ERROR, `tool server "${this.name}" answered with an error: ${e.message}`);
     }
     // Not a JSON-RPC error: a result that is not a CallToolResult (the SDK's
@@ -154,15 +193,22 @@ export class ToolServer {
     this.onChange();
     let transport: Transport;
     try {
-      transport = this.transport();
+      transport = this.transport(epoch);
     } catch (e) {
       this.lost(epoch, (e as Error).message);
       return;
     }
     const client = new Client({ name: 'caxton', version: this.version }, { capabilities: {} });
-    client.onclose = () => this.lost(epoch, 'the connection closed');
+    /** set when the transport closes itself because of what the server sent */
+    let closing: string | undefined;
+    client.onclose = () => this.lost(epoch, this.closedBecause(transport, closing));
     // A line that is not JSON-RPC, a message for an unknown request: logged, not fatal.
-    client.onerror = (e) => { if (epoch === this.epoch) this.logger.warn(`tool server error: ${e.message}`); };
+    // A message over the limit: the SDK's transport closes the connection next.
+    client.onerror = (e) => {
+      if (epoch !== this.epoch) return;
+      if (e.message.includes('ReadBuffer exceeded maximum size')) closing = `it sent a message larger than ${this.maxMessageBytes} bytes`;
+      this.logger.warn(`tool server error: ${e.message}`);
+    };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       if (epoch === this.epoch) void this.refreshTools(client, epoch).catch((e: Error) => this.logger.warn(`could not refresh the tool list: ${e.message}`));
     });
@@ -182,14 +228,21 @@ export class ToolServer {
     this.onChange();
   }
 
-  private transport(): Transport {
+  /** The transport of connection `epoch`. */
+  private transport(epoch: number): Transport {
     const s = this.spec;
     if (s.stdio) {
-      const t = new StdioClientTransport({
+      const t = new StdioWithExit({
         command: s.stdio.command, args: s.stdio.args ?? [], cwd: s.stdio.cwd,
-        env: { ...getDefaultEnvironment(), ...s.stdio.env }, stderr: 'pipe', maxBufferSize: MAX_MESSAGE_BYTES,
+        env: { ...getDefaultEnvironment(), ...s.stdio.env }, stderr: 'pipe', maxBufferSize: this.maxMessageBytes,
       });
-      if (t.stderr) createInterface({ input: t.stderr as unknown as NodeJS.ReadableStream, crlfDelay: Infinity }).on('line', (line) => this.stderrLine(line));
+      this.lastStderr = '';
+      if (t.stderr) {
+        createInterface({ input: t.stderr as unknown as NodeJS.ReadableStream, crlfDelay: Infinity }).on('line', (line) => {
+          if (epoch === this.epoch) this.lastStderr = line.length > STDERR_TAIL_CHARS ? `${line.slice(0, STDERR_TAIL_CHARS)}...` : line;
+          this.stderrLine(line);
+        });
+      }
       return t;
     }
     const h = s.http!;
@@ -201,12 +254,27 @@ export class ToolServer {
     }
     return new StreamableHTTPClientTransport(new URL(h.url), {
       requestInit: { headers },
-      fetch: (url, init) => {
-        const traceparent = callContext.getStore();
-        if (traceparent === undefined) return fetch(url, init);
-        const withTrace = new Headers(init?.headers);
-        withTrace.set('traceparent', traceparent);
-        return fetch(url, { ...init, headers: withTrace });
+      fetch: async (url, init) => {
+        const call = callContext.getStore();
+        let req = init;
+        if (call?.traceparent !== undefined) {
+          const withTrace = new Headers(init?.headers);
+          withTrace.set('traceparent', call.traceparent);
+          req = { ...init, headers: withTrace };
+        }
+        let res: Response;
+        try {
+          res = await fetch(url, req);
+        } catch (e) {
+          // fetch's TypeError: no answer at all (refused, reset, DNS). Our own close aborts with an AbortError instead.
+          if (e instanceof TypeError) this.lost(epoch, `the tool server cannot be reached: ${causeOf(e)}`);
+          throw e;
+        }
+        // A call's answer comes on the event stream of its POST: watch it for a break.
+        if (call && init?.method === 'POST' && res.body && (res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+          return new Response(watchBreak(res.body, call.broke), { status: res.status, statusText: res.statusText, headers: res.headers });
+        }
+        return res;
       },
     });
   }
@@ -235,6 +303,21 @@ export class ToolServer {
       this.logger.warn({ tool: tool.name }, `the input schema of tool "${tool.name}" does not compile (${(e as Error).message}); its arguments are passed on unchecked`);
       return undefined;
     }
+  }
+
+  /**
+   * Why a connection closed, for lastError: what the server sent that made
+   * the transport close (`closing`), how its process ended and the last line
+   * it wrote to stderr (stdio). Read at the close: a child's 'exit' comes
+   * before its 'close', and its stderr has ended by then.
+   */
+  private closedBecause(transport: Transport, closing: string | undefined): string {
+    const why: string[] = [];
+    if (closing) why.push(closing);
+    const exit = transport instanceof StdioWithExit ? transport.exit : undefined;
+    if (exit) why.push(exit.signal ? `the process was killed by ${exit.signal}` : `the process exited with code ${exit.code}`);
+    if (transport instanceof StdioWithExit && this.lastStderr) why.push(`its last stderr line: ${this.lastStderr}`);
+    return why.length ? `the connection closed: ${why.join('; ')}` : 'the connection closed';
   }
 
   /** The connection of `epoch` is gone: fail over to a restart with back-off. */
@@ -272,4 +355,50 @@ export class ToolServer {
     }
     this.logger.info({ stderr: true }, line);
   }
+}
+
+/**
+ * The SDK's stdio transport, which also keeps how its process ended: the SDK
+ * does not expose the exit code or signal (test/fixtures/mcp/README.md), so
+ * they are read off the child it spawns (a private field; without it, exit
+ * stays undefined and lastError just lacks them).
+ */
+class StdioWithExit extends StdioClientTransport {
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  override start(): Promise<void> {
+    // The child is spawned synchronously, before start() returns its promise.
+    const started = super.start();
+    (this as unknown as { _process?: ChildProcess })._process?.once('exit', (code, signal) => {
+      this.exit = { code, signal };
+    });
+    return started;
+  }
+}
+
+/** The reason of a network failure: fetch's TypeError says "fetch failed", its cause says why (connect ECONNREFUSED 127.0.0.1:PORT). */
+function causeOf(e: unknown): string {
+  const err = e as (Error & { cause?: Error & { code?: string; errors?: Error[] } }) | undefined;
+  const c = err?.cause;
+  return c?.message || c?.errors?.[0]?.message || c?.code || err?.message || String(e);
+}
+
+/** `body`, read through: a read that fails (the connection broke) calls `broke` first. */
+function watchBreak(body: ReadableStream<Uint8Array>, broke: (e: unknown) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        broke(e);
+        controller.error(e);
+        return;
+      }
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
