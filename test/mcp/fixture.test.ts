@@ -8,14 +8,13 @@
 // the calls that must fail by time-out are ones that can never be answered.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, LoggingMessageNotificationSchema, McpError, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { waitUntil, within } from '../helpers/wait.js';
+import { FIXTURE, httpFixture as startHttpFixture, type HttpFixture } from '../helpers/tool-host.js';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/mcp/tool-server.mjs', import.meta.url));
 const TOOLS = ['add', 'count', 'crash', 'echo', 'elicit', 'env', 'fail', 'flood', 'huge', 'last-headers', 'malformed', 'sample', 'sleep', 'throw'];
 const MiB = 1024 * 1024;
 
@@ -281,33 +280,10 @@ t.test('stdio: env: the server gets what `env` gives plus a few safe variables, 
 
 // ---- Streamable HTTP -----------------------------------------------------------
 
-interface HttpFixture {
-  url: URL;
-  /** the exit code, once the process has exited */
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
-
-/** `node tool-server.mjs --http 0 ARGS` as a process of ours, killed at the end of the test. */
-async function httpFixture(t: Test, args: string[] = []): Promise<HttpFixture> {
-  const child = spawn(process.execPath, [FIXTURE, '--http', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-20_000); });
-  let gone = false;
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => { gone = true; resolve(code); }));
-  t.teardown(async () => {
-    if (!gone) child.kill('SIGKILL');
-    await exited;
-  });
-  const line = await waitUntil(() => {
-    if (gone && !out.includes('\n')) throw new Error(`the fixture exited before listening:\n${err}`);
-    return out;
-  }, (o) => o.includes('\n'), 'the line "listening <port>"', { intervalMs: 0 });
-  const m = /^listening (\d+)\n$/.exec(line);
-  if (!m) throw new Error(`the first stdout line is not "listening <port>": ${JSON.stringify(line)}`);
-  return { url: new URL(`http://127.0.0.1:${m[1]}/mcp`), exited, stderr: () => err };
+/** `node tool-server.mjs --http 0 ARGS` as a process of ours (test/helpers/tool-host.ts), killed at the end of the test; its endpoint as a URL. */
+async function httpFixture(t: Test, args: string[] = []): Promise<Omit<HttpFixture, 'url'> & { url: URL }> {
+  const f = await startHttpFixture(t, 0, args);
+  return { ...f, url: new URL(f.url) };
 }
 
 interface Http extends Conn {
