@@ -58,6 +58,8 @@ export interface PeerOptions extends PumpOptions {
   readonly drainBudget: number;
   /** passes over the rings one drain() may make (each pass visits every ring once) */
   readonly maxPasses: number;
+  /** after publishing, poll for pollMicros instead of sleeping (Pump.expectReply): a thread whose sends are answered soon */
+  readonly pollAfterPublish?: boolean;
 }
 
 const PERFORMATIVE_COUNT = PERFORMATIVES.length;
@@ -136,9 +138,11 @@ export abstract class BusPeer {
       this.producers.push(new RingProducer(bus, thread, t));
       this.consumers.push(new RingConsumer(bus, t, thread));
     }
+    const poll = options.pollAfterPublish === true && (options.pollMicros ?? 0) > 0;
     this.publishAtEndOfJob = () => {
       this.publishScheduled = false;
       this.publishAll();
+      if (poll) this.pump.expectReply();
     };
     // Bound once: the pump calls these on every turn without a closure per turn.
     this.pump = new Pump(this.i32, this.doorbell, this.drain.bind(this), this.hasData.bind(this), options, {

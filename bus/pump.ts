@@ -23,7 +23,12 @@
  * Atomics.notify that reaches a waitAsync through libuv costs tens of µs on
  * small VMs). Polling stops after `pollMicros` without any frame arriving, so
  * a slow agent costs at most that much CPU per quiet period; `pollMicros: 0`
- * turns it off.
+ * turns it off. A thread can also say so after the fact (`expectReply()`,
+ * called by the supervisor after it publishes: a tool call's answer goes to
+ * a worker whose agent replies at once): the loop then polls for pollMicros
+ * from that moment, and a waitAsync sleep already under way is ended with a
+ * notify to itself (its late resolution is recognised by a token and
+ * ignored), so the reply is not left waiting for a cross-thread wake-up.
  *
  * The spin adapts (`adaptiveSpin`, on unless set to false): a spin that
  * ends with nothing found halves the next one (to nothing below an eighth of
@@ -80,6 +85,11 @@ export class Pump {
   private readonly expecting: () => boolean;
   /** performance.now() when the current run of polls without progress began (0 = not polling) */
   private pollingSince = 0;
+  /** performance.now() until which the loop polls instead of sleeping (expectReply) */
+  private expectUntil = 0;
+  /** bumped when a sleep is cut short by expectReply: that sleep's wake-up is then ignored */
+  private sleepToken = 0;
+  private readonly woken: (token: number) => void;
   private running = false;
   private scheduled = false;
   private sleeping = false;
@@ -100,6 +110,29 @@ export class Pump {
     this.beforeSleep = hooks.beforeSleep;
     // One bound function, made once: no closure per iteration.
     this.tick = this.loop.bind(this);
+    this.woken = (token: number): void => {
+      if (token === this.sleepToken) this.loop();
+    };
+  }
+
+  /**
+   * This thread just sent frames that will be answered soon (the supervisor
+   * handing work to a worker): poll for the next `pollMicros` instead of
+   * sleeping, and stop a sleep that is under way. Its waitAsync is released
+   * with a notify to ourselves, and its wake-up, which comes later, ignored.
+   */
+  expectReply(): void {
+    if (this.pollMs <= 0 || !this.running) return;
+    this.expectUntil = performance.now() + this.pollMs;
+    if (!this.sleeping) return;
+    this.sleeping = false;
+    this.sleepToken++;
+    Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);
+    Atomics.notify(this.i32, this.doorbell);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.tick);
+    }
   }
 
   start(): void {
@@ -154,6 +187,14 @@ export class Pump {
       // Nothing came: the next idle moment spins half as long, down to none.
       if (this.adaptive) this.spinNowMs = this.spinNowMs / 2 < this.spinMs / 8 ? 0 : this.spinNowMs / 2;
     }
+    if (this.pollMs > 0 && this.expectUntil > 0) {
+      if (performance.now() < this.expectUntil) {
+        this.scheduled = true;
+        setImmediate(this.tick);
+        return;
+      }
+      this.expectUntil = 0;
+    }
     if (this.pollMs > 0 && this.expecting()) {
       const now = performance.now();
       if (this.pollingSince === 0) this.pollingSince = now;
@@ -176,7 +217,8 @@ export class Pump {
     if (this.adaptive) this.sleptAt = performance.now();
     const result = Atomics.waitAsync(this.i32, this.doorbell, DOORBELL_SLEEPING, this.maxSleepMs);
     if (result.async) {
-      result.value.then(this.tick, this.tick);
+      const token = this.sleepToken;
+      result.value.then(() => this.woken(token), () => this.woken(token));
     } else {
       this.sleeping = false;
       Atomics.store(this.i32, this.doorbell, DOORBELL_AWAKE);

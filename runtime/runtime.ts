@@ -91,6 +91,7 @@ export class Runtime {
       spinMicros: opts.spinMicros ?? 50,
       adaptiveSpin: opts.adaptiveSpin ?? process.env.CAXTON_ADAPTIVE_SPIN !== 'off',
       supervisorSpinMicros: opts.supervisorSpinMicros ?? 0,
+      supervisorPollMicros: opts.supervisorPollMicros ?? (process.env.CAXTON_SUPERVISOR_POLL === 'off' ? 0 : 200),
       maxSleepMs: opts.maxSleepMs ?? 1000,
       drainBudget: opts.drainBudget ?? 8192,
       transport: opts.transport ?? 'bus',

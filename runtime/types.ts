@@ -41,6 +41,14 @@ export interface RuntimeOptions {
    * on small machines
    */
   supervisorSpinMicros?: number;
+  /**
+   * after the supervisor hands frames to a worker (a tool call's answer, an
+   * in-process request), it polls its rings with setImmediate for this long
+   * instead of sleeping, so the reply is read on the next turn of its event
+   * loop rather than after a cross-thread wake-up (bus/pump.ts expectReply).
+   * µs; default 200; 0 = off (also CAXTON_SUPERVISOR_POLL=off)
+   */
+  supervisorPollMicros?: number;
   maxSleepMs?: number;
   drainBudget?: number;
   /** 'postmessage' is the benchmark baseline; real servers use 'bus' */

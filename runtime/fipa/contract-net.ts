@@ -11,7 +11,7 @@
  * deadline are answered with reject-proposal and recorded as late. Every
  * message in and out is kept in the outcome's transcript.
  */
-import { randomBytes } from 'node:crypto';
+import { randomId64 } from '../../bus/random-id.js';
 import type { DecodedFrame } from '../../bus/frame.js';
 import type { Performative } from '../../bus/layout.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -139,7 +139,7 @@ export class ContractNetService {
     }
     const selector = parseSelect(req.select);
     const contractors = req.contractors?.length ? [...new Set(req.contractors)] : this.host.search(req.capability!);
-    const conversationId = randomBytes(8).toString('hex');
+    const conversationId = randomId64();
     return new Promise<ContractNetOutcome>((resolve) => {
       const task = new Task(conversationId, contractors, selector, req.resultTimeoutMs ?? 10_000, resolve);
       if (contractors.length === 0) {

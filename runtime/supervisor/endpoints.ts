@@ -8,7 +8,7 @@
  * request/reply waiting and the conversation tap. The benchmark's
  * postMessage baseline is a subclass (baseline-endpoints.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { randomId64 } from '../../bus/random-id.js';
 import type { Bus } from '../../bus/shared.js';
 import type { RingConsumer } from '../../bus/ring.js';
 import { BusPeer } from '../../bus/peer.js';
@@ -42,7 +42,7 @@ export interface HostEndpointsDeps {
   announceNames: AnnounceNames;
 }
 
-export type HostEndpointsOptions = Pick<ResolvedRuntimeOptions, 'maxFrameBytes' | 'transport' | 'supervisorSpinMicros' | 'maxSleepMs'>;
+export type HostEndpointsOptions = Pick<ResolvedRuntimeOptions, 'maxFrameBytes' | 'transport' | 'supervisorSpinMicros' | 'supervisorPollMicros' | 'maxSleepMs'>;
 
 export class HostEndpoints extends BusPeer {
   private readonly registry: Registry;
@@ -60,6 +60,7 @@ export class HostEndpoints extends BusPeer {
   constructor(options: HostEndpointsOptions, deps: HostEndpointsDeps) {
     super(deps.bus, SUPERVISOR, {
       spinMicros: options.supervisorSpinMicros, maxSleepMs: options.maxSleepMs,
+      pollMicros: options.supervisorPollMicros, pollAfterPublish: true,
       framesPerRing: FRAMES_PER_RING, drainBudget: Infinity, maxPasses: 1,
     });
     this.maxFrameBytes = options.maxFrameBytes;
@@ -192,7 +193,7 @@ export class HostEndpoints extends BusPeer {
    * this message's id. The conversation id is generated when not given.
    */
   async request(msg: OutgoingMessage, timeoutMs = 5000): Promise<DecodedFrame> {
-    const conversationId = msg.conversationId ?? randomBytes(8).toString('hex');
+    const conversationId = msg.conversationId ?? randomId64();
     const { messageId } = this.send({ ...msg, conversationId }, this.requestsEndpoint);
     return new Promise<DecodedFrame>((resolve, reject) => {
       const timer = setTimeout(() => {
