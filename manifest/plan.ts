@@ -10,7 +10,7 @@
  *              its module (content hash), config, capabilities, tools or a
  *              limit, as the last deploy asked for them; for a tool server,
  *              its spec (transport, command, args, env, cwd, url, headers,
- *              tokenEnv, timeoutMs)
+ *              tokenEnv, timeoutMs, startTimeoutMs)
  *   unchanged  the same
  *   remove     on the server, not in the manifest (only with prune; tool
  *              servers only when the manifest has a tools: section)
@@ -108,6 +108,7 @@ export function toolChanges(want: ToolServerSpec, have: ToolServerSpec): string[
     if (want.http.tokenEnv !== have.http.tokenEnv) changes.push('tokenEnv');
   }
   if (want.timeoutMs !== have.timeoutMs) changes.push('timeoutMs');
+  if (want.startTimeoutMs !== have.startTimeoutMs) changes.push('startTimeoutMs');
   return changes.length ? changes : ['spec'];
 }
 

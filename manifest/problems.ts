@@ -105,7 +105,7 @@ function typeWanted(path: readonly Segment[], type: string | string[]): string {
 
 function unitOf(path: readonly Segment[]): string {
   const field = path[path.length - 1];
-  return field === 'memoryLimitBytes' ? ' bytes' : field === 'timeLimitMs' || field === 'timeoutMs' ? ' ms' : '';
+  return field === 'memoryLimitBytes' ? ' bytes' : field === 'timeLimitMs' || field === 'timeoutMs' || field === 'startTimeoutMs' ? ' ms' : '';
 }
 
 /** The problems of a YAML document that does not parse; one per place (one mistake often yields two errors there). */

@@ -73,7 +73,7 @@ function unknownField(ctx: ToolContext, path: readonly Segment[], field: string,
   if (ctx === 'transport') {
     const other = path[2] === 'stdio' ? { known: fields.httpFields, name: 'http' } : { known: fields.stdioFields, name: 'stdio' };
     if (other.known.includes(field)) return `${where} (${field} belongs to ${other.name}:, not ${String(path[2])}:)`;
-    if (field === 'timeoutMs') return `${where} (timeoutMs goes on the tool server itself, beside name)`;
+    if (field === 'timeoutMs' || field === 'startTimeoutMs') return `${where} (${field} goes on the tool server itself, beside name)`;
   }
   const { known, what } = fieldsOf(ctx, path, fields);
   const suggestion = suggestField(field, known);
@@ -84,9 +84,9 @@ function unknownField(ctx: ToolContext, path: readonly Segment[], field: string,
 function typeWanted(ctx: ToolContext, path: readonly Segment[], type: string | string[]): string {
   const field = path[path.length - 1];
   if (ctx === 'tools') return 'a list with one `- name: ...` entry per tool server';
-  if (ctx === 'toolServer') return 'a mapping of the tool server\'s fields (name, stdio or http, timeoutMs)';
+  if (ctx === 'toolServer') return 'a mapping of the tool server\'s fields (name, stdio or http, timeoutMs, startTimeoutMs)';
   if (ctx === 'transport') return path[2] === 'stdio' ? 'a mapping of command, args, env and cwd' : 'a mapping of url, headers and tokenEnv';
-  if (ctx === 'toolField' && field === 'timeoutMs') return DURATION_RULE;
+  if (ctx === 'toolField' && (field === 'timeoutMs' || field === 'startTimeoutMs')) return DURATION_RULE;
   if (ctx === 'allowList') return 'a list of tools such as [everything/get-sum, "weather/*"]';
   if (ctx === 'transportField' && (field === 'env' || field === 'headers')) return 'a mapping of names to strings';
   if (ctx === 'transportField' && field === 'args') return 'a list of strings, such as [stdio]';
@@ -142,7 +142,7 @@ export function toolSchemaProblem(e: ErrorObject, path: Segment[], value: unknow
       if (e.propertyName !== undefined) return null; // inside propertyNames: said by that error
       const field = path[path.length - 1];
       if (ctx === 'toolField' && field === 'name') return { path, message: `${subject} ${quote(text)} is not a valid tool server name: ${nameFault(text)}; use ${TOOL_SERVER_NAME_RULE}` };
-      if (ctx === 'toolField' && field === 'timeoutMs') {
+      if (ctx === 'toolField' && (field === 'timeoutMs' || field === 'startTimeoutMs')) {
         const s = durationSuggestion(text);
         return { path, message: `${subject} ${quote(text)} is not a duration: write ${DURATION_RULE}${s ? ` (did you mean "${s}"?)` : ''}` };
       }

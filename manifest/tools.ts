@@ -28,6 +28,7 @@ export interface ToolEntry {
   stdio?: { command: string; args?: string[]; env?: Record<string, string>; cwd?: string };
   http?: { url: string; headers?: Record<string, string>; tokenEnv?: string };
   timeoutMs?: number | string;
+  startTimeoutMs?: number | string;
 }
 
 const MAX_TIMEOUT_MS = 600_000;
@@ -50,13 +51,15 @@ export function toolProblems(data: unknown, where: Locator, relativeCwd = true):
   const first = new Map<string, number>();
   (declared ?? []).forEach((raw, index) => {
     if (!isObject(raw)) return;
-    const time = raw.timeoutMs;
-    if (typeof time === 'string' && /^[0-9]+(\.[0-9]+)? ?(ms|s)$/.test(time)) {
+    for (const field of ['timeoutMs', 'startTimeoutMs'] as const) {
+      const time = raw[field];
+      if (typeof time !== 'string' || !/^[0-9]+(\.[0-9]+)? ?(ms|s)$/.test(time)) continue;
       const ms = parseDuration(time);
-      const at = ['tools', index, 'timeoutMs'];
-      if (ms === undefined) problem(at, `tools[${index}].timeoutMs ${quote(time)} is not a whole number of milliseconds`);
-      else if (ms < 1) problem(at, `tools[${index}].timeoutMs ${quote(time)} must be at least 1 ms`);
-      else if (ms > MAX_TIMEOUT_MS) problem(at, `tools[${index}].timeoutMs ${quote(time)} is ${ms} ms, more than the ${MAX_TIMEOUT_MS} ms (10 minutes) a tool call may take`);
+      const at = ['tools', index, field];
+      const what = field === 'timeoutMs' ? 'a tool call may take' : 'a tool server may take to start';
+      if (ms === undefined) problem(at, `tools[${index}].${field} ${quote(time)} is not a whole number of milliseconds`);
+      else if (ms < 1) problem(at, `tools[${index}].${field} ${quote(time)} must be at least 1 ms`);
+      else if (ms > MAX_TIMEOUT_MS) problem(at, `tools[${index}].${field} ${quote(time)} is ${ms} ms, more than the ${MAX_TIMEOUT_MS} ms (10 minutes) ${what}`);
     }
     const cwd = isObject(raw.stdio) ? raw.stdio.cwd : undefined;
     if (!relativeCwd && typeof cwd === 'string' && !isAbsolute(cwd)) {
@@ -121,6 +124,7 @@ export function resolveToolServers(entries: readonly ToolEntry[], baseDir: strin
       if (tokenEnv !== undefined) spec.http.tokenEnv = tokenEnv;
     }
     if (entry.timeoutMs !== undefined) spec.timeoutMs = parseDuration(entry.timeoutMs)!;
+    if (entry.startTimeoutMs !== undefined) spec.startTimeoutMs = parseDuration(entry.startTimeoutMs)!;
     const pos = where.locate(['tools', index]);
     return { name: entry.name, spec, source: { entry: index, line: pos.line, column: pos.column } };
   });

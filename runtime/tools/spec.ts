@@ -36,6 +36,8 @@ export interface ToolServerSpec {
   http?: HttpToolTransport;
   /** a call's time limit when its request has no reply-by, ms (default: the runtime's) */
   timeoutMs?: number;
+  /** how long the server may take to start and list its tools, ms (default 30 s); longer, it is down and restarted with back-off */
+  startTimeoutMs?: number;
 }
 
 /** The operator's policy and the defaults for tool calls (RuntimeOptions.tools). */
@@ -46,11 +48,14 @@ export interface ToolOptions {
   allowUrls?: string[];
   /** a call's time limit when neither the request (reply-by) nor the server says, ms (default 30 s) */
   defaultTimeoutMs?: number;
-  /** largest tool result an agent is sent, bytes of msgpack (default: the frame limit less 4 KiB) */
-  maxResultBytes?: number;
   /** calls waiting for one tool server at once; more are refused TOOL_SERVER_BUSY (default 256) */
   maxInFlightPerServer?: number;
-  /** the largest message a stdio tool server may send, bytes; a larger one closes its connection (default 64 MiB) */
+  /**
+   * the largest message a tool server may send, bytes (default 16 MiB): a
+   * larger stdio message closes its connection, a larger HTTP answer fails
+   * its call TOOL_RESULT_TOO_LARGE (a result an agent is sent is limited
+   * anyway by the frame limit, maxFrameBytes)
+   */
   maxMessageBytes?: number;
 }
 
@@ -92,8 +97,11 @@ export function checkToolServerSpec(s: ToolServerSpec): ToolServerSpec {
     }
     if (tokenEnv !== undefined && (typeof tokenEnv !== 'string' || !ENV_NAME.test(tokenEnv))) throw new InvalidToolSpecError(`${s.name}.http.tokenEnv`, 'must be the name of an environment variable');
   }
-  if (s.timeoutMs !== undefined && !(Number.isInteger(s.timeoutMs) && s.timeoutMs >= 1 && s.timeoutMs <= MAX_TIMEOUT_MS)) {
-    throw new InvalidToolSpecError(`${s.name}.timeoutMs`, `must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`);
+  for (const field of ['timeoutMs', 'startTimeoutMs'] as const) {
+    const v = s[field];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= MAX_TIMEOUT_MS)) {
+      throw new InvalidToolSpecError(`${s.name}.${field}`, `must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`);
+    }
   }
   return s;
 }
@@ -153,7 +161,7 @@ export function sameSpec(a: ToolServerSpec, b: ToolServerSpec): boolean {
 function normalize(s: ToolServerSpec): unknown {
   const sortMap = (m: Record<string, string> | undefined): [string, string][] | undefined => (m ? Object.entries(m).sort(([x], [y]) => (x < y ? -1 : 1)) : undefined);
   return {
-    name: s.name, timeoutMs: s.timeoutMs,
+    name: s.name, timeoutMs: s.timeoutMs, startTimeoutMs: s.startTimeoutMs,
     stdio: s.stdio ? { command: s.stdio.command, args: s.stdio.args ?? [], env: sortMap(s.stdio.env), cwd: s.stdio.cwd } : undefined,
     http: s.http ? { url: s.http.url, headers: sortMap(s.http.headers), tokenEnv: s.http.tokenEnv } : undefined,
   };

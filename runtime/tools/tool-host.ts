@@ -20,6 +20,7 @@ import { decodeFrame, type DecodedFrame } from '../../bus/frame.js';
 import type { Performative } from '../../bus/layout.js';
 import { FrameTooLargeError, isCaxtonError, TOOL_FAILURE_HINTS, ToolFailure, ToolServerNotFoundError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { LineBudget } from '../observability/line-budget.js';
 import { SpanKind, SpanStatusCode, type Span, type Tracing } from '../observability/tracing.js';
 import type { HostEndpoints } from '../supervisor/endpoints.js';
 import type { EndpointRecord, Registry } from '../supervisor/registry.js';
@@ -33,6 +34,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_IN_FLIGHT = 256;
 const ANSWER_RETRY_MS = 20;
 const ANSWER_PATIENCE_MS = 30_000;
+const FAILURE_LINES_PER_SECOND = 50;
 
 /** A tool server as `caxton tools list` shows it. */
 export interface ToolServerInfo {
@@ -75,6 +77,8 @@ export class ToolHost {
   private readonly stats = new ToolStats();
   /** answers waiting for room in an agent's mailbox */
   private pendingAnswers = 0;
+  /** warnings about failed calls, at most FAILURE_LINES_PER_SECOND (an agent looping on a refused call cannot flood the log) */
+  private readonly failureLines: LineBudget;
 
   constructor(options: ToolOptions, deps: ToolHostDeps) {
     this.options = options;
@@ -83,6 +87,9 @@ export class ToolHost {
     this.logger = deps.logger.child({ endpoint: MCP_ENDPOINT });
     this.version = deps.version;
     this.record = deps.endpoints.add(MCP_ENDPOINT, (frame) => this.onFrame(frame));
+    this.failureLines = new LineBudget(FAILURE_LINES_PER_SECOND, (skipped) => {
+      this.logger.warn({ skipped }, `${skipped} more failed tool call(s) not logged (their counts are in /metrics: caxton_tool_calls_total)`);
+    });
   }
 
   // ---------------------------------------------------------------- configuration
@@ -266,7 +273,7 @@ export class ToolHost {
     if (message === undefined && !this.logger.isLevelEnabled('debug')) return;
     const fields = { agent, tool, conversationId: f.conversationId, messageId: f.messageId, outcome, ...(ms !== undefined ? { ms: Math.round(ms * 1000) / 1000 } : {}), ...(f.traceId ? { traceId: f.traceId } : {}) };
     if (message === undefined) this.logger.debug(fields, `tool call ${tool}: ${outcome}`);
-    else this.logger.warn(fields, `tool call ${tool || '(none)'} failed: ${outcome}: ${message}`);
+    else if (this.failureLines.take()) this.logger.warn(fields, `tool call ${tool || '(none)'} failed: ${outcome}: ${message}`);
   }
 
   /** For /metrics: calls, latencies, and each server's state. */

@@ -12,9 +12,14 @@
  *   plus the spec's `env`, never the Caxton server's secrets.
  * - A stdio message is buffered up to MAX_MESSAGE_BYTES (SDK maxBufferSize;
  *   ToolOptions.maxMessageBytes); a larger one closes the connection (a tool
- *   that floods stdout cannot exhaust our memory). Results above the agent's
- *   frame limit but under it are refused per call (TOOL_RESULT_TOO_LARGE, in
- *   tool-host.ts).
+ *   that floods stdout cannot exhaust our memory). Messages are read with
+ *   LineBuffer (line-buffer.ts), linear in their size where the SDK's read
+ *   buffer is quadratic. Over HTTP the same limit
+ *   caps a POST's response (a call's answer over it fails that call
+ *   TOOL_RESULT_TOO_LARGE; the connection stays) and each line of the
+ *   notification stream (over it, the connection restarts). Results above
+ *   the agent's frame limit but under it are refused per call
+ *   (TOOL_RESULT_TOO_LARGE, in tool-host.ts).
  * - stderr lines go to the server log, at most STDERR_LINES_PER_SECOND a
  *   second, the rest counted in one line.
  * - Why a stdio connection closed is kept in lastError (`caxton tools list`):
@@ -30,24 +35,30 @@
  *   stream breaks before its answer (the server died in the middle of it) is
  *   failed TOOL_SERVER_DOWN at once, since an answer lost with a stream that
  *   has no event ids is never resumed (else the call would wait for its time
- *   limit).
+ *   limit); one whose stream ends cleanly without the answer and without
+ *   event ids fails TOOL_ERROR for the same reason.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StdioClientTransport, getDefaultEnvironment, type StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpError, ErrorCode, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Logger } from '../observability/logger.js';
+import { LineBudget } from '../observability/line-budget.js';
+import { LineBuffer } from './line-buffer.js';
 import { ToolFailure } from '../errors.js';
 import type { ToolServerSpec } from './spec.js';
 
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-const CONNECT_TIMEOUT_MS = 10_000;
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** read stdio messages with LineBuffer (linear time), not the SDK's ReadBuffer (quadratic): CAXTON_TOOL_LINE_BUFFER=off turns it off */
+const LINE_BUFFER = process.env.CAXTON_TOOL_LINE_BUFFER !== 'off';
+/** how long a server may take to start and list its tools, unless its spec says (startTimeoutMs) */
+const START_TIMEOUT_MS = 30_000;
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
 /** up this long, the next loss starts the back-off from the beginning again */
@@ -55,6 +66,8 @@ const HEALTHY_MS = 60_000;
 const STDERR_LINES_PER_SECOND = 50;
 /** the last stderr line kept for lastError is cut to this many characters */
 const STDERR_TAIL_CHARS = 300;
+/** a call whose HTTP response stream ended cleanly without its answer fails after this long (the answer, had it come, is handled by then) */
+const ENDED_GRACE_MS = 20;
 
 export type ToolServerState = 'starting' | 'ready' | 'down' | 'stopped';
 
@@ -75,6 +88,10 @@ export class ToolCallFailure extends Error {
 interface CallContext {
   traceparent: string | undefined;
   broke: (e: unknown) => void;
+  /** its response passed maxMessageBytes */
+  tooLarge: (limit: number) => void;
+  /** its response stream ended cleanly, and carried no event id the SDK could resume it from */
+  ended: () => void;
 }
 const callContext = new AsyncLocalStorage<CallContext>();
 
@@ -107,9 +124,7 @@ export class ToolServer {
   private readonly onChange: () => void;
   /** the last stderr line of the current process (stdio) */
   private lastStderr = '';
-  private stderrWindow = 0;
-  private stderrLines = 0;
-  private stderrSkipped = 0;
+  private readonly stderrBudget: LineBudget;
 
   constructor(spec: ToolServerSpec, deps: ToolServerDeps) {
     this.spec = spec;
@@ -117,6 +132,9 @@ export class ToolServer {
     this.version = deps.version;
     this.maxMessageBytes = deps.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.onChange = deps.onChange ?? (() => undefined);
+    this.stderrBudget = new LineBudget(STDERR_LINES_PER_SECOND, (skipped) => {
+      this.logger.info({ skipped }, `${skipped} more stderr line(s) of the tool server not logged`);
+    });
   }
 
   get name(): string {
@@ -154,12 +172,24 @@ export class ToolServer {
       // Over HTTP, a broken response stream aborts the call (the SDK then sends notifications/cancelled).
       const broken = new AbortController();
       let settled = false;
+      // The SDK turns an abort reason that is not an McpError into a time-out: ours is kept here instead.
+      let failure: ToolCallFailure | undefined;
+      const fail = (f: ToolCallFailure): void => {
+        if (settled) return;
+        failure = f;
+        broken.abort(new McpError(ErrorCode.InternalError, f.message));
+      };
       const ctx: CallContext = {
         traceparent,
         broke: (e) => { if (!settled) broken.abort(new McpError(ErrorCode.ConnectionClosed, `its answer's HTTP stream broke (${causeOf(e)})`)); },
+        // Checked a moment after the end: the answer, if the stream carried one, has settled the call by then.
+        ended: () => setTimeout(() => fail(new ToolCallFailure(ToolFailure.TOOL_ERROR, `tool server "${this.name}" ended the call's HTTP response stream without an answer`)), ENDED_GRACE_MS).unref(),
+        tooLarge: (limit) => fail(new ToolCallFailure(ToolFailure.TOOL_RESULT_TOO_LARGE, `tool server "${this.name}" answered with more than ${limit} bytes (maxMessageBytes)`)),
       };
       try {
         return await callContext.run(ctx, () => client.callTool(params, undefined, { timeout: timeoutMs, signal: broken.signal })) as CallToolResult;
+      } catch (e) {
+        throw failure ?? e;
       } finally {
         settled = true;
       }
@@ -169,6 +199,7 @@ export class ToolServer {
   }
 
   private failureOf(e: unknown, timeoutMs: number): ToolCallFailure {
+    if (e instanceof ToolCallFailure) return e;
     if (e instanceof McpError) {
       if (e.code === ErrorCode.RequestTimeout) return new ToolCallFailure(ToolFailure.TOOL_TIMEOUT, `tool server "${this.name}" did not answer within ${timeoutMs} ms`);
       if (e.code === ErrorCode.ConnectionClosed) {
@@ -214,7 +245,7 @@ export class ToolServer {
     });
     this.client = client;
     try {
-      await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+      await client.connect(transport, { timeout: this.spec.startTimeoutMs ?? START_TIMEOUT_MS });
       await this.refreshTools(client, epoch);
     } catch (e) {
       this.lost(epoch, `could not start: ${(e as Error).message}`);
@@ -235,7 +266,7 @@ export class ToolServer {
       const t = new StdioWithExit({
         command: s.stdio.command, args: s.stdio.args ?? [], cwd: s.stdio.cwd,
         env: { ...getDefaultEnvironment(), ...s.stdio.env }, stderr: 'pipe', maxBufferSize: this.maxMessageBytes,
-      });
+      }, this.maxMessageBytes);
       this.lastStderr = '';
       if (t.stderr) {
         createInterface({ input: t.stderr as unknown as NodeJS.ReadableStream, crlfDelay: Infinity }).on('line', (line) => {
@@ -270,11 +301,20 @@ export class ToolServer {
           if (e instanceof TypeError) this.lost(epoch, `the tool server cannot be reached: ${causeOf(e)}`);
           throw e;
         }
-        // A call's answer comes on the event stream of its POST: watch it for a break.
-        if (call && init?.method === 'POST' && res.body && (res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-          return new Response(watchBreak(res.body, call.broke), { status: res.status, statusText: res.statusText, headers: res.headers });
-        }
-        return res;
+        if (!res.body) return res;
+        // A POST's response (JSON, or the event stream that carries a call's
+        // answer) is capped as a whole; the long-lived GET event stream of
+        // notifications per line, so one event cannot grow without end.
+        const post = init?.method === 'POST';
+        const limit = this.maxMessageBytes;
+        const overLimit = (): void => {
+          if (call) call.tooLarge(limit);
+          else this.lost(epoch, `it sent a message larger than ${limit} bytes (maxMessageBytes)`);
+        };
+        // A call's answer comes on the event stream of its POST: watch it for a break, and for an end without the answer.
+        const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream');
+        const watch = call && post && sse ? call : undefined;
+        return new Response(guardBody(res.body, limit, post ? 'total' : 'line', overLimit, watch), { status: res.status, statusText: res.statusText, headers: res.headers });
       },
     });
   }
@@ -284,7 +324,7 @@ export class ToolServer {
     const tools = new Map<string, ToolEntry>();
     let cursor: string | undefined;
     do {
-      const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: CONNECT_TIMEOUT_MS });
+      const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: this.spec.startTimeoutMs ?? START_TIMEOUT_MS });
       for (const tool of page.tools) tools.set(tool.name, { tool, validate: this.compile(tool) });
       cursor = page.nextCursor;
     } while (cursor);
@@ -342,18 +382,7 @@ export class ToolServer {
   }
 
   private stderrLine(line: string): void {
-    const now = Date.now();
-    if (now - this.stderrWindow >= 1000) {
-      if (this.stderrSkipped) this.logger.info({ skipped: this.stderrSkipped }, `${this.stderrSkipped} more stderr line(s) of the tool server not logged`);
-      this.stderrWindow = now;
-      this.stderrLines = 0;
-      this.stderrSkipped = 0;
-    }
-    if (++this.stderrLines > STDERR_LINES_PER_SECOND) {
-      this.stderrSkipped++;
-      return;
-    }
-    this.logger.info({ stderr: true }, line);
+    if (this.stderrBudget.take()) this.logger.info({ stderr: true }, line);
   }
 }
 
@@ -365,6 +394,13 @@ export class ToolServer {
  */
 class StdioWithExit extends StdioClientTransport {
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  constructor(params: StdioServerParameters, maxMessageBytes: number) {
+    super(params);
+    // The SDK's read buffer costs quadratic time in a message's size (line-buffer.ts); ours, linear.
+    // CAXTON_TOOL_LINE_BUFFER=off keeps the SDK's.
+    if (LINE_BUFFER) (this as unknown as { _readBuffer: LineBuffer })._readBuffer = new LineBuffer(maxMessageBytes);
+  }
 
   override start(): Promise<void> {
     // The child is spawned synchronously, before start() returns its promise.
@@ -383,21 +419,50 @@ function causeOf(e: unknown): string {
   return c?.message || c?.errors?.[0]?.message || c?.code || err?.message || String(e);
 }
 
-/** `body`, read through: a read that fails (the connection broke) calls `broke` first. */
-function watchBreak(body: ReadableStream<Uint8Array>, broke: (e: unknown) => void): ReadableStream<Uint8Array> {
+/**
+ * `body`, read through with a size cap: more than `limit` bytes in all
+ * (`total`) or since the last newline (`line`) calls `overLimit` and ends
+ * the stream with an error. For a call's event stream (`call`): a read that
+ * fails (the connection broke) calls `broke`, and an end with no `id:` line
+ * seen calls `ended` (with an id, the SDK resumes the stream itself).
+ */
+function guardBody(body: ReadableStream<Uint8Array>, limit: number, mode: 'total' | 'line', overLimit: () => void, call: CallContext | undefined): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  let bytes = 0;
+  let sawId = false;
+  // The bytes "\nid:" may be split over two chunks: the last three of the previous are kept.
+  let tail = '\n';
+  const decoder = call ? new TextDecoder() : undefined;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       let r: ReadableStreamReadResult<Uint8Array>;
       try {
         r = await reader.read();
       } catch (e) {
-        broke(e);
+        call?.broke(e);
         controller.error(e);
         return;
       }
-      if (r.done) controller.close();
-      else controller.enqueue(r.value);
+      if (r.done) {
+        if (call && !sawId) call.ended();
+        controller.close();
+        return;
+      }
+      const chunk = r.value;
+      const nl = mode === 'line' ? chunk.lastIndexOf(0x0a) : -1;
+      bytes = nl >= 0 ? chunk.length - nl - 1 : bytes + chunk.length;
+      if (bytes > limit) {
+        overLimit();
+        controller.error(new Error(`the response passed ${limit} bytes`));
+        void reader.cancel().catch(() => undefined);
+        return;
+      }
+      if (decoder && !sawId) {
+        const text = tail + decoder.decode(chunk, { stream: true });
+        sawId = /[\r\n]id:/.test(text);
+        tail = text.slice(-3);
+      }
+      controller.enqueue(chunk);
     },
     cancel: (reason) => reader.cancel(reason),
   });

@@ -50,6 +50,7 @@ t.test('a tools: section loads: the specs ToolService.Put is sent, cwd resolved 
   - name: fixed
     stdio: { command: /usr/bin/node, cwd: /srv/tools }
     timeoutMs: 500
+    startTimeoutMs: 60s
   - name: weather_2
     http:
       url: https://tools.example.com/mcp
@@ -69,10 +70,10 @@ agents:
   t.equal(fleet.toolsDeclared, true);
   t.same(fleet.tools.map((x) => x.spec), [
     { name: 'everything', stdio: { command: 'mcp-server-everything', args: ['stdio', '--flag=1'], env: { LOG_LEVEL: 'warn', EMPTY: '' }, cwd: join(dir, 'tools/everything') }, timeoutMs: 2500 },
-    { name: 'fixed', stdio: { command: '/usr/bin/node', cwd: '/srv/tools' }, timeoutMs: 500 },
+    { name: 'fixed', stdio: { command: '/usr/bin/node', cwd: '/srv/tools' }, timeoutMs: 500, startTimeoutMs: 60_000 },
     { name: 'weather_2', http: { url: 'https://tools.example.com/mcp', headers: { 'X-Tenant': 'acme' }, tokenEnv: 'WEATHER_TOKEN' } },
   ]);
-  t.same(fleet.tools.map((x) => [x.name, x.source]), [['everything', { entry: 0, line: 4, column: 5 }], ['fixed', { entry: 1, line: 11, column: 5 }], ['weather_2', { entry: 2, line: 14, column: 5 }]]);
+  t.same(fleet.tools.map((x) => [x.name, x.source]), [['everything', { entry: 0, line: 4, column: 5 }], ['fixed', { entry: 1, line: 11, column: 5 }], ['weather_2', { entry: 2, line: 15, column: 5 }]]);
   t.same(fleet.agents.map((a) => [a.name, a.tools]), [['a', ['everything/get-sum', 'weather_2/*', 'fixed/a.b:c/d']], ['b-0', ['*']], ['b-1', ['*']], ['c', []]]);
   for (const x of fleet.tools) t.doesNotThrow(() => checkToolServerSpec(x.spec), `${x.name}: the runtime accepts the spec`);
   for (const a of fleet.agents) t.doesNotThrow(() => checkAllowList(a.tools), `${a.name}: the runtime accepts the allow-list`);
@@ -129,7 +130,7 @@ t.test('tool server mistakes, each at its line:column', async (t) => {
   - name: e
     stdio: { command: x }
     timeoutMs: 700s
-  - { name: f, stdio: { command: x }, timeoutMs: 0 }
+  - { name: f, stdio: { command: x }, timeoutMs: 0, startTimeoutMs: 900s }
   - just-a-name
 stdio: 1
 ${AGENT}`);
@@ -154,7 +155,8 @@ ${AGENT}`);
     '22:5 tools[4] has an unknown field "timeout" (did you mean "timeoutMs"?)',
     '25:16 tools[5].timeoutMs "700s" is 700000 ms, more than the 600000 ms (10 minutes) a tool call may take',
     '26:50 tools[6].timeoutMs must be at least 1 ms, got 0',
-    '27:5 tools[7] must be a mapping of the tool server\'s fields (name, stdio or http, timeoutMs), got the string "just-a-name"',
+    '26:69 tools[6].startTimeoutMs "900s" is 900000 ms, more than the 600000 ms (10 minutes) a tool server may take to start',
+    '27:5 tools[7] must be a mapping of the tool server\'s fields (name, stdio or http, timeoutMs, startTimeoutMs), got the string "just-a-name"',
     '28:1 the manifest has an unknown top-level field "stdio" (a tool server\'s fields go in an entry under tools:)',
   ]);
   t.same(problems.slice(0, 3).map((p) => p.path), ['tools[0].name', 'tools[0].stdio.url', 'tools[0].http']);
@@ -186,7 +188,7 @@ t.test('docs/fleet.schema.json: every tool field has a title and a description; 
   const schema = JSON.parse(readFileSync(FLEET_SCHEMA_FILE, 'utf8'));
   const defs = schema.$defs;
   const fields = { tools: schema.properties.tools, 'agent.tools': defs.agent.properties.tools, ...defs.toolServer.properties, ...defs.stdioTransport.properties, ...defs.httpTransport.properties };
-  t.same(Object.keys(fields).sort(), ['agent.tools', 'args', 'command', 'cwd', 'env', 'headers', 'http', 'name', 'stdio', 'timeoutMs', 'tokenEnv', 'tools', 'url']);
+  t.same(Object.keys(fields).sort(), ['agent.tools', 'args', 'command', 'cwd', 'env', 'headers', 'http', 'name', 'startTimeoutMs', 'stdio', 'timeoutMs', 'tokenEnv', 'tools', 'url']);
   for (const [k, v] of Object.entries<{ title?: string; description?: string }>(fields)) {
     t.ok(v.title, `${k} has a title`);
     t.ok((v.description ?? '').length > 10, `${k} has a description`);

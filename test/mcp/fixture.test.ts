@@ -15,7 +15,7 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, LoggingMess
 import { waitUntil, within } from '../helpers/wait.js';
 import { FIXTURE, httpFixture as startHttpFixture, type HttpFixture } from '../helpers/tool-host.js';
 
-const TOOLS = ['add', 'count', 'crash', 'echo', 'elicit', 'env', 'fail', 'flood', 'huge', 'last-headers', 'malformed', 'sample', 'sleep', 'throw'];
+const TOOLS = ['add', 'count', 'crash', 'echo', 'elicit', 'env', 'fail', 'flood', 'hangup', 'huge', 'last-headers', 'malformed', 'sample', 'sleep', 'throw'];
 const MiB = 1024 * 1024;
 
 /** What a test sees of one client: the errors the SDK reported through onerror, and whether the connection closed. */
@@ -373,6 +373,15 @@ t.test('HTTP: crash: the server dies after accepting the call; the call only end
   await waitUntil(() => errors.map((x) => x.message), (m) => m.some((x) => /SSE stream disconnected/.test(x)), 'onerror: the SSE stream of the call broke');
   t.equal(closed(), false, 'the client does not close by itself');
   await t.rejects(client.callTool({ name: 'count' }), { name: 'TypeError', message: 'fetch failed' }, 'the next call: fetch failed, not an McpError');
+});
+
+t.test('HTTP: hangup: the call\'s SSE stream ends cleanly without an answer; the SDK waits for the time-out, then the server answers on', async (t) => {
+  const f = await httpFixture(t);
+  const { client, errors } = await httpClient(t, f.url);
+  const e = await mcpError(t, client.callTool({ name: 'hangup' }, undefined, { timeout: 300 }), 'calling hangup over HTTP');
+  t.equal(e.code, ErrorCode.RequestTimeout, 'no event id, no answer: nothing resumes the stream, the call ends at its time-out');
+  t.same(errors, [], 'a clean end is no transport error');
+  t.equal(text(await call(client, 'echo', { text: 'still here' })), 'still here');
 });
 
 t.test('HTTP: --crash-at-start exits 3 without listening; --hang-at-start: connect fails at its time-out', async (t) => {

@@ -13,7 +13,7 @@
 import t, { type Test } from 'tap';
 import { Runtime } from '../../dist/runtime/runtime.js';
 import { example } from '../helpers/agents.js';
-import { captureLog, checkNothingLost, httpFixture, Ledger, server, serverWhen, stdioFixture } from '../helpers/tool-host.js';
+import { captureLog, checkNothingLost, httpFixture, Ledger, outcomeOf, server, serverWhen, stdioFixture } from '../helpers/tool-host.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
@@ -113,10 +113,10 @@ t.test('huge results: TOOL_RESULT_TOO_LARGE above the frame limit, and above the
   t.equal((fits.content as { content: { text: string }[] }).content[0]!.text.length, 30_000, 'a result under the frame limit arrives whole');
 });
 
-t.test('a result over the host\'s message limit closes the connection: TOOL_SERVER_DOWN, restarted', async (t) => {
-  // Its own runtime, with a 1 MiB limit (the default, 64 MiB, costs the SDK's read buffer seconds to reach).
+t.test('a result over the host\'s message limit: stdio closes the connection (TOOL_SERVER_DOWN, restarted), HTTP fails the call (TOOL_RESULT_TOO_LARGE)', async (t) => {
+  // Its own runtime, with a 1 MiB limit (the default is 16 MiB).
   const logs: { agent: string; level: number; msg: string }[] = [];
-  const small = await Runtime.start({ workers: 1, logger: captureLog('info').logger, onLog: (r) => logs.push(r), tools: { allowCommands: [process.execPath], maxMessageBytes: MiB } });
+  const small = await Runtime.start({ workers: 1, logger: captureLog('info').logger, onLog: (r) => logs.push(r), tools: { allowCommands: [process.execPath], allowUrls: ['http://127.0.0.1:'], maxMessageBytes: MiB } });
   t.teardown(() => small.shutdown(5000));
   const own = new Ledger(small, 2);
   await small.deploy({ name: 'caller', module: example('tool-proxy'), tools: ['*'] });
@@ -127,6 +127,16 @@ t.test('a result over the host\'s message limit closes the connection: TOOL_SERV
   await serverWhen(small, 'fx', (s) => s.state === 'ready' && s.restarts === 1, 'ready again after one restart');
   const ok = await own.call('caller', 'fx/echo', { text: 'after' });
   t.match(seen(ok), { performative: 'inform', content: { structuredContent: { text: 'after' } } });
+
+  // Over HTTP the limit caps the call's response: that call fails, the connection stays.
+  const web = await httpFixture(t);
+  small.tools.put({ name: 'web', http: { url: web.url } });
+  await serverWhen(small, 'web', (s) => s.state === 'ready', 'the HTTP server ready');
+  const overHttp = await own.call('caller', 'web/huge', { bytes: 2 * MiB });
+  t.match(seen(overHttp), { performative: 'failure', content: { code: 'TOOL_RESULT_TOO_LARGE', message: /tool server "web" answered with more than 1048576 bytes/ } });
+  t.match(server(small, 'web'), { state: 'ready', restarts: 0 }, 'the HTTP connection stayed up');
+  const afterHttp = await own.call('caller', 'web/echo', { text: 'after http' });
+  t.match(seen(afterHttp), { performative: 'inform', content: { structuredContent: { text: 'after http' } } });
   await checkNothingLost(t, small, own, { proxies: ['caller'], agentLogs: logs });
 });
 
@@ -137,6 +147,17 @@ t.test('a flood of notifications during a call: the call is answered, the runtim
   await echoWorks(t, 'fx', 'other-caller');
   t.match(seen(await flood), { performative: 'inform', content: { isError: false, content: [{ text: 'flooded 20000' }] } });
   t.match(server(rt, 'fx'), { state: 'ready', inFlight: 0 });
+});
+
+t.test('a stdio server that never answers initialize: down at its start time limit, restarted, calls refused meanwhile', async (t) => {
+  rt.tools.put(stdioFixture('mute', ['--hang-at-start'], { startTimeoutMs: 200 }));
+  t.teardown(() => rt.tools.remove('mute'));
+  const down = await serverWhen(rt, 'mute', (s) => s.state === 'down', 'down after its start time limit');
+  t.match(down.lastError, /could not start: .*(timed out|Request timed out)/i, 'the last error says it timed out starting');
+  const r = await ledger.call('caller', 'mute/echo', { text: 'hi' });
+  t.match(seen(r), { performative: 'failure', content: { code: 'TOOL_SERVER_DOWN', message: /tool server "mute" is (down|starting)/ } });
+  await serverWhen(rt, 'mute', (s) => s.restarts >= 1, 'restarted');
+  await bystanderAnswers(t, 'while a tool server hangs at start');
 });
 
 t.test('a server asks for sampling and elicitation: refused (the host offers neither), the call answered once', async (t) => {
@@ -171,6 +192,10 @@ t.test('an HTTP server: down when it cannot be reached, a crash in the middle of
   t.match(seen(flood), { performative: 'inform', content: { content: [{ text: 'flooded 5000' }] } }, 'a flood over HTTP');
   const big = await ledger.call('caller', 'web/huge', { bytes: 100_000 });
   t.match(seen(big), { performative: 'failure', content: { code: 'TOOL_RESULT_TOO_LARGE' } });
+  // The server's time limit is 20 s: a TOOL_TIMEOUT here would mean the clean end went unnoticed.
+  const hungUp = await ledger.call('caller', 'web/hangup');
+  t.match(seen(hungUp), { performative: 'failure', content: { code: 'TOOL_ERROR', message: /tool server "web" ended the call's HTTP response stream without an answer/ } });
+  t.match(server(rt, 'web'), { state: 'ready', inFlight: 0 }, 'the server is still up');
 
   const crash = await ledger.call('caller', 'web/crash');
   t.match(seen(crash), { performative: 'failure', content: { code: 'TOOL_SERVER_DOWN', message: /tool server "web" went away during the call/ } }, 'not a time-out 20 s later');
@@ -196,6 +221,26 @@ t.test('the tool calls are logged with their conversation id, agent and tool', a
   const failLine = log.lines.find((l) => l.conversationId === failed.conversationId && l.tool === 'fx/throw');
   t.match(failLine, { level: 40, agent: 'other-caller', tool: 'fx/throw', outcome: 'TOOL_ERROR', msg: /tool call fx\/throw failed: TOOL_ERROR: .*it threw/ }, 'a warning per failure');
   t.notOk(JSON.stringify(okLine).includes('"logged"'), 'the arguments are not logged');
+});
+
+// After the test of the log lines above: the flood spends this second's budget of warnings.
+t.test('a flood of refused calls: warnings bounded, every failure in a line or a count', async (t) => {
+  const before = log.lines.length;
+  const N = 300;
+  const answers = await Promise.all(Array.from({ length: N }, () => ledger.call('caller', 'fx/no-such-tool', {})));
+  t.ok(answers.every((r) => outcomeOf(r) === 'TOOL_NOT_FOUND'), 'every call answered TOOL_NOT_FOUND');
+  const written = () => log.lines.slice(before).filter((l) => l.level === 40 && /tool call fx\/no-such-tool failed: TOOL_NOT_FOUND/.test(l.msg));
+  const tally = (): { lines: number; counted: number } => ({
+    lines: written().length,
+    counted: log.lines.slice(before).filter((l) => /more failed tool call\(s\) not logged/.test(l.msg)).reduce((n, l) => n + (l.skipped as number), 0),
+  });
+  // The count of what was not written comes when its window ends (a timer), not with the answers.
+  const final = await waitUntil(tally, (x) => x.lines + x.counted === N, `${N} failures in lines and counts`);
+  // At most 50 a second (the budget's windows start anywhere, so any 1 s span holds at most two windows' worth).
+  const times = written().map((l) => l.time as number);
+  const busiest = Math.max(...times.map((t0) => times.filter((x) => x >= t0 && x < t0 + 1000).length));
+  t.ok(busiest <= 100, `at most two windows' lines in any second (busiest second: ${busiest}; ${final.lines} written, ${final.counted} counted)`);
+  await bystanderAnswers(t, 'after the flood of refused calls');
 });
 
 t.test('nothing counted lost: every request got exactly one answer', async (t) => {

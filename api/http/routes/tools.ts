@@ -15,6 +15,7 @@ const TOOL_SERVER_SCHEMA = {
       properties: { url: { type: 'string' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, tokenEnv: { type: 'string' } },
     },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+    startTimeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
   },
 };
 
