@@ -25,6 +25,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Runtime } from '../runtime/runtime.js';
 import { silentLogger } from '../runtime/observability/logger.js';
 import type { ToolServerSpec } from '../runtime/tools/spec.js';
+import { withOwnSignal } from '../runtime/tools/tool-server.js';
 import { loadAgent, median, pairInTurn, round } from './common.js';
 import type { BenchContext, PlannedRun } from './progress.js';
 
@@ -115,7 +116,8 @@ async function measure(transport: Transport, o: McpBenchOptions, ctx: BenchConte
       http = await httpToolServer();
       const url = `http://127.0.0.1:${http.port}/mcp`;
       spec = { name: 'bench', http: { url } };
-      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      // The fetch the tool host uses too (withOwnSignal): without it the SDK's transport piles abort listeners on one signal.
+      await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: (u, init) => fetch(u, withOwnSignal(init)) }));
     } else {
       spec = { name: 'bench', stdio: { command: process.execPath, args: [TOOL_SERVER] } };
       await client.connect(new StdioClientTransport({ command: process.execPath, args: [TOOL_SERVER], stderr: 'inherit' }));

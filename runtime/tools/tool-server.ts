@@ -287,11 +287,11 @@ export class ToolServer {
       requestInit: { headers },
       fetch: async (url, init) => {
         const call = callContext.getStore();
-        let req = init;
+        let req = withOwnSignal(init);
         if (call?.traceparent !== undefined) {
           const withTrace = new Headers(init?.headers);
           withTrace.set('traceparent', call.traceparent);
-          req = { ...init, headers: withTrace };
+          req = { ...req, headers: withTrace };
         }
         let res: Response;
         try {
@@ -417,6 +417,19 @@ function causeOf(e: unknown): string {
   const err = e as (Error & { cause?: Error & { code?: string; errors?: Error[] } }) | undefined;
   const c = err?.cause;
   return c?.message || c?.errors?.[0]?.message || c?.code || err?.message || String(e);
+}
+
+/**
+ * `init` with a signal of its own that follows the transport's. The SDK
+ * passes every request the transport's one long-lived signal, and fetch
+ * (undici) adds an abort listener to it per request that only goes when the
+ * request is garbage-collected: at thousands of calls a second they pile up
+ * past 1500 and Node warns of a leak (MaxListenersExceededWarning). A
+ * signal from AbortSignal.any is followed through a weak reference, and the
+ * listener lands on it, collected with it.
+ */
+export function withOwnSignal(init: RequestInit | undefined): RequestInit | undefined {
+  return init?.signal ? { ...init, signal: AbortSignal.any([init.signal]) } : init;
 }
 
 /**
