@@ -352,7 +352,7 @@ export class Runtime {
     this.endpoints.stop();
     await this.pool.destroy();
     // A storm's summary still pending is written now, not lost.
-    this.deadLetters.endLogWindow(Date.now());
+    this.deadLetters.flushLog();
     this.logger.flush();
     return { drained: stats.inFlight === 0, stats };
   }

@@ -22,8 +22,8 @@ export class LineBudget {
     this.now = options.now ?? Date.now;
   }
 
-  /** May this line be written? false: it was counted instead. */
-  take(): boolean {
+  /** May this line be written? false: it was counted instead, as `count` (a line that stands for several events). */
+  take(count = 1): boolean {
     const now = this.now();
     if (now - this.windowStart >= this.windowMs) {
       this.flush();
@@ -31,10 +31,11 @@ export class LineBudget {
       this.used = 0;
     }
     if (++this.used <= this.perWindow) return true;
-    if (this.skipped++ === 0) {
+    if (this.skipped === 0) {
       this.timer = setTimeout(() => this.flush(), Math.max(1, this.windowStart + this.windowMs - now));
       this.timer.unref();
     }
+    this.skipped += count;
     return false;
   }
 

@@ -8,6 +8,7 @@ import type { ConversationNames } from '../../bus/conversation-names.js';
 import { decodeFrame, type DecodedFrame } from '../../bus/frame.js';
 import { DEAD_LETTER_HINTS } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { LineBudget } from '../observability/line-budget.js';
 import type { DeadLetterRecord } from '../thread-messages.js';
 import type { DeadLetter } from '../types.js';
 import type { Registry } from './registry.js';
@@ -42,11 +43,8 @@ export class DeadLetters {
   /** dead letters whose records reached the supervisor (records travel by MessagePort, counters by the bus) */
   private deadLettersRecorded = 0;
   private readonly deadLettersByPerformative = new Map<string, number>();
-  private deadLetterLogWindow = 0;
-  private deadLetterLines = 0;
-  private deadLetterLinesSkipped = 0;
-  /** the timer that writes a storm's summary when its second ends */
-  private deadLetterSummary: NodeJS.Timeout | undefined;
+  /** a storm's warnings, at most DEAD_LETTER_LINES_PER_SECOND; the rest summed up when its second ends */
+  private readonly deadLetterLines: LineBudget;
 
   /** messages an earlier run accepted and never finished, dead-lettered LOST_IN_CRASH at this start (not part of this run's counts) */
   lostInCrash = 0;
@@ -61,6 +59,9 @@ export class DeadLetters {
     this.names = names;
     this.logger = logger;
     this.retention = retention;
+    this.deadLetterLines = new LineBudget(DEAD_LETTER_LINES_PER_SECOND, (skipped) => {
+      this.logger.warn({ skipped }, `${skipped} more dead letter(s) not logged (more than ${DEAD_LETTER_LINES_PER_SECOND} per second); see ListDeadLetters`);
+    });
   }
 
   /** dead letters whose records reached the supervisor */
@@ -95,13 +96,7 @@ export class DeadLetters {
     // One warning per dead letter, with the message's ids (docs/observability.md);
     // a storm is cut at DEAD_LETTER_LINES_PER_SECOND and summed up when its
     // second ends (a timer, so the summary comes even if no dead letter follows).
-    const now = Date.now();
-    if (now - this.deadLetterLogWindow >= 1000) this.endLogWindow(now);
-    if (++this.deadLetterLines > DEAD_LETTER_LINES_PER_SECOND) {
-      this.deadLetterLinesSkipped += r.count ?? 1;
-      this.deadLetterSummary ??= setTimeout(this.endLogWindowNow, Math.max(0, this.deadLetterLogWindow + 1000 - now)).unref();
-      return;
-    }
+    if (!this.deadLetterLines.take(r.count ?? 1)) return;
     this.logger.warn({
       agent: r.agent, reason: r.reason, from, conversationId: conversationId || undefined, messageId: d?.messageId, performative: d?.performative,
       traceId: d?.traceId || undefined, spanId: d?.spanId || undefined, count: r.count,
@@ -132,24 +127,10 @@ export class DeadLetters {
     }
   }
 
-  /** Close the dead-letter log window: the storm summary, if lines were skipped, then a new window from `now`. */
-  endLogWindow(now: number): void {
-    if (this.deadLetterSummary !== undefined) {
-      clearTimeout(this.deadLetterSummary);
-      this.deadLetterSummary = undefined;
-    }
-    if (this.deadLetterLinesSkipped > 0) {
-      this.logger.warn({ skipped: this.deadLetterLinesSkipped }, `${this.deadLetterLinesSkipped} more dead letter(s) not logged (more than ${DEAD_LETTER_LINES_PER_SECOND} per second); see ListDeadLetters`);
-    }
-    this.deadLetterLogWindow = now;
-    this.deadLetterLines = 0;
-    this.deadLetterLinesSkipped = 0;
+  /** Write a storm's summary still pending now (at shutdown), not when its second ends. */
+  flushLog(): void {
+    this.deadLetterLines.flush();
   }
-
-  private readonly endLogWindowNow = (): void => {
-    this.deadLetterSummary = undefined;
-    this.endLogWindow(Date.now());
-  };
 
   /** The most recent dead letters (oldest first); `stats().deadLettered` counts every one ever. */
   list(limit = 100): DeadLetter[] {

@@ -18,6 +18,10 @@ t.test('N lines a window; the rest counted and reported when the next window sta
   t.same(reports, [8], 'and reports the eight counted in the last one, once');
   budget.flush();
   t.same(reports, [8], 'a flush with nothing counted reports nothing');
+  for (let i = 0; i < 2; i++) budget.take();
+  t.equal(budget.take(5), false, 'a line that stands for five events, over the budget');
+  budget.flush();
+  t.same(reports, [8, 5], 'is counted as five');
 });
 
 t.test('a count no line follows is reported by the timer', async (t) => {
