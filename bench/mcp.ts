@@ -3,12 +3,17 @@
  * next to the same MCP SDK client calling the same kind of tool server
  * directly, in the same run, over stdio and over Streamable HTTP.
  *
- * The Caxton path: the bench asks the tool-proxy agent (examples/tool-proxy)
- * with Runtime.request; the agent forwards the request to $mcp, the host
- * calls the tool server (bench/mcp-tool-server.ts, an `echo` tool), and the
- * answer goes back through the agent. The baseline: an SDK Client of its own
- * calling `echo` on a server of its own (a second process for stdio, the
- * same server for HTTP). Both run on this thread, as the tool host does.
+ * The Caxton paths: for latency, the bench asks the tool-proxy agent
+ * (examples/tool-proxy) with Runtime.request; the agent forwards the request
+ * to $mcp, the host calls the tool server (bench/mcp-tool-server.ts, an
+ * `echo` tool), and the answer goes back through the agent. For throughput,
+ * the tool-driver agent (examples/tool-driver) keeps `concurrency` calls in
+ * flight itself, as an agent at work does (decision 0020); the same figure
+ * through the proxy, with the bench keeping the calls in flight from
+ * outside, is reported too (`viaRequest`): it adds a request/reply between
+ * the bench and the agent to every call. The baseline: an SDK Client of its
+ * own calling `echo` on a server of its own (a second process for stdio, the
+ * same server for HTTP). All run on this thread, as the tool host does.
  *
  * As in the api scenario (decision 0011): latency from sequential calls in
  * alternating rounds, one HDR histogram per target; throughput with
@@ -40,6 +45,8 @@ export interface McpBenchOptions {
 
 const TOOL_SERVER = fileURLToPath(new URL('./mcp-tool-server.js', import.meta.url));
 const ROUND_CALLS = 500;
+/** the smallest run of the tool-driver agent: a run's ramp-up and drain stay under 2 % of it */
+const MIN_DRIVER_CALLS = 2000;
 const TEXT = 'hello from the bench';
 
 type Transport = 'stdio' | 'http';
@@ -47,7 +54,7 @@ type Transport = 'stdio' | 'http';
 export function planMcp(o: McpBenchOptions): PlannedRun[] {
   return (['stdio', 'http'] as const).flatMap((t) => [
     { phase: `mcp ${t} latency (sequential calls)`, seconds: 1 + 2 * o.calls * 0.0004 },
-    { phase: `mcp ${t} throughput (${o.concurrency} in flight)`, seconds: 2 * o.durationSeconds + 0.5 },
+    { phase: `mcp ${t} throughput (${o.concurrency} in flight)`, seconds: 3 * o.durationSeconds + 1 },
   ]);
 }
 
@@ -96,6 +103,26 @@ async function throughput(t: Target, seconds: number, concurrency: number): Prom
   return done / elapsed;
 }
 
+/**
+ * The tool-driver agent's throughput for about `seconds`: one run of as many
+ * calls as the last run's rate says fit (at least MIN_DRIVER_CALLS), all
+ * driven by the agent with `concurrency` in flight. `rate` carries the last
+ * rate from run to run.
+ */
+async function driven(rt: Runtime, t: Target, rate: { last: number }, seconds: number, concurrency: number): Promise<number> {
+  const calls = Math.max(MIN_DRIVER_CALLS, Math.round(rate.last * seconds));
+  const t0 = performance.now();
+  const r = await rt.request({ to: 'driver', performative: 'request', content: { tool: 'bench/echo', arguments: { text: TEXT }, calls, inFlight: concurrency } }, 120_000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const c = r.content as { done?: number; failed?: number; notSent?: number } | null;
+  if (r.performative !== 'inform' || typeof c?.done !== 'number') throw new Error(`the tool-driver agent answered ${r.performative}: ${JSON.stringify(r.content)}`);
+  t.errors += (c.failed ?? 0) + (c.notSent ?? 0);
+  t.completed += c.done;
+  t.seconds += elapsed;
+  rate.last = c.done / elapsed;
+  return rate.last;
+}
+
 /** An HTTP tool server process; resolves with its port once it listens. */
 async function httpToolServer(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [TOOL_SERVER, '--http'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -127,6 +154,7 @@ async function measure(transport: Transport, o: McpBenchOptions, ctx: BenchConte
     const state = rt.tools.list()[0]!;
     if (state.state !== 'ready') throw new Error(`the bench tool server did not start: ${state.lastError}`);
     await rt.deploy({ name: 'proxy', module: loadAgent('tool-proxy'), tools: ['bench/echo'] });
+    await rt.deploy({ name: 'driver', module: loadAgent('tool-driver'), tools: ['bench/echo'] });
     const direct = target(async () => {
       const r = await client.callTool({ name: 'echo', arguments: { text: TEXT } });
       if (r.isError) throw new Error('isError');
@@ -135,12 +163,18 @@ async function measure(transport: Transport, o: McpBenchOptions, ctx: BenchConte
       const r = await rt.request({ to: 'proxy', performative: 'request', content: { tool: 'bench/echo', arguments: { text: TEXT } } }, 10_000);
       if (r.performative !== 'inform') throw new Error(`${r.performative}: ${JSON.stringify(r.content)}`);
     });
-    // Warm-up: connections, JIT, the agent's buffers.
+    const driver = target(async () => undefined);
+    const viaRequest = target(caxton.call);
+    // Warm-up: connections, JIT, the agent's buffers; the driver's first rate.
     await sequential(direct, Math.min(1000, o.calls));
     await sequential(caxton, Math.min(1000, o.calls));
-    for (const t of [direct, caxton]) {
+    const rate = { last: 0 };
+    await driven(rt, driver, rate, 0, o.concurrency);
+    for (const t of [direct, caxton, driver]) {
       t.histogram.reset();
       t.errors = 0;
+      t.completed = 0;
+      t.seconds = 0;
     }
     const bar = ctx.progress(`mcp ${transport} latency (sequential calls)`, 2 * o.calls);
     const rounds = Math.max(2, Math.ceil(o.calls / ROUND_CALLS));
@@ -157,11 +191,15 @@ async function measure(transport: Transport, o: McpBenchOptions, ctx: BenchConte
     const pairs = Math.max(1, o.pairs);
     const phase = o.durationSeconds / pairs;
     const ratios: number[] = [];
-    const tbar = ctx.progress(`mcp ${transport} throughput (${o.concurrency} in flight)`, 2 * pairs);
+    const viaRequestRatios: number[] = [];
+    const tbar = ctx.progress(`mcp ${transport} throughput (${o.concurrency} in flight)`, 3 * pairs);
     for (let p = 0; p < pairs; p++) {
-      const [b, x] = await pairInTurn(p, () => throughput(direct, phase, o.concurrency), () => throughput(caxton, phase, o.concurrency));
+      // Each Caxton figure is paired with a direct run of its own, the order alternating.
+      const [b, x] = await pairInTurn(p, () => throughput(direct, phase, o.concurrency), () => driven(rt, driver, rate, phase, o.concurrency));
       ratios.push(x / Math.max(1e-9, b));
-      tbar.update(2 * (p + 1));
+      const [b2, y] = await pairInTurn(p + 1, () => throughput(direct, phase / 2, o.concurrency), () => throughput(viaRequest, phase / 2, o.concurrency));
+      viaRequestRatios.push(y / Math.max(1e-9, b2));
+      tbar.update(3 * (p + 1));
     }
     tbar.stop();
     const us = (t: Target, p: number): number => round(t.histogram.getValueAtPercentile(p) / 1000, 1);
@@ -169,9 +207,14 @@ async function measure(transport: Transport, o: McpBenchOptions, ctx: BenchConte
     const c = summary(caxton);
     const b = summary(direct);
     return {
-      scenario: 'mcp', transport, ...c, concurrency: o.concurrency, baseline: b,
+      scenario: 'mcp', transport, ...c, callsPerSecond: Math.round(driver.completed / driver.seconds), errors: c.errors! + driver.errors,
+      concurrency: o.concurrency, baseline: b,
       addedP50Us: round(c.p50Us! - b.p50Us!, 1), addedP99Us: round(c.p99Us! - b.p99Us!, 1),
       ratio: round(median(ratios), 2), ratioMin: round(Math.min(...ratios), 2), ratioMax: round(Math.max(...ratios), 2), pairs,
+      viaRequest: {
+        callsPerSecond: Math.round(viaRequest.completed / viaRequest.seconds), errors: viaRequest.errors,
+        ratio: round(median(viaRequestRatios), 2), ratioMin: round(Math.min(...viaRequestRatios), 2), ratioMax: round(Math.max(...viaRequestRatios), 2),
+      },
     };
   } finally {
     await client.close().catch(() => undefined);

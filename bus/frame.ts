@@ -66,10 +66,15 @@ export function idFromString(hex: string): [number, number] {
   return [parseInt(padded.slice(8), 16) | 0, parseInt(padded.slice(0, 8), 16) | 0];
 }
 
-/** A W3C id field as hex, or '' when it is all zero (the frame carries no trace context). */
-function traceHex(bytes: Uint8Array): string {
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] !== 0) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+/**
+ * The W3C id field of `bytes` at [at, at + length) as hex, or '' when it is
+ * all zero (the frame carries no trace context). Most frames carry none, so
+ * the zero test reads the field in place, as 32-bit words, before anything
+ * is made.
+ */
+function traceHex(view: DataView, bytes: Uint8Array, at: number, length: number): string {
+  for (let i = 0; i < length; i += 4) {
+    if (view.getUint32(at + i, true) !== 0) return Buffer.from(bytes.buffer, bytes.byteOffset + at, length).toString('hex');
   }
   return '';
 }
@@ -158,8 +163,8 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame {
     messageId: idToString(view.getUint32(FRAME_MSG_ID_LO, true), view.getUint32(FRAME_MSG_ID_HI, true)),
     conversationId: idToString(view.getUint32(FRAME_CONV_LO, true), view.getUint32(FRAME_CONV_HI, true)),
     inReplyTo: idToString(view.getUint32(FRAME_REPLY_TO_LO, true), view.getUint32(FRAME_REPLY_TO_HI, true)),
-    traceId: traceHex(bytes.subarray(FRAME_TRACE_ID, FRAME_TRACE_ID + 16)),
-    spanId: traceHex(bytes.subarray(FRAME_SPAN_ID, FRAME_SPAN_ID + 8)),
+    traceId: traceHex(view, bytes, FRAME_TRACE_ID, 16),
+    spanId: traceHex(view, bytes, FRAME_SPAN_ID, 8),
     protocol: protocolByCode(view.getUint8(FRAME_PROTOCOL)),
     params,
     content,

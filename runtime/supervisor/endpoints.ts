@@ -14,10 +14,11 @@ import type { RingConsumer } from '../../bus/ring.js';
 import { BusPeer } from '../../bus/peer.js';
 import { routeGeneration, routeThread } from '../../bus/router.js';
 import { ConversationTap } from '../../bus/tap.js';
-import { decodeFrame, encodeFrame, idFromString, idToString, type DecodedFrame } from '../../bus/frame.js';
+import { decodeFrame, encodeFrame, idFromString, idToString, msgpack, writeHeader, type DecodedFrame } from '../../bus/frame.js';
 import {
-  FLAG_TRACE_SAMPLED, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_PERFORMATIVE, FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO,
-  PERFORMATIVE_CODE,
+  FLAG_TRACE_SAMPLED, FRAME_CONV_HI, FRAME_CONV_LO, FRAME_DST_GEN, FRAME_DST_SLOT, FRAME_HEADER_BYTES, FRAME_MSG_ID_HI,
+  FRAME_MSG_ID_LO, FRAME_PERFORMATIVE, FRAME_REPLY_TO_HI, FRAME_REPLY_TO_LO, FRAME_SRC_GEN, FRAME_SRC_SLOT,
+  PERFORMATIVE_CODE, type Performative,
 } from '../../bus/layout.js';
 import {
   AgentExistsError, AgentNotFoundError, AgentStoppedError, DeadLetterReason, FrameTooLargeError, InvalidAgentSpecError,
@@ -56,6 +57,8 @@ export class HostEndpoints extends BusPeer {
   /** where send() sends from when no endpoint is given */
   readonly hostEndpoint: EndpointRecord;
   private readonly waiting = new Map<string, (f: Uint8Array) => void>();
+  /** the bus as a DataView, for headers written straight into a ring (answerFrame) */
+  private readonly view: DataView;
 
   constructor(options: HostEndpointsOptions, deps: HostEndpointsDeps) {
     super(deps.bus, SUPERVISOR, {
@@ -64,6 +67,7 @@ export class HostEndpoints extends BusPeer {
       framesPerRing: FRAMES_PER_RING, drainBudget: Infinity, maxPasses: 1,
     });
     this.maxFrameBytes = options.maxFrameBytes;
+    this.view = new DataView(this.u8.buffer, this.u8.byteOffset, this.u8.byteLength);
     this.registry = deps.registry;
     this.deadLetters = deps.deadLetters;
     this.runState = deps.runState;
@@ -163,6 +167,46 @@ export class HostEndpoints extends BusPeer {
     if (frame.byteLength > this.maxFrameBytes) throw new FrameTooLargeError(frame.byteLength, this.maxFrameBytes);
     this.sendFrame(routeThread(entry), frame, code, msg.to);
     return { messageId: idToString(lo, hi) };
+  }
+
+  /**
+   * Answer `request`, a frame that reached one of this thread's endpoints:
+   * to its sender (the slot and generation in its header, whose name is
+   * `to`), in its conversation, in reply to its id. What send() does with
+   * {to, conversationId, inReplyTo}, without the hex ids and the name lookup
+   * (the tool host answers every call this way), and written straight into
+   * the ring: no intermediate frame. Throws as send() does: AGENT_NOT_FOUND
+   * when the sender is gone or replaced, FRAME_TOO_LARGE, MAILBOX_FULL.
+   */
+  answerFrame(request: Uint8Array, to: string, performative: Performative, content: unknown, from: EndpointRecord): void {
+    this.runState.assertRunning();
+    const code = PERFORMATIVE_CODE[performative];
+    const rq = new DataView(request.buffer, request.byteOffset, request.byteLength);
+    const slot = rq.getUint32(FRAME_SRC_SLOT, true);
+    const generation = rq.getUint32(FRAME_SRC_GEN, true);
+    const entry = this.router.read(slot);
+    if (entry === 0 || routeGeneration(entry) !== generation) throw new AgentNotFoundError(to);
+    const target = this.registry.atSlot(slot);
+    if (target && isAgent(target) && (target.state === 'stopped' || target.state === 'failed')) throw new AgentStoppedError(to, target.state, target.lastError);
+    const body = msgpack.pack(content);
+    const total = FRAME_HEADER_BYTES + body.length;
+    if (total > this.maxFrameBytes) throw new FrameTooLargeError(total, this.maxFrameBytes);
+    const p = this.producers[routeThread(entry)]!;
+    const off = p.reserve(total);
+    if (off < 0) {
+      this.countRefused();
+      throw new MailboxFullError(to, RETRY_AFTER_MS);
+    }
+    const lo = this.ids.next();
+    writeHeader(this.view, off, {
+      performative: code, destinationSlot: slot, destinationGeneration: generation, sourceSlot: from.slot, sourceGeneration: from.generation,
+      messageIdLo: lo, messageIdHi: this.ids.hi,
+      conversationLo: rq.getUint32(FRAME_CONV_LO, true), conversationHi: rq.getUint32(FRAME_CONV_HI, true),
+      inReplyToLo: rq.getUint32(FRAME_MSG_ID_LO, true), inReplyToHi: rq.getUint32(FRAME_MSG_ID_HI, true),
+    }, 0, total);
+    this.u8.set(body, off + FRAME_HEADER_BYTES);
+    this.schedulePublish();
+    this.countAccepted(code);
   }
 
   /**

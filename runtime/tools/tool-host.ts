@@ -150,23 +150,23 @@ export class ToolHost {
     // Only agents call tools; an answer (inform, failure...) to $mcp is never answered back.
     if (!caller || !isAgent(caller) || caller.generation !== f.sourceGeneration) return;
     if (f.performative === 'query-ref') {
-      this.answer(f, caller.name, 'inform', { tools: this.toolsFor(caller.tools) });
+      this.answer(f, frame, caller.name, 'inform', { tools: this.toolsFor(caller.tools) });
       return;
     }
     if (f.performative !== 'request') {
       if (f.performative === 'inform' || f.performative === 'failure' || f.performative === 'not-understood') return;
-      this.answer(f, caller.name, 'not-understood', `$mcp takes a request {tool: "server/name", arguments: {...}} or a query-ref, not ${f.performative}`);
+      this.answer(f, frame, caller.name, 'not-understood', `$mcp takes a request {tool: "server/name", arguments: {...}} or a query-ref, not ${f.performative}`);
       return;
     }
-    void this.call(f, caller.name, caller.tools);
+    void this.call(f, frame, caller.name, caller.tools);
   }
 
-  private async call(f: DecodedFrame, agent: string, allowList: readonly string[]): Promise<void> {
+  private async call(f: DecodedFrame, frame: Uint8Array, agent: string, allowList: readonly string[]): Promise<void> {
     const content = f.content as { tool?: unknown; arguments?: unknown } | null;
     const fail = (code: ToolFailure, message: string, tool = '', ms?: number): void => {
       this.count(tool, code, ms);
       this.logCall(f, agent, tool, code, ms, message);
-      this.answer(f, agent, 'failure', { code, message, hint: TOOL_FAILURE_HINTS[code] });
+      this.answer(f, frame, agent, 'failure', { code, message, hint: TOOL_FAILURE_HINTS[code] });
     };
     if (content === null || typeof content !== 'object' || Array.isArray(content)) {
       fail(ToolFailure.TOOL_REQUEST_INVALID, 'the content is not a map {tool, arguments}');
@@ -227,7 +227,7 @@ export class ToolHost {
     try {
       const result = await server.call(name.tool, args as Record<string, unknown>, timeoutMs, traceparent);
       const reply = { content: result.content ?? [], ...(result.structuredContent !== undefined ? { structuredContent: result.structuredContent } : {}), isError: result.isError === true };
-      if (this.answer(f, agent, 'inform', reply, () => {
+      if (this.answer(f, frame, agent, 'inform', reply, () => {
         fail(ToolFailure.TOOL_RESULT_TOO_LARGE, `${full} returned more than an agent may be sent (the frame limit)`, full);
         span?.setStatus({ code: SpanStatusCode.ERROR, message: ToolFailure.TOOL_RESULT_TOO_LARGE });
       })) {
@@ -286,15 +286,15 @@ export class ToolHost {
    * answer is too large (then `tooLarge` is called to answer instead).
    * A full mailbox is waited out; an agent that is gone gets nothing.
    */
-  private answer(f: DecodedFrame, agent: string, performative: Performative, content: unknown, tooLarge?: () => void): boolean {
-    const msg = { to: agent, performative, content, conversationId: f.conversationId, inReplyTo: f.messageId };
+  private answer(f: DecodedFrame, frame: Uint8Array, agent: string, performative: Performative, content: unknown, tooLarge?: () => void): boolean {
     const giveUpAt = Date.now() + ANSWER_PATIENCE_MS;
     const attempt = (): boolean => {
       // The agent that asked, not a newer one of the same name.
       const now = this.registry.agent(agent);
       if (!now || now.slot !== f.sourceSlot || now.generation !== f.sourceGeneration) return true;
       try {
-        this.endpoints.send(msg, this.record);
+        // The request's own header words (ids, sender): no hex strings, no name lookup per answer.
+        this.endpoints.answerFrame(frame, agent, performative, content, this.record);
         return true;
       } catch (e) {
         if (e instanceof FrameTooLargeError && tooLarge) {

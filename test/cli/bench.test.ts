@@ -93,6 +93,11 @@ t.test('bench --scenario all --json (small sizes): every scenario, in order, wit
     t.ok(m.callsPerSecond! > 0 && m.baseline.callsPerSecond! > 0, `mcp ${m.transport}: tool calls through $mcp and directly`);
     t.equal(m.errors, 0, `mcp ${m.transport}: no call failed`);
     t.equal(m.baseline.errors, 0);
+    // Throughput driven by the tool-driver agent; the same through request lanes from outside, reported beside it.
+    const via = (m as unknown as { viaRequest: Fields }).viaRequest;
+    t.ok(via.callsPerSecond! > 0, `mcp ${m.transport}: calls through the proxy agent with the bench keeping them in flight`);
+    t.equal(via.errors, 0);
+    t.ok(via.ratioMin! <= via.ratio! && via.ratio! <= via.ratioMax!, 'its ratio is the median of its pairs');
   }
 });
 
