@@ -58,10 +58,11 @@ export class MissingExportError extends CaxtonError {
 
 export class MemoryNotImportedError extends CaxtonError {
   readonly code = 'MEMORY_NOT_IMPORTED';
-  constructor(agent: string) {
-    super(`agent "${agent}": the module defines its own memory instead of importing env.memory, so the host cannot cap it`,
-      'Build with --importMemory (AssemblyScript) or -Wl,--import-memory (clang); the host creates the memory with the agent\'s memory limit.',
-      { agent });
+  /** `why`: what about the module's memory the host cannot cap (several memories, a shared or 64-bit one, none) */
+  constructor(agent: string, why: string) {
+    super(`agent "${agent}": the host cannot cap the module's memory: ${why}`,
+      'Give the module one plain 32-bit memory, imported as env.memory (AssemblyScript --importMemory, clang -Wl,--import-memory) or defined by the module (ABI 2); the host sets its maximum to the agent\'s memory limit. Threads (shared memory) and memory64 are not offered.',
+      { agent, why });
   }
 }
 
@@ -97,17 +98,22 @@ export class UnknownImportError extends CaxtonError {
   readonly code = 'UNKNOWN_IMPORT';
   constructor(agent: string, module: string, name: string, kind: string) {
     super(`agent "${agent}": the module imports ${kind} "${module}.${name}", which the host does not offer`,
-      'Remove the import, or use only the imports listed in docs/agent-abi.md (module "caxton", plus env.memory and env.abort). WASI is not offered.',
+      'Remove the import, or use only the imports listed in docs/agent-abi.md (module "caxton", env.memory, env.abort, env.seed, and the WASI preview 1 functions of module wasi_snapshot_preview1 with their preview 1 signatures).',
       { agent, module, name, kind });
   }
 }
 
 export class AbiVersionMismatchError extends CaxtonError {
   readonly code = 'ABI_VERSION_MISMATCH';
-  constructor(agent: string, found: number, supported: number) {
-    super(`agent "${agent}": caxton_abi_version() returned ${found}, this server speaks agent ABI ${supported}`,
-      `Rebuild the agent against an SDK for agent ABI ${supported}, or run a Caxton server that supports ABI ${found}.`,
-      { agent, found, supported });
+  /** `supported`: the newest ABI this server speaks (it speaks every one from 1); `uses`: ABI 2 features of a module that said 1 */
+  constructor(agent: string, found: number, supported: number, uses?: string) {
+    super(uses
+      ? `agent "${agent}": caxton_abi_version() returned ${found}, but the module ${uses}, which needs agent ABI 2`
+      : `agent "${agent}": caxton_abi_version() returned ${found}, this server speaks agent ABI 1 to ${supported}`,
+    uses
+      ? 'Return 2 from caxton_abi_version (the SDKs built on WASI do), or build the module without those features (docs/agent-abi.md, "ABI 2").'
+      : `Rebuild the agent against an SDK for agent ABI 1 to ${supported}, or run a Caxton server that supports ABI ${found}.`,
+    { agent, found, supported, ...(uses ? { uses } : {}) });
   }
 }
 

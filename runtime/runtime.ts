@@ -37,6 +37,7 @@ import { StatsReader } from './supervisor/stats.js';
 import { Kinds } from './supervisor/kinds.js';
 import { Agents } from './supervisor/agents.js';
 import { Watchdog } from './supervisor/watchdog.js';
+import { ABI_VERSION } from './module/abi.js';
 import type {
   AgentInfo, AgentSpec, DeadLetter, Endpoint, MetricsReader, OutgoingMessage, PeerJoin, ResolvedRuntimeOptions, RuntimeMetrics,
   RuntimeOptions, RuntimeStats,
@@ -331,7 +332,7 @@ export class Runtime {
   }
 
   serverInfo(): { uptimeSeconds: number; workers: number; agents: number; abiVersion: number; performatives: readonly string[] } {
-    return { uptimeSeconds: (Date.now() - this.startedAt) / 1000, workers: this.workers, agents: this.registry.agents().length, abiVersion: 1, performatives: PERFORMATIVES };
+    return { uptimeSeconds: (Date.now() - this.startedAt) / 1000, workers: this.workers, agents: this.registry.agents().length, abiVersion: ABI_VERSION, performatives: PERFORMATIVES };
   }
 
   /**

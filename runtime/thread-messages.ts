@@ -49,7 +49,7 @@ export interface AgentPlacement {
 }
 
 export type ToWorker =
-  | { type: 'kind'; kindId: string; module: WebAssembly.Module; memoryMinPages: number; hasTimer: boolean }
+  | { type: 'kind'; kindId: string; module: WebAssembly.Module; memoryMinPages: number; hasTimer: boolean; initialize: boolean; abi2Uses: string }
   | { type: 'names'; add: [string, number][]; remove: string[] }
   | { type: 'deploy'; reqId: number; agents: AgentPlacement[] }
   | { type: 'remove'; reqId: number; slots: number[]; reason: DeadLetterReason }

@@ -213,14 +213,24 @@ export class HostImports {
     return slot === undefined ? SEND_UNKNOWN_DESTINATION : slot;
   }
 
-  /**
-   * caxton.log. Rate-limited per agent: an agent logging in a loop must not
-   * flood the supervisor's memory. Dropped lines are counted and reported
-   * once the next window opens.
-   */
+  /** caxton.log: the text at [ptr, ptr + len) of the agent's memory (at most MAX_LOG_LINE_BYTES of it). */
   private log(level: number, ptr: number, len: number): void {
     const agent = this.call.agent;
     if (agent === undefined) return;
+    ptr >>>= 0;
+    len >>>= 0;
+    if (agent.u8.length === 0) agent.refreshViews();
+    if (ptr + len > agent.u8.length) return;
+    this.logText(agent, level, this.decoder.decode(agent.u8.subarray(ptr, ptr + Math.min(len, MAX_LOG_LINE_BYTES))));
+  }
+
+  /**
+   * One line of the agent's log (caxton.log, and WASI stdout/stderr:
+   * runtime/host/wasi.ts). Rate-limited per agent: an agent logging in a loop
+   * must not flood the supervisor's memory. Dropped lines are counted and
+   * reported once the next window opens.
+   */
+  logText(agent: HostedAgent, level: number, msg: string): void {
     const now = Date.now();
     if (now - agent.logWindowStart >= 1000) {
       if (agent.logsDropped > 0) {
@@ -234,12 +244,7 @@ export class HostImports {
       agent.logsDropped++;
       return;
     }
-    ptr >>>= 0;
-    len >>>= 0;
-    if (agent.u8.length === 0) agent.refreshViews();
-    if (ptr + len > agent.u8.length) return;
-    const msg = this.decoder.decode(agent.u8.subarray(ptr, ptr + Math.min(len, MAX_LOG_LINE_BYTES)));
-    this.host.reports.log({ agent: agent.name, level, msg, at: Date.now(), ...this.call.context((s) => this.host.nameOf(s)) });
+    this.host.reports.log({ agent: agent.name, level, msg, at: now, ...this.call.context((s) => this.host.nameOf(s)) });
   }
 
   // ---------------------------------------------------------------- time limit

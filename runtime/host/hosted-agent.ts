@@ -13,6 +13,10 @@ export interface Kind {
   readonly module: WebAssembly.Module;
   readonly memoryMinPages: number;
   readonly hasTimer: boolean;
+  /** call _initialize first (a WASI reactor) */
+  readonly initialize: boolean;
+  /** the ABI 2 features the module uses ('' = none): a module using any must say ABI 2 */
+  readonly abi2Uses: string;
 }
 
 export type HandleFn = (ptr: number, len: number) => number;
@@ -69,6 +73,9 @@ export class HostedAgent {
   logWindowStart = 0;
   logsInWindow = 0;
   logsDropped = 0;
+  /** text written to WASI stdout / stderr after its last newline (runtime/host/wasi.ts) */
+  stdoutTail = '';
+  stderrTail = '';
 
   /** sendsPerTick: its budget (runtime/host/send-budget.ts sendsPerTick) */
   constructor(p: AgentPlacement, kind: Kind, sendsPerTick: number) {

@@ -1,16 +1,18 @@
 /**
  * Making an agent's WebAssembly instance: its own memory with the agent's
  * declared maximum, the imports it may use (`env.memory`, `env.abort`,
- * `env.seed` and the `caxton` host functions; validateAgentModule refused
- * anything else at deploy), the ABI version check, and caxton_init with the
- * agent's config copied into its memory.
+ * `env.seed`, the `caxton` host functions and, for ABI 2, the WASI preview 1
+ * ones; validateAgentModule refused anything else at deploy), `_initialize`
+ * when the module exports it, the ABI version check, and caxton_init with
+ * the agent's config copied into its memory.
  *
  * Everything here runs agent code (the start function, caxton_abi_version,
  * caxton_alloc, caxton_init): the caller runs it under the watchdog, so a
  * module that never returns is stopped like any handler.
  */
 import { RECORD_ALIGN } from '../../bus/layout.js';
-import { ABI_VERSION, envSeed } from '../module/abi.js';
+import { ABI_VERSION, ABI_VERSIONS, envSeed } from '../module/abi.js';
+import { WASI_MODULE } from '../module/wasi-imports.js';
 import { AbiVersionMismatchError, AgentInitFailedError, type SerializedError } from '../errors.js';
 import type { AllocFn, HandleFn, HostedAgent } from './hosted-agent.js';
 import type { ImportFn } from './host-imports.js';
@@ -34,7 +36,7 @@ export function createMemory(agent: HostedAgent): SerializedError | undefined {
  * caxton_init. Throws what the module throws (a trap); the caller turns it
  * into AGENT_INIT_FAILED.
  */
-export function instantiateAgent(agent: HostedAgent, caxton: Record<string, ImportFn>): InitResult {
+export function instantiateAgent(agent: HostedAgent, caxton: Record<string, ImportFn>, wasi: object): InitResult {
   const imports = {
     env: {
       memory: agent.memory,
@@ -44,11 +46,15 @@ export function instantiateAgent(agent: HostedAgent, caxton: Record<string, Impo
       seed: envSeed,
     },
     caxton,
+    [WASI_MODULE]: wasi,
   };
   const instance = new WebAssembly.Instance(agent.kind.module, imports as unknown as WebAssembly.Imports);
   const ex = instance.exports;
+  // A WASI reactor sets up its runtime (libc, Go's scheduler) here; nothing else may run before it.
+  if (agent.kind.initialize) (ex._initialize as () => void)();
   const version = (ex.caxton_abi_version as () => number)();
-  if (version !== ABI_VERSION) return { error: new AbiVersionMismatchError(agent.name, version, ABI_VERSION).toJSON() };
+  if (!ABI_VERSIONS.includes(version)) return { error: new AbiVersionMismatchError(agent.name, version, ABI_VERSION).toJSON() };
+  if (version < 2 && agent.kind.abi2Uses) return { error: new AbiVersionMismatchError(agent.name, version, ABI_VERSION, agent.kind.abi2Uses).toJSON() };
   agent.handle = ex.caxton_handle as HandleFn;
   agent.alloc = ex.caxton_alloc as AllocFn;
   agent.onTimer = agent.kind.hasTimer ? (ex.caxton_on_timer as (t: number) => void) : undefined;

@@ -50,6 +50,7 @@ import type { FromWorker, HostTaskInput, ToWorker } from '../thread-messages.js'
 import { AgentState, HostedAgent, type Kind } from './hosted-agent.js';
 import { CurrentCall, NO_FRAME } from './current-call.js';
 import { HostImports, type ImportsHost } from './host-imports.js';
+import { WasiImports } from './wasi.js';
 import { createMemory, instantiateAgent } from './instance.js';
 import { ProtocolGuard, type GuardHost } from './protocol-guard.js';
 import { CallInterrupted, Recovery, TIMED_OUT, TRAPPED, type RecoveryHost } from './recovery.js';
@@ -68,6 +69,8 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
   protected readonly port: MessagePort;
   /** the `caxton` import functions, shared by every instance on this thread */
   protected readonly imports: HostImports;
+  /** the capability-free WASI preview 1 of agent ABI 2 (wasi.ts) */
+  protected readonly wasi: WasiImports;
   protected readonly recovery: Recovery;
   /** agents hosted here, by slot */
   protected readonly agents: (HostedAgent | undefined)[] = [];
@@ -118,6 +121,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     this.guard = new ProtocolGuard(this, this);
     this.recovery = new Recovery(this, this);
     this.imports = new HostImports(this, this, input.options.maxFrameBytes);
+    this.wasi = new WasiImports(this.call, (agent, level, text) => this.imports.logText(agent, level, text));
     this.logMessages = input.options.logLevel <= 20;
     const spanPort = input.spans as unknown as MessagePort | undefined;
     this.spanPort = spanPort;
@@ -147,7 +151,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
   private control(m: ToWorker): void {
     switch (m.type) {
       case 'kind':
-        this.kinds.set(m.kindId, { module: m.module, memoryMinPages: m.memoryMinPages, hasTimer: m.hasTimer });
+        this.kinds.set(m.kindId, { module: m.module, memoryMinPages: m.memoryMinPages, hasTimer: m.hasTimer, initialize: m.initialize, abi2Uses: m.abi2Uses });
         break;
       case 'names':
         this.names.apply(m.add, m.remove);
@@ -236,6 +240,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
    */
   instantiate(agent: HostedAgent): SerializedError | undefined {
     agent.clearTimers();
+    agent.stdoutTail = agent.stderrTail = '';
     // A fresh instance remembers no conversation.
     this.guard.forget(agent.slot);
     const memoryError = createMemory(agent);
@@ -245,7 +250,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     call.enterWithoutMessage(agent);
     this.watch(agent, -1);
     try {
-      const started = instantiateAgent(agent, this.imports.object);
+      const started = instantiateAgent(agent, this.imports.object, this.wasi.object);
       if (started.error) return started.error;
       if (started.rc < 0) {
         this.rollbackSends();

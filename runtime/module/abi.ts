@@ -1,16 +1,23 @@
 /**
- * Agent ABI v1 (docs/agent-abi.md): the imports the host offers, the exports it
- * requires, and deploy-time validation of a module against them.
+ * Agent ABI 1 and 2 (docs/agent-abi.md): the imports the host offers, the
+ * exports it requires, and deploy-time validation of a module against them.
+ * ABI 2 adds, compatibly: a memory the module defines (made an import here:
+ * memory-import.ts), the WASI preview 1 imports (wasi-imports.ts; what they
+ * do: runtime/host/wasi.ts) and an `_initialize` export called first.
  */
 import { inspectModule, sameSig, sigToString, type FuncSig, type ModuleShape } from './inspect.js';
 import { addInterruptChecks, UnsupportedInstructionError } from './interrupts.js';
+import { importDefinedMemory, MemoryNotCappableError } from './memory-import.js';
+import { WASI_IMPORTS, WASI_MODULE } from './wasi-imports.js';
 import {
   InvalidWasmError, MemoryNotImportedError, MissingExportError, ModuleTooLargeError, TablesTooLargeError, UnknownImportError,
   UnsupportedModuleError,
 } from '../errors.js';
 import { MAX_MODULE_BYTES, TABLE_ENTRY_BYTES } from '../limits.js';
 
-export const ABI_VERSION = 1;
+/** The newest agent ABI this host speaks; every older one is still accepted (ABI_VERSIONS). */
+export const ABI_VERSION = 2;
+export const ABI_VERSIONS: readonly number[] = [1, 2];
 export const WASM_PAGE = 65536;
 
 const i32 = 'i32' as const;
@@ -48,6 +55,7 @@ export const REQUIRED_EXPORTS: Readonly<Record<string, FuncSig>> = Object.freeze
 
 export const OPTIONAL_EXPORTS: Readonly<Record<string, FuncSig>> = Object.freeze({
   caxton_on_timer: sig([i32]),
+  _initialize: sig([]),
 });
 
 export interface ValidatedModule {
@@ -58,6 +66,10 @@ export interface ValidatedModule {
   /** the module's own declared maximum, if any */
   readonly memoryMaxPages: number | undefined;
   readonly hasTimerExport: boolean;
+  /** exports _initialize (a WASI reactor): the host calls it once, first */
+  readonly initialize: boolean;
+  /** the ABI 2 features the module uses, '' when none: such a module must return 2 from caxton_abi_version */
+  readonly abi2Uses: string;
 }
 
 export interface CompileOptions {
@@ -89,8 +101,17 @@ export function validateAgentModule(agent: string, bytes: Uint8Array, options: C
   } catch (e) {
     throw new InvalidWasmError(agent, `cannot read its sections: ${(e as Error).message}`);
   }
-  if (shape.definesMemory || shape.exports.some((e) => e.kind === 'memory') && !shape.imports.some((i) => i.kind === 'memory')) {
-    throw new MemoryNotImportedError(agent);
+  const uses: string[] = [];
+  if (shape.definesMemory) {
+    // ABI 2: made an import, so that the host sets its maximum.
+    try {
+      bytes = importDefinedMemory(bytes);
+      shape = inspectModule(bytes);
+    } catch (e) {
+      if (!(e instanceof MemoryNotCappableError || e instanceof RangeError)) throw e;
+      throw new MemoryNotImportedError(agent, e.message);
+    }
+    uses.push('defines its own memory');
   }
   let memoryMinPages = -1;
   let memoryMaxPages: number | undefined;
@@ -102,13 +123,15 @@ export function validateAgentModule(agent: string, bytes: Uint8Array, options: C
     }
     if (imp.module === 'env' && imp.name === 'abort' && imp.kind === 'function' && sameSig(imp.sig, ENV_ABORT_SIG)) continue;
     if (imp.module === 'env' && imp.name === 'seed' && imp.kind === 'function' && sameSig(imp.sig, ENV_SEED_SIG)) continue;
-    const offered = imp.module === 'caxton' && imp.kind === 'function' ? HOST_IMPORTS[imp.name] : undefined;
+    const wasi = imp.module === WASI_MODULE && imp.kind === 'function';
+    const offered = imp.kind !== 'function' ? undefined : imp.module === 'caxton' ? HOST_IMPORTS[imp.name] : wasi ? WASI_IMPORTS[imp.name] : undefined;
     if (!offered) throw new UnknownImportError(agent, imp.module, imp.name, imp.kind);
     if (!sameSig(imp.sig, offered)) {
       throw new UnknownImportError(agent, imp.module, imp.name, `function with signature ${sigToString(imp.sig)} (the host offers ${sigToString(offered)})`);
     }
+    if (wasi && !uses.includes(`imports ${WASI_MODULE}`)) uses.push(`imports ${WASI_MODULE}`);
   }
-  if (memoryMinPages < 0) throw new MemoryNotImportedError(agent);
+  if (memoryMinPages < 0) throw new MemoryNotImportedError(agent, 'it has no memory');
   for (const [name, want] of Object.entries(REQUIRED_EXPORTS)) {
     const exp = shape.exports.find((e) => e.name === name && e.kind === 'function');
     if (!exp) throw new MissingExportError(agent, name);
@@ -118,7 +141,15 @@ export function validateAgentModule(agent: string, bytes: Uint8Array, options: C
   if (timer && !sameSig(timer.sig, OPTIONAL_EXPORTS.caxton_on_timer!)) {
     throw new MissingExportError(agent, `caxton_on_timer: ${sigToString(OPTIONAL_EXPORTS.caxton_on_timer)} (found ${sigToString(timer.sig)})`);
   }
-  return { module: compile(agent, bytes, options.interruptChecks ?? true), shape, memoryMinPages, memoryMaxPages, hasTimerExport: !!timer };
+  const init = shape.exports.find((e) => e.name === '_initialize' && e.kind === 'function');
+  if (init && !sameSig(init.sig, OPTIONAL_EXPORTS._initialize!)) {
+    throw new MissingExportError(agent, `_initialize: ${sigToString(OPTIONAL_EXPORTS._initialize)} (found ${sigToString(init.sig)})`);
+  }
+  if (init) uses.push('exports _initialize');
+  return {
+    module: compile(agent, bytes, options.interruptChecks ?? true), shape, memoryMinPages, memoryMaxPages, hasTimerExport: !!timer,
+    initialize: !!init, abi2Uses: uses.join(', '),
+  };
 }
 
 /**

@@ -25,6 +25,7 @@
  * byte.
  */
 import { ByteReader, ByteWriter } from './bytes.js';
+import { appendToVec, insert, readSections, SECTION, vec, writeModule, type Section } from './sections.js';
 import { OP, skipBlockType, skipImmediates, UnsupportedInstructionError } from './instructions.js';
 
 export const INTERRUPT_MODULE = 'caxton';
@@ -32,11 +33,6 @@ export const INTERRUPT_NAME = '__interrupt_check';
 /** Loop iterations (and tail calls) between two calls to the host's check: a few µs to a few ms of work. */
 export const FUEL_PER_CHECK = 10_000;
 
-const SECTION = { CUSTOM: 0, TYPE: 1, IMPORT: 2, FUNCTION: 3, TABLE: 4, MEMORY: 5, GLOBAL: 6, EXPORT: 7, START: 8, ELEMENT: 9, CODE: 10, DATA: 11, DATA_COUNT: 12, TAG: 13 } as const;
-/** Where each known section goes: the binary format fixes their order (tags between memory and global, data count before code). */
-const ORDER: Readonly<Record<number, number>> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
-
-interface Section { id: number; payload: Uint8Array }
 
 export { UnsupportedInstructionError };
 
@@ -67,9 +63,7 @@ export function addInterruptChecks(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
     else if (s.id === SECTION.CODE) s.payload = rewriteCode(s.payload, shift, checkSequence);
     else if (s.id === SECTION.CUSTOM && customName(s.payload) === 'name') s.payload = rewriteNames(s.payload, shift);
   }
-  const w = new ByteWriter().bytes(bytes.subarray(0, 8));
-  for (const s of sections) w.byte(s.id).u32(s.payload.length).bytes(s.payload);
-  return w.finish();
+  return writeModule(bytes, sections);
 }
 
 /** fuel -= 1; if (fuel == 0) { check(); fuel = FUEL_PER_CHECK } */
@@ -80,37 +74,6 @@ function checkCode(fuel: number, check: number): Uint8Array {
     .byte(OP.CALL).u32(check).byte(OP.I32_CONST).s32(FUEL_PER_CHECK).byte(OP.GLOBAL_SET).u32(fuel)
     .byte(OP.END)
     .finish();
-}
-
-function readSections(bytes: Uint8Array): Section[] {
-  const r = new ByteReader(bytes, 8);
-  const out: Section[] = [];
-  while (!r.done) {
-    const id = r.byte();
-    const size = r.u32();
-    out.push({ id, payload: bytes.subarray(r.pos, r.pos + size) });
-    r.skip(size);
-  }
-  return out;
-}
-
-/** Put a new section where the binary format wants it. */
-function insert(sections: Section[], s: Section): Section {
-  const rank = ORDER[s.id]!;
-  const at = sections.findIndex((x) => x.id !== SECTION.CUSTOM && ORDER[x.id]! > rank);
-  sections.splice(at < 0 ? sections.length : at, 0, s);
-  return s;
-}
-
-function vec(count: number, body: Uint8Array): Uint8Array {
-  return new ByteWriter().u32(count).bytes(body).finish();
-}
-
-/** A vector's payload with one more element at the end. */
-function appendToVec(payload: Uint8Array, element: Uint8Array): Uint8Array {
-  const r = new ByteReader(payload);
-  const n = r.u32();
-  return new ByteWriter().u32(n + 1).bytes(payload.subarray(r.pos)).bytes(element).finish();
 }
 
 function countTypes(payload: Uint8Array): number {

@@ -13,6 +13,10 @@ export interface Kind {
   memoryMinPages: number;
   memoryMaxPages: number | undefined;
   hasTimer: boolean;
+  /** the module exports _initialize (a WASI reactor): called once before anything else */
+  initialize: boolean;
+  /** the ABI 2 features the module uses, '' when none (runtime/module/abi.ts) */
+  abi2Uses: string;
   /** what the module declares (tables are checked against each agent's limit: runtime/module/abi.ts checkTables) */
   shape: ModuleShape;
 }
@@ -32,7 +36,7 @@ export class Kinds {
       // asked by the worker that instantiates it (under the watchdog: a start
       // function that never returns must not hang the supervisor).
       const v = validateAgentModule(name, bytes, { interruptChecks: this.interruptChecks });
-      kind = { id, module: v.module, memoryMinPages: v.memoryMinPages, memoryMaxPages: v.memoryMaxPages, hasTimer: v.hasTimerExport, shape: v.shape };
+      kind = { id, module: v.module, memoryMinPages: v.memoryMinPages, memoryMaxPages: v.memoryMaxPages, hasTimer: v.hasTimerExport, initialize: v.initialize, abi2Uses: v.abi2Uses, shape: v.shape };
       this.kinds.set(id, kind);
     }
     return kind;

@@ -214,7 +214,7 @@ export class WorkerPool {
   ensureKindOn(slot: WorkerSlot, kind: Kind): void {
     if (slot.kinds.has(kind.id)) return;
     slot.kinds.add(kind.id);
-    slot.port.postMessage({ type: 'kind', kindId: kind.id, module: kind.module, memoryMinPages: kind.memoryMinPages, hasTimer: kind.hasTimer } satisfies ToWorker);
+    slot.port.postMessage({ type: 'kind', kindId: kind.id, module: kind.module, memoryMinPages: kind.memoryMinPages, hasTimer: kind.hasTimer, initialize: kind.initialize, abi2Uses: kind.abi2Uses } satisfies ToWorker);
   }
 
   /** The whole name table, to a host that starts. */

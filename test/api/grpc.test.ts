@@ -141,7 +141,7 @@ t.test('TaskService.StartContractNet', async (t) => {
 
 t.test('ManagementService: ServerInfo, Stats, ListDeadLetters, Drain', async (t) => {
   const info = await s.call(s.management, 'ServerInfo', {});
-  t.match(info, { workers: 2, abiVersion: 1, state: 'running', nodeVersion: process.version });
+  t.match(info, { workers: 2, abiVersion: 2, state: 'running', nodeVersion: process.version });
   t.match(info.version, /^\d+\.\d+\.\d+/);
   t.ok(info.uptimeSeconds > 0);
   t.ok(info.agents >= 2);

@@ -247,7 +247,7 @@ t.test('REST gateway', async (t) => {
   t.test('management: server, stats, drain, dead letters', async (t) => {
     const info = await s.http('GET', '/v1/server');
     t.equal(info.status, 200);
-    t.match(info.body, { version: pkg.version, workers: 2, abiVersion: 1, state: 'running', nodeVersion: process.version });
+    t.match(info.body, { version: pkg.version, workers: 2, abiVersion: 2, state: 'running', nodeVersion: process.version });
     t.type(info.body.uptimeSeconds, 'number');
     const list = await s.http('GET', '/v1/agents');
     t.equal(info.body.agents, list.body.agents.length, 'agents = the listed agents');

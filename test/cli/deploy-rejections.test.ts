@@ -15,7 +15,7 @@ import { startTestServer, stopTestServer, type TestServer } from '../helpers/ser
 const fixtures = fileURLToPath(new URL('../../dist/fixtures/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'caxton-deploy-rejections-'));
 for (const m of ['echo', 'counter']) copyFileSync(join(agentsDir, `${m}.wasm`), join(dir, `${m}.wasm`));
-for (const m of ['bad-import', 'no-handle', 'own-memory', 'init-fails', 'wrong-abi']) copyFileSync(join(fixtures, `${m}.wasm`), join(dir, `${m}.wasm`));
+for (const m of ['bad-import', 'no-handle', 'no-memory', 'init-fails', 'wrong-abi']) copyFileSync(join(fixtures, `${m}.wasm`), join(dir, `${m}.wasm`));
 
 let s: TestServer;
 t.before(async () => { s = await startTestServer(); });
@@ -35,21 +35,21 @@ function manifest(name: string, agents: [string, string][]): string {
 }
 
 t.test('deploy --dry-run finds every module the server would refuse, and changes nothing', async (t) => {
-  const file = manifest('bad-modules.yaml', [['fine', 'echo'], ['imports', 'bad-import'], ['no-handle', 'no-handle'], ['own-memory', 'own-memory']]);
+  const file = manifest('bad-modules.yaml', [['fine', 'echo'], ['imports', 'bad-import'], ['no-handle', 'no-handle'], ['no-memory', 'no-memory']]);
   for (const extra of [['--dry-run'], []]) {
     const r = await deploy(file, ...extra, '-o', 'table');
     t.equal(r.code, 1, `${extra.join(' ') || 'apply'}: exit 1 (validation)`);
     t.match(r.stderr, /^caxton: DEPLOY_FAILED: 3 agents were rejected; nothing was changed\n/);
     t.match(r.stderr, `${file}:6:5: agent "imports" (create): UNKNOWN_IMPORT: the module imports function "caxton.launch_missiles", which the host does not offer\n    hint: `);
     t.match(r.stderr, `${file}:8:5: agent "no-handle" (create): MISSING_EXPORT: the module does not export the function "caxton_handle"`);
-    t.match(r.stderr, `${file}:10:5: agent "own-memory" (create): MEMORY_NOT_IMPORTED: `);
+    t.match(r.stderr, `${file}:10:5: agent "no-memory" (create): MEMORY_NOT_IMPORTED: `);
     t.notMatch(r.stderr, /agent "fine"/, 'the good agent is not listed');
     t.same(await names(), [], 'nothing deployed');
   }
   const json = await deploy(file, '--dry-run', '-o', 'json');
   const out = JSON.parse(json.stdout);
   t.equal(out.applied, false);
-  t.same(out.rejected.map((r: { name: string; code: string }) => [r.name, r.code]), [['imports', 'UNKNOWN_IMPORT'], ['no-handle', 'MISSING_EXPORT'], ['own-memory', 'MEMORY_NOT_IMPORTED']]);
+  t.same(out.rejected.map((r: { name: string; code: string }) => [r.name, r.code]), [['imports', 'UNKNOWN_IMPORT'], ['no-handle', 'MISSING_EXPORT'], ['no-memory', 'MEMORY_NOT_IMPORTED']]);
 });
 
 t.test('deploy -f goes on past agents the server refuses, reports each of them and what was applied', async (t) => {

@@ -59,7 +59,7 @@ t.teardown(() => stopDetachedServer(dataDir, env));
 
 t.test('server status and health', async (t) => {
   const st = await json('server', 'status');
-  t.match(st, { workers: 2, abiVersion: 1, state: 'running' });
+  t.match(st, { workers: 2, abiVersion: 2, state: 'running' });
   const h = await caxton('health');
   t.equal(h.code, 0);
   t.equal(h.stdout.trim(), 'SERVING');
