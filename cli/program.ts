@@ -63,6 +63,13 @@ async function main(argv: string[]): Promise<number> {
       async (a) => (await import('./commands/dead-letters.js')).runDeadLetters(a))
     .command('mcp', 'serve the Model Context Protocol on stdin/stdout for desktop MCP clients, over a running server', mcpCommand,
       async (a) => (await import('./commands/mcp.js')).runMcp(a as { server?: string; dataDir?: string }))
+    .command('check <file>', 'would this agent module deploy? run deploy\'s checks and start it once, here, without a server', (c) => c
+      .positional('file', { type: 'string', demandOption: true, describe: 'the .wasm file' })
+      .option('memory-limit', { type: 'number', describe: 'the agent\'s memoryLimitBytes (default: the server default, 16 MiB)' })
+      .option('config', { type: 'string', describe: 'the agent\'s config as JSON, for caxton_init' })
+      .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'text, or one JSON object' }), async (a) => {
+      code = await (await import('./commands/check.js')).runCheck(a as never);
+    })
     .command('health', 'is the server serving (gRPC health check, no token needed)', (c) => c, async (a) => {
       code = await (await import('./commands/health.js')).runHealth(a as never);
     })

@@ -94,11 +94,26 @@ export class UnsupportedModuleError extends CaxtonError {
   }
 }
 
+/**
+ * Imports a toolchain adds for a call the SDKs offer another way: the hint
+ * names the SDK function to use instead.
+ */
+const IMPORT_HINTS: Readonly<Record<string, string>> = {
+  'env.Date.now': 'AssemblyScript\'s Date.now() imports env.Date.now: call now() from the SDK instead (ms since the epoch, f64).',
+  'env.performance.now': 'performance.now() is not offered: call now() from the SDK (ms since the epoch, with a sub-millisecond fraction).',
+  'env.console.log': 'console.log() is not offered: log with logInfo() (or logDebug, logWarn, logError, logLine) from the SDK.',
+  'env.console.info': 'console.info() is not offered: log with logInfo() from the SDK.',
+  'env.console.warn': 'console.warn() is not offered: log with logWarn() from the SDK.',
+  'env.console.error': 'console.error() is not offered: log with logError() from the SDK.',
+  'env.trace': 'AssemblyScript\'s trace() is not offered: log with logDebug() from the SDK.',
+  'env.Math.random': 'Math.random() through the host is not offered: AssemblyScript\'s own Math.random (seeded by env.seed) is; do not build with --use Math=JSMath.',
+};
+
 export class UnknownImportError extends CaxtonError {
   readonly code = 'UNKNOWN_IMPORT';
   constructor(agent: string, module: string, name: string, kind: string) {
     super(`agent "${agent}": the module imports ${kind} "${module}.${name}", which the host does not offer`,
-      'Remove the import, or use only the imports listed in docs/agent-abi.md (module "caxton", env.memory, env.abort, env.seed, and the WASI preview 1 functions of module wasi_snapshot_preview1 with their preview 1 signatures).',
+      IMPORT_HINTS[`${module}.${name}`] ?? 'Remove the import, or use only the imports listed in docs/agent-abi.md (module "caxton", env.memory, env.abort, env.seed, and the WASI preview 1 functions of module wasi_snapshot_preview1 with their preview 1 signatures).',
       { agent, module, name, kind });
   }
 }
