@@ -17,7 +17,8 @@ import { DEFAULT_MAX_AGENTS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_RING_CAPACITY, PER
 import { checkOtlpEndpoint, otlpEnabled } from './observability/otel-env.js';
 import { startTracing } from './observability/tracing.js';
 import { SpanExport } from './observability/span-export.js';
-import { InvalidAgentSpecError } from './errors.js';
+import { InvalidAgentSpecError, InvalidArgumentError } from './errors.js';
+import { advanceTimeCell, virtualTimeCell } from './host/agent-clock.js';
 import { Registry, type AnnounceNames, type EndpointRecord } from './supervisor/registry.js';
 import { Directory } from './fipa/directory.js';
 import type { AclMessage } from './fipa/acl/message.js';
@@ -76,6 +77,8 @@ export class Runtime {
   private readonly acl: AclMessages;
   private readonly peers: Peers;
   private readonly statsReader: StatsReader;
+  /** the virtual clock's time cell (option virtualClock), shared with the workers */
+  private readonly clockCell: SharedArrayBuffer | undefined;
   private readonly agents: Agents;
   private readonly watchdog: Watchdog;
   /** the span export thread, when tracing is on (runtime/observability/span-export.ts) */
@@ -132,7 +135,10 @@ export class Runtime {
       this.pool.postNames(add, remove);
       this.peers.postNames(add, remove);
     };
-    this.pool = new WorkerPool(this.workers, o, {
+    if (opts.virtualClock !== undefined && opts.virtualClock !== false) {
+      this.clockCell = virtualTimeCell(opts.virtualClock === true ? Date.now() : opts.virtualClock);
+    }
+    this.pool = new WorkerPool(this.workers, { ...o, ...(this.clockCell ? { virtualClock: this.clockCell } : {}) }, {
       bus, registry, deadLetters, runState, logger, onLog: opts.onLog,
       connectSpans: () => this.spanExport?.connect(),
       onHostFailed: (slot, e) => void this.watchdog.replaceWorker(slot, 'crash', `worker thread failed: ${e.message}`),
@@ -318,6 +324,25 @@ export class Runtime {
   }
 
   /** Resolve when nothing is in flight (or reject after timeoutMs). */
+  /**
+   * Virtual clock only (option `virtualClock`): move the agents' time on by
+   * `ms` and resolve once every worker has fired the timers due by then
+   * (their handlers have run and their sends are on the bus). Returns the
+   * new time, epoch ms.
+   */
+  async advanceClock(ms: number): Promise<number> {
+    if (!this.clockCell) throw new InvalidArgumentError('advanceClock', 'needs a runtime started with the virtualClock option', 'Start the runtime with { virtualClock: true } (the test kit does: caxton/testing).');
+    const now = advanceTimeCell(this.clockCell, ms);
+    await this.pool.everyWorker((reqId) => ({ type: 'clock', reqId }));
+    return now;
+  }
+
+  /** Virtual clock only: the agents' time now, epoch ms. */
+  clockNow(): number {
+    if (!this.clockCell) return Date.now();
+    return advanceTimeCell(this.clockCell, 0);
+  }
+
   async waitIdle(timeoutMs = 10_000): Promise<RuntimeStats> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

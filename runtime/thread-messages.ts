@@ -20,6 +20,8 @@ export interface HostOptions {
   readonly transport: Transport;
   /** pino level number: 20 (debug) or lower writes one line per handled message */
   readonly logLevel: number;
+  /** the virtual clock's time cell (runtime/host/agent-clock.ts), absent for real time */
+  readonly virtualClock?: SharedArrayBuffer;
 }
 
 export interface HostTaskInput {
@@ -55,6 +57,7 @@ export type ToWorker =
   | { type: 'remove'; reqId: number; slots: number[]; reason: DeadLetterReason }
   /** begin draining the rings (sent once the worker's agents are in place) */
   | { type: 'start' }
+  | { type: 'clock'; reqId: number }
   | { type: 'shutdown' };
 
 export interface DeadLetterRecord {
@@ -86,6 +89,7 @@ export type FromWorker =
   | { type: 'ready'; thread: number }
   | { type: 'deployed'; reqId: number; results: { slot: number; error?: SerializedError }[] }
   | { type: 'removed'; reqId: number }
+  | { type: 'clock-done'; reqId: number }
   | { type: 'dead-letters'; records: DeadLetterRecord[] }
   | { type: 'logs'; records: AgentLogRecord[] }
   | { type: 'agent-restarted'; slot: number; reason: string; failures: number }

@@ -61,6 +61,13 @@ export interface RuntimeOptions {
    * the watchdog stops runaway calls, by replacing the whole worker)
    */
   interruptChecks?: boolean;
+  /**
+   * give agents a virtual clock (the test kit, caxton/testing): caxton.now and
+   * WASI's realtime clock start at this time (epoch ms; `true`: now) and move
+   * only with Runtime.advanceClock, which fires the timers then due
+   * (runtime/host/agent-clock.ts). Default: real time.
+   */
+  virtualClock?: boolean | number;
   deadLetterRetention?: number;
   defaults?: Partial<AgentLimits>;
   /** receives agents' log lines (in addition to the logger) */
@@ -224,4 +231,4 @@ export interface Endpoint {
 }
 
 /** RuntimeOptions with every default filled in: what the supervisor's parts read. */
-export type ResolvedRuntimeOptions = Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers' | 'logger' | 'peerThreads' | 'tools'>> & { defaults: AgentLimits };
+export type ResolvedRuntimeOptions = Required<Omit<RuntimeOptions, 'defaults' | 'onLog' | 'workers' | 'logger' | 'peerThreads' | 'tools' | 'virtualClock'>> & { defaults: AgentLimits };

@@ -29,6 +29,7 @@ const {
 } = layout;
 import type { Verdict } from '../fipa/conversations.js';
 import type { CurrentCall } from './current-call.js';
+import type { AgentClock } from './agent-clock.js';
 import { NO_TRACE } from './current-call.js';
 import type { HostedAgent } from './hosted-agent.js';
 import type { ProtocolGuard } from './protocol-guard.js';
@@ -43,12 +44,12 @@ const MAX_LOG_LINES_PER_SECOND = 1000;
 /** longest log line kept, in bytes of the agent's memory */
 const MAX_LOG_LINE_BYTES = 8192;
 const PERFORMATIVE_COUNT = PERFORMATIVES.length;
-/** This thread's time origin (epoch ms): performance.timeOrigin is a getter that calls into C++ each time. */
-const TIME_ORIGIN = performance.timeOrigin;
 
 /** What the imports need from their worker besides its bus seat. */
 export interface ImportsHost {
   readonly call: CurrentCall;
+  /** what caxton.now and the agents' timers run on (agent-clock.ts) */
+  readonly clock: AgentClock;
   readonly guard: ProtocolGuard;
   readonly reports: Reports;
   readonly budget: SendBudget;
@@ -93,7 +94,7 @@ export class HostImports {
       lookup: this.lookup.bind(this),
       self_slot: () => (call.agent ? call.agent.slot : -1),
       log: (level: number, ptr: number, len: number) => this.log(level, ptr, len),
-      now: () => TIME_ORIGIN + performance.now(),
+      now: host.clock.now.bind(host.clock),
       set_timer: this.setTimer.bind(this),
       cancel_timer: this.cancelTimer.bind(this),
       message_id_lo: () => (call.agent ? call.agent.lastMsgLo : 0),
@@ -277,7 +278,7 @@ export class HostImports {
     if (agent === undefined) return SEND_BAD_FRAME;
     if (agent.timers.size >= MAX_TIMERS_PER_AGENT) return SEND_TOO_MANY_TIMERS;
     const id = (agent.timerSeq = (agent.timerSeq + 1) & 0x7fffffff);
-    const handle = setTimeout(() => this.host.fireTimer(agent, id, token), Math.max(0, delayMs | 0));
+    const handle = this.host.clock.setTimeout(() => this.host.fireTimer(agent, id, token), Math.max(0, delayMs | 0));
     agent.timers.set(id, handle);
     return id;
   }
@@ -287,7 +288,7 @@ export class HostImports {
     if (agent === undefined) return SEND_UNKNOWN_DESTINATION;
     const handle = agent.timers.get(id);
     if (!handle) return SEND_UNKNOWN_DESTINATION;
-    clearTimeout(handle);
+    this.host.clock.clearTimeout(handle);
     agent.timers.delete(id);
     return 0;
   }

@@ -7,6 +7,7 @@
  */
 import type { RingConsumer } from '../../bus/ring.js';
 import type { AgentPlacement } from '../thread-messages.js';
+import type { AgentClock, TimerHandle } from './agent-clock.js';
 
 /** A compiled agent module, shared by every instance of that kind on this worker. */
 export interface Kind {
@@ -53,7 +54,7 @@ export class HostedAgent {
   /** where incoming frames are copied: a region of the agent's own memory, from caxton_alloc */
   inboxPtr = 0;
   inboxCap = 0;
-  timers = new Map<number, NodeJS.Timeout>();
+  timers = new Map<number, TimerHandle>();
   timerSeq = 0;
   /** traps within the failure window, for the back-off (runtime/host/recovery.ts) */
   failures = 0;
@@ -101,8 +102,8 @@ export class HostedAgent {
     this.i32 = new Int32Array(buf);
   }
 
-  clearTimers(): void {
-    for (const h of this.timers.values()) clearTimeout(h);
+  clearTimers(clock: AgentClock): void {
+    for (const h of this.timers.values()) clock.clearTimeout(h);
     this.timers.clear();
   }
 }

@@ -13,6 +13,7 @@
  * settled mark stays below the oldest of them (RingConsumer.hold): the API
  * thread's journal must not count a parked message as finished.
  */
+import type { AgentClock } from './agent-clock.js';
 import type { BusPeer } from '../../bus/peer.js';
 import type { RingConsumer } from '../../bus/ring.js';
 import { T_STAT_PARKED, T_STAT_RESTARTS, T_STAT_TRAPS } from '../../bus/layout.js';
@@ -42,6 +43,8 @@ const FAILURE_WINDOW_MS = 10_000;
 
 /** What recovery needs from its worker. */
 export interface RecoveryHost {
+  /** what the agents' timers run on (agent-clock.ts) */
+  readonly clock: AgentClock;
   /** is this the agent object the worker hosts at its slot (not removed or replaced)? */
   hosts(agent: HostedAgent): boolean;
   /** forget the failed call's sends */
@@ -105,7 +108,7 @@ export class Recovery {
       this.restart(agent);
     } else {
       agent.state = AgentState.Backoff;
-      agent.clearTimers();
+      agent.clearTimers(this.host.clock);
       setTimeout(() => this.restart(agent), backoffMs(agent.failures)).unref();
     }
     return timedOut ? TIMED_OUT : TRAPPED;

@@ -25,8 +25,8 @@
  * message hot path, so it reads the memory through fresh views each call.
  */
 import { randomFillSync } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { CurrentCall } from './current-call.js';
+import type { AgentClock } from './agent-clock.js';
 import type { HostedAgent } from './hosted-agent.js';
 import type { ImportFn } from './host-imports.js';
 
@@ -52,7 +52,6 @@ const STDOUT_LEVEL = 30;
 const STDERR_LEVEL = 40;
 /** a line longer than this is logged in pieces of this size */
 const MAX_LINE_BYTES = 8192;
-const TIME_ORIGIN = performance.timeOrigin;
 
 /** The agent's log, as caxton.log writes it (rate-limited per agent). */
 export type LogText = (agent: HostedAgent, level: number, text: string) => void;
@@ -69,10 +68,12 @@ export class WasiImports {
   readonly object: Record<string, ImportFn | ((...args: never[]) => number | void)>;
   private readonly call: CurrentCall;
   private readonly logText: LogText;
+  private readonly clock: AgentClock;
   private readonly decoder = new TextDecoder();
 
-  constructor(call: CurrentCall, logText: LogText) {
+  constructor(call: CurrentCall, clock: AgentClock, logText: LogText) {
     this.call = call;
+    this.clock = clock;
     this.logText = logText;
     const badf = (): number => EBADF;
     this.object = {
@@ -161,7 +162,7 @@ export class WasiImports {
 
   private clockTime(id: number, ptr: number): number {
     let ns: bigint;
-    if (id === CLOCK_REALTIME) ns = BigInt(Math.round((TIME_ORIGIN + performance.now()) * 1e6));
+    if (id === CLOCK_REALTIME) ns = BigInt(Math.round(this.clock.now() * 1e6));
     else if (id === CLOCK_MONOTONIC) ns = process.hrtime.bigint();
     else return id <= 3 ? ENOTSUP : EINVAL;
     const dv = this.view(ptr, 8);

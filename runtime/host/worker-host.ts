@@ -51,6 +51,7 @@ import { AgentState, HostedAgent, type Kind } from './hosted-agent.js';
 import { CurrentCall, NO_FRAME } from './current-call.js';
 import { HostImports, type ImportsHost } from './host-imports.js';
 import { WasiImports } from './wasi.js';
+import { realClock, VirtualClock, type AgentClock } from './agent-clock.js';
 import { createMemory, instantiateAgent } from './instance.js';
 import { ProtocolGuard, type GuardHost } from './protocol-guard.js';
 import { CallInterrupted, Recovery, TIMED_OUT, TRAPPED, type RecoveryHost } from './recovery.js';
@@ -71,6 +72,8 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
   protected readonly imports: HostImports;
   /** the capability-free WASI preview 1 of agent ABI 2 (wasi.ts) */
   protected readonly wasi: WasiImports;
+  /** what agents' time and timers run on: real, or the test kit's virtual clock (agent-clock.ts) */
+  readonly clock: AgentClock;
   protected readonly recovery: Recovery;
   /** agents hosted here, by slot */
   protected readonly agents: (HostedAgent | undefined)[] = [];
@@ -110,6 +113,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
       framesPerRing: FRAMES_PER_RING, drainBudget: input.options.drainBudget, maxPasses: Infinity,
     });
     this.port = input.port as unknown as MessagePort;
+    this.clock = input.options.virtualClock ? new VirtualClock(input.options.virtualClock) : realClock;
     const t32 = this.bus.threadI32(this.thread);
     this.wdCurrent = t32 + T_WD_CURRENT;
     this.wdProgress = t32 + T_WD_PROGRESS;
@@ -121,7 +125,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     this.guard = new ProtocolGuard(this, this);
     this.recovery = new Recovery(this, this);
     this.imports = new HostImports(this, this, input.options.maxFrameBytes);
-    this.wasi = new WasiImports(this.call, (agent, level, text) => this.imports.logText(agent, level, text));
+    this.wasi = new WasiImports(this.call, this.clock, (agent, level, text) => this.imports.logText(agent, level, text));
     this.logMessages = input.options.logLevel <= 20;
     const spanPort = input.spans as unknown as MessagePort | undefined;
     this.spanPort = spanPort;
@@ -178,12 +182,17 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
         this.flush();
         this.post({ type: 'removed', reqId: m.reqId });
         break;
+      case 'clock':
+        // The virtual time moved: due timers fire now, then the supervisor hears that they have.
+        this.clock.fireDue();
+        this.post({ type: 'clock-done', reqId: m.reqId });
+        break;
       case 'start':
         this.pump.start();
         break;
       case 'shutdown':
         this.pump.stop();
-        for (const a of this.agents) a?.clearTimers();
+        for (const a of this.agents) a?.clearTimers(this.clock);
         this.flush();
         // Spans still batched go to the export thread, then its port closes (it waits for that).
         this.spans?.flush();
@@ -224,7 +233,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     const agent = this.agents[slot];
     if (!agent) return;
     agent.state = AgentState.Removed;
-    agent.clearTimers();
+    agent.clearTimers(this.clock);
     this.guard.forget(agent.slot);
     this.recovery.dropParked(agent, reason);
     this.agents[slot] = undefined;
@@ -239,7 +248,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
    * never returns is stopped like any handler.
    */
   instantiate(agent: HostedAgent): SerializedError | undefined {
-    agent.clearTimers();
+    agent.clearTimers(this.clock);
     agent.stdoutTail = agent.stderrTail = '';
     // A fresh instance remembers no conversation.
     this.guard.forget(agent.slot);
@@ -454,7 +463,7 @@ export class WorkerHost extends BusPeer implements ImportsHost, GuardHost, Recov
     agent.timers.delete(id);
     if (agent.state === AgentState.Throttled && this.agents[agent.slot] === agent) {
       // Throttled: the timer fires again when the agent may be called.
-      agent.timers.set(id, setTimeout(() => this.fireTimer(agent, id, token), TICK_MS));
+      agent.timers.set(id, this.clock.setTimeout(() => this.fireTimer(agent, id, token), TICK_MS));
       return;
     }
     if (agent.state !== AgentState.Running || this.agents[agent.slot] !== agent || !agent.onTimer) return;

@@ -59,7 +59,7 @@ export interface WorkerPoolDeps {
   onAgentTimedOut: (thread: number, slot: number, generation: number, why: string) => void;
 }
 
-export type WorkerPoolOptions = Pick<ResolvedRuntimeOptions, 'spinMicros' | 'adaptiveSpin' | 'maxSleepMs' | 'maxFrameBytes' | 'drainBudget' | 'transport'>;
+export type WorkerPoolOptions = Pick<ResolvedRuntimeOptions, 'spinMicros' | 'adaptiveSpin' | 'maxSleepMs' | 'maxFrameBytes' | 'drainBudget' | 'transport'> & { virtualClock?: SharedArrayBuffer };
 
 export class WorkerPool {
   readonly workers: number;
@@ -116,7 +116,7 @@ export class WorkerPool {
 
   private hostOptions(): HostOptions {
     const o = this.options;
-    return { spinMicros: o.spinMicros, adaptiveSpin: o.adaptiveSpin, maxSleepMs: o.maxSleepMs, maxFrameBytes: o.maxFrameBytes, drainBudget: o.drainBudget, transport: o.transport, logLevel: this.logger.levelVal };
+    return { spinMicros: o.spinMicros, adaptiveSpin: o.adaptiveSpin, maxSleepMs: o.maxSleepMs, maxFrameBytes: o.maxFrameBytes, drainBudget: o.drainBudget, transport: o.transport, logLevel: this.logger.levelVal, ...(o.virtualClock ? { virtualClock: o.virtualClock } : {}) };
   }
 
   /** Run a host task on the slot's thread with a fresh control port; resolves when the host is ready. */
@@ -153,7 +153,8 @@ export class WorkerPool {
   private onWorkerMessage(slot: WorkerSlot, m: FromWorker): void {
     switch (m.type) {
       case 'deployed':
-      case 'removed': {
+      case 'removed':
+      case 'clock-done': {
         const p = slot.pending.get(m.reqId);
         if (p) {
           slot.pending.delete(m.reqId);
@@ -199,6 +200,11 @@ export class WorkerPool {
       default:
         break;
     }
+  }
+
+  /** The same request to every worker; resolves when all have answered. */
+  everyWorker(build: (reqId: number) => ToWorker): Promise<FromWorker[]> {
+    return Promise.all(this.slots.slice(1).map((s) => this.ask(s, build)));
   }
 
   /** A request to a host, answered on its control port; held (and replayed) while the worker is replaced. */

@@ -10,6 +10,7 @@ import { Bus } from '../../dist/bus/shared.js';
 import { RingConsumer, RingProducer } from '../../dist/bus/ring.js';
 import { encodeFrame } from '../../dist/bus/frame.js';
 import { Recovery } from '../../dist/runtime/host/recovery.js';
+import { realClock } from '../../dist/runtime/host/agent-clock.js';
 
 const RUNNING = 0;
 const BACKOFF = 1;
@@ -33,6 +34,7 @@ function world() {
   const delivered: Int32Array[] = [];
   const deadLettered: Int32Array[] = [];
   const recovery = new Recovery({ bus, thread: 1 } as never, {
+    clock: realClock,
     hosts: () => true,
     rollbackSends: () => undefined,
     instantiate: () => undefined,

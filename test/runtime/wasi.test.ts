@@ -8,6 +8,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { WasiImports, ProcExit } from '../../dist/runtime/host/wasi.js';
 import { WASI_IMPORTS } from '../../dist/runtime/module/wasi-imports.js';
+import { realClock } from '../../dist/runtime/host/agent-clock.js';
 
 const EBADF = 8;
 const EFAULT = 21;
@@ -21,7 +22,7 @@ function setup(pages = 1): { wasi: Record<string, Fn>; dv: () => DataView; u8: (
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages + 1 });
   const agent = { memory, stdoutTail: '', stderrTail: '' };
   const logs: { level: number; text: string }[] = [];
-  const w = new WasiImports({ agent } as never, (_a, level, text) => logs.push({ level, text }));
+  const w = new WasiImports({ agent } as never, realClock, (_a, level, text) => logs.push({ level, text }));
   return { wasi: w.object as unknown as Record<string, Fn>, dv: () => new DataView(memory.buffer), u8: () => new Uint8Array(memory.buffer), logs };
 }
 
