@@ -29,7 +29,7 @@ const CLANG = process.env.CLANG || 'clang';
 const APT = 'apt-get install clang lld wasi-libc libclang-rt-dev-wasm32';
 
 // The two modes' flags; docs/sdk-c.md explains each.
-const COMMON = ['-O2', '-Wall', '-Wextra', '-std=c11', `-I${join(ROOT, 'sdk', 'c')}`, '-Wl,--stack-first', '-Wl,--strip-debug'];
+const COMMON = ['-O2', '-Wall', '-Wextra', `-I${join(ROOT, 'sdk', 'c')}`, '-Wl,--stack-first', '-Wl,--strip-debug'];
 export const FREESTANDING_FLAGS = [
   '--target=wasm32', '-ffreestanding', '-nostdlib', '-mbulk-memory',
   '-Wl,--no-entry', '-Wl,--import-memory', ...COMMON,
