@@ -361,11 +361,16 @@ static inline int cx_reply_int(const cx_msg *m, int perf, int64_t v) { cx_write_
 static inline int cx_reply_f64(const cx_msg *m, int perf, double v) { cx_write_f64(cx_compose_reply(m, perf), v); return cx_dispatch(); }
 static inline int cx_reply_str(const cx_msg *m, int perf, const char *v) { cx_write_str(cx_compose_reply(m, perf), v); return cx_dispatch(); }
 
-/* m unchanged (params, content, conversation, in_reply_to) to dest, as performative perf. */
+/*
+ * m unchanged (params, content, conversation, in_reply_to) to dest, as
+ * performative perf. The protocol code is not copied (as in the
+ * AssemblyScript SDK): the forward is not a step of m's protocol between m's
+ * sender and this agent; cx_compose + cx_set_protocol if it must be.
+ */
 static inline int cx_forward_as(const cx_msg *m, int32_t dest, int perf) {
   cx_writer *w = cx__begin();
   cx_write_raw(w, m->frame + CX_FRAME_HEADER_SIZE, m->frame_len - CX_FRAME_HEADER_SIZE);
-  return cx__commit(dest, perf, m->conversation_id, m->in_reply_to, m->params_len, m->protocol);
+  return cx__commit(dest, perf, m->conversation_id, m->in_reply_to, m->params_len, CX_PROTOCOL_NONE);
 }
 static inline int cx_forward(const cx_msg *m, int32_t dest) { return cx_forward_as(m, dest, m->performative); }
 
