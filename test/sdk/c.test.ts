@@ -161,6 +161,17 @@ t.test('isolation: C agents that misbehave harm only themselves', async (t) => {
     t.equal(rt.get('neighbour').restarts, 0);
   });
 
+  t.test('a stack overflow traps (--stack-first) instead of overwriting the agent\'s data', async (t) => {
+    const rt = await Runtime.start({ workers: 1, logger: silentLogger() });
+    t.teardown(() => rt.shutdown(2000));
+    await rt.deploy({ name: 'trapper', module: cFixture('trap') });
+    rt.send({ to: 'trapper', performative: 'request', content: 'recurse' });
+    t.equal((await rt.request({ to: 'trapper', performative: 'request', content: 'after' }, 20_000)).content, 'after');
+    await rt.waitIdle();
+    t.match(rt.listDeadLetters(), [{ reason: 'AGENT_TRAPPED', agent: 'trapper', content: 'recurse', detail: /out of bounds/i }]);
+    t.equal(rt.get('trapper').restarts, 1);
+  });
+
   t.test('a memory bomb stops at its limit; the neighbour keeps serving', async (t) => {
     const logs: LogRecord[] = [];
     const rt = await Runtime.start({ workers: 2, logger: silentLogger(), onLog: (r) => logs.push(r as LogRecord) });
