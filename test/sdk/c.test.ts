@@ -222,3 +222,40 @@ t.test('isolation: C agents that misbehave harm only themselves', async (t) => {
     t.match(rt.listDeadLetters(), [{ reason: 'AGENT_TIMEOUT', agent: 'spinner', content: 'spin' }]);
   });
 });
+
+// Agent ABI 2: C against wasi-libc (printf, malloc), memory defined by the module.
+t.test('wasi-libc agents (ABI 2)', async (t) => {
+  const logs: LogRecord[] = [];
+  const rt = await Runtime.start({ workers: 2, logger: silentLogger(), onLog: (r) => logs.push(r as LogRecord) });
+  t.teardown(() => rt.shutdown(2000));
+
+  t.test('c-wasi-echo: printf lines become log lines; malloc works; request and reply', async (t) => {
+    await rt.deploy({ name: 'wasi-echo', module: cAgent('c-wasi-echo') });
+    const started = await waitUntil(() => logs.find((l) => l.agent === 'wasi-echo'), (l) => l !== undefined, 'the start line');
+    t.match(started, { level: 30, msg: 'c-wasi-echo: started (abi 2)' });
+    const content = { text: 'héllo', list: [1, 2.5, null] };
+    const reply = await rt.request({ to: 'wasi-echo', performative: 'request', content, conversationId: 'abc123' }, 5000);
+    t.equal(reply.performative, 'inform');
+    t.same(reply.content, content);
+    t.equal(reply.conversationId, '0000000000abc123');
+    const line = await waitUntil(() => logs.find((l) => l.agent === 'wasi-echo' && l.conversationId === '0000000000abc123'), (l) => l !== undefined, 'the printf line');
+    t.match(line, { level: 30, msg: 'c-wasi-echo: request #1 in conversation 0000000000abc123' });
+    const more = await Promise.all(Array.from({ length: 50 }, (_, i) => rt.request({ to: 'wasi-echo', performative: 'request', content: 'x'.repeat(i * 100) }, 20_000)));
+    t.same(more.map((r) => (r.content as string).length), Array.from({ length: 50 }, (_, i) => i * 100));
+  });
+
+  t.test('malloc past the memory limit returns NULL; abort() is a contained trap', async (t) => {
+    await rt.deploy([
+      { name: 'wasi-bomb', module: cFixture('wasi-membomb'), worker: 1, memoryLimitBytes: 4 * 1024 * 1024 },
+      { name: 'wasi-neighbour', module: cAgent('c-wasi-echo'), worker: 1 },
+    ]);
+    rt.send({ to: 'wasi-bomb', performative: 'request', content: 'boom' });
+    t.same(await echoes(rt, 'wasi-neighbour', 20), Array.from({ length: 20 }, (_, i) => `wasi-neighbour-${i}`));
+    await rt.waitIdle();
+    t.match(rt.listDeadLetters(), [{ reason: 'AGENT_TRAPPED', agent: 'wasi-bomb', content: 'boom' }]);
+    const line = logs.find((l) => l.agent === 'wasi-bomb');
+    t.match(line, { level: 40, msg: /^wasi-membomb: malloc failed after [0-3] MiB$/ }, 'stderr is logged at warn');
+    t.equal((await rt.request({ to: 'wasi-bomb', performative: 'request', content: 'again' }, 20_000)).content, 'again', 'restarted');
+    t.equal(rt.get('wasi-neighbour').restarts, 0);
+  });
+});
