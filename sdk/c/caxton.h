@@ -383,6 +383,7 @@ static inline void *cx__alloc(int32_t size) {
   if (s->inbox && want <= s->inbox_cap) return s->inbox; /* the alloc contract: reuse until a bigger frame */
   uint32_t cap = 1024;
   while (cap < want && cap < 0x80000000u) cap <<= 1;
+  if (cap < want) __builtin_trap(); /* over 2 GiB: no agent memory limit allows it */
 #ifdef __wasi__
   free(s->inbox);
   s->inbox = (uint8_t *)malloc(cap);
