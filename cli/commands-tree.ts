@@ -10,11 +10,11 @@ import { closestNames } from '../runtime/did-you-mean.js';
 /** Each command, with its subcommands (empty: none). */
 export const COMMANDS: Readonly<Record<string, readonly string[]>> = {
   bench: [], acl: ['parse', 'format'], server: ['start', 'stop', 'status'], deploy: [], agents: ['list', 'get', 'remove'], tools: ['list', 'get'],
-  task: ['contract-net'], send: [], invoke: [], logs: [], 'dead-letters': [], mcp: [], check: [], health: [], completion: [],
+  task: ['contract-net'], send: [], invoke: [], logs: [], 'dead-letters': [], mcp: [], init: [], build: [], test: [], check: [], health: [], completion: [],
 };
 
 /** Commands that run here, without a server: `--server` means nothing to them. */
-export const LOCAL_COMMANDS: ReadonlySet<string> = new Set(['bench', 'acl', 'check', 'completion']);
+export const LOCAL_COMMANDS: ReadonlySet<string> = new Set(['bench', 'acl', 'init', 'build', 'test', 'check', 'completion']);
 
 /** Global options that take a value in the next word (`--server HOST:PORT`). */
 const VALUE_OPTIONS = new Set(['--server', '--data-dir']);

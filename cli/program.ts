@@ -63,6 +63,20 @@ async function main(argv: string[]): Promise<number> {
       async (a) => (await import('./commands/dead-letters.js')).runDeadLetters(a))
     .command('mcp', 'serve the Model Context Protocol on stdin/stdout for desktop MCP clients, over a running server', mcpCommand,
       async (a) => (await import('./commands/mcp.js')).runMcp(a as { server?: string; dataDir?: string }))
+    .command('init <name>', 'make a new agent project in its own directory (source, a copy of the SDK, a manifest, a test)', (c) => c
+      .positional('name', { type: 'string', demandOption: true, describe: 'the agent\'s name (and the directory\'s, unless --dir)' })
+      .option('lang', { choices: ['as', 'c'] as const, demandOption: true, describe: 'as: AssemblyScript; c: C (clang)' })
+      .option('dir', { type: 'string', describe: 'where (default ./NAME); must be empty or new' }), async (a) => {
+      code = (await import('./commands/init.js')).runInit(a as never);
+    })
+    .command('build [dir]', 'compile the agent project here (or in DIR) and check the module', (c) => c
+      .positional('dir', { type: 'string', describe: 'the project (default: the current directory)' }), async (a) => {
+      code = await (await import('./commands/build.js')).runBuild(a as never);
+    })
+    .command('test [dir]', 'run the agent project\'s tests (*.test.mjs, node:test with caxton/testing)', (c) => c
+      .positional('dir', { type: 'string', describe: 'the project (default: the current directory)' }), async (a) => {
+      code = (await import('./commands/build.js')).runTest(a as never);
+    })
     .command('check <file>', 'would this agent module deploy? run deploy\'s checks and start it once, here, without a server', (c) => c
       .positional('file', { type: 'string', demandOption: true, describe: 'the .wasm file' })
       .option('memory-limit', { type: 'number', describe: 'the agent\'s memoryLimitBytes (default: the server default, 16 MiB)' })

@@ -20,17 +20,8 @@ const WAT_DIR = join(ROOT, "test", "fixtures", "wat");
 const OUT_AGENTS = join(ROOT, "dist", "agents");
 const OUT_FIXTURES = join(ROOT, "dist", "fixtures");
 
-// Compiler flags for every agent. See docs/sdk.md ("How agents are compiled").
-export const ASC_FLAGS = [
-  "--importMemory",        // ABI: memory comes from env.memory
-  "--noExportMemory",      // ...and is not re-exported
-  "--initialMemory", "1",  // one 64 KiB page to start with; grows on demand
-  "--runtime", "incremental",
-  "--stackSize", "16384",  // shadow stack of the incremental GC (default 32 KiB)
-  "--optimizeLevel", "3",
-  "--shrinkLevel", "0",
-  "--noColors",
-];
+// Compiler flags for every agent (sdk/toolchains.json, shared with `caxton build`). See docs/sdk.md ("How agents are compiled").
+export const ASC_FLAGS = JSON.parse(readFileSync(join(ROOT, "sdk", "toolchains.json"), "utf8")).assemblyscript;
 
 const args = process.argv.slice(2);
 const force = args.includes("--force");
@@ -64,7 +55,7 @@ function kib(bytes) {
 const SELF = fileURLToPath(import.meta.url);
 const ASC_PACKAGE = join(ROOT, "node_modules", "assemblyscript", "package.json");
 const WABT_PACKAGE = join(ROOT, "node_modules", "wabt", "package.json");
-const commonAgentInputs = [SELF, ...filesUnder(SDK, (p) => p.endsWith(".ts")), ...[ASC_PACKAGE].filter(existsSync)];
+const commonAgentInputs = [SELF, join(ROOT, "sdk", "toolchains.json"), ...filesUnder(SDK, (p) => p.endsWith(".ts")), ...[ASC_PACKAGE].filter(existsSync)];
 
 const failures = [];
 let built = 0;

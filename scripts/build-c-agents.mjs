@@ -28,13 +28,11 @@ const OUT_FIXTURES = join(ROOT, 'dist', 'fixtures');
 const CLANG = process.env.CLANG || 'clang';
 const APT = 'apt-get install clang lld wasi-libc libclang-rt-dev-wasm32';
 
-// The two modes' flags; docs/sdk-c.md explains each.
-const COMMON = ['-O2', '-Wall', '-Wextra', `-I${join(ROOT, 'sdk', 'c')}`, '-Wl,--stack-first', '-Wl,--strip-debug'];
-export const FREESTANDING_FLAGS = [
-  '--target=wasm32', '-ffreestanding', '-nostdlib', '-mbulk-memory',
-  '-Wl,--no-entry', '-Wl,--import-memory', ...COMMON,
-];
-export const WASI_FLAGS = ['--target=wasm32-wasi', '-mexec-model=reactor', ...COMMON];
+// The two modes' flags (sdk/toolchains.json, shared with `caxton build`); docs/sdk-c.md explains each.
+const TOOLCHAINS = JSON.parse(readFileSync(join(ROOT, 'sdk', 'toolchains.json'), 'utf8'));
+const COMMON = [...TOOLCHAINS.c.common, `-I${join(ROOT, 'sdk', 'c')}`];
+export const FREESTANDING_FLAGS = [...TOOLCHAINS.c.freestanding, ...COMMON];
+export const WASI_FLAGS = [...TOOLCHAINS.c.wasi, ...COMMON];
 const WASI_MARK = /caxton-build:\s*wasi\b/;
 
 const args = process.argv.slice(2);
@@ -70,7 +68,7 @@ const clangBinary = (() => {
   const which = tool('sh', ['-c', `command -v ${CLANG}`])?.trim();
   try { return which ? realpathSync(which) : null; } catch { return null; }
 })();
-const common = [SELF, ...filesIn(SDK, (p) => p.endsWith('.h')), ...(clangBinary ? [clangBinary] : [])];
+const common = [SELF, join(ROOT, 'sdk', 'toolchains.json'), ...filesIn(SDK, (p) => p.endsWith('.h')), ...(clangBinary ? [clangBinary] : [])];
 
 // name, sources, inputs, output
 const jobs = [];
