@@ -12,7 +12,7 @@ const loaded = (args: string[]): string[] =>
   JSON.parse(execFileSync(process.execPath, [script, '--modules', '--json', '--', ...args], { encoding: 'utf8', timeout: 60_000 })) as string[];
 
 /** What a start may load of this package: the entry, the options, and the little they need (pure constants such as the log levels). */
-const STARTUP = /^dist\/(cli\/(caxton|program|errors|usage)\.js|cli\/options\/[^/]+\.js|manifest\/units\.js|bench\/options\.js|runtime\/errors\.js|runtime\/tool-failures\.js|runtime\/did-you-mean\.js|runtime\/observability\/log-levels\.js|runtime\/version\.js)$/;
+const STARTUP = /^dist\/(cli\/(caxton|program|errors|usage)\.js|cli\/options\/[^/]+\.js|manifest\/units\.js|bench\/options\.js|runtime\/errors\.js|runtime\/tool-failures\.js|runtime\/did-you-mean\.js|runtime\/module\/import-hints\.js|runtime\/observability\/log-levels\.js|runtime\/version\.js)$/;
 /** Packages that cost tens of milliseconds each to load. */
 const HEAVY = /node_modules\/(@grpc|@opentelemetry|protobufjs|yaml|ajv|pino|piscina|msgpackr|cli-progress|prom-client|hdr-histogram-js)\//;
 
