@@ -133,7 +133,13 @@ func TestMessageAccessors(t *testing.T) {
 		seen.perf, seen.conv, seen.params = m.Performative().String(), m.ConversationID(), len(m.Params())
 		return nil
 	})
-	params := enc(func(w *Writer) { w.MapHeader(2); w.String("language"); w.Int(1); w.String("ontology"); w.String("math") })
+	params := enc(func(w *Writer) {
+		w.MapHeader(2)
+		w.String("language")
+		w.Int(1)
+		w.String("ontology")
+		w.String("math")
+	})
 	deliver(t, frame(QueryRef, params, enc(func(w *Writer) { w.Float64(1 << 40) })))
 	if seen.n != 1<<40 || !seen.ok || !seen.onto || seen.isInc || seen.perf != "query-ref" || seen.conv != 0xabc123 || seen.params != len(params) {
 		t.Fatalf("%+v", seen)
