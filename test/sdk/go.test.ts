@@ -4,10 +4,10 @@
 // does not skip them): build them with `node scripts/build-go-agents.mjs`.
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
-import { Runtime } from '../../dist/runtime/index.js';
+import { Runtime, decodeFrame, type DecodedFrame } from '../../dist/runtime/index.js';
 import type { AgentLogRecord } from '../../dist/runtime/thread-messages.js';
 import { silentLogger } from '../../dist/runtime/observability/logger.js';
-import { example } from '../helpers/agents.js';
+import { example, Inbox } from '../helpers/agents.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
@@ -95,6 +95,16 @@ t.test('Go agents serve requests', async (t) => {
     t.equal(random.length, 16);
     t.ok(random.some((b) => b !== 0), 'crypto/rand gives bytes');
     t.equal((await rt.request({ to: 'go-trouble', performative: 'request', content: 'garbage' }, 10_000)).performative, 'inform', '64 MiB of garbage in a 16 MiB agent: the collector keeps up');
+  });
+
+  t.test('timers: SetTimer calls the timer handler, which looks up a name and sends', async (t) => {
+    const ticks = new Inbox<DecodedFrame>();
+    const ep = rt.openEndpoint('ticks', (f) => ticks.push(decodeFrame(f)));
+    t.teardown(() => ep.close());
+    const id = (await rt.request({ to: 'go-trouble', performative: 'request', content: 'timer' })).content;
+    t.type(id, 'number');
+    const tick = await ticks.next();
+    t.match(tick, { performative: 'inform', content: 7 });
   });
 });
 
