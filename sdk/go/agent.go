@@ -32,8 +32,8 @@ var (
 )
 
 // Handle registers the message handler (required). Call it from an init
-// function or from main: a c-shared Go module runs both (through _initialize)
-// before the host calls caxton_init.
+// function: a c-shared Go module's _initialize runs the package init
+// functions but never main.
 func Handle(h Handler) { onMessage = h }
 
 // OnInit registers a function to run at start with the config (optional).
@@ -68,7 +68,7 @@ func alloc(size int32) unsafe.Pointer {
 
 func initAgent(cfg unsafe.Pointer, n int32) int32 {
 	if onMessage == nil {
-		LogError("no message handler: call caxton.Handle(onMessage) in init() or main()")
+		LogError("no message handler: call caxton.Handle(onMessage) from an init function (main never runs)")
 		return -1
 	}
 	config.load(bytesAt(cfg, n))

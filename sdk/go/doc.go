@@ -5,11 +5,13 @@
 //
 //	import caxton "github.com/caxton/caxton/sdk/go"
 //
-//	func main() {
+//	func init() {
 //		caxton.Handle(func(m *caxton.Message) error {
 //			return caxton.ReplyRaw(m, caxton.Inform, m.Content())
 //		})
 //	}
+//
+//	func main() {} // never runs: a c-shared module runs only init functions
 //
 // Build with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared. The guide
 // is docs/sdk-go.md. A Message is valid only during the call that received

@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 package caxton
 
 // Native unit tests against the fake host (host_fake.go): go test ./...
