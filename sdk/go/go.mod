@@ -1,0 +1,3 @@
+module github.com/caxton/caxton/sdk/go
+
+go 1.24
