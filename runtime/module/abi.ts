@@ -8,6 +8,7 @@
 import { inspectModule, sameSig, sigToString, type FuncSig, type ModuleShape } from './inspect.js';
 import { addInterruptChecks, UnsupportedInstructionError } from './interrupts.js';
 import { importDefinedMemory, MemoryNotCappableError } from './memory-import.js';
+import { capUnboundedTables } from './table-cap.js';
 import { WASI_IMPORTS, WASI_MODULE } from './wasi-imports.js';
 import {
   InvalidWasmError, MemoryNotImportedError, MissingExportError, ModuleTooLargeError, TablesTooLargeError, UnknownImportError,
@@ -132,6 +133,12 @@ export function validateAgentModule(agent: string, bytes: Uint8Array, options: C
     if (wasi && !uses.includes(`imports ${WASI_MODULE}`)) uses.push(`imports ${WASI_MODULE}`);
   }
   if (memoryMinPages < 0) throw new MemoryNotImportedError(agent, 'it has no memory');
+  if (uses.length > 0 && shape.tables.some((t) => t.max === undefined)) {
+    // ABI 2 (table-cap.ts): a WASI toolchain's table without a maximum is capped at its minimum.
+    bytes = capUnboundedTables(bytes);
+    shape = inspectModule(bytes);
+    uses.push('has a table without a maximum (capped at its minimum)');
+  }
   for (const [name, want] of Object.entries(REQUIRED_EXPORTS)) {
     const exp = shape.exports.find((e) => e.name === name && e.kind === 'function');
     if (!exp) throw new MissingExportError(agent, name);

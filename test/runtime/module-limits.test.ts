@@ -11,13 +11,18 @@ import { MAX_MODULE_BYTES, TABLE_ENTRY_BYTES } from '../../dist/runtime/limits.j
 
 const wabt = await wabtInit();
 
-/** A minimal ABI v1 agent with `tables` (WAT table declarations); it answers each message with the result of `grow` as content. */
-function agent(tables: string, grow = '(i32.const 0)'): Uint8Array {
+/**
+ * A minimal agent with `tables` (WAT table declarations); it answers each
+ * message with the result of `grow` as content. ABI 1, or with `abi2` an
+ * ABI 2 module as a WASI toolchain makes one (it imports a WASI function).
+ */
+function agent(tables: string, grow = '(i32.const 0)', abi2 = false): Uint8Array {
   const m = wabt.parseWat('agent.wat', `(module
+    ${abi2 ? '(import "wasi_snapshot_preview1" "sched_yield" (func (result i32)))' : ''}
     (import "env" "memory" (memory 1))
     (import "caxton" "send" (func $send (param i32 i32) (result i32)))
     ${tables}
-    (func (export "caxton_abi_version") (result i32) (i32.const 1))
+    (func (export "caxton_abi_version") (result i32) (i32.const ${abi2 ? 2 : 1}))
     (func (export "caxton_alloc") (param i32) (result i32) (i32.const 1024))
     (func (export "caxton_init") (param i32 i32) (result i32) (i32.const 0))
     (func (export "caxton_handle") (param $p i32) (param $n i32) (result i32)
@@ -73,4 +78,14 @@ t.test('a module larger than MAX_MODULE_BYTES is refused by its size, before it 
   const huge = new Uint8Array(MAX_MODULE_BYTES + 1);
   huge.set([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
   await t.rejects(rt.deploy({ name: 'huge', module: huge }), { code: 'MODULE_TOO_LARGE', message: new RegExp(`${MAX_MODULE_BYTES + 1} bytes`) });
+});
+
+t.test('ABI 2: a table without a maximum is capped at its minimum, so it cannot grow', async (t) => {
+  const rt = await Runtime.start({ workers: 1, logger: silentLogger() });
+  t.teardown(() => rt.shutdown(2000));
+  // As Go's wasip1 port declares its function table: no maximum, never grown.
+  await rt.deploy({ name: 'wasi-table', module: agent('(table $t 3 funcref)', '(table.grow $t (ref.null func) (i32.const 1))', true) });
+  t.equal((await rt.request({ to: 'wasi-table', performative: 'request', content: 0 })).content, -1, 'table.grow past the cap fails');
+  // ABI 1 still refuses it (the module must say how far its table may grow)
+  await t.rejects(rt.deploy({ name: 'v1-table', module: agent('(table 1 funcref)') }), { code: 'TABLES_TOO_LARGE', message: /declares no maximum/ });
 });
