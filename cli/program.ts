@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       async (a) => (await import('./commands/mcp.js')).runMcp(a as { server?: string; dataDir?: string }))
     .command('init <name>', 'make a new agent project in its own directory (source, a copy of the SDK, a manifest, a test)', (c) => c
       .positional('name', { type: 'string', demandOption: true, describe: 'the agent\'s name (and the directory\'s, unless --dir)' })
-      .option('lang', { choices: ['as', 'c'] as const, demandOption: true, describe: 'as: AssemblyScript; c: C (clang)' })
+      .option('lang', { choices: ['as', 'c', 'go'] as const, demandOption: true, describe: 'as: AssemblyScript; c: C (clang); go: Go >= 1.24' })
       .option('dir', { type: 'string', describe: 'where (default ./NAME); must be empty or new' }), async (a) => {
       code = (await import('./commands/init.js')).runInit(a as never);
     })

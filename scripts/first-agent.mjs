@@ -5,7 +5,7 @@
 // outside the repository. Prints each step's time and the total (machine
 // time: wall clock of the commands, nothing typed).
 //
-// Usage: node scripts/first-agent.mjs [--lang as|c] [--json]
+// Usage: node scripts/first-agent.mjs [--lang as|c|go] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

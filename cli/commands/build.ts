@@ -49,6 +49,14 @@ export async function runBuild(a: { dir?: string }): Promise<number> {
     // asc from the Caxton package's own dependencies: the project needs no toolchain of its own.
     const asc = createRequire(import.meta.url).resolve('assemblyscript/bin/asc.js');
     run(process.execPath, [asc, p.source, '--outFile', p.output, ...toolchains.assemblyscript], dir, `asc ${p.source}`, 'Reinstall caxton (npm install caxton): it brings the AssemblyScript compiler.');
+  } else if (p.lang === 'go') {
+    // As scripts/build-go-agents.mjs builds Caxton's own Go agents (docs/sdk-go.md); the host caps Go's table (ABI 2).
+    const r = spawnSync('go', ['build', '-buildmode=c-shared', '-o', p.output, '.'], {
+      cwd: dir, encoding: 'utf8',
+      env: { ...process.env, GOOS: 'wasip1', GOARCH: 'wasm', GOTOOLCHAIN: 'local', GOFLAGS: '-trimpath -buildvcs=false' },
+    });
+    if (r.error) throw new CliError(`go build: go could not be run (${r.error.message})`, 'TOOLCHAIN_MISSING', 'Install Go 1.24 or newer (GOOS=wasip1 with //go:wasmexport), then build again.', EXIT.CHECK_FAILED);
+    if (r.status !== 0) throw new CliError(`go build failed:\n${(r.stderr || r.stdout).trim()}`, 'BUILD_FAILED', 'Fix the error above in the agent\'s source.', EXIT.CHECK_FAILED);
   } else {
     const wasi = /caxton-build:\s*wasi\b/.test(readFileSync(join(dir, p.source), 'utf8'));
     const flags = [...(wasi ? toolchains.c.wasi : toolchains.c.freestanding), ...toolchains.c.common];

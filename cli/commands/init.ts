@@ -1,5 +1,5 @@
 /**
- * `caxton init --lang as|c NAME`: a new agent project in its own directory,
+ * `caxton init --lang as|c|go NAME`: a new agent project in its own directory,
  * buildable without the Caxton sources: the agent's source, a copy of the
  * SDK for its language (caxton-sdk/), a fleet manifest, a test with the test
  * kit, a package.json whose scripts are `caxton build` and `caxton test`,
@@ -16,6 +16,7 @@ import { CliError, EXIT } from '../errors.js';
 export const LANGUAGES = {
   as: { label: 'AssemblyScript', source: 'agent.ts', sdk: 'assemblyscript', sdkFiles: (f: string) => f.endsWith('.ts') },
   c: { label: 'C', source: 'agent.c', sdk: 'c', sdkFiles: (f: string) => f.endsWith('.h') },
+  go: { label: 'Go', source: 'main.go', sdk: 'go', sdkFiles: (f: string) => (f.endsWith('.go') && !f.endsWith('_test.go')) || f.endsWith('go.mod') },
 } as const;
 export type Language = keyof typeof LANGUAGES;
 
@@ -48,6 +49,7 @@ export function runInit(a: { name: string; lang: Language; dir?: string }): numb
   const fill = (text: string): string => text.replaceAll('{{name}}', a.name).replaceAll('{{language}}', lang.label);
   const template = (from: string, to: string): void => writeFileSync(join(dir, to), fill(readFileSync(join(SDK_DIR, 'templates', from), 'utf8')));
   template(`${a.lang}/${lang.source}`, lang.source);
+  if (a.lang === 'go') template('go/go.mod', 'go.mod');
   template('common/fleet.yaml', 'fleet.yaml');
   template('common/agent.test.mjs', 'agent.test.mjs');
   template('common/README.md', 'README.md');

@@ -26,13 +26,13 @@ async function caxtonIn(cwd: string, ...args: string[]) {
   }
 }
 
-for (const lang of ['as', 'c'] as const) {
+for (const lang of ['as', 'c', 'go'] as const) {
   t.test(`--lang ${lang}: init, build, test, outside the repository`, async (t) => {
     const name = `first-${lang}`;
     const init = await caxtonIn(work, 'init', '--lang', lang, name);
     t.equal(init.code, 0, init.stderr);
     const dir = join(work, name);
-    for (const f of ['caxton.agent.json', 'fleet.yaml', 'agent.test.mjs', 'package.json', 'README.md', `caxton-sdk/${lang === 'as' ? 'index.ts' : 'caxton.h'}`]) {
+    for (const f of ['caxton.agent.json', 'fleet.yaml', 'agent.test.mjs', 'package.json', 'README.md', `caxton-sdk/${{ as: 'index.ts', c: 'caxton.h', go: 'exports.go' }[lang]}`]) {
       t.ok(existsSync(join(dir, f)), `${f} is there`);
     }
     const build = await caxtonIn(dir, 'build');
