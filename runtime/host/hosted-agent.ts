@@ -77,6 +77,9 @@ export class HostedAgent {
   /** text written to WASI stdout / stderr after its last newline (runtime/host/wasi.ts) */
   stdoutTail = '';
   stderrTail = '';
+  /** the first stderr line of the call numbered stderrCallSeq (CurrentCall.seq): a trap's dead letter quotes it (a Go panic's text) */
+  callStderr = '';
+  stderrCallSeq = -1;
 
   /** sendsPerTick: its budget (runtime/host/send-budget.ts sendsPerTick) */
   constructor(p: AgentPlacement, kind: Kind, sendsPerTick: number) {

@@ -45,6 +45,8 @@ const FAILURE_WINDOW_MS = 10_000;
 export interface RecoveryHost {
   /** what the agents' timers run on (agent-clock.ts) */
   readonly clock: AgentClock;
+  /** the call in progress (its seq tells a trap which stderr line is this call's) */
+  readonly call: { readonly seq: number };
   /** is this the agent object the worker hosts at its slot (not removed or replaced)? */
   hosts(agent: HostedAgent): boolean;
   /** forget the failed call's sends */
@@ -97,6 +99,8 @@ export class Recovery {
       this.host.post({ type: 'agent-timed-out', slot: agent.slot, generation: agent.generation, reason: e.message });
     } else {
       this.lastTrap = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      // What the agent wrote to stderr in this call (WASI): a Go panic or a C abort() says why there.
+      if (agent.stderrCallSeq === this.host.call.seq) this.lastTrap += ` (its stderr: ${JSON.stringify(agent.callStderr)})`;
       this.f64[this.stat + T_STAT_TRAPS] = ++this.traps;
     }
     const now = Date.now();

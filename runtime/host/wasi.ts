@@ -241,6 +241,11 @@ export class WasiImports {
       if (fd === 1) agent.stdoutTail = '';
       else agent.stderrTail = '';
       if (text.endsWith('\r')) text = text.slice(0, -1);
+      if (fd === 2 && agent.stderrCallSeq !== this.call.seq && text.trim() !== '') {
+        // The first stderr line of this call: should the call trap, its dead letter says why (recovery.ts).
+        agent.stderrCallSeq = this.call.seq;
+        agent.callStderr = text.slice(0, 200);
+      }
       this.logText(agent, level, text.length > MAX_LINE_BYTES ? text.slice(0, MAX_LINE_BYTES) : text);
       start = nl + 1;
       if (start >= bytes.length) return;

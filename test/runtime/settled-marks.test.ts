@@ -35,6 +35,7 @@ function world() {
   const deadLettered: Int32Array[] = [];
   const recovery = new Recovery({ bus, thread: 1 } as never, {
     clock: realClock,
+    call: { seq: 0 },
     hosts: () => true,
     rollbackSends: () => undefined,
     instantiate: () => undefined,

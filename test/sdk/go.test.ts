@@ -188,7 +188,7 @@ t.test('a Go panic and os.Exit trap the call: the message is dead-lettered, the 
   t.equal((await rt.request({ to: 'panicker', performative: 'request', content: 'after exit' }, 20_000)).content, 'after exit');
   await rt.waitIdle();
   t.match(rt.listDeadLetters(), [
-    { reason: 'AGENT_TRAPPED', agent: 'panicker', content: 'panic' },
+    { reason: 'AGENT_TRAPPED', agent: 'panicker', content: 'panic', detail: /its stderr: "panic: trouble: asked to panic/ },
     { reason: 'AGENT_TRAPPED', agent: 'panicker', content: 'exit' },
   ]);
   // the supervisor hears of restarts on another channel than the replies: wait for it
