@@ -10,6 +10,7 @@
 // Usage: node scripts/build-agents.mjs [--force] [name ...]   (names filter both kinds)
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync, rmSync } from "node:fs";
+import { filesUnder, kib, upToDate } from "./build-common.mjs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,28 +30,6 @@ const only = args.filter((a) => !a.startsWith("--"));
 const wanted = (name) => only.length === 0 || only.includes(name);
 
 const rel = (p) => relative(ROOT, p);
-const mtime = (p) => statSync(p).mtimeMs;
-
-function filesUnder(dir, pred = () => true) {
-  if (!existsSync(dir)) return [];
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(p, pred));
-    else if (pred(p)) out.push(p);
-  }
-  return out;
-}
-
-function upToDate(output, inputs) {
-  if (force || !existsSync(output)) return false;
-  const built = mtime(output);
-  return inputs.every((p) => mtime(p) < built);
-}
-
-function kib(bytes) {
-  return `${(bytes / 1024).toFixed(1)} KiB`;
-}
 
 const SELF = fileURLToPath(import.meta.url);
 const ASC_PACKAGE = join(ROOT, "node_modules", "assemblyscript", "package.json");
@@ -88,7 +67,7 @@ async function buildAgents() {
     const entry = join(folder, "agent.ts");
     const output = join(OUT_AGENTS, `${name}.wasm`);
     const inputs = [...filesUnder(folder, (p) => p.endsWith(".ts")), ...commonAgentInputs];
-    if (upToDate(output, inputs)) {
+    if (upToDate(output, inputs, force)) {
       fresh++;
       report(output, "fresh");
       continue;
@@ -127,7 +106,7 @@ async function buildFixtures() {
   for (const file of sources) {
     const source = join(WAT_DIR, file);
     const output = join(OUT_FIXTURES, `${basename(file, ".wat")}.wasm`);
-    if (upToDate(output, [source, SELF, ...[WABT_PACKAGE].filter(existsSync)])) {
+    if (upToDate(output, [source, SELF, ...[WABT_PACKAGE].filter(existsSync)], force)) {
       fresh++;
       report(output, "fresh");
       continue;

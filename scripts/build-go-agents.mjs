@@ -11,7 +11,8 @@
 // Usage: node scripts/build-go-agents.mjs [--force] [name ...]   (e.g. go-echo)
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { filesUnder, kib, upToDate } from './build-common.mjs';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,17 +60,6 @@ const env = {
 // ---------------------------------------------------------------------------
 // Inputs and outputs
 
-function filesUnder(dir, pred) {
-  if (!existsSync(dir)) return [];
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(p, pred));
-    else if (pred(p)) out.push(p);
-  }
-  return out;
-}
-
 const isGoInput = (p) => /\.go$|\/go\.(mod|sum)$/.test(p);
 const versionFile = join(goRoot ?? '', 'VERSION');
 const common = [SELF, ...filesUnder(SDK, (p) => isGoInput(p) && !p.endsWith('_test.go')), ...[versionFile].filter(existsSync)];
@@ -92,68 +82,16 @@ function targets() {
   return list.filter(([name]) => wanted(name)).sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-function upToDate(output, inputs) {
-  if (force || !existsSync(output)) return false;
-  const built = statSync(output).mtimeMs;
-  return inputs.every((p) => statSync(p).mtimeMs < built);
-}
-
-// ---------------------------------------------------------------------------
-// Table maximum. Go's linker declares its one function table without a
-// maximum, which the host refuses (TABLES_TOO_LARGE, docs/agent-abi.md): a
-// table could then grow without bound. Go code never grows it (no
-// table.grow), so its maximum is set to its minimum.
-
-function leb(n) {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
-
-function capTables(bytes) {
-  let p = 8;
-  const u = () => { let r = 0; let s = 0; let x; do { x = bytes[p++]; r += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80); return r; };
-  while (p < bytes.length) {
-    const start = p;
-    const id = bytes[p++];
-    const len = u();
-    const body = p;
-    const end = body + len;
-    if (id === 4) {
-      const tables = [];
-      const n = u();
-      for (let i = 0; i < n; i++) {
-        const type = bytes[p++];
-        const flags = bytes[p++];
-        if (flags > 1) return bytes; // shared or 64-bit tables: leave alone
-        const min = u();
-        const max = flags === 1 ? u() : min;
-        tables.push(type, 1, ...leb(min), ...leb(max));
-      }
-      const section = [...leb(n), ...tables];
-      return Buffer.concat([bytes.subarray(0, start), Buffer.from([4, ...leb(section.length), ...section]), bytes.subarray(end)]);
-    }
-    p = end;
-  }
-  return bytes;
-}
-
 // ---------------------------------------------------------------------------
 
 const failures = [];
 let built = 0;
 let fresh = 0;
-const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 const report = (output, state) => console.log(`${state.padEnd(10)} ${rel(output).padEnd(34)} ${kib(statSync(output).size)}`);
 
 for (const [name, folder, output] of targets()) {
   const inputs = [...filesUnder(folder, isGoInput), ...common];
-  if (upToDate(output, inputs)) {
+  if (upToDate(output, inputs, force)) {
     fresh++;
     report(output, 'fresh');
     continue;
@@ -166,7 +104,6 @@ for (const [name, folder, output] of targets()) {
     if (existsSync(tmp)) rmSync(tmp);
     continue;
   }
-  writeFileSync(tmp, capTables(readFileSync(tmp)));
   renameSync(tmp, output);
   built++;
   report(output, 'built');
